@@ -1,0 +1,142 @@
+"""The one error tree of the engine.
+
+    MillraceError                     base of every error the engine raises on purpose
+    ├── BadInput                      the caller gave something unusable (CLI exit 2)
+    │   ├── FlowLoadError             file unreadable, invalid JSON/YAML (file, line)
+    │   ├── FlowValidationError       flow document breaks OpenFlow rules (JSON paths)
+    │   ├── ArgsValidationError       args break the flow/script schema (JSON paths)
+    │   ├── ScriptLoadError           a script cannot be used (no `main`, bad language)
+    │   └── ExpressionSyntaxError     a JS expression does not parse (step, expr, position)
+    ├── ExpressionError               an expression failed while evaluating
+    │   ├── ExpressionTimeout         it ran past its time limit
+    │   └── ExpressionMemoryError     it ran past its memory limit
+    └── NotFound                      a flow, script or run path that does not exist
+
+A failing user script or expression inside a run never raises out of the executor:
+it becomes a recorded failure, the error object `{"name", "message", "stack",
+"step_id", "iteration"?}` built by `StepFailure.to_dict()`. Only engine bugs raise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class MillraceError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class BadInput(MillraceError):
+    """The caller gave something unusable; the CLI exits with 2."""
+
+
+@dataclass
+class Issue:
+    """One problem found in a document, with the JSON path where it is."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class FlowLoadError(BadInput):
+    """A flow file cannot be read or parsed."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None):
+        self.file, self.line = file, line
+        where = file or "<input>"
+        if line is not None:
+            where += f":{line}"
+        super().__init__(f"{where}: {message}")
+
+
+class _IssuesError(BadInput):
+    title = "invalid"
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = list(issues)
+        lines = "\n".join(f"  {issue}" for issue in self.issues)
+        super().__init__(f"{self.title} ({len(self.issues)} error(s)):\n{lines}")
+
+
+class FlowValidationError(_IssuesError):
+    """The flow document breaks OpenFlow rules; every issue names its JSON path."""
+
+    title = "invalid flow"
+
+
+class ArgsValidationError(_IssuesError):
+    """The args break the schema; every issue names its JSON path."""
+
+    title = "invalid args"
+
+
+class ScriptLoadError(BadInput):
+    """A script cannot be used: no `main`, unsupported language, unreadable."""
+
+
+class ExpressionSyntaxError(BadInput):
+    """A JavaScript expression does not parse."""
+
+    def __init__(self, message: str, *, expr: str, where: str = "", position: int | None = None):
+        self.expr, self.where, self.position, self.reason = expr, where, position, message
+        at = f" at position {position}" if position is not None else ""
+        loc = f"{where}: " if where else ""
+        super().__init__(f"{loc}syntax error in expression {expr!r}{at}: {message}")
+
+
+class ExpressionError(MillraceError):
+    """An expression failed while it was evaluated."""
+
+    def __init__(self, message: str, *, expr: str, where: str = ""):
+        self.expr, self.where, self.reason = expr, where, message
+        loc = f"{where}: " if where else ""
+        super().__init__(f"{loc}expression {expr!r} failed: {message}")
+
+
+class ExpressionTimeout(ExpressionError):
+    """The expression ran past its time limit."""
+
+
+class ExpressionMemoryError(ExpressionError):
+    """The expression ran past its memory limit."""
+
+
+class NotFound(MillraceError):
+    """A flow, script or run that does not exist."""
+
+
+@dataclass
+class StepFailure:
+    """A recorded failure of a step: what a failed step's result is."""
+
+    name: str
+    message: str
+    stack: str = ""
+    step_id: str | None = None
+    iteration: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"name": self.name, "message": self.message, "stack": self.stack}
+        if self.step_id is not None:
+            error["step_id"] = self.step_id
+        if self.iteration is not None:
+            error["iteration"] = self.iteration
+        error.update(self.extra)
+        return error
+
+    @classmethod
+    def from_dict(cls, error: dict[str, Any]) -> "StepFailure":
+        known = {"name", "message", "stack", "step_id", "iteration"}
+        return cls(
+            name=str(error.get("name", "Error")),
+            message=str(error.get("message", "")),
+            stack=str(error.get("stack", "")),
+            step_id=error.get("step_id"),
+            iteration=error.get("iteration"),
+            extra={k: v for k, v in error.items() if k not in known},
+        )

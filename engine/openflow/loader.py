@@ -1,0 +1,152 @@
+"""Read flow documents from JSON or YAML, and write them back unchanged."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import ValidationError
+
+from engine.errors import FlowLoadError, FlowValidationError, Issue
+from engine.openflow.issues import issues_from_validation_error
+from engine.openflow.models import FlowDocument, FlowValue
+
+Syntax = Literal["json", "yaml"]
+
+_SUFFIXES: dict[str, Syntax] = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+
+
+class _JsonDataLoader(yaml.SafeLoader):
+    """SafeLoader that yields JSON data only.
+
+    Flow documents are JSON: a date stays a string and `yes`/`no`/`on`/`off` stay strings
+    (as in YAML 1.2, which Windmill's tooling writes), so a load/dump round trip keeps them.
+    """
+
+
+_JsonDataLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:timestamp",
+                                                              "tag:yaml.org,2002:bool")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_JsonDataLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _parse_json(text: str, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FlowLoadError(f"invalid JSON: {exc.msg} (column {exc.colno})",
+                            file=source, line=exc.lineno) from exc
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_JsonDataLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        reason = f"{context}, {problem}" if context else problem
+        raise FlowLoadError(f"invalid YAML: {reason}", file=source,
+                            line=mark.line + 1 if mark is not None else None) from exc
+
+
+def _parse_any(text: str, source: str) -> Any:
+    """JSON first; then YAML. On failure, report the error of the likelier syntax."""
+    try:
+        return _parse_json(text, source)
+    except FlowLoadError as json_error:
+        try:
+            return _parse_yaml(text, source)
+        except FlowLoadError:
+            if text.lstrip()[:1] in ("{", "["):
+                raise json_error from None
+            raise
+
+
+def parse_flow(text: str, *, source: str = "<input>", syntax: Syntax | None = None) -> FlowDocument:
+    """Parse a flow document (or a bare flow value) from JSON or YAML text.
+
+    Args:
+        text: the document.
+        source: where it came from, for messages; its extension picks the syntax.
+        syntax: "json" or "yaml"; None decides by `source`'s extension, else tries JSON
+            then YAML.
+
+    Raises:
+        FlowLoadError: the text is not valid JSON/YAML (message has the source and line).
+        FlowValidationError: the data is not an OpenFlow document (every issue has a path).
+    """
+    syntax = syntax or _SUFFIXES.get(Path(source).suffix.lower())
+    if syntax == "json":
+        data = _parse_json(text, source)
+    elif syntax == "yaml":
+        data = _parse_yaml(text, source)
+    else:
+        data = _parse_any(text, source)
+    if data is None:
+        raise FlowLoadError("the document is empty", file=source)
+    return flow_from_data(data, source=source)
+
+
+def load_flow(path: str | Path) -> FlowDocument:
+    """Read a flow file: `.json`, `.yaml`/`.yml`, or anything else (JSON then YAML).
+
+    Only the structure is checked here; call `validate_flow` for ids and expressions.
+
+    Raises:
+        FlowLoadError: the file cannot be read or parsed (message has the file and line).
+        FlowValidationError: the data is not an OpenFlow document.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FlowLoadError(f"cannot read the file: {exc}", file=str(path)) from exc
+    return parse_flow(text, source=str(path))
+
+
+def flow_from_data(data: Any, *, source: str = "<input>") -> FlowDocument:
+    """Build a FlowDocument from parsed data: a full document or a bare `{"modules": ...}`.
+
+    A bare flow value becomes `FlowDocument(value=...)`, and its issue paths read as in the
+    full document (`value.modules[0]...`), the same paths `validate_flow` reports.
+
+    Raises:
+        FlowValidationError: with every issue found; its `source` attribute names the input.
+    """
+    if not isinstance(data, dict):
+        error = FlowValidationError(
+            [Issue("", f"a flow document must be an object, got {type(data).__name__}")]
+        )
+        error.source = source
+        raise error
+    if "value" not in data and "modules" in data:
+        data = {"value": data}
+    try:
+        return FlowDocument.model_validate(data)
+    except ValidationError as exc:
+        error = FlowValidationError(issues_from_validation_error(exc, data))
+        error.source = source
+        raise error from None
+
+
+def dump_flow(doc: FlowDocument) -> dict[str, Any]:
+    """The document as JSON data: unknown fields kept, nothing added, loaded key order.
+
+    A document loaded from a bare flow value dumps as a full document `{"value": {...}}`;
+    use `dump_value` to get the bare value back.
+    """
+    return doc.model_dump(exclude_unset=True, by_alias=True, mode="json")
+
+
+def dump_value(flow: FlowDocument | FlowValue) -> dict[str, Any]:
+    """The flow value (`{"modules": [...], ...}`) as JSON data, like `dump_flow`."""
+    value = flow.value if isinstance(flow, FlowDocument) else flow
+    return value.model_dump(exclude_unset=True, by_alias=True, mode="json")
