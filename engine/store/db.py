@@ -1,0 +1,141 @@
+"""Database connection: URL resolution, engine creation, SQLite pragmas, transactions.
+
+Two ways to talk to the database. `autocommit()` runs each statement as its own
+transaction: one round trip on PostgreSQL instead of three (BEGIN, statement, COMMIT),
+which is what keeps a single upsert or claim fast; every statement the store sends
+that way is atomic on its own. `transaction()` groups statements; on SQLite it starts
+with `BEGIN IMMEDIATE`, taking the write lock up front so `busy_timeout` can wait for
+it, where a deferred transaction that read first would fail at once with "database is
+locked" when it tries to write.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import SQLModel
+
+from engine.store.tables import TABLES
+
+DEFAULT_SQLITE_PATH = Path("data") / "millrace.db"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+# Any fixed number: serializes concurrent create_all calls on one PostgreSQL database.
+_SCHEMA_LOCK_KEY = 7_231_004
+_AUTOCOMMIT = "millrace_autocommit"
+
+
+def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
+    """The SQLAlchemy URL to use.
+
+    Args:
+        url: A database URL, a SQLite file path, or None for `DATABASE_URL` from the
+            environment, else `data/millrace.db` under the current directory.
+
+    Returns:
+        A URL with a driver: `postgresql://` and `postgres://` become
+        `postgresql+psycopg://`; a SQLite file's folder is created.
+    """
+    text = os.fspath(url) if url is not None else os.environ.get("DATABASE_URL", "")
+    if not text:
+        text = str(DEFAULT_SQLITE_PATH)
+    if "://" not in text:
+        path = Path(text).expanduser().resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
+    for scheme in ("postgresql://", "postgres://"):
+        if text.startswith(scheme):
+            return "postgresql+psycopg://" + text[len(scheme):]
+    parsed = make_url(text)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    return text
+
+
+class Database:
+    """An engine plus the transaction discipline every store call follows."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = _make_engine(url)
+        self.dialect: str = self.engine.dialect.name
+        if self.dialect == "sqlite":
+            # The driver already autocommits (see _on_sqlite_connect); skip the BEGIN.
+            self._autocommit = self.engine.execution_options(**{_AUTOCOMMIT: True})
+        else:
+            self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A transaction that commits on success (write-locked up front on SQLite)."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A connection on which every statement commits on its own."""
+        with self._autocommit.connect() as conn:
+            yield conn
+
+    def insert(self, table: Table) -> Any:
+        """A dialect-specific INSERT that supports `on_conflict_do_update`."""
+        return dialect_insert(self.dialect, table)
+
+    def create_all(self) -> None:
+        """Create missing tables and indexes; safe to call again and concurrently."""
+        with self.transaction() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})")
+            SQLModel.metadata.create_all(conn, tables=TABLES)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def dialect_insert(dialect: str, table: Table) -> Any:
+    """An INSERT for `dialect` ("sqlite" or "postgresql") with ON CONFLICT support."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)
+
+
+def _make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_size=5, max_overflow=20)
+    if parsed.database in (None, "", ":memory:"):
+        # One shared connection, so every caller sees the same in-memory database.
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, poolclass=StaticPool
+        )
+    else:
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, pool_size=5, max_overflow=20
+        )
+    event.listen(engine, "connect", _on_sqlite_connect)
+    event.listen(engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Hand transaction control to SQLAlchemy's "begin" event instead of the driver.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    if not conn.get_execution_options().get(_AUTOCOMMIT, False):
+        # Straight to the driver: a full SQLAlchemy execution would double the cost.
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE")

@@ -1,0 +1,180 @@
+"""A run's journal (one record per step position) and its append-only log lines.
+
+The executor saves a step record after every step, so these calls sit on the hot path:
+each is one statement in one short transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.exc import IntegrityError
+
+from engine.errors import NotFound
+from engine.store.base import (
+    StoreBase,
+    check_fields,
+    check_status,
+    is_foreign_key_violation,
+    to_models,
+)
+from engine.store.db import dialect_insert
+from engine.store.tables import LogEntry, StepRecord, StepStatus
+
+STEPS = StepRecord.__table__
+LOGS = LogEntry.__table__
+_STEP_FIELDS = frozenset(STEPS.c.keys()) - {"run_id", "key"}
+# What a new record holds for the fields a first save_step leaves out.
+_STEP_DEFAULTS: dict[str, Any] = {"status": StepStatus.RUNNING.value, "attempts": 0, "data": {}}
+
+
+class JournalStore(StoreBase):
+    """Step records and log lines of runs."""
+
+    def save_step(self, run_id: str, key: str, **fields: Any) -> None:
+        """Insert or update the record at `key` of a run's journal, in one statement.
+
+        Only the given fields change on update; a new record gets status "running",
+        attempts 0 and data {} unless given.
+
+        Args:
+            run_id: The run.
+            key: The step's position, e.g. "a", "loop/3/b"; unique within the run.
+            **fields: step_id, iteration, status, result, error, attempts, started_at,
+                finished_at, data.
+
+        Raises:
+            NotFound: The run does not exist.
+        """
+        check_fields(fields, _STEP_FIELDS, "StepRecord")
+        if "status" in fields:
+            fields["status"] = check_status(fields["status"], StepStatus)
+        stmt = _step_upsert(self.db.dialect, tuple(sorted(fields)))
+        row = {**_STEP_DEFAULTS, **fields, "run_id": run_id, "key": key}
+        try:
+            with self.db.autocommit() as conn:
+                conn.execute(stmt, row)
+        except IntegrityError as error:
+            if not is_foreign_key_violation(error):
+                raise
+            raise NotFound(f"run {run_id!r} does not exist") from None
+
+    def load_steps(self, run_id: str) -> dict[str, StepRecord]:
+        """Every record of a run's journal by key (in key order)."""
+        stmt = select(STEPS).where(STEPS.c.run_id == run_id).order_by(STEPS.c.key)
+        with self.db.autocommit() as conn:
+            return {step.key: step for step in to_models(StepRecord, conn.execute(stmt))}
+
+    def delete_steps(
+        self,
+        run_id: str,
+        *,
+        keys_prefix: str | None = None,
+        keys: Iterable[str] | None = None,
+    ) -> int:
+        """Delete journal records of a run and return how many went.
+
+        With neither filter every record of the run goes. `keys_prefix` is a plain
+        string prefix ("loop/" matches "loop/3/b" but not "loop"); `keys` are exact.
+        """
+        stmt = delete(STEPS).where(STEPS.c.run_id == run_id)
+        if keys_prefix is not None:
+            stmt = stmt.where(STEPS.c.key.startswith(keys_prefix, autoescape=True))
+        if keys is not None:
+            stmt = stmt.where(STEPS.c.key.in_(list(keys)))
+        with self.db.autocommit() as conn:
+            return conn.execute(stmt).rowcount
+
+    def append_logs(self, run_id: str, step_key: str | None, lines: Sequence[Any]) -> None:
+        """Append log lines of a run in one statement.
+
+        NUL characters, which PostgreSQL text cannot hold, become U+FFFD on both
+        databases.
+
+        Args:
+            run_id: The run.
+            step_key: The journal key of the step that logged them; None for the run.
+            lines: `(ts, stream, line)` tuples or objects with those attributes
+                (such as `engine.runners.LogLine`).
+
+        Raises:
+            NotFound: The run does not exist.
+        """
+        if not lines:
+            return
+        try:
+            self._insert_logs(run_id, step_key, _log_columns(lines))
+        except IntegrityError as error:
+            if not is_foreign_key_violation(error):
+                raise
+            raise NotFound(f"run {run_id!r} does not exist") from None
+
+    def _insert_logs(self, run_id: str, step_key: str | None, columns: dict[str, list[Any]]) -> None:
+        if self.db.dialect == "postgresql":
+            with self.db.autocommit() as conn:
+                conn.execute(_PG_APPEND_LOGS, {"run_id": run_id, "step_key": step_key, **columns})
+            return
+        rows = [
+            {"run_id": run_id, "step_key": step_key, "ts": ts, "stream": stream, "line": line}
+            for ts, stream, line in zip(columns["ts"], columns["stream"], columns["line"])
+        ]
+        with self.db.transaction() as conn:
+            conn.execute(_INSERT_LOG, rows)
+
+    def get_logs(
+        self,
+        run_id: str,
+        step_key: str | None = None,
+        after_id: int = 0,
+        limit: int = 1000,
+    ) -> list[LogEntry]:
+        """Log lines of a run in the order they were appended, after `after_id`.
+
+        Page by passing the last returned line's `id` as the next `after_id`.
+        """
+        stmt = select(LOGS).where(LOGS.c.run_id == run_id, LOGS.c.id > after_id)
+        if step_key is not None:
+            stmt = stmt.where(LOGS.c.step_key == step_key)
+        stmt = stmt.order_by(LOGS.c.id).limit(limit)
+        with self.db.autocommit() as conn:
+            return to_models(LogEntry, conn.execute(stmt))
+
+
+@functools.lru_cache(maxsize=512)
+def _step_upsert(dialect: str, fields: tuple[str, ...]) -> Any:
+    # Building an upsert costs far more than running it; one per field set is reused.
+    stmt = dialect_insert(dialect, STEPS)
+    if not fields:
+        return stmt.on_conflict_do_nothing(index_elements=["run_id", "key"])
+    return stmt.on_conflict_do_update(
+        index_elements=["run_id", "key"],
+        set_={name: stmt.excluded[name] for name in fields},
+    )
+
+
+_INSERT_LOG = insert(LOGS)
+# One statement whatever the batch size: arrays unnested in order (ids follow it).
+_PG_APPEND_LOGS = text(
+    "INSERT INTO logs (run_id, step_key, ts, stream, line) "
+    "SELECT :run_id, :step_key, t.ts, t.stream, t.line "
+    "FROM unnest(CAST(:ts AS double precision[]), CAST(:stream AS text[]), "
+    "CAST(:line AS text[])) WITH ORDINALITY AS t(ts, stream, line, n) ORDER BY t.n"
+)
+
+
+def _log_columns(lines: Sequence[Any]) -> dict[str, list[Any]]:
+    ts: list[float] = []
+    streams: list[str] = []
+    texts: list[str] = []
+    for item in lines:
+        if isinstance(item, tuple):
+            when, stream, line = item
+        else:
+            when, stream, line = item.ts, item.stream, item.line
+        ts.append(when)
+        streams.append(stream)
+        texts.append(line.replace("\x00", "\ufffd") if "\x00" in line else line)
+    return {"ts": ts, "stream": streams, "line": texts}

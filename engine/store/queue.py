@@ -1,0 +1,180 @@
+"""The run queue: workers claim queued runs atomically, heartbeat, and take over stale ones.
+
+A claim is one `UPDATE ... WHERE id = (oldest eligible queued run)` statement. On
+PostgreSQL the inner SELECT is `FOR UPDATE SKIP LOCKED`, so concurrent claimers pass
+over each other's rows; on SQLite the write transaction (`BEGIN IMMEDIATE`) already
+serializes claimers. Either way `status = 'queued'` is re-checked by the UPDATE.
+"""
+
+from __future__ import annotations
+
+import functools
+import socket
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Float, bindparam, func, select, update
+
+from engine.store.base import StoreBase, to_model, to_models
+from engine.store.runs import RUNS
+from engine.store.tables import Run, RunStatus, Worker
+
+WORKERS = Worker.__table__
+_QUEUED = RunStatus.QUEUED.value
+_RUNNING = RunStatus.RUNNING.value
+
+
+@functools.lru_cache(maxsize=2)
+def _claim_statement(*, tagged: bool) -> Any:
+    # Built once per shape with bound parameters; building costs more than running.
+    now = bindparam("now", type_=Float())
+    pick = select(RUNS.c.id).where(RUNS.c.status == _QUEUED, RUNS.c.scheduled_for <= now)
+    if tagged:
+        pick = pick.where(RUNS.c.tag.in_(bindparam("tags", expanding=True)))
+    pick = (
+        pick.order_by(RUNS.c.scheduled_for, RUNS.c.created_at, RUNS.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(RUNS)
+        .where(RUNS.c.id == pick.scalar_subquery(), RUNS.c.status == _QUEUED)
+        .values(
+            status=_RUNNING,
+            worker_id=bindparam("claimer"),
+            started_at=func.coalesce(RUNS.c.started_at, now),
+            heartbeat_at=now,
+        )
+        .returning(*RUNS.c)
+    )
+
+
+class QueueStore(StoreBase):
+    """Claiming, heartbeating and handing back queued runs."""
+
+    def register_worker(
+        self,
+        worker_id: str,
+        *,
+        hostname: str | None = None,
+        tags: Iterable[str] | None = None,
+        now: float | None = None,
+    ) -> Worker:
+        """Record a worker as alive (again, when the id is known) and return it."""
+        now = self._now(now)
+        row = {
+            "id": worker_id,
+            "hostname": hostname or socket.gethostname(),
+            "tags": None if tags is None else list(tags),
+            "started_at": now,
+            "heartbeat_at": now,
+            "status": "alive",
+        }
+        stmt = self.db.insert(WORKERS).values(row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["id"],
+            set_={name: stmt.excluded[name] for name in row if name != "id"},
+        )
+        with self.db.autocommit() as conn:
+            conn.execute(stmt)
+        return Worker(**row)
+
+    def list_workers(self) -> list[Worker]:
+        """Every worker ever registered, most recently heard from first."""
+        stmt = select(WORKERS).order_by(WORKERS.c.heartbeat_at.desc(), WORKERS.c.id)
+        with self.db.autocommit() as conn:
+            return to_models(Worker, conn.execute(stmt))
+
+    def claim_run(
+        self, worker_id: str, tags: Iterable[str] | None = None, now: float | None = None
+    ) -> Run | None:
+        """Take the oldest queued run that may start now, or None when there is none.
+
+        The run becomes "running" under `worker_id`, with `heartbeat_at` now and
+        `started_at` now unless it had started before (a run taken over keeps it).
+
+        Args:
+            worker_id: The claiming worker.
+            tags: Only runs whose tag is one of these; None takes any run.
+            now: The current time; the store's clock when None.
+        """
+        params: dict[str, object] = {"now": self._now(now), "claimer": worker_id}
+        if tags is not None:
+            params["tags"] = list(tags)
+        stmt = _claim_statement(tagged=tags is not None)
+        with self.db.autocommit() as conn:
+            row = conn.execute(stmt, params).first()
+        return None if row is None else to_model(Run, row)
+
+    def heartbeat(self, worker_id: str, now: float | None = None) -> list[str]:
+        """Mark a worker and the runs it holds as alive.
+
+        Returns:
+            The ids of the running runs the worker still holds. A run it was working
+            on that is missing was taken away (see `requeue_stale`): stop working on it.
+        """
+        now = self._now(now)
+        worker = update(WORKERS).where(WORKERS.c.id == worker_id)
+        runs = update(RUNS).where(RUNS.c.worker_id == worker_id, RUNS.c.status == _RUNNING)
+        with self.db.transaction() as conn:
+            conn.execute(worker.values(heartbeat_at=now, status="alive"))
+            held = conn.execute(runs.values(heartbeat_at=now).returning(RUNS.c.id))
+            return sorted(held.scalars())
+
+    def release(
+        self, run_id: str, *, worker_id: str | None = None, scheduled_for: float | None = None
+    ) -> bool:
+        """Hand a running run back to the queue, e.g. when its worker stops.
+
+        Args:
+            run_id: The run.
+            worker_id: Only release it if this worker holds it.
+            scheduled_for: When it may be claimed again (unchanged when None).
+
+        Returns:
+            Whether the run was running (and held by `worker_id`) and is now queued.
+        """
+        stmt = update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status == _RUNNING)
+        if worker_id is not None:
+            stmt = stmt.where(RUNS.c.worker_id == worker_id)
+        values: dict[str, object] = {"status": _QUEUED, "worker_id": None, "heartbeat_at": None}
+        if scheduled_for is not None:
+            values["scheduled_for"] = scheduled_for
+        with self.db.autocommit() as conn:
+            return conn.execute(stmt.values(values)).rowcount > 0
+
+    def requeue_stale(self, now: float | None = None, timeout: float = 60.0) -> list[str]:
+        """Put back in the queue the runs whose worker stopped heartbeating.
+
+        A running run held by a worker with `heartbeat_at` older than `now - timeout`
+        becomes "queued" with no worker, so another worker takes it over; workers that
+        went quiet as long are marked "lost". Runs with no heartbeat at all (run in
+        process, not through the queue) are left alone.
+
+        Returns:
+            The ids of the requeued runs.
+        """
+        cutoff = self._now(now) - timeout
+        runs = update(RUNS).where(
+            RUNS.c.status == _RUNNING,
+            RUNS.c.worker_id.is_not(None),
+            RUNS.c.heartbeat_at < cutoff,
+        )
+        workers = update(WORKERS).where(WORKERS.c.status == "alive", WORKERS.c.heartbeat_at < cutoff)
+        with self.db.transaction() as conn:
+            requeued = conn.execute(
+                runs.values(status=_QUEUED, worker_id=None, heartbeat_at=None).returning(RUNS.c.id)
+            )
+            ids = sorted(requeued.scalars())
+            conn.execute(workers.values(status="lost"))
+        return ids
+
+    def retire_worker(self, worker_id: str) -> list[str]:
+        """Mark a worker stopped and hand back the runs it holds; returns their ids."""
+        runs = update(RUNS).where(RUNS.c.worker_id == worker_id, RUNS.c.status == _RUNNING)
+        with self.db.transaction() as conn:
+            conn.execute(update(WORKERS).where(WORKERS.c.id == worker_id).values(status="stopped"))
+            released = conn.execute(
+                runs.values(status=_QUEUED, worker_id=None, heartbeat_at=None).returning(RUNS.c.id)
+            )
+            return sorted(released.scalars())

@@ -1,0 +1,218 @@
+"""Runs: create, read, update, finish, list."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, Connection, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from engine.errors import BadInput, NotFound
+from engine.store.base import StoreBase, check_fields, check_status, to_model, to_models
+from engine.store.tables import TERMINAL_STATUSES, Run, RunStatus
+
+RUNS = Run.__table__
+RUN_KINDS = frozenset({"flow", "script"})
+_UPDATABLE = frozenset(RUNS.c.keys()) - {"id"}
+# Built once: the execute parameters name the columns to SET.
+_UPDATE_RUN = update(RUNS).where(RUNS.c.id == bindparam("target_id")).returning(*RUNS.c)
+
+
+class RunStore(StoreBase):
+    """The runs table: one row per run, the truth about its status and result."""
+
+    def create_run(
+        self,
+        *,
+        kind: str,
+        path: str,
+        args: dict[str, Any] | None = None,
+        flow: Any = None,
+        id: str | None = None,
+        exist_ok: bool = False,
+        **fields: Any,
+    ) -> Run:
+        """Insert a run (status "queued" unless `status` says otherwise).
+
+        Args:
+            kind: "flow" or "script".
+            path: The flow or script path (or a file name for ad-hoc runs).
+            args: The run's arguments.
+            flow: Snapshot of the flow value being run (needed to resume).
+            id: The run id; a uuid4 hex when None. Deterministic ids make creation
+                idempotent together with `exist_ok`.
+            exist_ok: When the id exists already, return that run instead of raising.
+            **fields: Other Run columns: workspace, status, tag, trigger, parent_run_id,
+                root_run_id (defaults to the parent's root, else the run itself),
+                schedule_id, scheduled_for (defaults to now), state.
+
+        Raises:
+            BadInput: The id exists already (and not `exist_ok`).
+        """
+        if kind not in RUN_KINDS:
+            raise ValueError(f"run kind must be 'flow' or 'script', not {kind!r}")
+        check_fields(fields, _UPDATABLE - {"created_at"}, "Run")
+        run = self._new_run(kind, path, args, flow, id or uuid.uuid4().hex, fields)
+        try:
+            with self.db.transaction() as conn:
+                if run.root_run_id is None:
+                    run.root_run_id = _root_of(conn, run.parent_run_id) or run.id
+                stmt = self.db.insert(RUNS).values(run.model_dump())
+                if exist_ok:
+                    stmt = stmt.on_conflict_do_nothing(index_elements=["id"])
+                if conn.execute(stmt.returning(RUNS.c.id)).first() is None:
+                    return to_model(Run, conn.execute(_by_id(run.id)).one())
+        except IntegrityError:
+            raise BadInput(f"a run with id {run.id!r} exists already") from None
+        return run
+
+    def _new_run(
+        self, kind: str, path: str, args: Any, flow: Any, run_id: str, fields: dict[str, Any]
+    ) -> Run:
+        now = self.clock.now()
+        fields.setdefault("scheduled_for", now)
+        fields.setdefault("state", {})
+        fields["status"] = check_status(fields.get("status", RunStatus.QUEUED), RunStatus)
+        return Run(
+            id=run_id,
+            kind=kind,
+            path=path,
+            args={} if args is None else args,
+            flow=flow,
+            created_at=now,
+            **fields,
+        )
+
+    def get_run(self, run_id: str) -> Run | None:
+        """The run with this id, or None."""
+        with self.db.autocommit() as conn:
+            row = conn.execute(_by_id(run_id)).first()
+        return None if row is None else to_model(Run, row)
+
+    def update_run(self, run_id: str, **fields: Any) -> Run:
+        """Set some columns of a run and return it as it now is.
+
+        Raises:
+            NotFound: No run has this id.
+            TypeError: A field is not a Run column (or is `id`).
+        """
+        check_fields(fields, _UPDATABLE, "Run")
+        if "status" in fields:
+            fields["status"] = check_status(fields["status"], RunStatus)
+        with self.db.autocommit() as conn:
+            row = conn.execute(_UPDATE_RUN, {**fields, "target_id": run_id}).first()
+        if row is None:
+            raise NotFound(f"run {run_id!r} does not exist")
+        return to_model(Run, row)
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: str,
+        result: Any = None,
+        error: Any = None,
+        finished_at: float | None = None,
+    ) -> Run:
+        """Record a run's end: a terminal status, its result and error.
+
+        Raises:
+            NotFound: No run has this id.
+            ValueError: `status` is not success, failure or canceled.
+        """
+        if check_status(status, RunStatus) not in TERMINAL_STATUSES:
+            raise ValueError(f"finish_run needs success, failure or canceled, not {status!r}")
+        return self.update_run(
+            run_id,
+            status=status,
+            result=result,
+            error=error,
+            finished_at=self._now(finished_at),
+        )
+
+    def list_runs(
+        self,
+        *,
+        path: str | None = None,
+        status: str | Iterable[str] | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        workspace: str | None = None,
+        parent_run_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Run]:
+        """Runs matching every given filter, newest first.
+
+        `since` and `until` bound `created_at` (since inclusive, until exclusive);
+        `status` is one status or several.
+        """
+        where = _filters(path, status, since, until, workspace, parent_run_id)
+        stmt = (
+            select(RUNS)
+            .where(*where)
+            .order_by(RUNS.c.created_at.desc(), RUNS.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        with self.db.autocommit() as conn:
+            return to_models(Run, conn.execute(stmt))
+
+    def count_runs(
+        self,
+        *,
+        path: str | None = None,
+        status: str | Iterable[str] | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        workspace: str | None = None,
+        parent_run_id: str | None = None,
+    ) -> int:
+        """How many runs `list_runs` would page through with the same filters."""
+        where = _filters(path, status, since, until, workspace, parent_run_id)
+        with self.db.autocommit() as conn:
+            return conn.execute(select(func.count()).select_from(RUNS).where(*where)).scalar_one()
+
+    def delete_run(self, run_id: str) -> bool:
+        """Delete a run with its journal and logs; False when there was none."""
+        with self.db.autocommit() as conn:
+            return conn.execute(delete(RUNS).where(RUNS.c.id == run_id)).rowcount > 0
+
+
+def _by_id(run_id: str) -> Any:
+    return select(RUNS).where(RUNS.c.id == run_id)
+
+
+def _root_of(conn: Connection, parent_run_id: str | None) -> str | None:
+    if parent_run_id is None:
+        return None
+    stmt = select(RUNS.c.root_run_id).where(RUNS.c.id == parent_run_id)
+    return conn.execute(stmt).scalar() or parent_run_id
+
+
+def _filters(
+    path: str | None,
+    status: str | Iterable[str] | None,
+    since: float | None,
+    until: float | None,
+    workspace: str | None,
+    parent_run_id: str | None,
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    for column, value in (
+        (RUNS.c.path, path),
+        (RUNS.c.workspace, workspace),
+        (RUNS.c.parent_run_id, parent_run_id),
+    ):
+        if value is not None:
+            where.append(column == value)
+    if isinstance(status, str):
+        where.append(RUNS.c.status == check_status(status, RunStatus))
+    elif status is not None:
+        where.append(RUNS.c.status.in_([check_status(s, RunStatus) for s in status]))
+    if since is not None:
+        where.append(RUNS.c.created_at >= since)
+    if until is not None:
+        where.append(RUNS.c.created_at < until)
+    return where

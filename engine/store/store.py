@@ -1,0 +1,64 @@
+"""The Store: one object over runs, the step journal, logs, the catalog and the queue."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from engine.clock import Clock
+from engine.store.catalog import CatalogStore
+from engine.store.db import Database, resolve_url
+from engine.store.journal import JournalStore
+from engine.store.queue import QueueStore
+from engine.store.runs import RunStore
+
+
+class Store(RunStore, JournalStore, CatalogStore, QueueStore):
+    """Everything the engine remembers, on SQLite or PostgreSQL.
+
+    Every method is synchronous and runs one short transaction; objects returned are
+    plain model instances, safe to keep after the call.
+    """
+
+    def __init__(self, db: Database, clock: Clock | None = None):
+        self.db = db
+        self.clock = clock or Clock()
+
+    @classmethod
+    def open(
+        cls, url: str | os.PathLike[str] | None = None, *, clock: Clock | None = None
+    ) -> Store:
+        """Connect and create missing tables.
+
+        Args:
+            url: A database URL or SQLite file path; None uses `DATABASE_URL`, else
+                SQLite at `data/millrace.db` under the current directory.
+            clock: Where "now" comes from when a call is not told; real time by default.
+        """
+        store = cls(Database(resolve_url(url)), clock)
+        store.create_all()
+        return store
+
+    @property
+    def url(self) -> str:
+        """The SQLAlchemy URL in use."""
+        return self.db.url
+
+    @property
+    def dialect(self) -> str:
+        """"sqlite" or "postgresql"."""
+        return self.db.dialect
+
+    def create_all(self) -> None:
+        """Create missing tables and indexes (idempotent; `open` calls it)."""
+        self.db.create_all()
+
+    def close(self) -> None:
+        """Release every connection."""
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -1,0 +1,190 @@
+"""The store's tables: runs, the step journal, logs, flow and script versions, workers.
+
+Every timestamp is float epoch seconds. JSON columns hold plain Python values and are
+stored whole. Objects the store returns are transient instances (never bound to a
+session), so they stay usable after the call that produced them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Optional
+
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Text
+from sqlmodel import Field, SQLModel
+
+
+class RunStatus(StrEnum):
+    """Where a run is in its life."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUSPENDED = "suspended"
+    SUCCESS = "success"
+    FAILURE = "failure"
+    CANCELED = "canceled"
+
+
+TERMINAL_STATUSES = frozenset({RunStatus.SUCCESS, RunStatus.FAILURE, RunStatus.CANCELED})
+
+
+class StepStatus(StrEnum):
+    """Where one step (one journal entry) is."""
+
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILURE = "failure"
+    SKIPPED = "skipped"
+    WAITING = "waiting"
+
+
+def _run_fk() -> Any:
+    # Deleting a run takes its journal and logs with it.
+    return ForeignKey("runs.id", ondelete="CASCADE")
+
+
+class Run(SQLModel, table=True):
+    """One run of a flow or a script: the single source of truth for its progress."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_claim", "status", "scheduled_for"),
+        Index("ix_runs_created", "created_at"),
+        Index("ix_runs_path_created", "path", "created_at"),
+        Index("ix_runs_parent", "parent_run_id"),
+        Index("ix_runs_root", "root_run_id"),
+        Index("ix_runs_worker", "worker_id"),
+    )
+
+    id: str = Field(primary_key=True, sa_type=String(64))
+    """Given by the caller (e.g. a deterministic schedule firing id) or a uuid4 hex."""
+    kind: str
+    """"flow" or "script"."""
+    path: str
+    """The flow or script path, or the file name of an ad-hoc run."""
+    workspace: str = "main"
+    args: Any = Field(default=None, sa_type=JSON, nullable=True)
+    """The run's input arguments."""
+    flow: Any = Field(default=None, sa_type=JSON, nullable=True)
+    """Snapshot of the flow value being run, so a resumed run runs the same flow."""
+    status: str = RunStatus.QUEUED.value
+    result: Any = Field(default=None, sa_type=JSON, nullable=True)
+    error: Any = Field(default=None, sa_type=JSON, nullable=True)
+    created_at: float
+    scheduled_for: float
+    """The run may not start before this time."""
+    started_at: Optional[float] = None
+    finished_at: Optional[float] = None
+    worker_id: Optional[str] = None
+    """The worker holding the run while it is running through the queue."""
+    heartbeat_at: Optional[float] = None
+    tag: Optional[str] = None
+    """Which workers may take it, e.g. "python3", "bash", "flow"."""
+    parent_run_id: Optional[str] = None
+    root_run_id: Optional[str] = None
+    """The top-most run of a run tree; a top-level run is its own root."""
+    schedule_id: Optional[str] = None
+    trigger: str = "api"
+    """"cli", "api", "schedule", "webhook" or "preview"."""
+    state: Any = Field(default=None, sa_type=JSON, nullable=True)
+    """Small executor bookkeeping that belongs to the whole run."""
+
+
+class StepRecord(SQLModel, table=True):
+    """One entry of a run's journal: what happened at one step position."""
+
+    __tablename__ = "steps"
+
+    run_id: str = Field(sa_column_args=[_run_fk()], primary_key=True, sa_type=String(64))
+    key: str = Field(primary_key=True)
+    """The step's position in the flow, e.g. "a", "loop/3/b", "br/1/c"."""
+    step_id: Optional[str] = None
+    iteration: Optional[int] = None
+    status: str = StepStatus.RUNNING.value
+    result: Any = Field(default=None, sa_type=JSON, nullable=True)
+    error: Any = Field(default=None, sa_type=JSON, nullable=True)
+    attempts: int = 0
+    started_at: Optional[float] = None
+    finished_at: Optional[float] = None
+    data: Any = Field(default=None, sa_type=JSON, nullable=True)
+    """Step bookkeeping such as sleep_until or suspend approvals."""
+
+
+class LogEntry(SQLModel, table=True):
+    """One log line of a run, append-only; `id` orders the lines."""
+
+    __tablename__ = "logs"
+    __table_args__ = (
+        Index("ix_logs_run", "run_id", "id"),
+        Index("ix_logs_run_step", "run_id", "step_key", "id"),
+    )
+
+    id: Optional[int] = Field(
+        default=None,
+        sa_column=Column(
+            # SQLite only autoincrements an INTEGER PRIMARY KEY.
+            BigInteger().with_variant(Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+    )
+    run_id: str = Field(sa_column_args=[_run_fk()], sa_type=String(64))
+    step_key: Optional[str] = None
+    ts: float
+    stream: str = "stdout"
+    line: str = Field(sa_type=Text)
+
+
+class FlowVersion(SQLModel, table=True):
+    """One saved version of a flow document."""
+
+    __tablename__ = "flow_versions"
+
+    workspace: str = Field(default="main", primary_key=True)
+    path: str = Field(primary_key=True)
+    version: int = Field(primary_key=True)
+    summary: str = ""
+    document: Any = Field(default=None, sa_type=JSON, nullable=True)
+    created_at: float
+    created_by: Optional[str] = None
+
+
+class ScriptVersion(SQLModel, table=True):
+    """One saved version of a script."""
+
+    __tablename__ = "script_versions"
+
+    workspace: str = Field(default="main", primary_key=True)
+    path: str = Field(primary_key=True)
+    version: int = Field(primary_key=True)
+    language: str
+    content: str = Field(sa_type=Text)
+    args_schema: Any = Field(default=None, sa_type=JSON, nullable=True)
+    """JSON Schema of the script's arguments (named so to keep pydantic's `schema` free)."""
+    summary: str = ""
+    created_at: float
+
+
+class Worker(SQLModel, table=True):
+    """A process that claims queued runs and heartbeats while it holds them."""
+
+    __tablename__ = "workers"
+
+    id: str = Field(primary_key=True)
+    hostname: Optional[str] = None
+    tags: Any = Field(default=None, sa_type=JSON, nullable=True)
+    """The run tags it takes; None takes every tag."""
+    started_at: float
+    heartbeat_at: float
+    status: str = "alive"
+    """"alive", "stopped" (retired cleanly) or "lost" (heartbeat went stale)."""
+
+
+TABLES = [
+    Run.__table__,
+    StepRecord.__table__,
+    LogEntry.__table__,
+    FlowVersion.__table__,
+    ScriptVersion.__table__,
+    Worker.__table__,
+]

@@ -1,0 +1,42 @@
+"""The `store` fixture: an empty Store on SQLite and on PostgreSQL, with a fake clock.
+
+Test modules import it together with the PostgreSQL fixtures it relies on::
+
+    from tests.pg import pg_database, pg_url  # noqa: F401
+    from tests.store_fixtures import store  # noqa: F401
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from engine.clock import FakeClock
+from engine.store import Store
+from engine.store.tables import TABLES
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def open_store(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """An empty Store on `backend` ("sqlite" in tmp_path, or the module's PG database)."""
+    clock = FakeClock()
+    if backend == "sqlite":
+        return Store.open(tmp_path / "millrace.db", clock=clock)
+    store = Store.open(request.getfixturevalue("pg_database"), clock=clock)
+    # The module shares one database; each test starts from empty tables.
+    names = ", ".join(table.name for table in TABLES)
+    with store.db.transaction() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    return store
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty Store whose clock is a FakeClock, once per backend."""
+    opened = open_store(request.param, request, tmp_path)
+    yield opened
+    opened.close()
