@@ -1,0 +1,141 @@
+"""Bash runner: the script runs as `bash main.sh ARGS...` in its own process group.
+
+Arguments are positional, in the order the script reads them (`name="$1"`,
+`other="${2:-default}"`); every stdout line is a log line and the last non-empty one
+is the result (JSON when it parses, else the string).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from engine.runners.job import (
+    LogCallback,
+    ScriptJob,
+    ScriptOutcome,
+    failure,
+    memory_limit_mb,
+    script_env,
+    timeout_message,
+    too_large_message,
+)
+from engine.runners.process import Scratch, describe_exit, run_process, stderr_tail
+from engine.runners.signature_python import SCHEMA_DIALECT
+
+_PARAM = re.compile(
+    r"""^\s*(?:local\s+|export\s+|readonly\s+)?(\w+)=
+        (?P<q>"?)\$(?:(?P<bare>\d)|\{(?P<num>\d+)(?::?-(?P<default>[^}]*))?\})(?P=q)\s*(?:[;#]|$)""",
+    re.MULTILINE | re.VERBOSE,
+)
+# The memory cap is set by a tiny bash that then becomes the script's bash.
+_LAUNCH = 'ulimit -v "$MILLRACE_ULIMIT_KB" 2>/dev/null; unset MILLRACE_ULIMIT_KB; exec bash "$@"'
+
+
+@dataclass
+class BashParam:
+    """One positional argument the script reads into a variable."""
+
+    position: int
+    name: str
+    default: str | None
+
+
+def bash_params(content: str) -> list[BashParam]:
+    """The script's positional arguments, ordered by position (first mention wins)."""
+    found: dict[int, BashParam] = {}
+    for match in _PARAM.finditer(content):
+        position = int(match["bare"] or match["num"])
+        if position > 0 and position not in found:
+            default = match["default"]
+            if default is not None:
+                default = default.strip("'\"")
+            found[position] = BashParam(position, match[1], default)
+    return [found[position] for position in sorted(found)]
+
+
+def bash_schema(content: str) -> dict:
+    """JSON Schema of a bash script's arguments: one string per positional variable."""
+    properties: dict[str, dict] = {}
+    required = []
+    for param in bash_params(content):
+        properties[param.name] = {"type": "string"}
+        if param.default is None:
+            required.append(param.name)
+        else:
+            properties[param.name]["default"] = param.default
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "order": list(properties),
+    }
+
+
+def as_argument(value: Any) -> str:
+    """A JSON value as bash sees it: strings as they are, the rest as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def positional_args(content: str, args: dict[str, Any]) -> list[str]:
+    """The values of $1, $2, ... for this script; gaps and missing args are empty."""
+    params = bash_params(content)
+    values = [""] * (params[-1].position if params else 0)
+    for param in params:
+        values[param.position - 1] = as_argument(args.get(param.name))
+    return values
+
+
+def read_result(line: str) -> Any:
+    """The last stdout line as a result: JSON when it is JSON, else the text."""
+    try:
+        return json.loads(line)
+    except ValueError:
+        return line
+
+
+class BashRunner:
+    """Runs "bash" jobs, one `bash` process each."""
+
+    def __init__(self, scratch: Scratch, max_result_bytes: int):
+        self._scratch = scratch
+        self._max_result_bytes = max_result_bytes
+
+    async def run(self, job: ScriptJob, on_log: LogCallback | None) -> ScriptOutcome:
+        """Run the script to its end; the outcome holds its last line or the error."""
+        job_dir = self._scratch.job_dir()
+        try:
+            script = job_dir / "main.sh"
+            script.write_text(job.content)
+            env = {**os.environ, **script_env(job)}
+            env["MILLRACE_ULIMIT_KB"] = str(memory_limit_mb(job) * 1024)
+            argv = ["bash", "-c", _LAUNCH, "bash", str(script)]
+            argv += positional_args(job.content, job.args)
+            end = await run_process(
+                argv, cwd=job.cwd or str(job_dir), env=env, timeout=job.timeout, on_log=on_log
+            )
+        finally:
+            self._scratch.remove(job_dir)
+        if end.timed_out:
+            return failure("TimeoutError", timeout_message(job.timeout or 0.0))
+        if end.returncode != 0:
+            tail = stderr_tail(end.stderr) or stderr_tail(end.stdout)
+            message = f"bash {describe_exit(end.returncode)}"
+            return failure("ExitCodeError", f"{message}; last output:\n{tail}" if tail else message)
+        size = len(end.stdout.last_line.encode())
+        if size > self._max_result_bytes:
+            return failure("ResultTooLarge", too_large_message(size, self._max_result_bytes))
+        last = end.stdout.last_line.strip()
+        result = read_result(last) if last else None
+        return ScriptOutcome(ok=True, result=result)
+
+    async def close(self) -> None:
+        """Nothing stays running between bash jobs."""

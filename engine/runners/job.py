@@ -1,0 +1,97 @@
+"""What a runner is given (ScriptJob) and what it gives back (ScriptOutcome, LogLine)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+DEFAULT_MEMORY_MB = 2048
+DEFAULT_MAX_RESULT_BYTES = 64 * 2**20
+
+
+@dataclass
+class LogLine:
+    """One line a script wrote, stamped when the engine received it."""
+
+    ts: float
+    """Seconds since the epoch."""
+    stream: str
+    """"stdout" or "stderr"."""
+    line: str
+    """The text, without its trailing newline."""
+
+
+@dataclass
+class ScriptJob:
+    """One script to run once, with its arguments and limits."""
+
+    language: str
+    """One of SUPPORTED_LANGUAGES: "python3", "bash", "bun", "deno", "nativets"."""
+    content: str
+    """The script source."""
+    args: dict[str, Any]
+    """Arguments of `main` by name (bash: by the names of its positional variables)."""
+    job_id: str
+    """Identifies the run of this step; exported to the script as MILLRACE_JOB_ID."""
+    timeout: float | None = None
+    """Seconds before the script is killed; None means no limit."""
+    memory_limit_mb: int | None = None
+    """Address-space cap in MiB; None means MILLRACE_SCRIPT_MEMORY_MB or 2048."""
+    cwd: str | None = None
+    """Working directory (may hold ./shared); None means a fresh temporary directory."""
+    env: dict[str, str] = field(default_factory=dict)
+    """Extra environment variables for the script."""
+
+
+@dataclass
+class ScriptOutcome:
+    """How a script run ended: a JSON result, or an error object."""
+
+    ok: bool
+    result: Any = None
+    """main's return value as JSON data, when ok."""
+    error: dict | None = None
+    """{"name", "message", "stack"} when not ok."""
+    duration: float = 0.0
+    """Wall-clock seconds the run took."""
+
+
+LogCallback = Callable[[LogLine], None]
+
+
+def memory_limit_mb(job: ScriptJob) -> int:
+    """The memory cap for `job` in MiB: its own, else the environment's, else 2048."""
+    if job.memory_limit_mb is not None:
+        return job.memory_limit_mb
+    return int(os.environ.get("MILLRACE_SCRIPT_MEMORY_MB") or DEFAULT_MEMORY_MB)
+
+
+def default_max_result_bytes() -> int:
+    """The result size limit: MILLRACE_MAX_RESULT_BYTES, else 64 MiB."""
+    return int(os.environ.get("MILLRACE_MAX_RESULT_BYTES") or DEFAULT_MAX_RESULT_BYTES)
+
+
+def failure(name: str, message: str, stack: str = "", *, duration: float = 0.0) -> ScriptOutcome:
+    """A failed outcome carrying the error object `{"name", "message", "stack"}`."""
+    return ScriptOutcome(
+        ok=False, error={"name": name, "message": message, "stack": stack}, duration=duration
+    )
+
+
+def too_large_message(size: int, limit: int) -> str:
+    """Say that a result of `size` bytes breaks the `limit`, and how to raise it."""
+    return (
+        f"result of main is {size:,} bytes as JSON, over the limit of {limit:,} bytes; "
+        "return less data (write big data to a file) or raise MILLRACE_MAX_RESULT_BYTES"
+    )
+
+
+def timeout_message(limit: float) -> str:
+    """Say that the script ran past its `limit` and was killed."""
+    return f"script timed out after {limit:g} s (the step's timeout) and was killed"
+
+
+def script_env(job: ScriptJob) -> dict[str, str]:
+    """The variables a script sees beyond the engine's own environment."""
+    return {"MILLRACE_JOB_ID": job.job_id, "WM_JOB_ID": job.job_id, **job.env}

@@ -1,0 +1,392 @@
+"""The Python zygote: a warm interpreter whose forked children run script jobs.
+
+Run as a program, never imported by the engine:
+``python python_zygote.py SOCKET WORKROOT SPARES``. It imports the common runtime once
+and keeps SPARES forked children waiting on the Unix socket SOCKET; each accepts one
+connection and runs exactly that job. The zygote itself never reads a job, so no user
+input can reach it. A job without a working directory gets WORKROOT/job-PID, removed
+when the child is reaped.
+
+Engine -> child, on the connection: a 4-byte big-endian length sent together with two
+file descriptors (SCM_RIGHTS: the write ends of the engine's stdout and stderr pipes),
+then that many bytes of job JSON: {"content", "args", "env", "cwd" (or null),
+"memory_mb", "max_result_bytes"}.
+Child -> engine: frames of one kind byte, a 4-byte length and a payload:
+``P`` the child's pid (ASCII), then ``R`` main's result as JSON or ``E`` an error
+object {"name", "message", "stack"} as JSON.
+Zygote -> engine, on its stdout: ``ready`` once serving, then ``exit PID CODE`` for
+every reaped child (CODE negative: killed by that signal).
+"""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import base64
+import collections
+import dataclasses
+import datetime
+import decimal
+import enum
+import functools
+import gc
+import inspect
+import io
+import itertools
+import json
+import linecache
+import math
+import os
+import pathlib
+import random
+import re
+import resource
+import selectors
+import shutil
+import signal
+import socket
+import string
+import struct
+import sys
+import textwrap
+import time
+import traceback
+import types
+import typing
+import uuid
+
+PRELOADED = (array, base64, collections, dataclasses, decimal, enum, functools, io)
+PRELOADED += (itertools, math, pathlib, random, string, textwrap, time, uuid)
+
+SCRIPT_FILE = "main.py"
+HEADER = struct.Struct(">I")
+FRAME = struct.Struct(">cI")
+
+
+def send_frame(conn: socket.socket, kind: bytes, payload: bytes) -> None:
+    """Send one frame; large payloads go out without being copied into the header."""
+    if len(payload) > 65536:
+        conn.sendall(FRAME.pack(kind, len(payload)))
+        conn.sendall(payload)
+    else:
+        conn.sendall(FRAME.pack(kind, len(payload)) + payload)
+
+
+def send_error(conn: socket.socket, name: str, message: str, stack: str = "") -> None:
+    """Send the error object that fails the step."""
+    error = {"name": name, "message": message, "stack": stack}
+    send_frame(conn, b"E", json.dumps(error).encode())
+
+
+def recv_exact(conn: socket.socket, size: int) -> bytes:
+    """Read exactly `size` bytes, or raise EOFError if the engine hung up."""
+    chunks, left = [], size
+    while left:
+        chunk = conn.recv(min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("engine closed the connection")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def receive_job(conn: socket.socket) -> dict:
+    """Read the job and put the engine's pipes on fd 1 and 2."""
+    data, fds, _flags, _addr = socket.recv_fds(conn, HEADER.size, 2)
+    if len(fds) != 2:
+        raise EOFError("engine sent no output pipes")
+    data += recv_exact(conn, HEADER.size - len(data))
+    job = json.loads(recv_exact(conn, HEADER.unpack(data)[0]))
+    for target, fd in zip((1, 2), fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    return job
+
+
+def apply_limits(job: dict) -> None:
+    """Cap the address space, move into the working directory, set the environment."""
+    cap = job["memory_mb"] * 2**20
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    os.chdir(job["cwd"])
+    os.environ.update(job["env"])
+
+
+def annotation_kind(annotation: typing.Any) -> str | None:
+    """Which conversion an annotation asks for: "datetime", "date", "bytes" or None."""
+    if isinstance(annotation, str):
+        text = annotation.replace(" ", "").replace("datetime.", "")
+        text = re.sub(r"^(?:typing\.)?Optional\[(.*)\]$", r"\1", text)
+        text = text.removesuffix("|None").removeprefix("None|")
+        return text if text in ("datetime", "date", "bytes") else None
+    simple = {datetime.datetime: "datetime", datetime.date: "date", bytes: "bytes"}
+    if annotation in simple:
+        return simple[annotation]
+    members = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return annotation_kind(members[0]) if len(members) == 1 else None
+
+
+def convert(kind: str | None, value: typing.Any) -> typing.Any:
+    """Turn a JSON string into the datetime, date or bytes main asks for, when it parses."""
+    if kind is None or not isinstance(value, str):
+        return value
+    try:
+        if kind == "datetime":
+            return datetime.datetime.fromisoformat(value)
+        if kind == "date":
+            return datetime.date.fromisoformat(value[:10])
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        return value
+
+
+def call_arguments(main: typing.Callable, args: dict) -> dict:
+    """Keep the args main accepts, converted to the types its signature names."""
+    try:
+        params = inspect.signature(main).parameters
+    except (TypeError, ValueError):
+        return args
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    kwargs = {}
+    for name, value in args.items():
+        param = params.get(name)
+        if param is None or param.kind is inspect.Parameter.VAR_KEYWORD:
+            if takes_any:
+                kwargs[name] = value
+            continue
+        kwargs[name] = convert(annotation_kind(param.annotation), value)
+    return kwargs
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback of `exc` without the zygote's own frames."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+def load_main(content: str) -> typing.Callable:
+    """Compile and execute the script as module `main`; return its `main`."""
+    linecache.cache[SCRIPT_FILE] = (len(content), None, content.splitlines(True), SCRIPT_FILE)
+    code = compile(content, SCRIPT_FILE, "exec", dont_inherit=True)
+    module = types.ModuleType("main")
+    module.__file__ = SCRIPT_FILE
+    # dataclasses and pickle look the defining module up in sys.modules.
+    sys.modules["main"] = module
+    exec(code, module.__dict__)
+    main = module.__dict__.get("main")
+    if not callable(main):
+        raise LookupError("the script defines no function `main`; add `def main(...):`")
+    return main
+
+
+def run_main(job: dict) -> typing.Any:
+    """Load the script, call main with the job's args, await it when async."""
+    main = load_main(job["content"])
+    result = main(**call_arguments(main, job["args"]))
+    if inspect.isawaitable(result):
+
+        async def wait() -> typing.Any:
+            return await result
+
+        result = asyncio.run(wait())
+    return result
+
+
+def encode_result(result: typing.Any, limit: int) -> tuple[bytes | None, str]:
+    """Serialise the result; return (json bytes, "") or (None, why it cannot be sent)."""
+    try:
+        data = json.dumps(result, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        message = str(exc)
+        return None, "result of main is not JSON: " + message[0].lower() + message[1:]
+    payload = data.encode()
+    if len(payload) > limit:
+        return None, (
+            f"result of main is {len(payload):,} bytes as JSON, over the limit of {limit:,} "
+            "bytes; return less data (write big data to a file) or raise "
+            "MILLRACE_MAX_RESULT_BYTES"
+        )
+    return payload, ""
+
+
+def flush_output() -> None:
+    """Push buffered prints into the pipes so they reach the engine before the result."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+
+
+def serve_job(conn: socket.socket, workroot: str) -> None:
+    """Run one job in this child and report its result on `conn`."""
+    send_frame(conn, b"P", str(os.getpid()).encode())
+    job = receive_job(conn)
+    job["cwd"] = job["cwd"] or job_dir(workroot)
+    apply_limits(job)
+    try:
+        result = run_main(job)
+    except SyntaxError as exc:
+        flush_output()
+        message = f"{exc.msg} (line {exc.lineno})"
+        stack = "".join(traceback.format_exception_only(type(exc), exc))
+        return send_error(conn, "SyntaxError", message, stack)
+    except BaseException as exc:  # the user's failure, whatever it is, fails the step
+        flush_output()
+        return send_error(conn, type(exc).__name__, str(exc), user_traceback(exc))
+    flush_output()
+    payload, problem = encode_result(result, job["max_result_bytes"])
+    if payload is None:
+        kind = "ResultTooLarge" if "over the limit" in problem else "TypeError"
+        return send_error(conn, kind, problem)
+    send_frame(conn, b"R", payload)
+
+
+WARM_UP_SCRIPT = """
+from datetime import datetime
+def main(x: int, when: datetime | None = None, *, label: str = "warm"):
+    return {"x": x, "label": label, "when": str(when)}
+"""
+
+
+def job_dir(workroot: str) -> str:
+    """This child's own fresh working directory (the zygote removes it after the child)."""
+    return os.path.join(workroot, f"job-{os.getpid()}")
+
+
+def warm_up() -> None:
+    """Run a tiny script in a spare before it waits for a job.
+
+    A fresh fork shares the zygote's memory; the first touch of each page copies it,
+    which is slow. Doing the job path once here moves those copies off the job's time.
+    """
+    main = load_main(WARM_UP_SCRIPT)
+    args = json.loads('{"x": 1, "when": "2024-01-01T00:00:00Z", "extra": true}')
+    encode_result(main(**call_arguments(main, args)), 1 << 20)
+    sys.modules.pop("main", None)
+    linecache.cache.pop(SCRIPT_FILE, None)
+
+
+def report(line: str) -> None:
+    """Tell the engine something on the control channel (the zygote's stdout)."""
+    os.write(1, (line + "\n").encode())
+
+
+class Zygote:
+    """Keeps `spares` forked children waiting on the socket; reaps and reports them.
+
+    A spare accepts one connection itself, tells the zygote through a pipe, and runs
+    that job; the zygote forks a replacement at once. So neither the fork nor the
+    first copies of the runtime's pages are on a job's path.
+    """
+
+    def __init__(self, path: str, workroot: str, spares: int):
+        self.workroot, self.want = workroot, spares
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        self.listener.listen(128)
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_w, False)
+        self.taken_r, self.taken_w = os.pipe()
+        self.spares: set[int] = set()
+        self.failures = 0
+        self.selector = selectors.DefaultSelector()
+
+    def serve(self) -> None:
+        """Keep the spares ready until the engine closes our stdin."""
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.selector.register(self.taken_r, selectors.EVENT_READ, self.on_taken)
+        self.selector.register(self.wake_r, selectors.EVENT_READ, self.on_signal)
+        self.selector.register(0, selectors.EVENT_READ, None)
+        gc.freeze()  # children then share the runtime's pages instead of copying them
+        self.refill()
+        report("ready")
+        while True:
+            for key, _events in self.selector.select():
+                if key.data is None:
+                    if not os.read(0, 4096):
+                        return self.shut_down()
+                else:
+                    key.data()
+
+    def refill(self) -> None:
+        """Fork spares until there are enough (unless spares keep dying at birth)."""
+        while len(self.spares) < self.want and self.failures < 10:
+            try:
+                pid = os.fork()
+            except OSError:
+                return
+            if pid == 0:
+                self.be_spare()
+            self.spares.add(pid)
+
+    def on_taken(self) -> None:
+        for pid in os.read(self.taken_r, 4096).split():
+            self.spares.discard(int(pid))
+        self.failures = 0
+        self.refill()
+
+    def on_signal(self) -> None:
+        os.read(self.wake_r, 4096)
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            code = os.waitstatus_to_exitcode(status)
+            report(f"exit {pid} {code}")
+            shutil.rmtree(os.path.join(self.workroot, f"job-{pid}"), ignore_errors=True)
+            if pid in self.spares:
+                self.spares.discard(pid)
+                self.failures += 1
+        self.refill()
+
+    def be_spare(self) -> typing.NoReturn:
+        """In a new child: drop the zygote's state, warm up, take one job, exit."""
+        code = 0
+        try:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            self.selector.close()
+            for fd in (self.wake_r, self.wake_w, self.taken_r):
+                os.close(fd)
+            os.setsid()  # own process group: a timeout kills the script's subprocesses too
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)
+            os.close(devnull)
+            # Line buffering makes every print reach the engine as soon as its line ends.
+            sys.stdout.reconfigure(line_buffering=True)
+            sys.stderr.reconfigure(line_buffering=True)
+            gc.enable()
+            os.mkdir(job_dir(self.workroot), 0o700)  # made ahead: mkdir can be slow
+            warm_up()
+            conn, _addr = self.listener.accept()
+            os.write(self.taken_w, f"{os.getpid()}\n".encode())
+            self.listener.close()
+            os.close(self.taken_w)
+            serve_job(conn, self.workroot)
+        except BaseException:  # a broken connection or an engine bug: nothing left to tell
+            code = 70
+        finally:
+            flush_output()
+            os._exit(code)
+
+    def shut_down(self) -> None:
+        """Stop the spares; children running jobs finish on their own."""
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for pid in self.spares:
+            os.kill(pid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.disable()
+    Zygote(sys.argv[1], sys.argv[2], int(sys.argv[3])).serve()
