@@ -1,0 +1,63 @@
+"""Millrace engine: run OpenFlow flows durably; the only names the app may import.
+
+Names load lazily so `python -m engine` starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Engine": "engine.engine",
+    "as_document": "engine.engine",
+    "document_schema": "engine.engine",
+    "RunResult": "engine.executor.flow",
+    "Event": "engine.events",
+    "EventBus": "engine.events",
+    "Clock": "engine.clock",
+    "FakeClock": "engine.clock",
+    "Resolver": "engine.resolver",
+    "load_checked_flow": "engine.loading",
+    "check_flow": "engine.loading",
+    "FlowDocument": "engine.openflow",
+    "load_flow": "engine.openflow",
+    "parse_flow": "engine.openflow",
+    "flow_from_data": "engine.openflow",
+    "dump_flow": "engine.openflow",
+    "validate_flow": "engine.openflow",
+    "validate_args": "engine.openflow",
+    "iter_modules": "engine.openflow",
+    "Evaluator": "engine.expressions",
+    "Scope": "engine.expressions",
+    "RunnerPool": "engine.runners",
+    "ScriptJob": "engine.runners",
+    "script_schema": "engine.runners",
+    "check_script": "engine.runners",
+    "Store": "engine.store",
+    "MillraceError": "engine.errors",
+    "BadInput": "engine.errors",
+    "FlowLoadError": "engine.errors",
+    "FlowValidationError": "engine.errors",
+    "ArgsValidationError": "engine.errors",
+    "ScriptLoadError": "engine.errors",
+    "ExpressionSyntaxError": "engine.errors",
+    "ExpressionError": "engine.errors",
+    "NotFound": "engine.errors",
+    "StepFailure": "engine.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

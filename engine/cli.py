@@ -1,0 +1,196 @@
+"""`python -m engine`: run flows, resume and inspect runs from the command line.
+
+Contract of `run`: stdout is the flow's final result as one JSON document; exit 0 on
+success, 1 when the flow failed (stdout still holds its result), 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from engine.errors import BadInput, NotFound
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+POLL_SECONDS = 0.25
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    parser = _parser()
+    options = parser.parse_args(argv)
+    try:
+        return options.handler(options)
+    except BadInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except NotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m engine", description="Millrace flow engine")
+    parser.add_argument("--db", help="database URL (default: DATABASE_URL or sqlite under data/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a flow file (JSON or YAML) and print its result")
+    run.add_argument("file")
+    run.add_argument("--args", help="flow arguments as a JSON object")
+    run.add_argument("--args-file", help="file holding the flow arguments as JSON")
+    run.add_argument("--events", action="store_true", help="write step events as JSON lines on stderr")
+    run.add_argument("--run-id", help="id of the run; an unfinished run with this id is continued")
+    run.add_argument("--quiet", action="store_true", help="no progress display on stderr")
+    run.set_defaults(handler=_cmd_run)
+    for name, helptext in (("resume", "approve a step waiting for approval"),
+                           ("cancel", "disapprove a step waiting for approval")):
+        cmd = sub.add_parser(name, help=helptext)
+        cmd.add_argument("run_id")
+        cmd.add_argument("--approver", default=None)
+        cmd.add_argument("--resume-id", default=None, help="id of this decision (default: the approver)")
+        cmd.add_argument("--payload", default=None, help="JSON payload given to the next step")
+        cmd.set_defaults(handler=_cmd_decide, approve=(name == "resume"))
+    status = sub.add_parser("status", help="print a run's status, result and steps as JSON")
+    status.add_argument("run_id")
+    status.set_defaults(handler=_cmd_status)
+    logs = sub.add_parser("logs", help="print a run's log lines")
+    logs.add_argument("run_id")
+    logs.set_defaults(handler=_cmd_logs)
+    recover = sub.add_parser("recover", help="continue every run a killed process left unfinished")
+    recover.set_defaults(handler=_cmd_recover)
+    schema = sub.add_parser("schema", help="print the JSON Schema of a script's main() arguments")
+    schema.add_argument("file")
+    schema.set_defaults(handler=_cmd_schema)
+    return parser
+
+
+def _cmd_run(options: argparse.Namespace) -> int:
+    from engine.loading import load_checked_flow
+
+    args = _read_args(options)
+    document = load_checked_flow(options.file)
+    return asyncio.run(_run(options, document, args))
+
+
+async def _run(options: argparse.Namespace, document: Any, args: dict[str, Any]) -> int:
+    from engine.cli_progress import attach_display
+    from engine.engine import Engine
+
+    engine = Engine(store=_store(options), script_roots=_roots(options.file))
+    detach = attach_display(engine.events, events=options.events, quiet=options.quiet)
+    try:
+        outcome = await engine.run(document, args, run_id=options.run_id, path=options.file)
+        while outcome.status == "suspended":
+            outcome = await _wait_for_decision(engine, outcome.run_id)
+    finally:
+        detach()
+        await engine.close()
+    print(json.dumps(outcome.result))
+    return EXIT_OK if outcome.status == "success" else EXIT_FAILED
+
+
+async def _wait_for_decision(engine: Any, run_id: str) -> Any:
+    print(f"run {run_id} waits for approval: python -m engine resume {run_id}", file=sys.stderr)
+    while True:
+        run = engine.store.get_run(run_id)
+        due = run.status == "suspended" and (run.scheduled_for or 0) <= engine.clock.now()
+        if run.status == "queued" or due:
+            return await engine.continue_run(run_id)
+        await asyncio.sleep(POLL_SECONDS)
+
+
+def _cmd_decide(options: argparse.Namespace) -> int:
+    from engine.engine import Engine
+
+    payload = _json_option(options.payload, "--payload") if options.payload else None
+    engine = Engine(store=_store(options))
+    resume_id = options.resume_id or options.approver or "cli"
+    verdict = engine.resume(options.run_id, resume_id, options.approver, payload, approve=options.approve)
+    print(json.dumps({"run_id": options.run_id, "verdict": verdict}))
+    return EXIT_OK
+
+
+def _cmd_status(options: argparse.Namespace) -> int:
+    store = _store(options)
+    run = store.get_run(options.run_id)
+    if run is None:
+        raise NotFound(f"run {options.run_id!r} not found")
+    steps = {key: {"status": r.status, "result": r.result, "error": r.error, "attempts": r.attempts}
+             for key, r in store.load_steps(run.id).items()}
+    print(json.dumps({"id": run.id, "status": run.status, "result": run.result,
+                      "error": run.error, "steps": steps}, indent=2))
+    return EXIT_OK
+
+
+def _cmd_logs(options: argparse.Namespace) -> int:
+    for line in _store(options).get_logs(options.run_id, limit=1_000_000):
+        print(f"{line.step_key}\t{line.stream}\t{line.line}")
+    return EXIT_OK
+
+
+def _cmd_recover(options: argparse.Namespace) -> int:
+    from engine.engine import Engine
+
+    async def recover() -> list[Any]:
+        engine = Engine(store=_store(options))
+        try:
+            return await engine.recover()
+        finally:
+            await engine.close()
+
+    for result in asyncio.run(recover()):
+        print(json.dumps({"run_id": result.run_id, "status": result.status, "result": result.result}))
+    return EXIT_OK
+
+
+def _cmd_schema(options: argparse.Namespace) -> int:
+    from engine.resolver import SCRIPT_SUFFIXES
+    from engine.runners import script_schema
+
+    language = next((lang for suffix, lang in SCRIPT_SUFFIXES if options.file.endswith(suffix)), None)
+    if language is None:
+        raise BadInput(f"{options.file}: unknown script type (use .py, .sh or .ts)")
+    with open(options.file, encoding="utf-8") as handle:
+        print(json.dumps(script_schema(language, handle.read()), indent=2))
+    return EXIT_OK
+
+
+def _read_args(options: argparse.Namespace) -> dict[str, Any]:
+    if options.args and options.args_file:
+        raise BadInput("give --args or --args-file, not both")
+    if options.args_file:
+        try:
+            with open(options.args_file, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise BadInput(f"--args-file {options.args_file}: {exc.strerror}") from exc
+        return _json_object(text, f"--args-file {options.args_file}")
+    return _json_object(options.args, "--args") if options.args else {}
+
+
+def _json_object(text: str, where: str) -> dict[str, Any]:
+    value = _json_option(text, where)
+    if not isinstance(value, dict):
+        raise BadInput(f"{where}: expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _json_option(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{where} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+
+
+def _store(options: argparse.Namespace) -> Any:
+    from engine.store import Store
+
+    return Store.open(options.db)
+
+
+def _roots(file: str) -> list[str]:
+    import os
+
+    return [os.path.dirname(os.path.abspath(file)), os.getcwd()]

@@ -1,0 +1,183 @@
+"""The engine's front door: run flows and scripts, continue and resume runs."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from engine.clock import Clock
+from engine.errors import NotFound
+from engine.events import EventBus
+from engine.executor.context import Services
+from engine.executor.flow import RunResult, execute
+from engine.executor import suspend as suspension
+from engine.resolver import Resolver
+
+FINISHED = ("success", "failure", "canceled")
+
+
+class Engine:
+    """Runs OpenFlow flows durably against a store.
+
+    Args:
+        store: an `engine.store.Store`; default: `Store.open()` (DATABASE_URL or SQLite).
+        runners: a `RunnerPool`; default: a new one, closed with the engine.
+        clock: time source; tests pass a FakeClock.
+        script_roots: folders where `script`/`flow` modules are looked up as files.
+    """
+
+    def __init__(self, *, store: Any = None, runners: Any = None, clock: Clock | None = None,
+                 evaluator: Any = None, events: EventBus | None = None,
+                 script_roots: list[str | Path] | None = None, workspace: str = "main"):
+        from engine.expressions import Evaluator
+        from engine.runners import RunnerPool
+        from engine.store import Store
+
+        self._own_runners = runners is None
+        self.store = store if store is not None else Store.open()
+        self.services = Services(
+            store=self.store,
+            runners=runners if runners is not None else RunnerPool(),
+            evaluator=evaluator if evaluator is not None else Evaluator(),
+            events=events if events is not None else EventBus(),
+            clock=clock if clock is not None else Clock(),
+            resolver=Resolver(self.store, script_roots),
+            workspace=workspace,
+        )
+
+    @property
+    def events(self) -> EventBus:
+        return self.services.events
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    async def close(self) -> None:
+        if self._own_runners:
+            await self.services.runners.close()
+
+    async def __aenter__(self) -> "Engine":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    def submit(self, flow: Any, args: dict[str, Any] | None = None, *, run_id: str | None = None,
+               path: str = "", trigger: str = "api", status: str = "queued",
+               scheduled_for: float | None = None) -> str:
+        """Validate args against the flow's schema and record a run; returns its id."""
+        from engine.openflow import dump_value, validate_args
+
+        document = as_document(flow)
+        args = validate_args(document_schema(document), dict(args or {}))
+        run = self.store.create_run(
+            id=run_id or uuid.uuid4().hex, kind="flow", path=path, args=args,
+            flow=dump_value(document.value), status=status, trigger=trigger,
+            scheduled_for=scheduled_for if scheduled_for is not None else self.clock.now(),
+            tag="flow",
+        )
+        return run.id
+
+    async def run(self, flow: Any, args: dict[str, Any] | None = None, *, run_id: str | None = None,
+                  path: str = "", trigger: str = "cli") -> RunResult:
+        """Run a flow to its end (or until it waits for approval) in this process."""
+        if run_id is not None and self.store.get_run(run_id) is not None:
+            return await self.continue_run(run_id)
+        run_id = self.submit(flow, args, run_id=run_id, path=path, trigger=trigger, status="running")
+        return await self.continue_run(run_id)
+
+    async def continue_run(self, run_id: str) -> RunResult:
+        """Continue a run from its journal: finished steps are replayed, never re-run."""
+        from engine.openflow import flow_from_data
+
+        run = self.store.get_run(run_id)
+        if run is None:
+            raise NotFound(f"run {run_id!r} not found")
+        if run.status in FINISHED:
+            return RunResult(run.id, run.status, run.result, run.error)
+        document = flow_from_data({"value": run.flow}, source=f"run {run_id}")
+        return await execute(self.services, run, document.value)
+
+    async def recover(self) -> list[RunResult]:
+        """Continue every run a previous process left running (crash recovery)."""
+        results = []
+        for run in self.store.list_runs(status="running", limit=10_000):
+            if run.parent_run_id is None:
+                results.append(await self.continue_run(run.id))
+        return results
+
+    def resume(self, run_id: str, resume_id: Any, approver: str | None = None,
+               payload: Any = None, *, approve: bool = True) -> str:
+        """Record an approval (or, with approve=False, a cancel) of a waiting step.
+
+        Returns the step's verdict: 'waiting', 'approved', 'rejected' or 'timed_out'.
+        Once it is decided, the run goes back to the queue to be continued. Giving the
+        same resume_id twice counts once.
+        """
+        run = self.store.get_run(run_id)
+        if run is None:
+            raise NotFound(f"run {run_id!r} not found")
+        key, row = _waiting_step(self.store, run_id)
+        data = dict(row.data or {})
+        state = data["suspend"]
+        suspension.add_decision(state, {
+            "resume_id": str(resume_id), "approver": approver, "payload": payload,
+            "approved": approve, "ts": self.clock.now(),
+        })
+        self.store.save_step(run_id, key, data=data)
+        verdict = suspension.decide(state, self.clock.now())
+        self.services.events.publish(_event(run_id, key, row.step_id, approver, approve, verdict, self.clock.now()))
+        if verdict != "waiting" and run.status == "suspended":
+            self.store.update_run(run_id, status="queued", scheduled_for=self.clock.now())
+        return verdict
+
+    def cancel(self, run_id: str, resume_id: Any, approver: str | None = None, payload: Any = None) -> str:
+        """Disapprove a waiting step: the run fails with SuspendedDisapproved."""
+        return self.resume(run_id, resume_id, approver, payload, approve=False)
+
+    async def continue_due(self) -> list[RunResult]:
+        """Continue queued runs and suspended runs whose deadline has passed."""
+        now, results = self.clock.now(), []
+        for status in ("queued", "suspended"):
+            for run in self.store.list_runs(status=status, limit=1000):
+                if run.parent_run_id is None and (status == "queued" or (run.scheduled_for or 0) <= now):
+                    results.append(await self.continue_run(run.id))
+        return results
+
+
+def _waiting_step(store: Any, run_id: str) -> tuple[str, Any]:
+    for key, row in store.load_steps(run_id).items():
+        state = (row.data or {}).get("suspend")
+        if state is not None and suspension.decide(state, float("-inf")) == "waiting":
+            return key, row
+    raise NotFound(f"run {run_id!r} has no step waiting for approval")
+
+
+def _event(run_id: str, key: str, step_id: str, approver: Any, approve: bool, verdict: str, ts: float) -> Any:
+    from engine.events import Event
+
+    return Event(kind="approval", run_id=run_id, ts=ts, step_id=step_id, key=key,
+                 data={"approver": approver, "approved": approve, "verdict": verdict})
+
+
+def as_document(flow: Any) -> Any:
+    """A FlowDocument from a document, a dict (full or bare value) or a file path."""
+    from engine.openflow import FlowDocument, flow_from_data, load_flow
+
+    if isinstance(flow, FlowDocument):
+        return flow
+    if isinstance(flow, dict):
+        return flow_from_data(flow)
+    if isinstance(flow, (str, os.PathLike)):
+        return load_flow(flow)
+    raise TypeError(f"cannot run a flow given as {type(flow).__name__}")
+
+
+def document_schema(document: Any) -> dict[str, Any] | None:
+    """The flow's input JSON Schema, if it has one."""
+    from engine.openflow import dump_flow
+
+    return dump_flow(document).get("schema")

@@ -1,0 +1,70 @@
+"""Branch to one (the first branch whose predicate is truthy, else `default`) and
+branch to all (one entry per branch, in branch order; parallel unless told not to)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from engine.executor.context import Frame, RunContext
+from engine.executor.modules import run_sequence
+from engine.executor.outcome import Outcome
+from engine.executor.scope import evaluate
+
+
+async def run_branches(ctx: RunContext, frame: Frame, module: Any, key: str, previous: Any) -> Outcome:
+    """Run a branchone or branchall module."""
+    if module.value.type == "branchone":
+        return await _branch_one(ctx, frame, module, key, previous)
+    return await _branch_all(ctx, frame, module, previous)
+
+
+async def _branch_one(ctx: RunContext, frame: Frame, module: Any, key: str, previous: Any) -> Outcome:
+    record = ctx.journal.get(key)
+    chosen = record.data.get("branch") if record is not None else None
+    if chosen is None:
+        chosen = choose_branch(ctx, frame, module, previous)
+        if record is not None:
+            record.data["branch"] = chosen
+            ctx.journal.save(key, record)
+    ctx.emit("branch_chosen", step_id=module.id, key=key, iteration=frame.iteration, data={"branch": chosen})
+    branches = module.value.branches or []
+    modules = module.value.default if chosen == "default" else branches[chosen].modules
+    return await run_sequence(ctx, frame, modules or [], previous)
+
+
+def choose_branch(ctx: RunContext, frame: Frame, module: Any, previous: Any) -> int | str:
+    """Index of the first branch whose `expr` is truthy, or "default"."""
+    for index, branch in enumerate(module.value.branches or []):
+        where = f"step {module.id}, branch {index}"
+        if evaluate(ctx, frame, branch.expr or "false", previous, where=where):
+            return index
+    return "default"
+
+
+async def _branch_all(ctx: RunContext, frame: Frame, module: Any, previous: Any) -> Outcome:
+    branches = module.value.branches or []
+    parallel = getattr(module.value, "effective_parallel", None)
+    if parallel is None:
+        parallel = module.value.parallel is not False
+
+    async def one(branch: Any) -> Outcome:
+        return await run_sequence(ctx, frame, branch.modules or [], previous)
+
+    if parallel:
+        outcomes = list(await asyncio.gather(*(one(b) for b in branches)))
+    else:
+        outcomes = []
+        for branch in branches:
+            outcomes.append(await one(branch))
+            if outcomes[-1].failed and not getattr(branch, "skip_failure", False):
+                break
+    results: list[Any] = []
+    for branch, outcome in zip(branches, outcomes):
+        if outcome.failed:
+            results.append({"error": outcome.error})
+            if not getattr(branch, "skip_failure", False):
+                return Outcome("failure", results, outcome.error)
+        else:
+            results.append(outcome.result)
+    return Outcome.ok(results)

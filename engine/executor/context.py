@@ -1,0 +1,108 @@
+"""The per-run context the interpreter threads through: services, journal, frames."""
+
+from __future__ import annotations
+
+import collections
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.clock import Clock
+from engine.events import Event, EventBus
+from engine.executor.journal import Journal
+
+
+@dataclass
+class Services:
+    """What every run shares: store, runners, evaluator, events, clock, script lookup."""
+
+    store: Any
+    runners: Any
+    evaluator: Any
+    events: EventBus
+    clock: Clock
+    resolver: Any
+    workspace: str = "main"
+
+
+@dataclass
+class Frame:
+    """One level of nesting: the top level, or one loop iteration.
+
+    `results` holds what steps of this level returned; lookups fall back to the
+    enclosing levels, then to the latest result of any step anywhere in the run.
+    """
+
+    flow_input: dict[str, Any]
+    prefix: str = ""
+    iteration: int | None = None
+    parent: "Frame | None" = None
+    results: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def child(self, *, prefix: str, iteration: int, iter_value: Any) -> "Frame":
+        """The frame of one loop iteration: `flow_input.iter` and `iter_parent` set."""
+        flow_input = dict(self.flow_input)
+        if "iter" in self.flow_input:
+            flow_input["iter_parent"] = self.flow_input["iter"]
+        flow_input["iter"] = {"index": iteration, "value": iter_value}
+        return Frame(flow_input, prefix=prefix, iteration=iteration, parent=self)
+
+    def chain(self) -> list[dict[str, Any]]:
+        maps, frame = [], self
+        while frame is not None:
+            maps.append(frame.results)
+            frame = frame.parent
+        return maps
+
+
+class RunContext:
+    """Everything one run needs while it executes."""
+
+    def __init__(self, services: Services, run: Any, flow: Any, *, depth: int = 0):
+        self.services = services
+        self.run_id: str = run.id
+        self.run = run
+        self.flow = flow
+        self.depth = depth
+        self.journal = Journal(services.store, run.id).load()
+        self.latest: dict[str, Any] = {}
+        self.flow_env = dict(getattr(flow, "flow_env", None) or {})
+        self._workdir: str | None = None
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    def results_view(self, frame: Frame) -> collections.ChainMap:
+        """`results` as expressions see it: this iteration first, then outer, then latest."""
+        return collections.ChainMap(*frame.chain(), self.latest)
+
+    def remember(self, frame: Frame, step_id: str, result: Any) -> None:
+        frame.results[step_id] = result
+        self.latest[step_id] = result
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        self.services.events.publish(Event(kind=kind, run_id=self.run_id, ts=self.clock.now(), **fields))
+
+    def workdir(self) -> str | None:
+        """A directory shared by every step of a `same_worker` flow (it holds ./shared)."""
+        if not getattr(self.flow, "same_worker", False):
+            return None
+        if self._workdir is None:
+            root = os.path.join(tempfile.gettempdir(), "millrace-runs", self.run_id)
+            os.makedirs(os.path.join(root, "shared"), exist_ok=True)
+            self._workdir = root
+        return self._workdir
+
+    def script_env(self, key: str) -> dict[str, str]:
+        """Environment variables every script of this run sees."""
+        return {
+            "WM_WORKSPACE": self.services.workspace,
+            "WM_JOB_ID": f"{self.run_id}:{key}",
+            "WM_FLOW_JOB_ID": self.run_id,
+            "WM_ROOT_FLOW_JOB_ID": getattr(self.run, "root_run_id", None) or self.run_id,
+            "WM_FLOW_STEP_ID": key.rsplit("/", 1)[-1],
+            "WM_FLOW_PATH": getattr(self.run, "path", "") or "",
+        }

@@ -1,0 +1,93 @@
+"""The run's journal: one record per step position, saved after every change.
+
+A step's position ("key") is its id, prefixed by the loop iterations it sits in
+(`loop/3/b`). On restart the journal is loaded back and finished records are replayed
+instead of run again; this is what makes a killed run resume where it stopped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DONE = frozenset({"success", "failure", "skipped"})
+
+
+@dataclass
+class Record:
+    """What the journal knows of one step position."""
+
+    step_id: str
+    status: str = "running"
+    result: Any = None
+    error: dict[str, Any] | None = None
+    attempts: int = 0
+    iteration: int | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        return self.status in DONE
+
+
+class Journal:
+    """In-memory view of a run's step records, written through to the store."""
+
+    def __init__(self, store: Any, run_id: str):
+        self.store, self.run_id = store, run_id
+        self.records: dict[str, Record] = {}
+
+    def load(self) -> "Journal":
+        """Read every record of the run back from the store."""
+        for key, row in self.store.load_steps(self.run_id).items():
+            self.records[key] = Record(
+                step_id=row.step_id,
+                status=row.status,
+                result=row.result,
+                error=row.error,
+                attempts=row.attempts or 0,
+                iteration=row.iteration,
+                started_at=row.started_at,
+                finished_at=row.finished_at,
+                data=dict(row.data or {}),
+            )
+        return self
+
+    def get(self, key: str) -> Record | None:
+        return self.records.get(key)
+
+    def save(self, key: str, record: Record) -> None:
+        """Store the record (insert or replace) and keep it in memory."""
+        self.records[key] = record
+        self.store.save_step(
+            self.run_id,
+            key,
+            step_id=record.step_id,
+            status=record.status,
+            result=record.result,
+            error=record.error,
+            attempts=record.attempts,
+            iteration=record.iteration,
+            started_at=record.started_at,
+            finished_at=record.finished_at,
+            data=record.data,
+        )
+
+    def refresh(self, key: str) -> Record | None:
+        """Re-read one record from the store (another process may have written it)."""
+        row = self.store.load_steps(self.run_id).get(key)
+        if row is None:
+            return None
+        record = self.records.get(key) or Record(step_id=row.step_id)
+        record.status, record.result, record.error = row.status, row.result, row.error
+        record.data = dict(row.data or {})
+        self.records[key] = record
+        return record
+
+    def forget_under(self, prefix: str) -> None:
+        """Drop every record below a loop or branch, so a retried loop runs afresh."""
+        for key in [k for k in self.records if k.startswith(prefix)]:
+            del self.records[key]
+        self.store.delete_steps(self.run_id, keys_prefix=prefix)

@@ -1,0 +1,123 @@
+"""Running each kind of module: scripts, subflows, identity; loops and branches
+live in their own modules. Also the sequence of modules that a flow, a loop
+iteration and a branch are made of."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import ExpressionError, MillraceError
+from engine.executor import suspend as suspension
+from engine.executor.context import Frame, RunContext
+from engine.executor.outcome import Outcome
+from engine.executor.scope import build_args
+from engine.executor.step import failure, run_step
+from engine.runners import ScriptJob
+
+LOG_FLUSH_LINES = 200
+
+
+async def run_sequence(ctx: RunContext, frame: Frame, modules: list[Any], previous: Any) -> Outcome:
+    """Run modules one after the other, each fed the previous one's result.
+
+    Stops at the first failure or early stop; its outcome is returned as is.
+    """
+    outcome = Outcome.ok(previous)
+    for module in modules:
+        outcome = await run_step(ctx, frame, module, previous)
+        if not suspension.wants_suspend(module):
+            frame.extra = {}
+        if outcome.failed or outcome.stop:
+            return outcome
+        previous = outcome.result
+    return outcome
+
+
+async def run_module_value(
+    ctx: RunContext, frame: Frame, module: Any, key: str, previous: Any, timeout: float | None
+) -> Outcome:
+    """Run the module's own work once (no retries, no options)."""
+    from engine.executor import branches, loops
+
+    kind = module.value.type
+    try:
+        if kind == "rawscript":
+            value = module.value
+            return await _run_script(ctx, frame, module, key, previous, value.language, value.content, timeout)
+        if kind == "script":
+            language, content = ctx.services.resolver.script(module.value.path)
+            return await _run_script(ctx, frame, module, key, previous, language, content, timeout)
+        if kind == "flow":
+            return await _run_subflow(ctx, frame, module, key, previous)
+        if kind == "identity":
+            return Outcome.ok(previous)
+        if kind in ("forloopflow", "whileloopflow"):
+            return await loops.run_loop(ctx, frame, module, key, previous)
+        if kind in ("branchone", "branchall"):
+            return await branches.run_branches(ctx, frame, module, key, previous)
+    except ExpressionError as exc:
+        return Outcome.fail(failure(frame, module, "ExpressionError", str(exc)))
+    except MillraceError as exc:
+        return Outcome.fail(failure(frame, module, type(exc).__name__, str(exc)))
+    return Outcome.fail(failure(frame, module, "UnsupportedModule", f"module type {kind!r} cannot run"))
+
+
+async def _run_script(
+    ctx: RunContext, frame: Frame, module: Any, key: str, previous: Any,
+    language: str, content: str, timeout: float | None,
+) -> Outcome:
+    args = build_args(ctx, frame, module, previous)
+    logs = _LogSink(ctx, module.id, key, frame.iteration)
+    job = ScriptJob(
+        language=language, content=content, args=args, job_id=f"{ctx.run_id}:{key}",
+        timeout=timeout, cwd=ctx.workdir(), env=ctx.script_env(key),
+    )
+    try:
+        done = await ctx.services.runners.run(job, logs.add)
+    finally:
+        logs.flush()
+    if done.ok:
+        return Outcome.ok(done.result)
+    error = dict(done.error or {})
+    error.setdefault("name", "Error")
+    error.setdefault("message", "")
+    error.setdefault("stack", "")
+    error["step_id"] = module.id
+    if frame.iteration is not None:
+        error["iteration"] = frame.iteration
+    return Outcome.fail(error)
+
+
+async def _run_subflow(ctx: RunContext, frame: Frame, module: Any, key: str, previous: Any) -> Outcome:
+    from engine.executor.flow import run_child_flow
+
+    document = ctx.services.resolver.flow(module.value.path)
+    args = build_args(ctx, frame, module, previous)
+    child = await run_child_flow(ctx, document, args, key=key, path=module.value.path)
+    if child.status == "success":
+        return Outcome.ok(child.result)
+    error = dict(child.error or {"name": "FlowError", "message": "subflow failed"})
+    error["step_id"] = module.id
+    if frame.iteration is not None:
+        error["iteration"] = frame.iteration
+    return Outcome.fail(error)
+
+
+class _LogSink:
+    """Collects a step's log lines: an event per line, stored in batches."""
+
+    def __init__(self, ctx: RunContext, step_id: str, key: str, iteration: int | None):
+        self.ctx, self.step_id, self.key, self.iteration = ctx, step_id, key, iteration
+        self.lines: list[tuple[float, str, str]] = []
+
+    def add(self, line: Any) -> None:
+        self.lines.append((line.ts, line.stream, line.line))
+        self.ctx.emit("step_log", step_id=self.step_id, key=self.key, iteration=self.iteration,
+                      data={"ts": line.ts, "stream": line.stream, "line": line.line})
+        if len(self.lines) >= LOG_FLUSH_LINES:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.lines:
+            self.ctx.services.store.append_logs(self.ctx.run_id, self.key, self.lines)
+            self.lines = []

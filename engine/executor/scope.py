@@ -1,0 +1,50 @@
+"""Evaluating a step's expressions against what the run knows so far."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import BadInput, ExpressionError
+from engine.executor.context import Frame, RunContext
+from engine.expressions import Scope
+
+
+def scope_for(ctx: RunContext, frame: Frame, previous: Any, result: Any = None) -> Scope:
+    """The names an expression sees at this point of the run."""
+    return Scope(
+        flow_input=frame.flow_input,
+        results=ctx.results_view(frame),
+        previous_result=previous,
+        result=result,
+        flow_env=ctx.flow_env,
+        extra=frame.extra,
+    )
+
+
+def evaluate(ctx: RunContext, frame: Frame, expr: str, previous: Any, *, result: Any = None, where: str) -> Any:
+    """Evaluate one JS expression; syntax errors surface as ExpressionError here."""
+    try:
+        return ctx.services.evaluator.evaluate(expr, scope_for(ctx, frame, previous, result), where=where)
+    except BadInput as exc:
+        raise ExpressionError(str(exc), expr=expr, where=where) from exc
+
+
+def evaluate_transform(ctx: RunContext, frame: Frame, transform: Any, previous: Any, *, where: str) -> Any:
+    """An input transform's value: static as given, javascript evaluated."""
+    kind = _get(transform, "type")
+    if kind == "javascript":
+        return evaluate(ctx, frame, _get(transform, "expr") or "", previous, where=where)
+    return _get(transform, "value")
+
+
+def build_args(ctx: RunContext, frame: Frame, module: Any, previous: Any) -> dict[str, Any]:
+    """Every input transform of a step, evaluated in declaration order."""
+    transforms = getattr(module.value, "input_transforms", None) or {}
+    return {
+        name: evaluate_transform(ctx, frame, transform, previous, where=f"step {module.id}, input {name}")
+        for name, transform in transforms.items()
+    }
+
+
+def _get(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)

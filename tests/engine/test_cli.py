@@ -1,0 +1,159 @@
+"""`python -m engine` as a user runs it: stdout, stderr and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from tests.flowkit import counter_code, expr_step, flow, py
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(tmp_path: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "engine", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def write(tmp_path: Path, name: str, document: dict) -> str:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(document) if name.endswith((".yaml", ".yml")) else json.dumps(document))
+    return str(path)
+
+
+def test_run_prints_the_result_and_exits_0(tmp_path):
+    file = write(tmp_path, "f.yaml", flow(expr_step("a", "flow_input.x * 2")))
+    done = cli(tmp_path, "run", file, "--args", '{"x": 21}')
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == 42
+
+
+def test_bare_flow_value_and_args_file(tmp_path):
+    file = write(tmp_path, "bare.json", {"modules": [expr_step("a", "flow_input.name")]})
+    (tmp_path / "args.json").write_text('{"name": "ada"}')
+    done = cli(tmp_path, "run", file, "--args-file", str(tmp_path / "args.json"))
+    assert (done.returncode, json.loads(done.stdout)) == (0, "ada")
+
+
+def test_failed_flow_exits_1_with_the_error_object_on_stdout(tmp_path):
+    file = write(tmp_path, "f.json", flow(py("boom", "def main():\n    raise ValueError('bad')\n")))
+    done = cli(tmp_path, "run", file)
+    assert done.returncode == 1
+    error = json.loads(done.stdout)["error"]
+    assert (error["name"], error["message"], error["step_id"]) == ("ValueError", "bad", "boom")
+
+
+def test_invalid_yaml_exits_2_naming_file_and_line(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("summary: x\nvalue:\n  modules: [\n    - id: a\n  bad: : :\n")
+    done = cli(tmp_path, "run", str(path))
+    assert done.returncode == 2
+    assert "broken.yaml" in done.stderr and ":" in done.stderr
+    assert done.stdout == ""
+
+
+def test_unknown_module_type_names_the_path_and_allowed_types(tmp_path):
+    file = write(tmp_path, "f.json", flow({"id": "a", "value": {"type": "forloop"}}))
+    done = cli(tmp_path, "run", file)
+    assert done.returncode == 2
+    assert "value.modules[0].value" in done.stderr and "forloopflow" in done.stderr
+
+
+def test_expression_syntax_error_names_step_and_expression(tmp_path):
+    file = write(tmp_path, "f.json", flow(expr_step("calc", "flow_input.x +* 2")))
+    done = cli(tmp_path, "run", file)
+    assert done.returncode == 2
+    assert "calc" in done.stderr and "flow_input.x +* 2" in done.stderr
+
+
+def test_script_without_main_is_refused_at_load(tmp_path):
+    file = write(tmp_path, "f.json", flow(py("a", "def helper():\n    return 1\n")))
+    done = cli(tmp_path, "run", file)
+    assert done.returncode == 2
+    assert "main" in done.stderr
+
+
+def test_args_against_the_schema_list_every_error_with_its_path(tmp_path):
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}, "mail": {"type": "string", "format": "email"}},
+              "required": ["n", "mail"]}
+    file = write(tmp_path, "f.json", flow(expr_step("a", "1"), schema=schema))
+    done = cli(tmp_path, "run", file, "--args", '{"n": "x"}')
+    assert done.returncode == 2
+    assert "n" in done.stderr and "mail" in done.stderr
+    bad_json = cli(tmp_path, "run", file, "--args", "{nope")
+    assert bad_json.returncode == 2 and "--args" in bad_json.stderr
+
+
+def test_events_flag_writes_json_lines_of_step_events(tmp_path):
+    file = write(tmp_path, "f.json", flow(py("a", "def main():\n    print('hi')\n    return 1\n"), expr_step("b", "2")))
+    done = cli(tmp_path, "run", file, "--events")
+    assert done.returncode == 0
+    events = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    kinds = [(e["kind"], e.get("step_id")) for e in events]
+    assert ("step_started", "a") in kinds and ("step_finished", "b") in kinds
+    assert kinds.index(("step_finished", "a")) < kinds.index(("step_started", "b"))
+    assert any(e["kind"] == "step_log" and e["data"]["line"] == "hi" for e in events)
+
+
+def test_killed_run_resumes_after_the_last_finished_step(tmp_path):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    slow = (
+        "import os, time\n"
+        "def main():\n"
+        f"    open({str(marks / 'b')!r}, 'a').write('x\\n')\n"
+        f"    if not os.path.exists({str(marks / 'flag')!r}):\n"
+        f"        open({str(marks / 'flag')!r}, 'w').close()\n"
+        "        time.sleep(60)\n"
+        "    return 'b'\n"
+    )
+    document = flow(py("a", counter_code(str(marks / "a"))), py("b", slow), py("c", counter_code(str(marks / "c"))))
+    file = write(tmp_path, "f.json", document)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "run", file, "--run-id", "crash1"], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not (marks / "flag").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = cli(tmp_path, "run", file, "--run-id", "crash1")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == 1
+    assert len((marks / "a").read_text().splitlines()) == 1
+    assert len((marks / "b").read_text().splitlines()) == 2
+    assert len((marks / "c").read_text().splitlines()) == 1
+
+
+def test_approval_from_another_process_continues_a_waiting_cli_run(tmp_path):
+    ask = expr_step("ask", "'q'")
+    ask["suspend"] = {"required_events": 1, "timeout": 120}
+    file = write(tmp_path, "f.json", flow(ask, expr_step("after", "resume.answer")))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "run", file, "--run-id", "wait1"], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            status = cli(tmp_path, "status", "wait1")
+            if status.returncode == 0 and json.loads(status.stdout)["status"] == "suspended":
+                break
+            time.sleep(0.1)
+        decided = cli(tmp_path, "resume", "wait1", "--approver", "eve", "--payload", '{"answer": 42}')
+        assert decided.returncode == 0, decided.stderr
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert json.loads(out) == 42

@@ -1,0 +1,45 @@
+"""Resuming a run from its journal: finished steps are never run twice."""
+
+from __future__ import annotations
+
+from engine.errors import ArgsValidationError
+from tests.flowkit import counter_code, flow, for_loop, py
+
+import pytest
+
+
+def test_continue_run_replays_finished_steps_without_running_them(harness, tmp_path):
+    marker = tmp_path / "runs.txt"
+    document = flow(py("a", counter_code(str(marker))), py("b", counter_code(str(marker))))
+    outcome = harness.run(document)
+    assert outcome.result == 2
+    store = harness.engine.store
+    store.update_run(outcome.run_id, status="running", result=None)
+    store.delete_steps(outcome.run_id, keys_prefix="b")
+    again = harness.call(harness.new().continue_run(outcome.run_id))
+    assert again.status == "success"
+    assert len(marker.read_text().splitlines()) == 3
+
+
+def test_loop_iterations_that_finished_are_replayed(harness, tmp_path):
+    marker = tmp_path / "runs.txt"
+    document = flow(for_loop("l", "[1, 2, 3]", [py("s", counter_code(str(marker)))]))
+    outcome = harness.run(document)
+    store = harness.engine.store
+    store.update_run(outcome.run_id, status="running")
+    store.delete_steps(outcome.run_id, keys_prefix="l/2/")
+    store.save_step(outcome.run_id, "l", status="running")
+    outcome2 = harness.call(harness.new().continue_run(outcome.run_id))
+    assert (outcome2.status, outcome2.result) == ("success", [1, 2, 4])
+    assert len(marker.read_text().splitlines()) == 4
+
+
+def test_args_are_validated_against_the_schema_with_defaults(harness):
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}, "unit": {"type": "string", "default": "kg"}},
+              "required": ["n"]}
+    document = flow(py("a", "def main(n, unit):\n    return f'{n}{unit}'\n", n="js:flow_input.n", unit="js:flow_input.unit"),
+                    schema=schema)
+    assert harness.run(document, {"n": 3}).result == "3kg"
+    with pytest.raises(ArgsValidationError) as info:
+        harness.run(document, {"n": "three"})
+    assert "n" in str(info.value)
