@@ -126,7 +126,7 @@ def test_killed_run_resumes_after_the_last_finished_step(tmp_path):
     while not (marks / "flag").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.communicate()
     done = cli(tmp_path, "run", file, "--run-id", "crash1")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == 1

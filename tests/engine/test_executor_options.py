@@ -61,10 +61,11 @@ def test_retrying_a_loop_reruns_the_whole_loop(harness, tmp_path):
     marker = tmp_path / "runs.txt"
     body = [py("s", counter_code(str(marker), "n if n >= 4 else 1 / 0"))]
     loop = for_loop("l", "[1, 2]", body, skip_failures=False)
-    loop["retry"] = {"constant": {"attempts": 2, "seconds": 0}}
+    loop["retry"] = {"constant": {"attempts": 3, "seconds": 0}}
     outcome = harness.run(flow(loop))
-    assert outcome.status == "success"
-    assert outcome.result == [4, 5]
+    # three failed attempts stop at the first iteration; the fourth re-runs both
+    assert (outcome.status, outcome.result) == ("success", [4, 5])
+    assert len(marker.read_text().splitlines()) == 5
 
 
 def test_failure_module_gets_the_error_and_the_flow_stays_failed(harness):
