@@ -51,9 +51,13 @@ def main() -> list[dict]:
     return rows
 
 
-if __name__ == "__main__":
-    for row in main():
+def print_rows(rows: list[dict]) -> None:
+    for row in rows:
         print(
             f"{row['name']:<24} {row['median_us']:>10.2f} µs   "
             f"budget {row['budget_us']:>7.0f} µs   ratio {row['ratio']:.3f}"
         )
+
+
+if __name__ == "__main__":
+    print_rows(main())

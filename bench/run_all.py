@@ -1,0 +1,26 @@
+"""Every benchmark, one table: medians of several runs and the ratio to each budget.
+
+Run with `make bench` (or `.venv/bin/python bench/run_all.py`). A ratio above 1.00
+means the budget is missed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import bench_engine, bench_expressions  # noqa: E402
+
+
+def main() -> None:
+    print("Expressions (per evaluation)")
+    bench_expressions.print_rows(bench_expressions.main())
+    print()
+    print("Engine (whole flows)")
+    bench_engine.print_rows(bench_engine.main())
+
+
+if __name__ == "__main__":
+    main()
