@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 BUN := .tools/node_modules/.bin/bun
+# Reflex runs its frontend build with our bun (REFLEX-NOTES: system bun, no npm).
+REFLEX_ENV := PATH="$(CURDIR)/.tools/node_modules/.bin:$$PATH" REFLEX_USE_SYSTEM_BUN=1 REFLEX_USE_NPM=0
 STAMP := $(VENV)/.requirements-installed
 
 .PHONY: run test setup system-deps bench clean
@@ -17,21 +19,27 @@ $(STAMP): requirements.txt
 $(BUN):
 	npm install --prefix .tools --no-audit --no-fund --silent bun@1.4.4
 
-# PostgreSQL's server binaries, for the store tests (a throwaway cluster per test session).
+# PostgreSQL's server binaries, for the store tests (a throwaway cluster per test session);
+# Chromium, for the app's browser tests (Playwright drives /usr/bin/chromium).
 system-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
 		echo "installing PostgreSQL from Debian packages"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	fi
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Chromium from Debian packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider
 
-run: setup
-	$(PY) -m engine --help
+# The app at http://localhost:3000: pages, REST API and in-process workers on one port.
+run: $(STAMP) $(BUN)
+	$(REFLEX_ENV) $(VENV)/bin/reflex run --env prod --single-port --frontend-port 3000 --backend-port 3000
 
 bench: setup
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .tools .web data
+	rm -rf $(VENV) .tools .web .web-test .web-test.lock data

@@ -1,0 +1,305 @@
+"""The REST API in Windmill's shapes, and the demo API, on the app's port.
+
+Everything under `/api/w/{workspace}/` needs `Authorization: Bearer <token>`, except
+the signed approval links (`jobs_u/resume|cancel/...`), whose signature is the proof.
+`/api/demo/` is open: it is the offline service the example flows call.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+
+from app import catalog, demo_api, settings
+from app.engine_service import FINISHED, service
+
+Handler = Callable[[Request], Awaitable[Response]]
+OPEN_PREFIXES = ("jobs_u/resume/", "jobs_u/cancel/")
+
+
+def _errors(handler: Handler) -> Handler:
+    """Turn the engine's errors into 400/404 answers with the message as text."""
+    from engine import BadInput, NotFound
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request) -> Response:
+        if request.path_params.get("workspace", settings.WORKSPACE) != settings.WORKSPACE:
+            return PlainTextResponse(f"workspace not found (this server has {settings.WORKSPACE!r})", 404)
+        try:
+            return await handler(request)
+        except NotFound as exc:
+            return PlainTextResponse(str(exc), 404)
+        except (BadInput, catalog.CatalogError) as exc:
+            return PlainTextResponse(str(exc), 400)
+
+    return wrapped
+
+
+async def _json_body(request: Request, default: Any = None) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        return default
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise catalog.CatalogError(f"request body is not JSON: {exc.msg}") from None
+
+
+def _flow_out(row: Any, with_value: bool = True) -> dict[str, Any]:
+    document = dict(row.document or {})
+    out = {"path": row.path, "summary": document.get("summary") or "", "description": document.get("description") or "",
+           "schema": document.get("schema"), "edited_by": row.created_by or "admin", "edited_at": row.created_at,
+           "version": row.version, "workspace_id": row.workspace, "archived": False}
+    if with_value:
+        out["value"] = document.get("value")
+    return out
+
+
+def _script_out(row: Any) -> dict[str, Any]:
+    return {"path": row.path, "hash": f"{row.version:016x}", "language": row.language, "content": row.content,
+            "schema": row.args_schema, "summary": row.summary, "description": "", "created_at": row.created_at,
+            "workspace_id": row.workspace, "kind": "script", "archived": False}
+
+
+@_errors
+async def flows_list(request: Request) -> Response:
+    rows = service.store.list_flows(request.query_params.get("path_start") or None, workspace=settings.WORKSPACE)
+    return JSONResponse([_flow_out(row, with_value=False) for row in rows])
+
+
+@_errors
+async def flows_get(request: Request) -> Response:
+    path = request.path_params["path"]
+    row = service.store.get_flow(path, workspace=settings.WORKSPACE)
+    if row is None:
+        return PlainTextResponse(f"flow {path!r} not found", 404)
+    return JSONResponse(_flow_out(row))
+
+
+@_errors
+async def flows_exists(request: Request) -> Response:
+    return JSONResponse(service.store.get_flow(request.path_params["path"], workspace=settings.WORKSPACE) is not None)
+
+
+@_errors
+async def flows_save(request: Request) -> Response:
+    body = await _json_body(request, {})
+    path = request.path_params.get("path") or body.get("path", "")
+    creating = "path" not in request.path_params
+    if creating and service.store.get_flow(path, workspace=settings.WORKSPACE) is not None:
+        return PlainTextResponse(f"a flow exists already at {path}", 400)
+    document = {key: body[key] for key in ("summary", "description", "value", "schema") if key in body}
+    catalog.save_flow(service.store, body.get("path") or path, document, created_by="api")
+    return PlainTextResponse(body.get("path") or path, 201 if creating else 200)
+
+
+@_errors
+async def flows_delete(request: Request) -> Response:
+    service.store.delete_flow(request.path_params["path"], workspace=settings.WORKSPACE)
+    return PlainTextResponse(f"flow {request.path_params['path']} deleted")
+
+
+@_errors
+async def scripts_list(request: Request) -> Response:
+    rows = service.store.list_scripts(request.query_params.get("path_start") or None, workspace=settings.WORKSPACE)
+    return JSONResponse([_script_out(row) for row in rows])
+
+
+@_errors
+async def scripts_get(request: Request) -> Response:
+    path = request.path_params["path"]
+    row = service.store.get_script(path, workspace=settings.WORKSPACE)
+    if row is None:
+        return PlainTextResponse(f"script {path!r} not found", 404)
+    return JSONResponse(_script_out(row))
+
+
+@_errors
+async def scripts_create(request: Request) -> Response:
+    body = await _json_body(request, {})
+    version = catalog.save_script(service.store, body.get("path", ""), body.get("language", "python3"),
+                                  body.get("content", ""), body.get("summary", ""))
+    return PlainTextResponse(f"{version:016x}", 201)
+
+
+def _start(request: Request, kind: str, args: dict[str, Any]) -> str:
+    path = request.path_params["path"]
+    if kind == "f":
+        document = catalog.load_document(service.store, path)
+        return service.submit_flow(document, args, path=path, trigger="api")
+    from engine import NotFound
+
+    row = service.store.get_script(path, workspace=settings.WORKSPACE)
+    if row is None:
+        raise NotFound(f"script {path!r} not found")
+    return service.submit_script(path, row.language, row.content, row.args_schema, args, trigger="api")
+
+
+async def _args(request: Request) -> dict[str, Any]:
+    args = await _json_body(request, {})
+    if not isinstance(args, dict):
+        raise catalog.CatalogError("the request body must be a JSON object of args")
+    return args
+
+
+@_errors
+async def jobs_run(request: Request) -> Response:
+    run_id = _start(request, request.path_params["kind"], await _args(request))
+    return PlainTextResponse(run_id, 201)
+
+
+@_errors
+async def jobs_run_wait_result(request: Request) -> Response:
+    run_id = _start(request, request.path_params["kind"], await _args(request))
+    timeout = float(request.query_params.get("timeout", 300))
+    run = await service.wait_finished(run_id, timeout)
+    if run.status not in FINISHED:
+        return JSONResponse({"error": f"run {run_id} is {run.status}", "run_id": run_id}, 202)
+    return JSONResponse(run.result, 200 if run.status == "success" else 500)
+
+
+@_errors
+async def jobs_get_result(request: Request) -> Response:
+    run = _run(request)
+    if run.status not in FINISHED:
+        return PlainTextResponse(f"run {run.id} has not finished (status: {run.status})", 404)
+    return JSONResponse(run.result)
+
+
+@_errors
+async def jobs_get_result_maybe(request: Request) -> Response:
+    run = _run(request)
+    done = run.status in FINISHED
+    return JSONResponse({"completed": done, "result": run.result if done else None,
+                         "success": run.status == "success", "started": run.started_at is not None})
+
+
+@_errors
+async def jobs_get(request: Request) -> Response:
+    run = _run(request)
+    done = run.status in FINISHED
+    return JSONResponse({"id": run.id, "type": "CompletedJob" if done else "QueuedJob", "status": run.status,
+                         "success": run.status == "success", "running": run.status == "running",
+                         "result": run.result, "args": run.args, "script_path": run.path,
+                         "job_kind": run.kind, "created_at": run.created_at, "started_at": run.started_at,
+                         "finished_at": run.finished_at})
+
+
+def _run(request: Request) -> Any:
+    from engine import NotFound
+
+    run = service.store.get_run(request.path_params["run_id"])
+    if run is None:
+        raise NotFound(f"run {request.path_params['run_id']!r} not found")
+    return run
+
+
+@_errors
+async def resume_urls(request: Request) -> Response:
+    run = _run(request)
+    resume_id = request.path_params["resume_id"]
+    signature = service.credentials.sign(run.id, resume_id)
+    base = f"{settings.public_url()}/api/w/{settings.WORKSPACE}/jobs_u"
+    return JSONResponse({"approvalPage": f"{settings.public_url()}/runs/{run.id}",
+                         "resume": f"{base}/resume/{run.id}/{resume_id}/{signature}",
+                         "cancel": f"{base}/cancel/{run.id}/{resume_id}/{signature}"})
+
+
+def _decide(approve: bool) -> Handler:
+    @_errors
+    async def decide(request: Request) -> Response:
+        run = _run(request)
+        resume_id, signature = request.path_params["resume_id"], request.path_params["signature"]
+        if not service.credentials.check_signature(run.id, resume_id, signature):
+            return PlainTextResponse("invalid signature", 401)
+        payload = await _json_body(request, {}) if request.method == "POST" else dict(request.query_params)
+        approver = request.query_params.get("approver") or "approval link"
+        verdict = service.decide(run.id, approve=approve, approver=approver, payload=payload, resume_id=resume_id)
+        return JSONResponse({"run_id": run.id, "verdict": verdict})
+
+    return decide
+
+
+async def whoami(request: Request) -> Response:
+    return JSONResponse({"username": "admin", "email": "admin@localhost", "is_admin": True})
+
+
+async def version(request: Request) -> Response:
+    return PlainTextResponse("millrace")
+
+
+async def ready(request: Request) -> Response:
+    """200 once the tokens and examples are set up and runs are dispatched, else 503."""
+    return PlainTextResponse("ready", 200) if service.ready else PlainTextResponse("starting", 503)
+
+
+class TokenAuth:
+    """Refuse `/api/w/...` and `/api/users/...` requests without a known token."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and _needs_token(scope["path"]) and not _authorized(scope):
+            response = PlainTextResponse("missing or unknown token (Authorization: Bearer <token>)", 401)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _needs_token(path: str) -> bool:
+    if path.startswith("/api/users/"):
+        return True
+    if not path.startswith("/api/w/"):
+        return False
+    rest = path.split("/", 4)[-1] if path.count("/") >= 4 else ""
+    return not rest.startswith(OPEN_PREFIXES)
+
+
+def _authorized(scope: dict[str, Any]) -> bool:
+    headers = dict(scope.get("headers") or [])
+    value = headers.get(b"authorization", b"").decode()
+    token = value[7:].strip() if value.lower().startswith("bearer ") else ""
+    if not token:
+        query = dict(pair.split("=", 1) for pair in scope.get("query_string", b"").decode().split("&") if "=" in pair)
+        token = query.get("token", "")
+    return bool(token) and service.credentials.verify(token) is not None
+
+
+W = "/api/w/{workspace}"
+routes = [
+    Route("/api/version", version),
+    Route("/api/ready", ready),
+    Route("/api/users/whoami", whoami),
+    Route(f"{W}/users/whoami", whoami),
+    Route(f"{W}/flows/list", flows_list),
+    Route(f"{W}/flows/get/{{path:path}}", flows_get),
+    Route(f"{W}/flows/exists/{{path:path}}", flows_exists),
+    Route(f"{W}/flows/create", flows_save, methods=["POST"]),
+    Route(f"{W}/flows/update/{{path:path}}", flows_save, methods=["POST"]),
+    Route(f"{W}/flows/delete/{{path:path}}", flows_delete, methods=["DELETE", "POST"]),
+    Route(f"{W}/scripts/list", scripts_list),
+    Route(f"{W}/scripts/get/p/{{path:path}}", scripts_get),
+    Route(f"{W}/scripts/create", scripts_create, methods=["POST"]),
+    Route(f"{W}/jobs/run/{{kind:str}}/{{path:path}}", jobs_run, methods=["POST"]),
+    Route(f"{W}/jobs/run_wait_result/{{kind:str}}/{{path:path}}", jobs_run_wait_result, methods=["POST"]),
+    Route(f"{W}/jobs_u/completed/get_result/{{run_id}}", jobs_get_result),
+    Route(f"{W}/jobs_u/completed/get_result_maybe/{{run_id}}", jobs_get_result_maybe),
+    Route(f"{W}/jobs_u/get/{{run_id}}", jobs_get),
+    Route(f"{W}/jobs/resume_urls/{{run_id}}/{{resume_id}}", resume_urls),
+    Route(f"{W}/jobs_u/resume/{{run_id}}/{{resume_id}}/{{signature}}", _decide(True), methods=["GET", "POST"]),
+    Route(f"{W}/jobs_u/cancel/{{run_id}}/{{resume_id}}/{{signature}}", _decide(False), methods=["GET", "POST"]),
+    Mount("/api/demo", routes=demo_api.routes),
+]
+
+
+def create_api() -> Starlette:
+    """The Starlette app Reflex mounts itself under (its routes match first)."""
+    return Starlette(routes=routes, middleware=[Middleware(TokenAuth)])

@@ -1,0 +1,20 @@
+"""The Millrace web app: pages, the REST API on the same port, the in-process workers."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app import routes
+from app.api import create_api
+from app.engine_service import service
+
+
+async def run_engine() -> None:
+    """Lifespan task: first-start set-up, then dispatch queued runs until shutdown."""
+    await service.serve()
+
+
+app = rx.App(api_transformer=create_api())
+app.register_lifespan_task(run_engine)
+for _page in routes.pages():
+    app.add_page(_page.component, route=_page.route, title=_page.title, on_load=_page.on_load)

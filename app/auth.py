@@ -1,0 +1,98 @@
+"""API tokens (stored hashed) and signed approval links.
+
+The first start creates an admin token and prints it once; `MILLRACE_TOKEN` in the
+environment registers that token instead, so scripts and CI can know it in advance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session, SQLModel, create_engine
+
+from app.models import APP_TABLES, ApiToken, AppSetting
+
+_SECRET_KEY = "resume_secret"
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Credentials:
+    """Tokens and the approval-link secret, in the app's tables of the run database."""
+
+    def __init__(self, url: str):
+        args = {"check_same_thread": False} if url.startswith("sqlite") else {}
+        self.engine: Engine = create_engine(url, connect_args=args)
+        SQLModel.metadata.create_all(self.engine, tables=APP_TABLES)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def register(self, token: str, label: str, owner: str = "admin") -> None:
+        """Accept `token` from now on (idempotent)."""
+        with Session(self.engine) as session:
+            if session.get(ApiToken, hash_token(token)) is None:
+                session.add(ApiToken(token_hash=hash_token(token), label=label, owner=owner,
+                                     created_at=time.time()))
+                session.commit()
+
+    def verify(self, token: str) -> ApiToken | None:
+        """The token's record when it is known, else None."""
+        with Session(self.engine) as session:
+            return session.get(ApiToken, hash_token(token))
+
+    def count(self) -> int:
+        with Session(self.engine) as session:
+            return len(session.exec(select(ApiToken.token_hash)).all())
+
+    def first_time(self, key: str) -> bool:
+        """True the first time it is asked for `key` in this database, then False."""
+        with Session(self.engine) as session:
+            if session.get(AppSetting, key) is not None:
+                return False
+            session.add(AppSetting(key=key, value=str(time.time())))
+            session.commit()
+            return True
+
+    def secret(self) -> bytes:
+        """The key approval links are signed with, created on first use."""
+        with Session(self.engine) as session:
+            row = session.get(AppSetting, _SECRET_KEY)
+            if row is None:
+                row = AppSetting(key=_SECRET_KEY, value=secrets.token_hex(32))
+                session.add(row)
+                session.commit()
+            return bytes.fromhex(row.value)
+
+    def sign(self, run_id: str, resume_id: str) -> str:
+        """The signature that lets an approval link resume or cancel one step."""
+        message = f"{run_id}/{resume_id}".encode()
+        return hmac.new(self.secret(), message, hashlib.sha256).hexdigest()[:32]
+
+    def check_signature(self, run_id: str, resume_id: str, signature: str) -> bool:
+        return hmac.compare_digest(self.sign(run_id, resume_id), signature)
+
+
+def bootstrap_admin(credentials: Credentials) -> str | None:
+    """Register MILLRACE_TOKEN, or create an admin token on first start.
+
+    Returns:
+        The newly generated token (to print once), or None when none was created.
+    """
+    given = os.environ.get("MILLRACE_TOKEN")
+    if given:
+        credentials.register(given, "MILLRACE_TOKEN")
+        return None
+    if credentials.count() > 0:
+        return None
+    token = secrets.token_urlsafe(24)
+    credentials.register(token, "first start")
+    return token

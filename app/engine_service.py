@@ -1,0 +1,212 @@
+"""The app's one Engine, and the loop that runs queued runs and wakes due ones.
+
+Every run the app starts (from a page, the REST API, an approval) is first recorded
+as queued; the dispatcher claims it through the store's queue and runs it as an
+asyncio task in the server's event loop. So a run never depends on the page or the
+request that started it, and a restarted server picks up what was left queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from typing import Any
+
+from app import settings
+from app.auth import Credentials, bootstrap_admin
+
+log = logging.getLogger("millrace.app")
+
+FINISHED = frozenset({"success", "failure", "canceled"})
+POLL_SECONDS = 0.5
+HEARTBEAT_SECONDS = 10.0
+STALE_AFTER_SECONDS = 60.0
+MAX_CONCURRENT_RUNS = 8
+
+
+class EngineService:
+    """Owns the Engine and its credentials; starts, re-runs, decides and awaits runs."""
+
+    def __init__(self) -> None:
+        self._engine: Any = None
+        self._credentials: Credentials | None = None
+        self._tasks: dict[str, asyncio.Task[Any]] = {}
+        self._wake: asyncio.Event | None = None
+        self._last_heartbeat = 0.0
+        self.ready = False  # set once first-start work is done and runs are dispatched
+        self.worker_id = f"app-{socket.gethostname()}-{os.getpid()}"
+
+    @property
+    def engine(self) -> Any:
+        """The Engine, created on first use (tables are created with its store)."""
+        if self._engine is None:
+            from engine import Engine, Store
+
+            os.environ.setdefault("BASE_INTERNAL_URL", settings.base_internal_url())
+            self._engine = Engine(store=Store.open(settings.database_url()),
+                                  script_roots=[settings.EXAMPLES_DIR], workspace=settings.WORKSPACE)
+        return self._engine
+
+    @property
+    def store(self) -> Any:
+        return self.engine.store
+
+    @property
+    def credentials(self) -> Credentials:
+        if self._credentials is None:
+            self._credentials = Credentials(self.store.url)
+        return self._credentials
+
+    def submit_flow(self, document: Any, args: dict[str, Any] | None, *, path: str, trigger: str = "ui") -> str:
+        """Queue a run of a flow document; args are checked against its schema first.
+
+        Raises:
+            ArgsValidationError: the args break the flow's schema.
+        """
+        run_id = self.engine.submit(document, args or {}, path=path, trigger=trigger)
+        self.wake()
+        return run_id
+
+    def submit_script(self, path: str, language: str, content: str, schema: dict[str, Any] | None,
+                      args: dict[str, Any] | None, *, trigger: str = "ui") -> str:
+        """Queue a run of a stand-alone script (as a one-step flow of kind "script")."""
+        from engine import validate_args
+
+        args = validate_args(schema or None, dict(args or {}))
+        return self._queue("script", path, args, script_flow_value(language, content, args), trigger)
+
+    def rerun(self, run_id: str) -> str:
+        """Queue a new run of the same flow snapshot with the same args."""
+        from engine import NotFound
+
+        run = self.store.get_run(run_id)
+        if run is None:
+            raise NotFound(f"run {run_id!r} not found")
+        return self._queue(run.kind, run.path, dict(run.args or {}), run.flow, "rerun")
+
+    def decide(self, run_id: str, *, approve: bool, approver: str = "admin",
+               payload: Any = None, resume_id: str | None = None) -> str:
+        """Approve or reject the step a run waits on; returns the step's verdict."""
+        verdict = self.engine.resume(run_id, resume_id or uuid.uuid4().hex, approver, payload, approve=approve)
+        self.wake()
+        return verdict
+
+    def _queue(self, kind: str, path: str, args: dict[str, Any], flow: Any, trigger: str) -> str:
+        run = self.store.create_run(kind=kind, path=path, args=args, flow=flow, status="queued",
+                                    trigger=trigger, tag="flow", workspace=settings.WORKSPACE)
+        self.wake()
+        return run.id
+
+    def wake(self) -> None:
+        """Make the dispatcher look at the queue now rather than at its next tick."""
+        if self._wake is not None:
+            self._wake.set()
+
+    def is_active(self, run_id: str) -> bool:
+        return run_id in self._tasks
+
+    async def wait_finished(self, run_id: str, timeout: float = 60.0) -> Any:
+        """The run once it has finished (or is suspended, or `timeout` passed)."""
+        subscription = self.engine.events.subscribe(run_id)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                run = self.store.get_run(run_id)
+                if run is None or run.status in FINISHED or run.status == "suspended":
+                    return run
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return run
+                try:
+                    await asyncio.wait_for(subscription.get(), min(left, POLL_SECONDS))
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            subscription.close()
+
+    def bootstrap(self) -> None:
+        """First-start work: tables, the admin token (printed once), the example flows."""
+        from app.examples import import_examples
+
+        token = bootstrap_admin(self.credentials)
+        if token is not None:
+            print(f"\nMillrace admin API token (shown once, keep it): {token}\n", flush=True)
+        imported = import_examples(self.store, self.credentials)
+        if imported:
+            log.info("imported example flows: %s", ", ".join(imported))
+
+    async def serve(self) -> None:
+        """Lifespan task: bootstrap, then dispatch runs until the server stops."""
+        self._wake = asyncio.Event()
+        await asyncio.to_thread(self.bootstrap)
+        self.store.register_worker(self.worker_id, tags=None)
+        self.ready = True
+        try:
+            while True:
+                self._dispatch_once()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                except asyncio.TimeoutError:
+                    pass
+                self._wake.clear()
+        finally:
+            self.ready = False
+            await self._shutdown()
+
+    def _dispatch_once(self) -> None:
+        now = time.time()
+        if now - self._last_heartbeat >= HEARTBEAT_SECONDS:
+            self._last_heartbeat = now
+            self.store.heartbeat(self.worker_id)
+            self.store.requeue_stale(timeout=STALE_AFTER_SECONDS)
+        while len(self._tasks) < MAX_CONCURRENT_RUNS:
+            run = self.store.claim_run(self.worker_id)
+            if run is None:
+                break
+            self._start(run.id)
+        for run in self.store.list_runs(status="suspended", limit=200):
+            due = (run.scheduled_for or 0) <= now
+            if due and run.parent_run_id is None and run.id not in self._tasks:
+                self._start(run.id)
+
+    def _start(self, run_id: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._continue(run_id), name=f"run-{run_id}")
+        self._tasks[run_id] = task
+
+    async def _continue(self, run_id: str) -> None:
+        try:
+            await self.engine.continue_run(run_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # an engine bug: record it on the run instead of losing it
+            log.exception("run %s crashed the engine", run_id)
+            error = {"name": type(exc).__name__, "message": str(exc), "stack": ""}
+            self.store.finish_run(run_id, "failure", error=error)
+        finally:
+            self._tasks.pop(run_id, None)
+
+    async def _shutdown(self) -> None:
+        tasks = list(self._tasks.items())
+        for _, task in tasks:
+            task.cancel()
+        await asyncio.gather(*(task for _, task in tasks), return_exceptions=True)
+        for run_id, _ in tasks:
+            self.store.release(run_id, worker_id=self.worker_id)
+        if self._engine is not None:
+            await self._engine.close()
+
+
+def script_flow_value(language: str, content: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A one-step flow value that runs a script with the run's args."""
+    transforms = {name: {"type": "javascript", "expr": f"flow_input[{json.dumps(name)}]"} for name in args}
+    step = {"type": "rawscript", "language": language, "content": content, "input_transforms": transforms}
+    return {"modules": [{"id": "main", "value": step}]}
+
+
+service = EngineService()
+"""The one service of this process."""

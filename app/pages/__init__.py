@@ -1,0 +1,1 @@
+"""One page per module; routes live in `app/routes.py`."""

@@ -1,0 +1,57 @@
+"""Every route of the web app, spelled once; pages and links import them from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+HOME = "/"
+FLOWS = "/flows"
+# Flow paths hold slashes (f/folder/name), so the editor takes the rest of the URL
+# (Reflex allows only this catch-all name).
+FLOW_EDITOR = "/flows/edit/[[...splat]]"
+RUNS = "/runs"
+RUN = "/runs/[run_id]"
+SCRIPTS = "/scripts"
+APPROVALS = "/approvals"
+
+
+def flow_editor_url(path: Any) -> Any:
+    """The editor's URL of a flow path (a str or a string Var)."""
+    return "/flows/edit/" + path
+
+
+def run_url(run_id: Any) -> Any:
+    """The URL of a run's page (a str or a string Var)."""
+    return "/runs/" + run_id
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the app: where it lives, what renders it, what loads its data."""
+
+    route: str
+    component: Callable[[], Any]
+    title: str
+    on_load: Any = None
+
+
+def pages() -> list[Page]:
+    """Every page, dynamic routes after static ones (imported here, late, because
+    pages import the route constants above)."""
+    from app.pages import approvals, editor, flows, home, run, runs, scripts
+    from app.states.flows import FlowsState
+    from app.states.home import HomeState
+    from app.states.run import RunState
+    from app.states.runs import RunsState
+    from app.states.scripts import ScriptsState
+
+    return [
+        Page(HOME, home.page, "Millrace", HomeState.load),
+        Page(FLOWS, flows.page, "Flows · Millrace", FlowsState.load),
+        Page(FLOW_EDITOR, editor.page, "Flow editor · Millrace"),
+        Page(RUNS, runs.page, "Runs · Millrace", RunsState.load),
+        Page(RUN, run.page, "Run · Millrace", RunState.load),
+        Page(SCRIPTS, scripts.page, "Scripts · Millrace", ScriptsState.load),
+        Page(APPROVALS, approvals.page, "Approvals · Millrace"),
+    ]

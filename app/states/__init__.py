@@ -1,0 +1,1 @@
+"""One state class per page; each reads the engine's store through `app.engine_service`."""

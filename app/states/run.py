@@ -1,0 +1,99 @@
+"""State of one run's page: status, args, result, steps with their logs, kept live."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+
+import reflex as rx
+
+from app import present
+from app.engine_service import FINISHED, service
+
+MAX_LOG_LINES = 2000
+"""Log lines shown per run; the rest stays in the store (logs are paged, never held whole)."""
+WATCH_SECONDS = 600.0
+"""How long a page keeps following a run that does not finish."""
+REFRESH_SECONDS = 2.0
+
+
+class RunState(rx.State):
+    """One run as shown, refreshed while it runs."""
+
+    shown_id: str = ""
+    found: bool = True
+    path: str = ""
+    status: str = ""
+    trigger: str = ""
+    created: str = ""
+    started: str = ""
+    duration: str = ""
+    args_json: str = ""
+    result_json: str = ""
+    error_message: str = ""
+    steps: list[dict[str, str]] = []
+    run_logs: str = ""
+    logs_cut: bool = False
+    _watched_id: str = ""  # the run a watch task follows (one task per page at a time)
+
+    @rx.event
+    def load(self):
+        """Show the run named by the URL, and follow it while it is not finished."""
+        self.shown_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        self._fetch()
+        if self.found and self.status not in FINISHED:
+            return RunState.watch
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Refresh on every event of the run (at least every few seconds) until it ends."""
+        async with self:
+            if self._watched_id == self.shown_id:
+                return
+            run_id = self._watched_id = self.shown_id
+        subscription = service.engine.events.subscribe(run_id)
+        deadline = time.monotonic() + WATCH_SECONDS
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    await asyncio.wait_for(subscription.get(), REFRESH_SECONDS)
+                except TimeoutError:
+                    pass
+                while not subscription.queue.empty():  # one refresh for a burst of events
+                    subscription.queue.get_nowait()
+                async with self:
+                    if self.shown_id != run_id:
+                        break
+                    self._fetch()
+                    if self.status in FINISHED:
+                        break
+        finally:
+            subscription.close()
+            async with self:
+                if self._watched_id == run_id:
+                    self._watched_id = ""
+
+    def _fetch(self) -> None:
+        store = service.store
+        run = store.get_run(self.shown_id)
+        self.found = run is not None
+        if run is None:
+            self.status, self.steps = "", []
+            return
+        row = present.run_row(run)
+        self.path, self.status, self.trigger = row["path"], row["status"], row["trigger"]
+        self.created, self.started, self.duration = row["created"], row["started"], row["duration"]
+        self.args_json = present.pretty_json(run.args or {})
+        self.result_json = "" if run.result is None else present.pretty_json(run.result)
+        error = run.error if isinstance(run.error, dict) else {}
+        self.error_message = str(error.get("message", "")) if run.error else ""
+        logs = store.get_logs(run.id, limit=MAX_LOG_LINES + 1)
+        self.logs_cut = len(logs) > MAX_LOG_LINES
+        by_step: dict[str | None, list[str]] = defaultdict(list)
+        for entry in logs[:MAX_LOG_LINES]:
+            by_step[entry.step_key].append(entry.line)
+        steps = store.load_steps(run.id).values()
+        ordered = sorted(steps, key=lambda step: (step.started_at or float("inf"), step.key))
+        self.steps = [present.step_row(step, by_step.get(step.key, [])) for step in ordered]
+        self.run_logs = "\n".join(by_step.get(None, []))

@@ -1,0 +1,1 @@
+"""Reusable UI pieces: pure functions of state vars."""

@@ -1,0 +1,74 @@
+"""The page template: a sidebar of sections beside the page's own content."""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+import reflex as rx
+
+from app import routes
+
+SECTIONS = (
+    ("Home", routes.HOME, "house"),
+    ("Flows", routes.FLOWS, "workflow"),
+    ("Scripts", routes.SCRIPTS, "file-code"),
+    ("Runs", routes.RUNS, "list-checks"),
+    ("Approvals", routes.APPROVALS, "circle-check"),
+)
+
+PageFn = Callable[[], rx.Component]
+
+
+def sidebar(active: str) -> rx.Component:
+    """The navigation column; `active` is the label of the current section."""
+    links = [
+        rx.link(
+            rx.hstack(rx.icon(icon, size=16), rx.text(label), spacing="2", align="center"),
+            href=href,
+            underline="none",
+            weight="bold" if label == active else "regular",
+            color_scheme="iris" if label == active else "gray",
+            high_contrast=label != active,
+            padding_y="0.4rem",
+            custom_attrs={"data-nav": label.lower()},
+        )
+        for label, href, icon in SECTIONS
+    ]
+    return rx.vstack(
+        rx.heading("Millrace", size="5", margin_bottom="1rem"),
+        *links,
+        width="12rem",
+        height="100vh",
+        position="sticky",
+        top="0",
+        padding="1.25rem",
+        border_right="1px solid var(--gray-a5)",
+        spacing="1",
+        flex_shrink="0",
+    )
+
+
+def template(title: str, section: str) -> Callable[[PageFn], PageFn]:
+    """Wrap a page's content in the shared layout: sidebar, then a titled main column."""
+
+    def decorate(content: PageFn) -> PageFn:
+        @functools.wraps(content)
+        def page() -> rx.Component:
+            return rx.hstack(
+                sidebar(section),
+                rx.box(
+                    rx.heading(title, size="6", margin_bottom="1rem"),
+                    content(),
+                    padding="1.5rem",
+                    width="100%",
+                    min_width="0",
+                ),
+                spacing="0",
+                align="start",
+                width="100%",
+            )
+
+        return page
+
+    return decorate
