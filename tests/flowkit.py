@@ -69,3 +69,28 @@ def run(engine: Any, document: dict[str, Any], args: dict[str, Any] | None = Non
 
 async def _run(engine: Any, document: dict[str, Any], args: dict[str, Any] | None, **kw: Any) -> Any:
     return await engine.run(document, args or {}, **kw)
+
+
+def span_code(path: str, seconds: float, result: str = "1") -> str:
+    """Python that sleeps `seconds`, appending its start and end time to `path`."""
+    return (
+        "import time\n"
+        "def main():\n"
+        "    start = time.time()\n"
+        f"    time.sleep({seconds})\n"
+        f"    open({path!r}, 'a').write(f'{{start}} {{time.time()}}\\n')\n"
+        f"    return {result}\n"
+    )
+
+
+def peak_overlap(path: Any) -> int:
+    """How many of the spans recorded by `span_code` in `path` ran at the same time, at most."""
+    with open(path) as f:
+        spans = [tuple(map(float, line.split())) for line in f]
+    events = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    running = peak = 0
+    for _, delta in events:
+        running += delta
+        peak = max(peak, running)
+    return peak
+

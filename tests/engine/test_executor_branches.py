@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
 
-from tests.flowkit import expr_step, flow, py
+from tests.flowkit import expr_step, flow, peak_overlap, py, span_code
 
 
 def branchone(step_id, branches, default):
@@ -31,13 +30,13 @@ def test_branchall_returns_one_entry_per_branch_in_order(harness):
     assert harness.run(flow(expr_step("first", "0"), module)).result == [1, 2, 0]
 
 
-def test_branchall_is_parallel_when_parallel_is_absent(harness):
-    sleeper = "import time\ndef main():\n    time.sleep(0.5)\n    return 1\n"
+def test_branchall_is_parallel_when_parallel_is_absent(harness, tmp_path):
+    spans = tmp_path / "spans.txt"
+    sleeper = span_code(str(spans), 0.4)
     module = {"id": "b", "value": {"type": "branchall", "branches": [
         {"modules": [py("x", sleeper)]}, {"modules": [py("y", sleeper)]}, {"modules": [py("z", sleeper)]}]}}
-    began = time.monotonic()
     assert harness.run(flow(module)).result == [1, 1, 1]
-    assert time.monotonic() - began < 1.3
+    assert peak_overlap(spans) == 3
 
 
 def test_branchall_failure_fails_unless_skip_failure(harness):
