@@ -73,12 +73,15 @@ class EngineService:
         return run_id
 
     def submit_script(self, path: str, language: str, content: str, schema: dict[str, Any] | None,
-                      args: dict[str, Any] | None, *, trigger: str = "ui") -> str:
-        """Queue a run of a stand-alone script (as a one-step flow of kind "script")."""
+                      args: dict[str, Any] | None, *, trigger: str = "ui", run_id: str | None = None) -> str:
+        """Queue a run of a stand-alone script (as a one-step flow of kind "script").
+
+        A caller that wants every event of the run subscribes first, with its own `run_id`.
+        """
         from engine import validate_args
 
         args = validate_args(schema or None, dict(args or {}))
-        return self._queue("script", path, args, script_flow_value(language, content, args), trigger)
+        return self._queue("script", path, args, script_flow_value(language, content, args), trigger, run_id)
 
     def rerun(self, run_id: str) -> str:
         """Queue a new run of the same flow snapshot with the same args."""
@@ -89,6 +92,12 @@ class EngineService:
             raise NotFound(f"run {run_id!r} not found")
         return self._queue(run.kind, run.path, dict(run.args or {}), run.flow, "rerun")
 
+    def restart(self, run_id: str, from_key: str) -> str:
+        """Queue a new run that reuses the steps before `from_key` and runs the rest again."""
+        new_id = self.engine.restart(run_id, from_key)
+        self.wake()
+        return new_id
+
     def decide(self, run_id: str, *, approve: bool, approver: str = "admin",
                payload: Any = None, resume_id: str | None = None) -> str:
         """Approve or reject the step a run waits on; returns the step's verdict."""
@@ -96,8 +105,9 @@ class EngineService:
         self.wake()
         return verdict
 
-    def _queue(self, kind: str, path: str, args: dict[str, Any], flow: Any, trigger: str) -> str:
-        run = self.store.create_run(kind=kind, path=path, args=args, flow=flow, status="queued",
+    def _queue(self, kind: str, path: str, args: dict[str, Any], flow: Any, trigger: str,
+               run_id: str | None = None) -> str:
+        run = self.store.create_run(id=run_id, kind=kind, path=path, args=args, flow=flow, status="queued",
                                     trigger=trigger, tag="flow", workspace=settings.WORKSPACE)
         self.wake()
         return run.id

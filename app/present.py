@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from typing import Any
 
@@ -89,3 +90,82 @@ def step_row(step: Any, log_lines: list[str]) -> dict[str, str]:
         "error": str(error.get("message", "")) if isinstance(error, dict) else str(error),
         "logs": logs,
     }
+
+
+def timeline(run: Any, steps: list[Any], now: float | None = None) -> list[dict[str, str]]:
+    """One bar per step record (each loop iteration has its own), placed on the run's span.
+
+    `left` and `width` are CSS percentages of the span from the run's start to its end
+    (or to now, while it runs).
+    """
+    timed = [s for s in steps if s.started_at]
+    if not timed:
+        return []
+    start = min([run.started_at or timed[0].started_at] + [s.started_at for s in timed])
+    ends = [s.finished_at or s.started_at for s in timed] + [run.finished_at or now or time.time()]
+    span = max(max(ends) - start, 1e-6)
+    bars = []
+    for step in sorted(timed, key=lambda s: (s.started_at, s.key)):
+        end = step.finished_at or run.finished_at or now or time.time()
+        left = (step.started_at - start) / span * 100
+        width = max((end - step.started_at) / span * 100, 0.4)
+        bars.append({
+            "key": step.key,
+            "label": step.key.replace("/", " › "),
+            "status": step.status,
+            "left": f"{min(left, 99.6):.2f}%",
+            "width": f"{min(width, 100 - min(left, 99.6)):.2f}%",
+            "duration": duration(step.started_at, end),
+            "indent": f"{step.key.count('/') // 2 * 0.75}rem",
+        })
+    return bars
+
+
+def p95(values: list[float]) -> float:
+    """The 95th percentile (nearest rank) of some durations; 0 for none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def flow_stats(runs: list[Any]) -> list[dict[str, Any]]:
+    """Per flow path, over finished runs: how many, the success rate (%) and p95 duration (s)."""
+    by_path: dict[str, list[Any]] = {}
+    for run in runs:
+        if run.status in ("success", "failure", "canceled"):
+            by_path.setdefault(run.path or "(ad hoc)", []).append(run)
+    stats = []
+    for path, finished in sorted(by_path.items()):
+        ok = sum(1 for run in finished if run.status == "success")
+        durations = [run.finished_at - run.started_at for run in finished if run.started_at and run.finished_at]
+        stats.append({"path": path, "runs": len(finished), "success_rate": round(100 * ok / len(finished), 1),
+                      "p95": round(p95(durations), 3)})
+    return stats
+
+
+def failures_by_step(runs: list[Any]) -> list[dict[str, str]]:
+    """Failed runs counted by flow and failing step, most failures first."""
+    counts: dict[tuple[str, str], int] = {}
+    for run in runs:
+        if run.status == "failure":
+            error = run.error if isinstance(run.error, dict) else {}
+            key = (run.path or "(ad hoc)", str(error.get("step_id") or "(flow)"))
+            counts[key] = counts.get(key, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [{"path": path, "step_id": step, "failures": str(count)} for (path, step), count in ranked]
+
+
+def approval_row(run: Any, steps: dict[str, Any]) -> dict[str, str] | None:
+    """A suspended run's step that waits for approvals, or None when none waits."""
+    for key, step in steps.items():
+        state = (step.data or {}).get("suspend")
+        if not isinstance(state, dict):
+            continue
+        approvals = state.get("approvals") or []
+        if any(not a.get("approved") for a in approvals) or len(approvals) >= int(state.get("required") or 1):
+            continue
+        return {**run_row(run), "step": key, "asked": when(state.get("asked_at")),
+                "deadline": when(state.get("deadline")),
+                "progress": f"{len(approvals)} of {state.get('required') or 1}"}
+    return None

@@ -13,12 +13,26 @@ FLOW_EDITOR = "/flows/edit/[[...splat]]"
 RUNS = "/runs"
 RUN = "/runs/[run_id]"
 SCRIPTS = "/scripts"
+SCRIPT_EDITOR_PREFIX = "/scripts/edit/"
+SCRIPT_EDITOR = SCRIPT_EDITOR_PREFIX + "[[...splat]]"
+FLOW_RUN_PREFIX = "/flows/run/"
+FLOW_RUN = FLOW_RUN_PREFIX + "[[...splat]]"
 APPROVALS = "/approvals"
 
 
 def flow_editor_url(path: Any) -> Any:
     """The editor's URL of a flow path (a str or a string Var)."""
     return "/flows/edit/" + path
+
+
+def script_editor_url(path: Any) -> Any:
+    """The editor's URL of a script path (a str or a string Var)."""
+    return SCRIPT_EDITOR_PREFIX + path
+
+
+def flow_run_url(path: Any) -> Any:
+    """The URL of the form that runs a flow (a str or a string Var)."""
+    return FLOW_RUN_PREFIX + path
 
 
 def run_url(run_id: Any) -> Any:
@@ -53,5 +67,23 @@ def pages() -> list[Page]:
         Page(RUNS, runs.page, "Runs · Millrace", RunsState.load),
         Page(RUN, run.page, "Run · Millrace", RunState.load),
         Page(SCRIPTS, scripts.page, "Scripts · Millrace", ScriptsState.load),
-        Page(APPROVALS, approvals.page, "Approvals · Millrace"),
+        Page(APPROVALS, approvals.page, "Approvals · Millrace", _approvals_load()),
+        *_more_pages(),
     ]
+
+
+def _more_pages() -> list[Page]:
+    from app.pages import flow_run, script_editor
+    from app.states.flow_run import FlowRunState
+    from app.states.script_editor import ScriptEditorState
+
+    return [
+        Page(SCRIPT_EDITOR, script_editor.page, "Script · Millrace", ScriptEditorState.load),
+        Page(FLOW_RUN, flow_run.page, "Run a flow · Millrace", FlowRunState.load),
+    ]
+
+
+def _approvals_load() -> Any:
+    from app.states.approvals import ApprovalsState
+
+    return ApprovalsState.load

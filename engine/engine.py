@@ -138,6 +138,39 @@ class Engine:
         """Disapprove a waiting step: the run fails with SuspendedDisapproved."""
         return self.resume(run_id, resume_id, approver, payload, approve=False)
 
+    def restart(self, run_id: str, from_key: str, *, trigger: str = "restart") -> str:
+        """Record a new run of the same flow and args that starts again at `from_key`.
+
+        The journal records of the steps that ran before `from_key` (in execution order,
+        loop iterations included) are copied with their logs, so the new run replays
+        them and runs `from_key` and everything after it afresh. Steps that enclose
+        `from_key` (a loop, a branch) run again around the copied records. The new run
+        is queued: `continue_run` it, or let a worker claim it. Returns its id.
+
+        Raises:
+            NotFound: no run `run_id`, or `from_key` is not in its journal.
+        """
+        from engine.executor.restart import records_before
+
+        run = self.store.get_run(run_id)
+        if run is None:
+            raise NotFound(f"run {run_id!r} not found")
+        records = self.store.load_steps(run_id)
+        kept = records_before(records, from_key, run.flow)
+        new = self.store.create_run(
+            kind=run.kind, path=run.path, args=dict(run.args or {}), flow=run.flow, status="queued",
+            trigger=trigger, tag=run.tag, workspace=run.workspace, scheduled_for=self.clock.now(),
+            state={"restarted_from": run_id, "from_key": from_key},
+        )
+        for key in kept:
+            row = records[key]
+            self.store.save_step(new.id, key, step_id=row.step_id, status=row.status, result=row.result,
+                                 error=row.error, attempts=row.attempts, iteration=row.iteration,
+                                 started_at=row.started_at, finished_at=row.finished_at, data=dict(row.data or {}))
+            lines = self.store.get_logs(run_id, step_key=key, limit=100_000)
+            self.store.append_logs(new.id, key, [(line.ts, line.stream, line.line) for line in lines])
+        return new.id
+
     async def continue_due(self) -> list[RunResult]:
         """Continue queued runs and suspended runs whose deadline has passed."""
         now, results = self.clock.now(), []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app import routes
 from app.states.run import RunState
 from components.layout import template
 from components.status import status_badge
@@ -48,9 +49,56 @@ def _step(step: rx.Var[dict[str, str]]) -> rx.Component:
     )
 
 
+def _bar(bar: rx.Var[dict[str, str]]) -> rx.Component:
+    status = bar["status"].to(str)
+    color = rx.match(status, ("success", "var(--green-9)"), ("failure", "var(--red-9)"),
+                     ("running", "var(--blue-9)"), ("skipped", "var(--gray-8)"), "var(--purple-9)")
+    return rx.hstack(
+        rx.text(bar["label"].to(str), size="1", width="14rem", flex_shrink="0", padding_left=bar["indent"].to(str),
+                overflow="hidden", text_overflow="ellipsis", white_space="nowrap", font_family="var(--code-font-family)"),
+        rx.box(
+            rx.tooltip(
+                rx.box(position="absolute", left=bar["left"].to(str), width=bar["width"].to(str), top="3px",
+                       height="12px", border_radius="3px", background=color,
+                       custom_attrs={"data-bar": bar["key"].to(str), "data-status": status}),
+                content=bar["duration"].to(str),
+            ),
+            position="relative", height="18px", flex_grow="1", background="var(--gray-a2)", border_radius="3px",
+        ),
+        rx.text(bar["duration"].to(str), size="1", color_scheme="gray", width="5rem", flex_shrink="0"),
+        width="100%",
+        align="center",
+        spacing="2",
+    )
+
+
+def _timeline() -> rx.Component:
+    return rx.cond(
+        RunState.timeline.length() > 0,
+        rx.vstack(rx.heading("Timeline", size="4"), rx.foreach(RunState.timeline, _bar),
+                  width="100%", spacing="1", custom_attrs={"data-block": "timeline"}),
+    )
+
+
+def _actions() -> rx.Component:
+    return rx.hstack(
+        rx.button("Re-run", on_click=RunState.rerun, variant="soft", custom_attrs={"data-action": "rerun"}),
+        rx.select(RunState.restart_keys, value=RunState.restart_from, on_change=RunState.set_restart_from,
+                  placeholder="restart from step…", custom_attrs={"data-field": "restart-from"}),
+        rx.button("Restart from step", on_click=RunState.restart, variant="soft",
+                  custom_attrs={"data-action": "restart"}),
+        rx.cond(RunState.action_problem != "", rx.text(RunState.action_problem, color_scheme="red", size="2")),
+        align="center",
+    )
+
+
 def _found() -> rx.Component:
     return rx.vstack(
-        rx.hstack(status_badge(RunState.status), rx.code(RunState.shown_id), align="center"),
+        rx.hstack(status_badge(RunState.status), rx.code(RunState.shown_id), rx.spacer(), _actions(),
+                  align="center", width="100%"),
+        rx.cond(RunState.restarted_from != "",
+                rx.text("Restarted from run ", rx.link(rx.code(RunState.restarted_from[:8]),
+                                                        href=routes.run_url(RunState.restarted_from)), size="2")),
         rx.data_list.root(
             _fact("Flow", RunState.path),
             _fact("Trigger", RunState.trigger),
@@ -66,6 +114,7 @@ def _found() -> rx.Component:
             spacing="4",
             width="100%",
         ),
+        _timeline(),
         rx.heading("Steps", size="4"),
         rx.foreach(RunState.steps, _step),
         rx.cond(RunState.logs_cut, rx.text("Only the first log lines are shown.", color_scheme="gray", size="2")),

@@ -1,18 +1,27 @@
-"""State of the flows list: every saved flow, filtered by a search box."""
+"""State of the flows list: search, and create, import, export, duplicate, delete."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
-from app import present, settings
+from app import catalog, present, routes, settings
 from app.engine_service import service
+
+DIALOGS = ("new", "import", "duplicate", "delete")
 
 
 class FlowsState(rx.State):
-    """The flows (latest versions) and the search text."""
+    """The flows (latest versions), the search text, and the one open dialog."""
 
     flows: list[dict[str, str]] = []
     query: str = ""
+    dialog: str = ""  # "" or one of DIALOGS
+    target: str = ""  # the flow a duplicate or delete dialog acts on
+    problem: str = ""  # what is wrong with the open dialog's input
+    import_text: str = ""  # text put into the import dialog by an uploaded file
+    import_key: int = 0
 
     @rx.event
     def load(self) -> None:
@@ -29,3 +38,72 @@ class FlowsState(rx.State):
         if not needle:
             return self.flows
         return [row for row in self.flows if needle in row["path"].lower() or needle in row["summary"].lower()]
+
+    @rx.event
+    def open_dialog(self, name: str, target: str = "") -> None:
+        self.dialog = name if name in DIALOGS else ""
+        self.target, self.problem = target, ""
+        if name == "import":
+            self.import_text, self.import_key = "", self.import_key + 1
+
+    @rx.event
+    def dialog_open_changed(self, is_open: bool) -> None:
+        if not is_open:
+            self.dialog, self.problem = "", ""
+
+    @rx.event
+    def create(self, form_data: dict[str, Any]):
+        """A new empty flow at the path, opened in the editor."""
+        return self._act(lambda: catalog.new_flow(service.store, str(form_data.get("path") or ""),
+                                                  str(form_data.get("summary") or "")),
+                         lambda: routes.flow_editor_url(catalog.check_path(str(form_data.get("path")))))
+
+    @rx.event
+    def import_flow(self, form_data: dict[str, Any]):
+        """Save pasted (or uploaded) OpenFlow JSON or YAML at the path."""
+        return self._act(lambda: catalog.import_flow(service.store, str(form_data.get("path") or ""),
+                                                     str(form_data.get("text") or "")))
+
+    @rx.event
+    def duplicate(self, form_data: dict[str, Any]):
+        """Copy the target flow's latest version to a new path."""
+        return self._act(lambda: catalog.duplicate_flow(service.store, self.target,
+                                                        str(form_data.get("path") or "")))
+
+    @rx.event
+    def delete(self):
+        """Delete every version of the target flow (after the dialog's confirmation)."""
+        return self._act(lambda: service.store.delete_flow(self.target, workspace=settings.WORKSPACE))
+
+    def _act(self, action: Any, then: Any = None):
+        from engine import BadInput, NotFound
+
+        try:
+            action()
+        except (catalog.CatalogError, BadInput, NotFound) as exc:
+            self.problem = str(exc)
+            return None
+        self.dialog, self.problem = "", ""
+        self.load()
+        return rx.redirect(then()) if then is not None else None
+
+    @rx.event
+    async def upload(self, files: list[rx.UploadFile]) -> None:
+        """Put an uploaded flow file's text into the import dialog."""
+        for file in files[:1]:
+            data = await file.read()
+            self.import_text = data.decode("utf-8", errors="replace")
+            self.import_key += 1
+
+    @rx.event
+    def export(self, path: str, fmt: str):
+        """Download the flow's latest version as JSON or YAML."""
+        from engine import NotFound
+
+        try:
+            document = catalog.load_document(service.store, path)
+        except NotFound as exc:
+            return rx.toast.error(str(exc))
+        name = path.rsplit("/", 1)[-1]
+        suffix = "json" if fmt == "json" else "yaml"
+        return rx.download(data=catalog.export_text(document, fmt), filename=f"{name}.flow.{suffix}")

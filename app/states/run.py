@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from typing import Any
 
 import reflex as rx
 
-from app import present
+from app import present, routes
 from app.engine_service import FINISHED, service
 
 MAX_LOG_LINES = 2000
@@ -35,12 +36,18 @@ class RunState(rx.State):
     steps: list[dict[str, str]] = []
     run_logs: str = ""
     logs_cut: bool = False
+    timeline: list[dict[str, str]] = []
+    restart_keys: list[str] = []  # journal keys a restart can start from
+    restart_from: str = ""
+    action_problem: str = ""
+    restarted_from: str = ""
     _watched_id: str = ""  # the run a watch task follows (one task per page at a time)
 
     @rx.event
     def load(self):
         """Show the run named by the URL, and follow it while it is not finished."""
         self.shown_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        self.restart_from = self.action_problem = ""
         self._fetch()
         if self.found and self.status not in FINISHED:
             return RunState.watch
@@ -97,3 +104,34 @@ class RunState(rx.State):
         ordered = sorted(steps, key=lambda step: (step.started_at or float("inf"), step.key))
         self.steps = [present.step_row(step, by_step.get(step.key, [])) for step in ordered]
         self.run_logs = "\n".join(by_step.get(None, []))
+        self.timeline = present.timeline(run, list(ordered))
+        self.restart_keys = [step.key for step in ordered]
+        self.restarted_from = str((run.state or {}).get("restarted_from") or "")
+
+    @rx.event
+    def set_restart_from(self, key: str) -> None:
+        self.restart_from = key
+
+    @rx.event
+    def rerun(self):
+        """A new run of the same flow snapshot with the same args; opens it."""
+        return self._start_new(lambda: service.rerun(self.shown_id))
+
+    @rx.event
+    def restart(self):
+        """A new run reusing the results before the chosen step; opens it."""
+        if not self.restart_from:
+            self.action_problem = "choose the step to restart from"
+            return None
+        return self._start_new(lambda: service.restart(self.shown_id, self.restart_from))
+
+    def _start_new(self, start) -> Any:
+        from engine import BadInput, NotFound
+
+        try:
+            new_id = start()
+        except (BadInput, NotFound) as exc:
+            self.action_problem = str(exc)
+            return None
+        self.action_problem = ""
+        return rx.redirect(routes.run_url(new_id))

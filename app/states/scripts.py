@@ -1,18 +1,37 @@
-"""State of the scripts list."""
+"""State of the scripts list, and the form that creates a script."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
-from app import present, settings
+from app import catalog, present, routes, settings
 from app.engine_service import service
 
 
 class ScriptsState(rx.State):
-    """The saved scripts (latest versions)."""
+    """The saved scripts (latest versions) and what is wrong with a new script's path."""
 
     scripts: list[dict[str, str]] = []
+    problem: str = ""
 
     @rx.event
     def load(self) -> None:
+        self.problem = ""
         self.scripts = [present.script_row(row) for row in service.store.list_scripts(workspace=settings.WORKSPACE)]
+
+    @rx.event
+    def create(self, form_data: dict[str, Any]):
+        """Save a starter script at the given path and open it in the editor."""
+        language = str(form_data.get("language") or "python3")
+        try:
+            path = catalog.check_path(str(form_data.get("path") or ""))
+            if service.store.get_script(path, workspace=settings.WORKSPACE) is not None:
+                raise catalog.CatalogError(f"a script exists already at {path}")
+            catalog.save_script(service.store, path, language, catalog.NEW_SCRIPT.get(language, ""))
+        except catalog.CatalogError as exc:
+            self.problem = str(exc)
+            return None
+        self.problem = ""
+        return rx.redirect(routes.script_editor_url(path))

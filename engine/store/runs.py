@@ -140,15 +140,17 @@ class RunStore(StoreBase):
         until: float | None = None,
         workspace: str | None = None,
         parent_run_id: str | None = None,
+        top_level: bool = False,
         limit: int = 50,
         offset: int = 0,
     ) -> list[Run]:
         """Runs matching every given filter, newest first.
 
         `since` and `until` bound `created_at` (since inclusive, until exclusive);
-        `status` is one status or several.
+        `status` is one status or several. `parent_run_id=None` does not filter;
+        `top_level=True` keeps only runs without a parent (no subflow runs).
         """
-        where = _filters(path, status, since, until, workspace, parent_run_id)
+        where = _filters(path, status, since, until, workspace, parent_run_id, top_level)
         stmt = (
             select(RUNS)
             .where(*where)
@@ -168,9 +170,10 @@ class RunStore(StoreBase):
         until: float | None = None,
         workspace: str | None = None,
         parent_run_id: str | None = None,
+        top_level: bool = False,
     ) -> int:
         """How many runs `list_runs` would page through with the same filters."""
-        where = _filters(path, status, since, until, workspace, parent_run_id)
+        where = _filters(path, status, since, until, workspace, parent_run_id, top_level)
         with self.db.autocommit() as conn:
             return conn.execute(select(func.count()).select_from(RUNS).where(*where)).scalar_one()
 
@@ -198,8 +201,11 @@ def _filters(
     until: float | None,
     workspace: str | None,
     parent_run_id: str | None,
+    top_level: bool = False,
 ) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
+    if top_level:
+        where.append(RUNS.c.parent_run_id.is_(None))
     for column, value in (
         (RUNS.c.path, path),
         (RUNS.c.workspace, workspace),

@@ -1,0 +1,71 @@
+"""The script editor: code, save, the form of `main`'s arguments, a run with live logs."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app import routes
+from app.states.script_editor import ScriptEditorState as S
+from components.layout import template
+from components.schema_form import schema_form
+from components.status import status_badge
+
+BLOCK_STYLE = {"font_size": "12px", "max_height": "20rem", "overflow": "auto", "margin": "0",
+               "padding": "0.5rem", "background": "var(--gray-a3)", "white_space": "pre-wrap", "width": "100%"}
+
+
+def _code() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(rx.code(S.path), rx.badge(S.language, variant="soft"),
+                  rx.text("version ", S.version, size="2", color_scheme="gray"), align="center"),
+        rx.text_area(default_value=S.loaded_code, on_change=S.set_draft, key=S.editor_key, rows="22",
+                     width="100%", font_family="var(--code-font-family)", spell_check=False,
+                     custom_attrs={"data-field": "code"}),
+        rx.hstack(
+            rx.button("Save", on_click=S.save, custom_attrs={"data-action": "save-script"}),
+            rx.cond(S.notice != "", rx.text(S.notice, color_scheme="green", size="2")),
+            align="center",
+        ),
+        rx.cond(S.problem != "", rx.callout(S.problem, color_scheme="red", icon="triangle_alert",
+                                            custom_attrs={"data-problem": "script"})),
+        width="100%",
+        spacing="3",
+    )
+
+
+def _run() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Run", size="4"),
+        schema_form(S, S.submit, "Run", name="script-args",
+                    extra=rx.cond(S.running, rx.spinner(size="2"))),
+        rx.cond(
+            S.run_id != "",
+            rx.vstack(
+                rx.hstack(status_badge(S.run_status), rx.link(rx.code(S.run_id[:8]), href=routes.run_url(S.run_id)),
+                          align="center", custom_attrs={"data-run-status": S.run_status}),
+                rx.text("Logs", weight="medium", size="2"),
+                rx.el.pre(S.run_logs, custom_attrs={"data-block": "script-logs"}, style=BLOCK_STYLE),
+                rx.cond(S.run_error != "", rx.callout(S.run_error, color_scheme="red", icon="triangle_alert",
+                                                      custom_attrs={"data-block": "script-error"})),
+                rx.cond(S.result_json != "", rx.vstack(
+                    rx.text("Result", weight="medium", size="2"),
+                    rx.code_block(S.result_json, language="json", custom_attrs={"data-block": "script-result"}),
+                    width="100%")),
+                width="100%",
+                spacing="2",
+            ),
+        ),
+        rx.cond((S.run_id == "") & (S.run_error != ""),
+                rx.callout(S.run_error, color_scheme="red", icon="triangle_alert")),
+        width="100%",
+        spacing="3",
+    )
+
+
+@template("Script", "Scripts")
+def page() -> rx.Component:
+    return rx.cond(
+        S.found,
+        rx.grid(_code(), _run(), columns="2", spacing="5", width="100%"),
+        rx.vstack(rx.text("No script at this path."), rx.link("Back to scripts", href=routes.SCRIPTS)),
+    )

@@ -1,0 +1,150 @@
+"""State of the script editor: the code, its save, the form of `main`, a run with live logs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import reflex as rx
+
+from app import catalog, present, routes, settings
+from app.engine_service import FINISHED, service
+from components.schema_form import SchemaFormState
+
+MAX_LOG_LINES = 1000
+"""Log lines kept on the page for one run (the store keeps them all)."""
+RUN_WATCH_SECONDS = 600.0
+POLL_SECONDS = 1.0
+
+
+class ScriptEditorState(SchemaFormState, rx.State):
+    """One script: its code (loaded and as edited), the form of its args, its last run."""
+
+    path: str = ""
+    found: bool = True
+    language: str = "python3"
+    version: int = 0
+    summary: str = ""
+    loaded_code: str = ""  # what the text area shows after a load (never written while typing)
+    editor_key: int = 0
+    draft: str = ""  # the text as edited
+    problem: str = ""
+    notice: str = ""
+    running: bool = False
+    run_id: str = ""
+    run_status: str = ""
+    run_logs: str = ""
+    result_json: str = ""
+    run_error: str = ""
+    _pending_args: dict[str, Any] = {}  # the checked args, from submit to follow_run
+
+    @rx.event
+    def load(self) -> None:
+        """Open the script named by the URL (/scripts/edit/<path>)."""
+        url_path = self.router.url.path.rstrip("/")
+        self.path = url_path.split(routes.SCRIPT_EDITOR_PREFIX, 1)[-1] if routes.SCRIPT_EDITOR_PREFIX in url_path else ""
+        self.problem = self.notice = ""
+        row = service.store.get_script(self.path, workspace=settings.WORKSPACE) if self.path else None
+        self.found = row is not None
+        if row is None:
+            return
+        self.language, self.version, self.summary = row.language, row.version, row.summary or ""
+        self.loaded_code = self.draft = row.content
+        self.editor_key += 1
+        self.show_schema(row.args_schema)
+        if not self.running:
+            self.run_id = self.run_status = self.run_logs = self.result_json = self.run_error = ""
+
+    @rx.event
+    def set_draft(self, value: str) -> None:
+        self.draft = value
+        self.notice = ""
+
+    @rx.event
+    def save(self) -> None:
+        """Check the code (it needs a `main`) and save it as the next version."""
+        try:
+            self.version = catalog.save_script(service.store, self.path, self.language, self.draft, self.summary)
+        except catalog.CatalogError as exc:
+            self.problem, self.notice = str(exc), ""
+            return
+        self.problem, self.notice = "", f"Saved version {self.version}."
+        schema, _ = catalog.script_schema_or_error(self.language, self.draft)
+        if schema != self.form_schema:
+            self.show_schema(schema)
+
+    @rx.event
+    def submit(self, form_data: dict[str, Any]):
+        """Run the code as edited with the args of the form (checked at each field first)."""
+        if self.running:
+            return None
+        args = self.check_form(form_data)
+        if args is None:
+            return None
+        schema, problem = catalog.script_schema_or_error(self.language, self.draft)
+        if schema is None:
+            self.problem = problem
+            return None
+        self.problem = ""
+        self.running, self.run_id, self.run_status = True, uuid.uuid4().hex, "queued"
+        self.run_logs = self.result_json = self.run_error = ""
+        self._pending_args = args
+        return ScriptEditorState.follow_run
+
+    @rx.event(background=True)
+    async def follow_run(self):
+        """Start the run, then stream its log lines into the page until it ends."""
+        async with self:
+            run_id, args, path = self.run_id, dict(self._pending_args), self.path
+            language, content, schema = self.language, self.draft, dict(self.form_schema)
+        subscription = service.engine.events.subscribe(run_id)
+        try:
+            try:
+                service.submit_script(path, language, content, schema, args, run_id=run_id)
+            except Exception as exc:  # ArgsValidationError and kin: shown, not raised
+                async with self:
+                    self.running, self.run_status, self.run_error = False, "", str(exc)
+                return
+            await self._stream(subscription, run_id)
+        finally:
+            subscription.close()
+            async with self:
+                self.running = False
+
+    async def _stream(self, subscription: Any, run_id: str) -> None:
+        deadline = time.monotonic() + RUN_WATCH_SECONDS
+        while time.monotonic() < deadline:
+            lines: list[str] = []
+            try:
+                event = await asyncio.wait_for(subscription.get(), POLL_SECONDS)
+                events = [event]
+                while not subscription.queue.empty():
+                    events.append(subscription.queue.get_nowait())
+                lines = [str(e.data.get("line", "")) for e in events if e.kind == "step_log"]
+            except TimeoutError:
+                pass
+            run = service.store.get_run(run_id)
+            async with self:
+                if self.run_id != run_id:
+                    return
+                if lines:
+                    self.run_logs = _tail(self.run_logs, lines)
+                if run is not None:
+                    self.run_status = run.status
+                    if run.status in FINISHED:
+                        self._show_end(run)
+                        return
+
+    def _show_end(self, run: Any) -> None:
+        logs = service.store.get_logs(run.id, limit=MAX_LOG_LINES)
+        self.run_logs = "\n".join(entry.line for entry in logs)
+        self.result_json = "" if run.result is None else present.pretty_json(run.result)
+        error = run.error if isinstance(run.error, dict) else {}
+        self.run_error = str(error.get("message", "")) if run.error else ""
+
+
+def _tail(text: str, lines: list[str]) -> str:
+    joined = (text.split("\n") if text else []) + lines
+    return "\n".join(joined[-MAX_LOG_LINES:])

@@ -1,0 +1,320 @@
+"""A form generated from a JSON Schema (a flow's schema, or a script's `main` signature).
+
+The schema becomes a flat list of field dicts (`schema_fields`, pure), rendered with
+`rx.foreach` + `rx.match` on the field's kind. Inputs are uncontrolled (their defaults
+come from the schema; `form_key` resets them), so typing sends nothing to the server; the
+form's submit hands every value over at once. `parse_form` (pure) turns those texts into
+typed args and checks them with jsonschema, keeping one message per field, which the form
+shows under that field.
+
+A page state mixes in `SchemaFormState` and defines its own submit handler:
+
+    class MyState(SchemaFormState, rx.State):
+        @rx.event
+        def submit(self, form_data: dict):
+            args = self.check_form(form_data)
+            if args is not None:
+                ...
+
+    schema_form(MyState, MyState.submit, "Run")
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+import reflex as rx
+from jsonschema import FormatChecker, validators
+
+KINDS = ("string", "email", "date", "datetime", "integer", "number", "boolean", "enum", "json")
+_FORMAT_KINDS = {"email": "email", "date": "date", "date-time": "datetime"}
+_TYPE_KINDS = {"integer": "integer", "number": "number", "boolean": "boolean",
+               "array": "json", "object": "json", "string": "string"}
+
+
+def _main_type(prop: dict[str, Any]) -> str:
+    """The property's type, ignoring "null" in a type list (an optional value)."""
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    if kind is None and isinstance(prop.get("anyOf"), list):
+        kind = next((_main_type(p) for p in prop["anyOf"] if isinstance(p, dict) and p.get("type") != "null"), None)
+    return kind if isinstance(kind, str) else ""
+
+
+def field_kind(prop: dict[str, Any]) -> str:
+    """Which input a schema property gets (one of KINDS); unknown shapes are JSON text."""
+    if isinstance(prop.get("enum"), list) and prop["enum"]:
+        return "enum"
+    kind = _main_type(prop)
+    if kind == "string":
+        return _FORMAT_KINDS.get(str(prop.get("format", "")), "string")
+    return _TYPE_KINDS.get(kind, "json")
+
+
+def option_label(value: Any) -> str:
+    """How an enum value is shown (and submitted) in a select."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _initial_text(kind: str, prop: dict[str, Any]) -> str:
+    if "default" not in prop or prop["default"] is None:
+        return ""
+    default = prop["default"]
+    if kind == "json":
+        return json.dumps(default)
+    if kind == "enum":
+        return option_label(default)
+    if kind == "boolean":
+        return "true" if default else ""
+    return str(default)
+
+
+def _ordered_names(schema: dict[str, Any]) -> list[str]:
+    properties = schema.get("properties") or {}
+    order = [name for name in schema.get("order") or [] if name in properties]
+    return order + [name for name in properties if name not in order]
+
+
+def schema_fields(schema: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One dict per top-level property, in the schema's `order` (Windmill's), else as written.
+
+    Keys: name, label, kind, required (bool), hint (type and "optional"), description,
+    value (initial text), checked (initial switch state), options (enum labels).
+    """
+    schema = schema or {}
+    properties = schema.get("properties") or {}
+    required = set(schema.get("required") or [])
+    fields = []
+    for name in _ordered_names(schema):
+        prop = properties[name] if isinstance(properties[name], dict) else {}
+        kind = field_kind(prop)
+        hint = {"json": _main_type(prop) or "JSON", "datetime": "date-time"}.get(kind, kind)
+        text = _initial_text(kind, prop)
+        fields.append({
+            "name": name,
+            "label": str(prop.get("title") or name),
+            "kind": kind,
+            "required": name in required,
+            "hint": hint if name in required else f"{hint}, optional",
+            "description": str(prop.get("description") or ""),
+            "value": text,
+            "checked": kind == "boolean" and text == "true",
+            "options": [option_label(v) for v in prop.get("enum") or []],
+            "placeholder": _placeholder(kind),
+        })
+    return fields
+
+
+def _placeholder(kind: str) -> str:
+    return {"json": "JSON, e.g. [1, 2] or {\"a\": 1}", "datetime": "2024-01-31T09:00:00Z",
+            "email": "name@example.com"}.get(kind, "")
+
+
+def _coerce(field: dict[str, Any], prop: dict[str, Any], raw: Any) -> tuple[Any, str]:
+    """(value, "") or (None, what is wrong) for one submitted text."""
+    kind, text = field["kind"], str(raw).strip()
+    if kind == "integer":
+        try:
+            return int(text), ""
+        except ValueError:
+            return None, "must be a whole number"
+    if kind == "number":
+        try:
+            number = float(text)
+        except ValueError:
+            return None, "must be a number"
+        return (int(number) if number.is_integer() and "." not in text else number), ""
+    if kind == "enum":
+        for value in prop.get("enum") or []:
+            if option_label(value) == str(raw):
+                return value, ""
+        return None, "must be one of the listed values"
+    if kind == "json":
+        try:
+            return json.loads(text), ""
+        except json.JSONDecodeError as exc:
+            return None, f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+    return str(raw), ""
+
+
+def parse_form(schema: dict[str, Any] | None, form_data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Typed args from submitted texts, and one message per field that is wrong.
+
+    A blank input means "not given" (the schema's default then applies); a switch that
+    is off is `false`. Messages for problems that belong to no field are keyed "".
+    """
+    schema = schema or {}
+    properties = schema.get("properties") or {}
+    args: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for field in schema_fields(schema):
+        name, raw = field["name"], form_data.get(field["name"])
+        if field["kind"] == "boolean":
+            args[name] = raw in (True, "on", "true")
+            continue
+        if raw is None or str(raw).strip() == "":
+            if field["required"]:
+                errors[name] = "is required"
+            continue
+        value, problem = _coerce(field, properties.get(name) or {}, raw)
+        if problem:
+            errors[name] = problem
+        else:
+            args[name] = value
+    for name, message in schema_errors(schema, args).items():
+        errors.setdefault(name, message)
+    return args, errors
+
+
+def _is_date_time(value: Any) -> bool:
+    """RFC 3339-like: a date, "T", a time (formats apply to strings only)."""
+    if not isinstance(value, str):
+        return True
+    if "T" not in value.upper():
+        return False
+    try:
+        datetime.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker(("email", "date"))
+    checker.checks("date-time")(_is_date_time)
+    return checker
+
+
+_CHECKER = _format_checker()
+
+
+def schema_errors(schema: dict[str, Any], args: dict[str, Any]) -> dict[str, str]:
+    """jsonschema's first message per top-level property ("" for the args as a whole)."""
+    cls = validators.validator_for(schema, default=validators.Draft202012Validator)
+    errors: dict[str, str] = {}
+    for error in cls(schema, format_checker=_CHECKER).iter_errors(args):
+        if error.validator == "required":
+            continue  # blank required inputs were reported by parse_form already
+        name = str(error.absolute_path[0]) if error.absolute_path else ""
+        errors.setdefault(name, _field_message(error))
+    return errors
+
+
+def _field_message(error: Any) -> str:
+    if error.validator == "format":
+        return f"must be a valid {error.validator_value}"
+    if len(error.absolute_path) > 1:
+        inner = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in list(error.absolute_path)[1:])
+        return f"{inner.lstrip('.')}: {error.message}"
+    return error.message
+
+
+class SchemaFormState(rx.State, mixin=True):
+    """The schema a form is built from, its per-field messages, and a key to reset it."""
+
+    form_schema: dict[str, Any] = {}
+    form_errors: dict[str, str] = {}
+    form_key: int = 0
+
+    @rx.var
+    def form_fields(self) -> list[dict[str, Any]]:
+        """The fields to render, each with its current message under "error"."""
+        fields = schema_fields(self.form_schema)
+        for field in fields:
+            field["error"] = self.form_errors.get(field["name"], "")
+        return fields
+
+    @rx.var
+    def form_message(self) -> str:
+        """A problem that belongs to no single field."""
+        return self.form_errors.get("", "")
+
+    def show_schema(self, schema: dict[str, Any] | None) -> None:
+        """Build the form from `schema`, with every input back at its default."""
+        self.form_schema = dict(schema or {})
+        self.form_errors = {}
+        self.form_key += 1
+
+    def check_form(self, form_data: dict[str, Any]) -> dict[str, Any] | None:
+        """The typed args, or None after putting each problem at its field."""
+        args, errors = parse_form(self.form_schema, form_data)
+        self.form_errors = errors
+        return None if errors else args
+
+
+def _label(field: rx.Var[dict[str, Any]]) -> rx.Component:
+    return rx.hstack(
+        rx.text(field["label"].to(str), weight="medium", size="2"),
+        rx.text(field["hint"].to(str), size="1", color_scheme="gray"),
+        align="baseline",
+        spacing="2",
+    )
+
+
+def _input(field: rx.Var[dict[str, Any]]) -> rx.Component:
+    name = field["name"].to(str)
+    value = field["value"].to(str)
+    placeholder = field["placeholder"].to(str)
+    text_input = rx.input(name=name, default_value=value, placeholder=placeholder, width="100%")
+    return rx.match(
+        field["kind"].to(str),
+        ("boolean", rx.switch(name=name, default_checked=field["checked"].to(bool))),
+        ("enum", rx.select(field["options"].to(list[str]), name=name, default_value=value,
+                           placeholder="choose…", width="100%")),
+        ("json", rx.text_area(name=name, default_value=value, placeholder=placeholder, rows="3",
+                              width="100%", font_family="var(--code-font-family)")),
+        ("integer", rx.input(name=name, default_value=value, input_mode="numeric", width="100%")),
+        ("number", rx.input(name=name, default_value=value, input_mode="decimal", width="100%")),
+        ("email", rx.input(name=name, default_value=value, type="email", placeholder=placeholder, width="100%")),
+        ("date", rx.input(name=name, default_value=value, type="date", width="100%")),
+        text_input,
+    )
+
+
+def _field(field: rx.Var[dict[str, Any]]) -> rx.Component:
+    name = field["name"].to(str)
+    error = field["error"].to(str)
+    return rx.box(
+        _label(field),
+        rx.cond(field["description"].to(str) != "",
+                rx.text(field["description"].to(str), size="1", color_scheme="gray")),
+        rx.box(_input(field), margin_top="0.25rem"),
+        rx.cond(error != "", rx.text(error, color_scheme="red", size="2",
+                                     custom_attrs={"data-field-error": name})),
+        custom_attrs={"data-field": name, "data-kind": field["kind"].to(str)},
+        width="100%",
+    )
+
+
+def schema_form(state: Any, on_submit: Any, submit_label: str = "Submit", *, name: str = "args",
+                extra: rx.Component | None = None) -> rx.Component:
+    """The form of `state.form_fields`, a submit button, and a message for the whole form.
+
+    Args:
+        state: a state class that mixes in SchemaFormState.
+        on_submit: its handler taking the form data dict.
+        submit_label: the button's text.
+        name: `data-form` attribute of the form (a stable selector).
+        extra: shown beside the submit button (e.g. a running indicator).
+    """
+    return rx.form(
+        rx.vstack(
+            rx.foreach(state.form_fields, _field),
+            rx.cond(state.form_fields.length() == 0, rx.text("No inputs.", size="2", color_scheme="gray")),
+            rx.cond(state.form_message != "", rx.text(state.form_message, color_scheme="red", size="2",
+                                                      custom_attrs={"data-form-error": name})),
+            rx.hstack(rx.button(submit_label, type="submit", custom_attrs={"data-submit": name}),
+                      extra if extra is not None else rx.fragment(), align="center"),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=on_submit,
+        reset_on_submit=False,
+        no_validate=True,
+        key=state.form_key,
+        custom_attrs={"data-form": name},
+        width="100%",
+    )

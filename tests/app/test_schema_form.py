@@ -1,0 +1,62 @@
+"""The schema form's fields and how submitted texts become checked args (no browser)."""
+
+from __future__ import annotations
+
+from engine import script_schema
+
+from components.schema_form import parse_form, schema_fields
+
+SIGNATURE = '''from typing import Literal, Optional
+def main(n: int, flag: bool = False, color: Literal["red", "blue"] = "red",
+         items: list = [], note: Optional[str] = None, ratio: float = 1.5):
+    return n
+'''
+
+
+def test_a_script_signature_becomes_one_field_per_parameter_in_order():
+    fields = schema_fields(script_schema("python3", SIGNATURE))
+    assert [(f["name"], f["kind"], f["required"]) for f in fields] == [
+        ("n", "integer", True), ("flag", "boolean", False), ("color", "enum", False),
+        ("items", "json", False), ("note", "string", False), ("ratio", "number", False)]
+    by_name = {f["name"]: f for f in fields}
+    assert by_name["color"]["options"] == ["red", "blue"] and by_name["color"]["value"] == "red"
+    assert by_name["items"]["value"] == "[]" and by_name["ratio"]["value"] == "1.5"
+    assert by_name["note"]["hint"] == "string, optional"
+
+
+def test_formats_pick_their_inputs_and_nullable_types_count_as_their_main_type():
+    schema = {"properties": {"e": {"type": "string", "format": "email"}, "d": {"type": "string", "format": "date"},
+                             "t": {"type": "string", "format": "date-time"}, "o": {"type": ["null", "object"]},
+                             "k": {"enum": [1, 2]}}}
+    assert [f["kind"] for f in schema_fields(schema)] == ["email", "date", "datetime", "json", "enum"]
+    assert schema_fields(schema)[4]["options"] == ["1", "2"]
+
+
+def test_submitted_texts_become_typed_args():
+    schema = script_schema("python3", SIGNATURE)
+    args, errors = parse_form(schema, {"n": " 3 ", "flag": "on", "color": "blue", "items": "[1, 2]",
+                                       "note": "", "ratio": "2.5"})
+    assert errors == {}
+    assert args == {"n": 3, "flag": True, "color": "blue", "items": [1, 2], "ratio": 2.5}
+
+
+def test_each_bad_value_gets_a_message_at_its_own_field():
+    schema = script_schema("python3", SIGNATURE)
+    _, errors = parse_form(schema, {"n": "three", "items": "[1,", "ratio": "x"})
+    assert errors["n"] == "must be a whole number"
+    assert errors["items"].startswith("is not valid JSON")
+    assert errors["ratio"] == "must be a number"
+    _, errors = parse_form(schema, {"n": ""})
+    assert errors == {"n": "is required"}
+
+
+def test_schema_rules_and_formats_are_checked_with_jsonschema():
+    schema = {"type": "object", "properties": {
+        "e": {"type": "string", "format": "email"}, "d": {"type": "string", "format": "date"},
+        "t": {"type": "string", "format": "date-time"}, "k": {"type": "integer", "minimum": 3},
+        "xs": {"type": "array", "items": {"type": "integer"}}}}
+    _, errors = parse_form(schema, {"e": "nobody", "d": "2024-13-01", "t": "tomorrow", "k": "1", "xs": '[1, "a"]'})
+    assert errors == {"e": "must be a valid email", "d": "must be a valid date", "t": "must be a valid date-time",
+                      "k": "1 is less than the minimum of 3", "xs": "[1]: 'a' is not of type 'integer'"}
+    args, errors = parse_form(schema, {"e": "a@b.io", "d": "2024-12-01", "t": "2024-01-01T10:00:00Z", "k": "5"})
+    assert errors == {} and args["k"] == 5

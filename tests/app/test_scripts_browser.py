@@ -1,0 +1,80 @@
+"""Scripts: create one, edit and save it, run it from the form of its `main`, live logs."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.app.apikit import W
+
+TYPED = '''from typing import Literal, Optional
+import time
+
+def main(count: int, loud: bool = False, color: Literal["red", "blue"] = "red",
+         tags: list = [], note: Optional[str] = None):
+    print(f"count={count} color={color}")
+    time.sleep(1.5)
+    print("done")
+    return {"count": count * 2, "loud": loud, "color": color, "tags": tags, "note": note}
+'''
+
+
+def _create_script(page, path: str) -> None:
+    page.goto("/scripts")
+    page.locator("[data-field=new-script-path]").fill(path)
+    page.locator("[data-action=new-script]").click()
+    expect(page).to_have_url(re.compile(f"/scripts/edit/{path}$"))
+
+
+def test_a_new_script_opens_in_the_editor_with_a_form_of_its_main(page, api):
+    _create_script(page, "f/tests/hello_script")
+    expect(page.locator('[data-field="name"] input')).to_have_value("world")
+    assert api.get(f"{W}/scripts/get/p/f/tests/hello_script").status_code == 200
+
+    page.goto("/scripts")
+    expect(page.locator('[data-script-path="f/tests/hello_script"]')).to_be_visible()
+    page.locator("[data-field=new-script-path]").fill("no-folder")
+    page.locator("[data-action=new-script]").click()
+    expect(page.locator("[data-problem=new-script]")).to_contain_text("f/folder/name")
+
+
+def test_typed_form_refuses_bad_values_at_the_field_then_runs_with_live_logs(page, api):
+    _create_script(page, "f/tests/typed_script")
+    page.locator("[data-field=code] textarea, textarea[data-field=code]").first.fill(TYPED)
+    page.locator("[data-action=save-script]").click()
+    expect(page.get_by_text("Saved version 2.")).to_be_visible()
+    saved = api.get(f"{W}/scripts/get/p/f/tests/typed_script").json()
+    assert saved["schema"]["properties"]["color"]["enum"] == ["red", "blue"]
+
+    form = page.locator("[data-form=script-args]")
+    for name, kind in (("count", "integer"), ("loud", "boolean"), ("color", "enum"), ("tags", "json"),
+                       ("note", "string")):
+        expect(form.locator(f'[data-field="{name}"]')).to_have_attribute("data-kind", kind)
+
+    form.locator('[data-field="count"] input').fill("many")
+    form.locator('[data-field="tags"] textarea').fill("[1,")
+    form.locator("[data-submit=script-args]").click()
+    expect(form.locator('[data-field-error="count"]')).to_have_text("must be a whole number")
+    expect(form.locator('[data-field-error="tags"]')).to_contain_text("is not valid JSON")
+    expect(page.locator("[data-run-status]")).to_have_count(0)
+
+    form.locator('[data-field="count"] input').fill("21")
+    form.locator('[data-field="tags"] textarea').fill('["a", "b"]')
+    form.locator('[data-field="loud"] button[role=switch]').click()
+    form.locator('[data-field="color"] button').click()
+    page.get_by_role("option", name="blue").click()
+    form.locator("[data-submit=script-args]").click()
+    expect(form.locator("[data-field-error]")).to_have_count(0)
+
+    logs = page.locator("[data-block=script-logs]")
+    expect(logs).to_contain_text("count=21 color=blue")
+    # The first line shows while the script still sleeps: logs stream, not arrive at the end.
+    assert "done" not in logs.inner_text()
+    expect(page.locator("[data-run-status]")).to_have_attribute("data-run-status", "running")
+
+    expect(page.locator("[data-run-status]")).to_have_attribute("data-run-status", "success", timeout=20_000)
+    expect(logs).to_contain_text("done")
+    result = page.locator("[data-block=script-result]")
+    for text in ('"count": 42', '"loud": true', '"color": "blue"', '"a"', '"note": null'):
+        expect(result).to_contain_text(text)
