@@ -54,6 +54,7 @@ def pages() -> list[Page]:
     """Every page, dynamic routes after static ones (imported here, late, because
     pages import the route constants above)."""
     from app.pages import approvals, editor, flows, home, run, runs, scripts
+    from app.states.editor import EditorState
     from app.states.flows import FlowsState
     from app.states.home import HomeState
     from app.states.run import RunState
@@ -63,7 +64,7 @@ def pages() -> list[Page]:
     return [
         Page(HOME, home.page, "Millrace", HomeState.load),
         Page(FLOWS, flows.page, "Flows · Millrace", FlowsState.load),
-        Page(FLOW_EDITOR, editor.page, "Flow editor · Millrace"),
+        Page(FLOW_EDITOR, editor.page, "Flow editor · Millrace", EditorState.load),
         Page(RUNS, runs.page, "Runs · Millrace", RunsState.load),
         Page(RUN, run.page, "Run · Millrace", RunState.load),
         Page(SCRIPTS, scripts.page, "Scripts · Millrace", ScriptsState.load),

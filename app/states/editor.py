@@ -1,0 +1,460 @@
+"""State of the flow editor: the document being edited, its canvas, the step panel and
+live previews.
+
+The document lives in a backend var; every edit goes through `app.flow_ops` /
+`app.step_form` (pure) and then `_show`, which re-lays the canvas out when the shape
+changed. Previews are background events that follow the engine's events of their run
+and push each step's status, logs and result as it happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import time
+from typing import Any
+
+import reflex as rx
+
+from app import catalog, flow_graph, flow_ops, preview, settings, step_form
+from app.engine_service import FINISHED, service
+
+UNDO_DEPTH = 50
+PREVIEW_SECONDS = 300.0
+
+
+class EditorState(rx.State):
+    """One flow being edited."""
+
+    path: str = ""
+    found: bool = True
+    summary: str = ""
+    version: int = 0
+    dirty: bool = False
+    notice: str = ""
+    problem: str = ""
+
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
+    slots: list[dict[str, Any]] = []
+    graph_version: int = 0
+    undo_depth: int = 0
+
+    selected: str = ""
+    sel_kind: str = ""
+    sel_language: str = ""
+    sel_summary: str = ""
+    sel_script_path: str = ""
+    id_draft: str = ""
+    id_error: str = ""
+    code_loaded: str = ""
+    code_key: int = 0
+    code_error: str = ""
+    inputs: list[dict[str, str]] = []
+    input_errors: dict[str, str] = {}
+    options: dict[str, str] = {}
+    option_error: str = ""
+    container: dict[str, str] = {}
+    branches: list[dict[str, str]] = []
+    picks: list[dict[str, str]] = []
+
+    args_fields: list[dict[str, str]] = []
+    args_text: dict[str, str] = {}
+    preview_running: bool = False
+    preview_mode: str = ""
+    preview_run_id: str = ""
+    preview_status: str = ""
+    preview_error: str = ""
+    preview_rows: list[dict[str, str]] = []
+    statuses: dict[str, str] = {}
+    durations: dict[str, str] = {}
+
+    _document: dict[str, Any] = {}
+    _undo: list[dict[str, Any]] = []
+    _results: dict[str, Any] = {}
+
+    # ---- loading and saving ---------------------------------------------------------------
+
+    @rx.event
+    def load(self) -> None:
+        """Open the flow named by the URL (/flows/edit/<path>)."""
+        url_path = self.router.url.path.rstrip("/")
+        self.path = url_path.split("/flows/edit/", 1)[-1] if "/flows/edit/" in url_path else ""
+        self._reset_preview()
+        self.selected, self.notice, self.problem, self._undo, self.undo_depth = "", "", "", [], 0
+        try:
+            document = catalog.load_document(service.store, self.path)
+        except Exception:  # NotFound: any failure to read means "no such flow" here
+            self.found, self._document = False, {}
+            self._show(relayout=True)
+            return
+        row = service.store.get_flow(self.path, workspace=settings.WORKSPACE)
+        self.found, self.version, self.dirty = True, row.version if row else 0, False
+        self._document = document
+        self._results = {}
+        self._show(relayout=True)
+
+    @rx.event
+    def save(self) -> None:
+        """Save the document as a new version of the flow."""
+        try:
+            self.version = catalog.save_flow(service.store, self.path, self._plain_document())
+        except Exception as exc:  # BadInput / CatalogError: show what is wrong
+            self.problem = f"Not saved: {exc}"
+            return
+        self.dirty, self.problem, self.notice = False, "", f"Saved version {self.version}"
+
+    # ---- canvas gestures --------------------------------------------------------------------
+
+    @rx.event
+    def drop_item(self, drop: dict[str, Any]) -> None:
+        """A palette item dropped on a slot: create the step there and select it."""
+        script_path = self._first_script_path() if drop.get("kind") == "script" else ""
+        try:
+            document, step_id = flow_ops.insert_step(self._document, str(drop.get("kind")),
+                                                     str(drop.get("container", "")), int(drop.get("index", 0)),
+                                                     script_path=script_path)
+        except (flow_ops.EditError, ValueError) as exc:
+            self.problem = str(exc)
+            self._show(relayout=True)
+            return
+        self._edit(document)
+        self._select(step_id)
+
+    @rx.event
+    def move_step(self, move: dict[str, Any]) -> None:
+        """A step dragged onto another slot."""
+        try:
+            document = flow_ops.move_step(self._document, str(move.get("step_id")),
+                                          str(move.get("container", "")), int(move.get("index", 0)))
+        except (flow_ops.EditError, ValueError) as exc:
+            self.problem = str(exc)
+            self._show(relayout=True)
+            return
+        self._edit(document)
+
+    @rx.event
+    def select(self, step_id: str) -> None:
+        self._select(step_id)
+
+    @rx.event
+    def delete_step(self, step_id: str) -> None:
+        """Delete a step (the selected one when `step_id` is empty); Undo brings it back."""
+        step_id = step_id or self.selected
+        try:
+            document = flow_ops.delete_step(self._document, step_id)
+        except flow_ops.EditError as exc:
+            self.problem = str(exc)
+            return
+        self._edit(document)
+        self._select("")
+        self.notice = f"Deleted step {step_id}"
+
+    @rx.event
+    def undo(self) -> None:
+        if not self._undo:
+            return
+        self._document = self._undo.pop()
+        self.undo_depth, self.dirty, self.notice = len(self._undo), True, "Undone"
+        self._show(relayout=True)
+        self._select(self.selected)
+
+    # ---- step panel -------------------------------------------------------------------------
+
+    @rx.event
+    def set_id_draft(self, value: str) -> None:
+        """Validate the step id as it is typed; apply it when valid."""
+        self.id_draft = value
+        problem = flow_ops.id_problem(self._document, self.selected, value)
+        self.id_error = problem or ""
+        if problem is None and value != self.selected:
+            self._edit(flow_ops.rename_step(self._document, self.selected, value))
+            self.selected = value
+            self._refresh_panel(reload_code=False)
+
+    @rx.event
+    def set_summary(self, value: str) -> None:
+        self.sel_summary = value
+        self._change_step(lambda m: {**{k: v for k, v in m.items() if k != "summary"},
+                                     **({"summary": value} if value else {})}, relayout=True)
+
+    @rx.event
+    def set_code(self, step_id: str, text: str) -> None:
+        """The code editor of `step_id` changed (debounced): store it, re-read the signature.
+
+        The id comes with the text because a debounced change may arrive after another
+        step was selected.
+        """
+        try:
+            _, _, module = flow_ops.find_step(self._document, step_id)
+        except flow_ops.EditError:
+            return
+        changed = {**module, "value": {**module["value"], "content": text}}
+        self._document = flow_ops.replace_step(self._document, step_id, changed)
+        self.dirty, self.notice = True, ""
+        if step_id == self.selected:
+            self._refresh_inputs()
+
+    @rx.event
+    def set_script_path(self, value: str) -> None:
+        self.sel_script_path = value
+        self._change_step(lambda m: {**m, "value": {**m["value"], "path": value}}, relayout=True)
+        self._refresh_inputs()
+
+    @rx.event
+    def set_input_mode(self, name: str, mode: str) -> None:
+        row = next((r for r in self.inputs if r["name"] == name), None)
+        if row is not None:
+            text = row["text"] if row["unset"] == "false" else row["default"]
+            self._set_input(name, mode, text, row["widget"])
+
+    @rx.event
+    def set_input_text(self, name: str, text: str) -> None:
+        row = next((r for r in self.inputs if r["name"] == name), None)
+        if row is not None:
+            self._set_input(name, row["mode"], text, row["widget"])
+
+    @rx.event
+    def pick(self, name: str, expr: str) -> None:
+        """The picker chose an expression for input `name`."""
+        row = next((r for r in self.inputs if r["name"] == name), None)
+        if row is not None:
+            self._set_input(name, "javascript", expr, row["widget"])
+
+    @rx.event
+    def set_option(self, name: str, value: Any) -> None:
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        _, _, module = flow_ops.find_step(self._document, self.selected)
+        changed, problem = step_form.set_option(module, name, text)
+        self.option_error = problem
+        self.options = {**self.options, name: text}
+        if not problem:
+            self._replace_step(changed, relayout=False)
+
+    @rx.event
+    def set_container_setting(self, name: str, value: Any) -> None:
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        _, _, module = flow_ops.find_step(self._document, self.selected)
+        changed, problem = step_form.set_container(module, name, text)
+        self.option_error = problem
+        if not problem:
+            self._replace_step(changed, relayout=False)
+            self.container = step_form.container_settings(changed)
+
+    @rx.event
+    def set_branch_field(self, index: str, field: str, value: Any) -> None:
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        _, _, module = flow_ops.find_step(self._document, self.selected)
+        changed = step_form.set_branch(module, int(index), field, text)
+        self._replace_step(changed, relayout=field == "summary")
+        self.branches = step_form.branch_rows(changed)
+
+    @rx.event
+    def add_branch(self) -> None:
+        _, _, module = flow_ops.find_step(self._document, self.selected)
+        self._push_undo()
+        self._replace_step(step_form.add_branch(module), relayout=True)
+        self.branches = step_form.branch_rows(flow_ops.find_step(self._document, self.selected)[2])
+
+    # ---- previews -----------------------------------------------------------------------------
+
+    @rx.event
+    def set_arg(self, name: str, value: Any) -> None:
+        self.args_text = {**self.args_text, name: ("true" if value else "false") if isinstance(value, bool) else str(value)}
+
+    @rx.event
+    def download_result(self, key: str):
+        """Send a step's whole result (as stored) to the browser as a file."""
+        row = service.store.load_steps(self.preview_run_id).get(key) if self.preview_run_id else None
+        if row is None:
+            return None
+        text = json.dumps(row.result, indent=2, ensure_ascii=False, default=str)
+        return rx.download(data=text, filename=f"{key.replace('/', '_')}.json")
+
+    @rx.event(background=True)
+    async def run_preview(self, mode: str):
+        """Run the flow ("flow"), the selected step ("step") or the flow up to it ("upto")
+        and stream each step's status, logs and result to the page as they happen."""
+        async with self:
+            if self.preview_running:
+                return
+            try:
+                document, args = self._preview_input(mode)
+                run_id = service.submit_flow(document, args, path=self.path or "preview", trigger="preview")
+            except Exception as exc:  # bad args or an invalid flow: say so, run nothing
+                self.preview_error, self.preview_status = str(exc), ""
+                return
+            subscription = service.engine.events.subscribe(run_id)
+            self._reset_preview()
+            self.preview_running, self.preview_mode, self.preview_run_id = True, mode, run_id
+            self.preview_status = "queued"
+        try:
+            await self._follow(subscription, run_id)
+        finally:
+            subscription.close()
+            async with self:
+                self.preview_running = False
+                run = service.store.get_run(run_id)
+                if run is not None and self.preview_status not in FINISHED | {"suspended"}:
+                    self.preview_status = run.status
+
+    async def _follow(self, subscription: Any, run_id: str) -> None:
+        deadline = time.monotonic() + PREVIEW_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                events = [await asyncio.wait_for(subscription.get(), 1.0)]
+            except asyncio.TimeoutError:
+                run = service.store.get_run(run_id)
+                if run is None or run.status in FINISHED or run.status == "suspended":
+                    return
+                continue
+            while not subscription.queue.empty():  # one push for a burst of events
+                events.append(subscription.queue.get_nowait())
+            async with self:
+                if self.preview_run_id != run_id:
+                    return
+                done = self._apply_events([event.to_dict() for event in events])
+            if done:
+                return
+
+    def _apply_events(self, events: list[dict[str, Any]]) -> bool:
+        rows, statuses, durations, done = self.preview_rows, dict(self.statuses), dict(self.durations), False
+        for event in events:
+            rows = preview.apply_event(rows, event)
+            kind, step_id, data = event["kind"], event.get("step_id"), event.get("data") or {}
+            if kind == "step_started" and step_id:
+                statuses[step_id] = "running"
+            elif kind == "step_finished" and step_id:
+                statuses[step_id] = str(data.get("status") or "")
+                durations[step_id] = preview.format_duration(data.get("duration"))
+                self._results[step_id] = preview.keep_for_picker(data.get("result"))
+            elif kind == "run_started":
+                self.preview_status = "running"
+            elif kind in ("run_finished", "run_suspended"):
+                self.preview_status = str(data.get("status") or "suspended")
+                error = data.get("error")
+                self.preview_error = str(error.get("message", "")) if isinstance(error, dict) else ""
+                done = True
+        self.preview_rows, self.statuses, self.durations = rows, statuses, durations
+        if any(event["kind"] == "step_finished" for event in events):
+            self._refresh_picks()
+        return done
+
+    def _preview_input(self, mode: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        args, document = self._parsed_args(), self._plain_document()
+        if mode == "step":
+            return preview.step_document(document, self.selected, copy.deepcopy(self._results)), args
+        if mode == "upto":
+            return preview.upto_document(document, self.selected), args
+        return document, args
+
+    def _plain_document(self) -> dict[str, Any]:
+        """The document as plain dicts (state hands out change-tracking proxies)."""
+        return copy.deepcopy(self._document)
+
+    def _parsed_args(self) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        for field in self.args_fields:
+            name, text = field["name"], self.args_text.get(field["name"], field["default"])
+            if text == "" and field["required"] != "true":
+                continue
+            value, _ = step_form.parse_static(text, field["widget"])
+            args[name] = value
+        return args
+
+    def _reset_preview(self) -> None:
+        self.preview_rows, self.statuses, self.durations = [], {}, {}
+        self.preview_status, self.preview_error, self.preview_mode = "", "", ""
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def _edit(self, document: dict[str, Any]) -> None:
+        """Replace the document (a structural edit: undoable, re-laid out)."""
+        self._push_undo()
+        self._document = document
+        self.dirty, self.problem, self.notice = True, "", ""
+        self._show(relayout=True)
+
+    def _push_undo(self) -> None:
+        self._undo = (self._undo + [self._document])[-UNDO_DEPTH:]
+        self.undo_depth = len(self._undo)
+
+    def _show(self, *, relayout: bool) -> None:
+        """Derive what the page shows from the document."""
+        self.summary = str(self._document.get("summary") or self.path)
+        if relayout:
+            graph = flow_graph.build_graph(self._document) if self._document else flow_graph.Graph()
+            self.nodes, self.edges, self.slots = graph.nodes, graph.edges, graph.slots
+            self.graph_version += 1
+        schema = self._document.get("schema") or {}
+        self.args_fields = step_form.input_rows({"value": {"input_transforms": {}}}, schema)
+
+    def _select(self, step_id: str) -> None:
+        try:
+            flow_ops.find_step(self._document, step_id)
+        except flow_ops.EditError:
+            step_id = ""
+        self.selected = step_id
+        self._refresh_panel(reload_code=True)
+
+    def _refresh_panel(self, *, reload_code: bool) -> None:
+        if not self.selected:
+            self.sel_kind, self.inputs, self.picks = "", [], []
+            return
+        _, _, module = flow_ops.find_step(self._document, self.selected)
+        value = module.get("value") or {}
+        self.sel_kind, self.sel_language = str(value.get("type", "")), str(value.get("language", ""))
+        self.sel_summary, self.sel_script_path = str(module.get("summary") or ""), str(value.get("path") or "")
+        self.id_draft, self.id_error, self.option_error, self.input_errors = self.selected, "", "", {}
+        if reload_code:
+            self.code_loaded, self.code_key = str(value.get("content") or ""), self.code_key + 1
+        self.options = step_form.option_values(module)
+        self.container = step_form.container_settings(module)
+        self.branches = step_form.branch_rows(module)
+        self._refresh_inputs()
+        self._refresh_picks()
+
+    def _refresh_inputs(self) -> None:
+        _, _, module = flow_ops.find_step(self._document, self.selected)
+        value = module.get("value") or {}
+        schema, self.code_error = None, ""
+        if value.get("type") == "rawscript":
+            schema, self.code_error = catalog.script_schema_or_error(str(value.get("language")),
+                                                                     str(value.get("content") or ""))
+        elif value.get("type") == "script":
+            script = service.store.get_script(str(value.get("path") or ""), workspace=settings.WORKSPACE)
+            schema = script.args_schema if script is not None else None
+        if schema is None and self.code_error:
+            return  # keep the last good rows while the code does not parse
+        self.inputs = step_form.input_rows(module, schema) if value.get("type") in step_form.SCRIPT_TYPES else []
+
+    def _refresh_picks(self) -> None:
+        if not self.selected:
+            self.picks = []
+            return
+        earlier = flow_ops.steps_before(self._document, self.selected) if self.selected else []
+        self.picks = preview.picks(self._document.get("schema"), earlier, self._results)
+
+    def _set_input(self, name: str, mode: str, text: str, widget: str) -> None:
+        _, _, module = flow_ops.find_step(self._document, self.selected)
+        changed, problem = step_form.set_input(module, name, mode, text, widget)
+        self.input_errors = {**self.input_errors, name: problem}
+        self._replace_step(changed, relayout=mode == "javascript")
+        self._refresh_inputs()
+
+    def _change_step(self, change: Any, *, relayout: bool) -> None:
+        if not self.selected:
+            return
+        _, _, module = flow_ops.find_step(self._document, self.selected)
+        self._replace_step(change(module), relayout=relayout)
+
+    def _replace_step(self, module: dict[str, Any], *, relayout: bool) -> None:
+        """Put a changed copy of the selected step in place (not an undo point)."""
+        self._document = flow_ops.replace_step(self._document, self.selected, module)
+        self.dirty, self.notice = True, ""
+        self._show(relayout=relayout)
+
+    def _first_script_path(self) -> str:
+        scripts = service.store.list_scripts(workspace=settings.WORKSPACE)
+        return scripts[0].path if scripts else ""

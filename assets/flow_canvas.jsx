@@ -1,0 +1,278 @@
+// The flow editor's canvas: React Flow with node state kept in the browser.
+//
+// Python lays the graph out and sends `nodes`, `edges`, `slots` and a `version` that
+// changes with every edit; this module copies them into local state, so dragging costs no
+// websocket traffic. Python hears one event per finished gesture: a palette item dropped
+// (with the slot it lands in), a step dragged to another slot, a step selected or deleted.
+// Statuses (node colours during a preview) come separately, so a status change does not
+// reset the layout.
+import React, { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import {
+  Background,
+  Controls,
+  Handle,
+  Position,
+  ReactFlow,
+  ReactFlowProvider,
+  applyNodeChanges,
+  useReactFlow,
+} from "@xyflow/react";
+
+const NODE_W = 240;
+const PALETTE_MIME = "application/x-millrace-step";
+const MARKER_ID = "@drop-marker";
+
+const STATUS_COLORS = {
+  running: ["#3b82f6", "#eff6ff"],
+  success: ["#16a34a", "#f0fdf4"],
+  failure: ["#dc2626", "#fef2f2"],
+  skipped: ["#9ca3af", "#f9fafb"],
+  suspended: ["#9333ea", "#faf5ff"],
+  waiting: ["#9333ea", "#faf5ff"],
+  queued: ["#d97706", "#fffbeb"],
+};
+
+const KIND_ICONS = {
+  rawscript: "ƒ", script: "▤", flow: "⇄", forloopflow: "↻", whileloopflow: "⟳",
+  branchone: "⑂", branchall: "⋔", identity: "=",
+};
+
+function StepNode({ data, selected }) {
+  const status = data.status || "";
+  const [border, background] = STATUS_COLORS[status] || ["#c7c9d1", "#ffffff"];
+  const style = {
+    width: NODE_W, height: data.height, boxSizing: "border-box", borderRadius: 8,
+    border: `${selected ? 2 : 1}px solid ${selected ? "#4f46e5" : border}`,
+    background, display: "flex", alignItems: "center", gap: 8, padding: "0 10px",
+    fontSize: 13, fontFamily: "var(--default-font-family, sans-serif)",
+    boxShadow: status === "running" ? "0 0 0 3px rgba(59,130,246,.25)" : "none",
+  };
+  return (
+    <div style={style} data-step={data.step_id} data-status={status} data-kind={data.kind}>
+      <Handle type="target" position={Position.Top} id="in" style={{ opacity: 0 }} />
+      <span style={{ fontSize: 16, width: 18, textAlign: "center", color: "#4f46e5" }}>
+        {KIND_ICONS[data.kind] || "•"}
+      </span>
+      <div style={{ display: "flex", flexDirection: "column", minWidth: 0, flex: 1 }}>
+        <span style={{ fontFamily: "monospace", fontSize: 11, color: "#6b7280" }}>{data.step_id}</span>
+        <span style={{ overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>{data.label}</span>
+      </div>
+      {data.duration ? <span style={{ fontSize: 11, color: "#6b7280" }}>{data.duration}</span> : null}
+      <Handle type="source" position={Position.Bottom} id="out" style={{ opacity: 0 }} />
+      <Handle type="source" position={Position.Right} id="data-out" style={{ opacity: 0 }} />
+      <Handle type="target" position={Position.Right} id="data-in" style={{ opacity: 0 }} />
+    </div>
+  );
+}
+
+function MarkNode({ data, type }) {
+  const style = {
+    width: NODE_W, height: data.height, boxSizing: "border-box", borderRadius: 14,
+    border: "1px dashed #a5a8b8", background: type === "io" ? "#eef2ff" : "#f6f7f9",
+    display: "flex", alignItems: "center", justifyContent: "center",
+    fontSize: 12, color: "#4b5063", padding: "0 8px",
+    whiteSpace: "nowrap", overflow: "hidden", textOverflow: "ellipsis",
+  };
+  return (
+    <div style={style} data-mark={type}>
+      <Handle type="target" position={Position.Top} id="in" style={{ opacity: 0 }} />
+      <span style={{ overflow: "hidden", textOverflow: "ellipsis" }}>{data.label}</span>
+      <Handle type="source" position={Position.Bottom} id="out" style={{ opacity: 0 }} />
+    </div>
+  );
+}
+
+function FrameNode() {
+  return <div style={{ width: "100%", height: "100%", borderRadius: 12, background: "rgba(99,102,241,.05)",
+                       border: "1px solid rgba(99,102,241,.18)" }} />;
+}
+
+function DropMarker() {
+  return <div data-drop-marker="" style={{ width: NODE_W, height: 6, borderRadius: 3, background: "#4f46e5",
+                                           boxShadow: "0 0 0 3px rgba(79,70,229,.25)" }} />;
+}
+
+const NODE_TYPES = { step: StepNode, end: MarkNode, label: MarkNode, io: MarkNode, frame: FrameNode,
+                     marker: DropMarker };
+
+/** The slot nearest to a point; the same rule as `app.flow_graph.drop_target`. */
+function nearestSlot(slots, x, y, moving) {
+  let best = null;
+  let bestDistance = Infinity;
+  for (const slot of slots || []) {
+    if (moving) {
+      if ((slot.ancestors || []).includes(moving.step_id)) continue;
+      if (slot.container === moving.container && (slot.index === moving.index || slot.index === moving.index + 1)) continue;
+    }
+    const distance = Math.hypot(slot.x - x, slot.y - y);
+    if (distance < bestDistance) {
+      best = slot;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function markerNode(slot) {
+  return { id: MARKER_ID, type: "marker", position: { x: slot.x - NODE_W / 2, y: slot.y - 3 },
+           data: { container: slot.container, index: slot.index }, draggable: false, selectable: false,
+           // Fixed size: the marker is not in the measured node state, so give it dimensions.
+           width: NODE_W, height: 6, zIndex: 1000 };
+}
+
+function withMarker(nodes, slot) {
+  const rest = nodes.filter((node) => node.id !== MARKER_ID);
+  return slot ? [...rest, markerNode(slot)] : rest;
+}
+
+function Canvas(props) {
+  const { nodes: given, edges, slots, version, statuses, durations, selected } = props;
+  const [nodes, setNodes] = useState(given || []);
+  const [target, setTarget] = useState(null);
+  const flow = useReactFlow();
+  const wrapper = useRef(null);
+
+  useEffect(() => {
+    setNodes(given || []);
+    setTarget(null);
+  }, [version]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const shown = useMemo(() => {
+    const list = nodes.map((node) => {
+      if (node.type !== "step") return node;
+      const id = node.data.step_id;
+      const status = (statuses || {})[id] || "";
+      const duration = (durations || {})[id] || "";
+      const isSelected = id === selected;
+      if (status === (node.data.status || "") && duration === (node.data.duration || "") && isSelected === !!node.selected) return node;
+      return { ...node, selected: isSelected, data: { ...node.data, status, duration } };
+    });
+    return withMarker(list, target);
+  }, [nodes, statuses, durations, selected, target]);
+
+  const onNodesChange = useCallback((changes) => {
+    const kept = changes.filter((change) => change.type !== "remove" && change.type !== "select");
+    if (kept.length) setNodes((current) => applyNodeChanges(kept, current));
+  }, []);
+
+  const center = (node) => ({
+    x: node.position.x + NODE_W / 2,
+    y: node.position.y + ((node.data && node.data.height) || 0) / 2,
+  });
+
+  const onNodeDrag = useCallback((event, node) => {
+    if (node.type !== "step") return;
+    const point = center(node);
+    setTarget(nearestSlot(slots, point.x, point.y, node.data));
+  }, [slots]);
+
+  const onNodeDragStop = useCallback((event, node) => {
+    if (node.type !== "step") return;
+    const point = center(node);
+    const slot = nearestSlot(slots, point.x, point.y, node.data);
+    setTarget(null);
+    const original = (given || []).find((n) => n.id === node.id);
+    const moved = original && Math.hypot(original.position.x - node.position.x, original.position.y - node.position.y) > 8;
+    if (!slot || !moved || !props.onMoveStep) {
+      setNodes(given || []);
+      return;
+    }
+    props.onMoveStep({ step_id: node.data.step_id, container: slot.container, index: slot.index });
+  }, [slots, given, props.onMoveStep]);
+
+  const dropPoint = (event) => flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+
+  const onDragOver = useCallback((event) => {
+    if (!Array.from(event.dataTransfer.types || []).includes(PALETTE_MIME)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+    const point = dropPoint(event);
+    const slot = nearestSlot(slots, point.x, point.y, null);
+    setTarget((current) => (current && slot && current.container === slot.container && current.index === slot.index ? current : slot));
+  }, [slots, flow]);
+
+  const onDragLeave = useCallback((event) => {
+    if (wrapper.current && !wrapper.current.contains(event.relatedTarget)) setTarget(null);
+  }, []);
+
+  const onDrop = useCallback((event) => {
+    const kind = event.dataTransfer.getData(PALETTE_MIME);
+    if (!kind) return;
+    event.preventDefault();
+    const point = dropPoint(event);
+    const slot = nearestSlot(slots, point.x, point.y, null);
+    setTarget(null);
+    if (slot && props.onDropItem) {
+      props.onDropItem({ kind, container: slot.container, index: slot.index,
+                         x: Math.round(point.x), y: Math.round(point.y) });
+    }
+  }, [slots, flow, props.onDropItem]);
+
+  const onNodeClick = useCallback((event, node) => {
+    if (node.type === "step" && props.onSelect) props.onSelect(node.data.step_id);
+  }, [props.onSelect]);
+
+  const onPaneClick = useCallback(() => {
+    if (props.onSelect) props.onSelect("");
+  }, [props.onSelect]);
+
+  const onKeyDown = useCallback((event) => {
+    const tag = (event.target && event.target.tagName) || "";
+    if (tag === "INPUT" || tag === "TEXTAREA" || (event.target && event.target.isContentEditable)) return;
+    if ((event.key === "Delete" || event.key === "Backspace") && selected && props.onDeleteStep) {
+      event.preventDefault();
+      props.onDeleteStep(selected);
+    }
+  }, [selected, props.onDeleteStep]);
+
+  return (
+    <div ref={wrapper} style={{ width: "100%", height: "100%" }} onDragOver={onDragOver}
+         onDragLeave={onDragLeave} onDrop={onDrop} onKeyDown={onKeyDown} tabIndex={0}
+         data-canvas-version={version} data-testid="flow-canvas"
+         data-drop-target={target ? `${target.container}:${target.index}` : ""}
+         data-slots={(slots || []).length}>
+      <ReactFlow
+        nodes={shown}
+        edges={edges || []}
+        nodeTypes={NODE_TYPES}
+        onNodesChange={onNodesChange}
+        onNodeDrag={onNodeDrag}
+        onNodeDragStop={onNodeDragStop}
+        onNodeClick={onNodeClick}
+        onPaneClick={onPaneClick}
+        deleteKeyCode={null}
+        nodesConnectable={false}
+        fitView
+        fitViewOptions={{ maxZoom: 1, padding: 0.1 }}
+        minZoom={0.2}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background gap={16} size={1} />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+    </div>
+  );
+}
+
+/** Palette items (any element with data-palette-kind) start a drag that carries their kind. */
+function usePaletteDrag() {
+  useEffect(() => {
+    const onDragStart = (event) => {
+      const item = event.target && event.target.closest && event.target.closest("[data-palette-kind]");
+      if (!item) return;
+      event.dataTransfer.setData(PALETTE_MIME, item.getAttribute("data-palette-kind"));
+      event.dataTransfer.effectAllowed = "copy";
+    };
+    document.addEventListener("dragstart", onDragStart);
+    return () => document.removeEventListener("dragstart", onDragStart);
+  }, []);
+}
+
+export default function FlowCanvas(props) {
+  usePaletteDrag();
+  return (
+    <ReactFlowProvider>
+      <Canvas {...props} />
+    </ReactFlowProvider>
+  );
+}

@@ -1,0 +1,44 @@
+"""The flow canvas: a thin typed wrapper of `assets/flow_canvas.jsx` (React Flow inside).
+
+Node state lives in the browser; Python sends a laid-out graph (see `app.flow_graph`) with
+a `version` that changes on every edit, and hears one event per finished gesture.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+XYFLOW = "@xyflow/react@12.12.1"
+
+
+class FlowCanvas(rx.Component):
+    """React Flow with browser-side node state, palette drops and drag-to-move."""
+
+    library = rx.asset("flow_canvas.jsx").importable_path
+    lib_dependencies: list[str] = [XYFLOW]
+    tag = "FlowCanvas"
+    is_default = True
+
+    nodes: rx.Var[list[dict[str, Any]]]
+    edges: rx.Var[list[dict[str, Any]]]
+    slots: rx.Var[list[dict[str, Any]]]
+    version: rx.Var[int]
+    statuses: rx.Var[dict[str, str]]
+    """Step id -> preview status (running, success, failure, ...): the node's colour."""
+    durations: rx.Var[dict[str, str]]
+    selected: rx.Var[str]
+
+    on_drop_item: rx.EventHandler[rx.event.passthrough_event_spec(dict[str, Any])]
+    """A palette item dropped: {kind, container, index, x, y}."""
+    on_move_step: rx.EventHandler[rx.event.passthrough_event_spec(dict[str, Any])]
+    """A step dragged to another slot: {step_id, container, index}."""
+    on_select: rx.EventHandler[rx.event.passthrough_event_spec(str)]
+    on_delete_step: rx.EventHandler[rx.event.passthrough_event_spec(str)]
+
+    def add_imports(self) -> dict[str, Any]:
+        return {"": "@xyflow/react/dist/style.css"}
+
+
+flow_canvas = FlowCanvas.create
