@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]
 WEB_DIR = ROOT / ".web-test"
 BUN_BIN = ROOT / ".tools" / "node_modules" / ".bin"
 BUILD_INPUTS = ("app", "components", "assets", "rxconfig.py", "reflex.lock")
-PORTS = (8731, 8732, 8733, 8734, 8735, 8736)
+# MILLRACE_TEST_PORT_BASE moves the range, so two checkouts can test side by side.
+_BASE = int(os.environ.get("MILLRACE_TEST_PORT_BASE") or 8731)
+PORTS = tuple(range(_BASE, _BASE + 6))
 """Tried in order; a fixed list so that the built bundle is usually reusable."""
 TOKEN = "millrace-test-token"
 BUILD_TIMEOUT = 600.0
