@@ -86,20 +86,29 @@ def as_argument(value: Any) -> str:
 
 
 def positional_args(content: str, args: dict[str, Any]) -> list[str]:
-    """The values of $1, $2, ... for this script; gaps and missing args are empty."""
-    params = bash_params(content)
+    """The values of $1, $2, ... for this script; gaps and missing args are empty.
+
+    Missing args at the end are left out rather than passed empty, so that both
+    `${3:-default}` and `${3-default}` see them unset.
+    """
+    params = [p for p in bash_params(content) if p.name in args]
     values = [""] * (params[-1].position if params else 0)
     for param in params:
-        values[param.position - 1] = as_argument(args.get(param.name))
+        values[param.position - 1] = as_argument(args[param.name])
     return values
 
 
 def read_result(line: str) -> Any:
     """The last stdout line as a result: JSON when it is JSON, else the text."""
     try:
-        return json.loads(line)
+        return json.loads(line, parse_constant=_not_json)
     except ValueError:
         return line
+
+
+def _not_json(word: str) -> Any:
+    """NaN and Infinity are words to JSON, not numbers (Python's json would take them)."""
+    raise ValueError(word)
 
 
 class BashRunner:

@@ -1,9 +1,10 @@
 """TypeScript/JavaScript runner: "bun", "deno" and "nativets" scripts all run under bun.
 
 The script is written as main.ts beside a JSON file of its arguments; a small wrapper
-module imports it, calls its exported `main` with the arguments in declaration order,
-and writes the outcome to a result file, so the script's own console output (its log
-lines) can never be mistaken for the result.
+module imports it, calls its exported `main` (or `export default function main`) with
+the arguments in declaration order, and writes the outcome to a result file, so the
+script's own console output (its log lines) can never be mistaken for the result.
+A syntax error is reported as a SyntaxError with its line and column.
 """
 
 from __future__ import annotations
@@ -39,21 +40,35 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const [mainPath, argsPath, resultPath] = process.argv.slice(2);
 const report = (kind, text) => writeFileSync(resultPath, kind + text);
-const describe = (error) => ({
-  name: String((error && error.name) || "Error"),
-  message: String(error && error.message !== undefined ? error.message : error),
-  stack: String((error && error.stack) || ""),
-});
+const ownFrame = (line) => line.includes(process.argv[1]);
+const describe = (error) => {
+  const where = error && error.position;  // bun's BuildMessage: a syntax error in main.ts
+  if (where && error.name === "BuildMessage") {
+    const caret = " ".repeat(Math.max(where.column - 1, 0)) + "^";
+    return {
+      name: "SyntaxError",
+      message: `${error.message} (line ${where.line}, column ${where.column})`,
+      stack: `${where.lineText}\n${caret}`,
+    };
+  }
+  return {
+    name: String((error && error.name) || "Error"),
+    message: String(error && error.message !== undefined ? error.message : error),
+    stack: String((error && error.stack) || "").split("\n").filter((l) => !ownFrame(l)).join("\n"),
+  };
+};
 
 async function call() {
   const { order, args } = JSON.parse(readFileSync(argsPath, "utf8"));
   const mod = await import(mainPath);
-  if (typeof mod.main !== "function") {
+  const main = typeof mod.main === "function" ? mod.main : mod.default;
+  if (typeof main !== "function") {
     const error = new Error("the script exports no function main; add `export async function main(...)`");
     error.name = "ScriptLoadError";
     throw error;
   }
-  return await mod.main(...order.map((name) => (Object.hasOwn(args, name) ? args[name] : undefined)));
+  const given = (name) => (name !== null && Object.hasOwn(args, name) ? args[name] : undefined);
+  return await main(...order.map(given));
 }
 
 let outcome;

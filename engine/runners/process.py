@@ -15,12 +15,12 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from engine.runners.job import LogCallback, LogLine
 
 MAX_LINE_BYTES = 1 << 20
 TAIL_LINES = 20
-READ_CHUNK = 1 << 16
 # Output still arriving after the script's process ended (a leftover background process
 # holding the pipe) is awaited this long before the run is reported.
 DRAIN_GRACE = 0.5
@@ -153,6 +153,10 @@ async def run_process(
 ) -> Finished:
     """Run `argv` in its own process group, streaming its output as log lines.
 
+    The run ends when the process exits (or the timeout strikes), not when its pipes
+    close: what the script left running in the background is killed with its group,
+    and output still in flight is awaited for DRAIN_GRACE at most.
+
     Args:
         argv: the program and its arguments.
         cwd: working directory.
@@ -164,39 +168,63 @@ async def run_process(
         The exit code (negative: killed by that signal), whether the timeout struck,
         and both streams' splitters (their tails and last lines).
     """
-    proc = await asyncio.create_subprocess_exec(
-        *argv, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
-    )
+    loop = asyncio.get_running_loop()
     out, err = LineSplitter("stdout", on_log), LineSplitter("stderr", on_log)
-    pumps = [asyncio.create_task(_pump(proc.stdout, out)), asyncio.create_task(_pump(proc.stderr, err))]
-    timed_out = False
+    transport, output = await loop.subprocess_exec(
+        lambda: _Output(loop, {1: out, 2: err}), *argv, cwd=cwd, env=env,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, start_new_session=True,
+    )
+    pid, timed_out = transport.get_pid(), False
     try:
         try:
-            await asyncio.wait_for(proc.wait(), timeout)
+            # (Process.wait() would also wait for the pipes, which a leftover holds open.)
+            await asyncio.wait_for(asyncio.shield(output.exited), timeout)
         except TimeoutError:
             timed_out = True
-        # Also ends background processes the script left behind, so the pipes close.
-        kill_group(proc.pid)
-        await proc.wait()
-        await _drain(pumps)
+        kill_group(pid)  # also ends background processes the script left behind
+        await output.exited
+        await asyncio.wait([output.closed], timeout=DRAIN_GRACE)
     finally:
-        if proc.returncode is None:
-            kill_group(proc.pid)
-        for pump in pumps:
-            pump.cancel()
-    return Finished(proc.returncode, timed_out, out, err)
+        if not output.exited.done():  # cancelled: the script must not outlive its run
+            kill_group(pid)
+            await asyncio.wait([output.exited], timeout=DRAIN_GRACE)
+        transport.close()
+    if output.error is not None:
+        raise output.error  # on_log failed: an engine bug, not the script's
+    return Finished(transport.get_returncode(), timed_out, out, err)
 
 
-async def _pump(reader: asyncio.StreamReader, splitter: LineSplitter) -> None:
-    while chunk := await reader.read(READ_CHUNK):
-        splitter.feed(chunk)
-    splitter.close()
+class _Output(asyncio.SubprocessProtocol):
+    """Feeds a process's stdout (fd 1) and stderr (fd 2) to their line splitters."""
 
+    def __init__(self, loop: asyncio.AbstractEventLoop, splitters: dict[int, LineSplitter]):
+        self.splitters = splitters
+        self.open = set(splitters)
+        self.exited = loop.create_future()
+        self.closed = loop.create_future()
+        """Done when both pipes have ended."""
+        self.error: Exception | None = None
+        """What the log callback raised first, to raise from run_process."""
 
-async def _drain(pumps: list[asyncio.Task]) -> None:
-    done, pending = await asyncio.wait(pumps, timeout=DRAIN_GRACE)
-    for pump in pending:
-        pump.cancel()
-    for pump in done:
-        pump.result()
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        self._hand_over(self.splitters[fd].feed, data)
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        if fd in self.open:
+            self.open.discard(fd)
+            self._hand_over(self.splitters[fd].close)
+        if not self.open and not self.closed.done():
+            self.closed.set_result(None)
+
+    def process_exited(self) -> None:
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+    def _hand_over(self, step: Callable[..., None], *args: bytes) -> None:
+        # Raising here would make asyncio close the pipe and only log the error.
+        try:
+            step(*args)
+        except Exception as exc:  # kept, and raised by run_process
+            if self.error is None:
+                self.error = exc

@@ -6,8 +6,9 @@ cheaper than starting Python. Per job the engine connects to the zygote's socket
 hands the forked child the job plus the write ends of two pipes, which become the
 child's stdout and stderr: the engine reads them itself, so every line arrives live,
 from `print` as much as from a C library or a subprocess. The child reports its pid,
-then main's result or error. A timeout kills the child's process group; a child that
-dies without a result is explained by its exit status, which the zygote reports.
+then main's result or error. When the job ends (result, error, timeout or cancel) the
+child's process group is killed, so nothing the script started outlives its step; a
+child that dies without a result is explained by its exit status, which the zygote reports.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import os
 import socket
 import struct
+import subprocess
 import sys
 import time
 from collections import OrderedDict
@@ -38,6 +40,7 @@ from engine.runners.process import LineSplitter, Scratch, describe_exit, kill_gr
 ZYGOTE_FILE = Path(__file__).with_name("python_zygote.py")
 ZYGOTE_START_TIMEOUT = 30.0
 EXIT_REPORT_WAIT = 2.0
+STOP_GRACE = 5.0
 # Children kept forked and waiting, so jobs (even two at once) never wait for a fork.
 DEFAULT_SPARES = 2
 HEADER = struct.Struct(">I")
@@ -48,15 +51,22 @@ ERROR_FRAME_LIMIT = 1 << 20
 
 
 class Zygote:
-    """The warm interpreter process, its socket, and the exit codes it reports."""
+    """The warm interpreter process, its socket, and the exit codes it reports.
+
+    The process is a plain `subprocess.Popen` whose control channel (its stdout) is
+    read with the event loop's `add_reader`, so nothing of it belongs to an event loop
+    for good: a zygote started on a loop that has since closed is still stopped cleanly.
+    """
 
     def __init__(self, scratch: Scratch, spares: int):
         self.socket_path = str(scratch.root / "zygote.sock")
         self.workroot = str(scratch.root)
         self.spares = spares
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: subprocess.Popen | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._listener: asyncio.Task | None = None
+        self._reading = False
+        self._lines = bytearray()
+        self._ready: asyncio.Future | None = None
         self._exits: OrderedDict[int, int] = OrderedDict()
         self._waiters: dict[int, asyncio.Future] = {}
 
@@ -65,9 +75,8 @@ class Zygote:
         """Whether the zygote runs and serves the current event loop."""
         return (
             self.process is not None
-            and self.process.returncode is None
-            and self._listener is not None
-            and not self._listener.done()
+            and self.process.poll() is None
+            and self._reading
             and self.loop is asyncio.get_running_loop()
         )
 
@@ -76,40 +85,71 @@ class Zygote:
         if os.path.exists(self.socket_path):
             os.unlink(self.socket_path)
         self.loop = asyncio.get_running_loop()
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, str(ZYGOTE_FILE), self.socket_path, self.workroot, str(self.spares),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        self._ready = self.loop.create_future()
+        self.process = subprocess.Popen(
+            [sys.executable, str(ZYGOTE_FILE), self.socket_path, self.workroot, str(self.spares)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             start_new_session=True,  # a Ctrl-C at the terminal is the engine's to handle
         )
-        line = await asyncio.wait_for(self.process.stdout.readline(), ZYGOTE_START_TIMEOUT)
-        if line.strip() != b"ready":
+        control = self.process.stdout.fileno()
+        os.set_blocking(control, False)
+        self.loop.add_reader(control, self._readable, control)
+        self._reading = True
+        try:
+            said = await asyncio.wait_for(asyncio.shield(self._ready), ZYGOTE_START_TIMEOUT)
+        except TimeoutError:
+            said = b"nothing"
+        if said != b"ready":
             await self.stop()
-            raise RuntimeError(f"the Python zygote failed to start (said {line!r})")
-        self._listener = asyncio.create_task(self._listen())
+            raise RuntimeError(f"the Python zygote failed to start (said {said!r})")
 
-    async def _listen(self) -> None:
-        """Record the exit code of every child the zygote reaps."""
-        process = self.process
-        while line := await process.stdout.readline():
-            kind, pid, code = line.split()
-            if kind != b"exit":
-                continue
-            waiter = self._waiters.pop(int(pid), None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(int(code))
-            else:
-                self._exits[int(pid)] = int(code)
-                while len(self._exits) > 1000:  # reports nobody asked for
-                    self._exits.popitem(last=False)
-        for waiter in self._waiters.values():
-            if not waiter.done():
-                waiter.set_result(None)
+    def _readable(self, fd: int) -> None:
+        try:
+            data = os.read(fd, 4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._stop_reading()
+            return
+        self._lines += data
+        *lines, rest = self._lines.split(b"\n")
+        self._lines = bytearray(rest)
+        for line in lines:
+            self._on_line(line.strip())
+
+    def _on_line(self, line: bytes) -> None:
+        """Take in one control line: `ready`, or `exit PID CODE` for a reaped child."""
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_result(line)
+            return
+        parts = line.split()
+        if len(parts) != 3 or parts[0] != b"exit":
+            return
+        pid, code = int(parts[1]), int(parts[2])
+        waiter = self._waiters.pop(pid, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(code)
+        else:
+            self._exits[pid] = code
+            while len(self._exits) > 1000:  # reports nobody asked for
+                self._exits.popitem(last=False)
+
+    def _stop_reading(self) -> None:
+        """The control channel ended (or is given up): nothing more will be reported."""
+        if self._reading:
+            self._reading = False
+            self.loop.remove_reader(self.process.stdout.fileno())  # no-op on a closed loop
+        for future in [self._ready, *self._waiters.values()]:
+            if future is not None and not future.done() and not future.get_loop().is_closed():
+                future.set_result(None)
 
     async def exit_code(self, pid: int) -> int | None:
         """How child `pid` ended (negative: signal), or None if that is not known."""
         if pid in self._exits:
             return self._exits.pop(pid)
-        if self._listener is None or self._listener.done():
+        if not self._reading:
             return None
         waiter = self._waiters.setdefault(pid, asyncio.get_running_loop().create_future())
         try:
@@ -124,22 +164,20 @@ class Zygote:
         self._exits.pop(pid, None)
 
     async def stop(self) -> None:
-        """Ask the zygote to exit (closing its stdin) and wait for it."""
-        process, self.process = self.process, None
+        """Ask the zygote to exit (closing its stdin) and wait for it; kill it if it lingers."""
+        process = self.process
         if process is None:
             return
-        if self.loop is not asyncio.get_running_loop():
-            # Its pipes belong to another (maybe closed) event loop: just end it.
-            kill_group(process.pid)
-            return
+        self._stop_reading()
         process.stdin.close()
-        try:
-            await asyncio.wait_for(process.wait(), 5.0)
-        except TimeoutError:
+        deadline = time.monotonic() + STOP_GRACE
+        while process.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        if process.poll() is None:
             kill_group(process.pid)
-            await process.wait()
-        if self._listener is not None:
-            await self._listener
+            process.wait()
+        process.stdout.close()
+        self.process = None
 
 
 class PythonRunner:
@@ -162,28 +200,38 @@ class PythonRunner:
             "memory_mb": memory_limit_mb(job),
             "max_result_bytes": self._max_result_bytes,
         }).encode()
-        sock = await self._connect()
-        session = _Session(sock, self._zygote, on_log, self._max_result_bytes)
-        return await session.run(payload, job.timeout)
+        zygote, sock = await self._connect()
+        session = _Session(sock, zygote, on_log, self._max_result_bytes)
+        outcome = await session.run(payload, job.timeout)
+        if session.pid is None:
+            # The connection broke before any child took the job (a zygote that just
+            # died): nothing of the script ran, so it is safe to try once more.
+            zygote, sock = await self._connect(stale=zygote)
+            session = _Session(sock, zygote, on_log, self._max_result_bytes)
+            outcome = await session.run(payload, job.timeout)
+        return outcome
 
-    async def _connect(self) -> socket.socket:
-        """A connection to a live zygote, (re)starting it when needed."""
-        for attempt in range(2):
-            zygote = await self._ensure_zygote(restart=attempt > 0)
+    async def _connect(self, stale: Zygote | None = None) -> tuple[Zygote, socket.socket]:
+        """A connection to a live zygote, (re)starting it when needed or `stale`."""
+        for _attempt in range(2):
+            zygote = await self._ensure_zygote(stale)
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.setblocking(False)
             try:
                 await asyncio.get_running_loop().sock_connect(sock, zygote.socket_path)
-                return sock
+                return zygote, sock
             except (ConnectionRefusedError, FileNotFoundError):
                 sock.close()
+                stale = zygote
         raise RuntimeError("cannot reach the Python zygote after restarting it")
 
-    async def _ensure_zygote(self, restart: bool) -> Zygote:
+    async def _ensure_zygote(self, stale: Zygote | None) -> Zygote:
+        """The live zygote; a new one if there is none, it died, or it is `stale`."""
         if self._starting is None:
             self._starting = asyncio.Lock()
         async with self._starting:
-            if self._zygote is not None and (restart or not self._zygote.alive):
+            current = self._zygote
+            if current is not None and (current is stale or not current.alive):
                 await self._zygote.stop()
                 self._zygote = None
             if self._zygote is None:
@@ -233,8 +281,8 @@ class _Session:
         finally:
             if timer is not None:
                 timer.cancel()
-            if self.outcome is None and self.pid is not None:
-                kill_group(self.pid)  # cancelled: the script must not outlive its run
+            if self.pid is not None:
+                kill_group(self.pid)  # nothing the script started outlives its run
             self._close()
 
     async def _send(self, payload: bytes) -> None:
@@ -291,8 +339,11 @@ class _Session:
             self.wake = None
 
     def _process(self) -> None:
-        """Turn the bytes read so far into log lines and frames, in arrival order."""
+        """Turn the bytes read so far into log lines and frames, output first."""
         pending, self.pending = self.pending, []
+        # Output the child wrote before a frame can be read after it in the same round;
+        # taking in pipe data first keeps the outcome's final drain from missing any.
+        pending.sort(key=lambda event: event[0] not in self.splitters)
         for fd, data in pending:
             splitter = self.splitters.get(fd)
             if splitter is None:

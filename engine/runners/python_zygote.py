@@ -41,6 +41,7 @@ import pathlib
 import random
 import re
 import resource
+import select
 import selectors
 import shutil
 import signal
@@ -49,6 +50,7 @@ import string
 import struct
 import sys
 import textwrap
+import threading
 import time
 import traceback
 import types
@@ -61,6 +63,12 @@ PRELOADED += (itertools, math, pathlib, random, string, textwrap, time, uuid)
 SCRIPT_FILE = "main.py"
 HEADER = struct.Struct(">I")
 FRAME = struct.Struct(">cI")
+# Address space kept back from the script so that, once it has run out of memory, its
+# error can still be formatted and sent (the hard limit sits this far above the soft one).
+REPORT_HEADROOM = 64 * 2**20
+# Error messages and stacks longer than this are shortened, so an error always fits
+# in its frame (a huge message is a bug in the script, not data to keep).
+ERROR_TEXT_LIMIT = 64 * 2**10
 
 
 def send_frame(conn: socket.socket, kind: bytes, payload: bytes) -> None:
@@ -72,9 +80,19 @@ def send_frame(conn: socket.socket, kind: bytes, payload: bytes) -> None:
         conn.sendall(FRAME.pack(kind, len(payload)) + payload)
 
 
+def shorten(text: str, keep_end: bool = False) -> str:
+    """`text`, or its first (or last) ERROR_TEXT_LIMIT characters saying how many were cut."""
+    cut = len(text) - ERROR_TEXT_LIMIT
+    if cut <= 0:
+        return text
+    if keep_end:
+        return f"[{cut:,} characters cut]\n" + text[cut:]
+    return text[:ERROR_TEXT_LIMIT] + f" [{cut:,} characters cut]"
+
+
 def send_error(conn: socket.socket, name: str, message: str, stack: str = "") -> None:
     """Send the error object that fails the step."""
-    error = {"name": name, "message": message, "stack": stack}
+    error = {"name": name, "message": shorten(message), "stack": shorten(stack, keep_end=True)}
     send_frame(conn, b"E", json.dumps(error).encode())
 
 
@@ -106,12 +124,27 @@ def receive_job(conn: socket.socket) -> dict:
 def apply_limits(job: dict) -> None:
     """Cap the address space, move into the working directory, set the environment."""
     cap = job["memory_mb"] * 2**20
+    reserve = cap + REPORT_HEADROOM
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
-        cap = min(cap, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        cap, reserve = min(cap, hard), min(reserve, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, reserve))
     os.chdir(job["cwd"])
     os.environ.update(job["env"])
+
+
+def release_headroom() -> None:
+    """Let the child use the memory kept back, to report how the script ended."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+
+
+def memory_message(limit_mb: int) -> str:
+    """Say that the script hit its memory cap, and how to raise it."""
+    return (
+        f"the script ran out of memory: it may use at most {limit_mb:,} MiB of address "
+        "space; use less memory or raise MILLRACE_SCRIPT_MEMORY_MB"
+    )
 
 
 def annotation_kind(annotation: typing.Any) -> str | None:
@@ -126,6 +159,18 @@ def annotation_kind(annotation: typing.Any) -> str | None:
         return simple[annotation]
     members = [a for a in typing.get_args(annotation) if a is not type(None)]
     return annotation_kind(members[0]) if len(members) == 1 else None
+
+
+def admits_none(annotation: typing.Any) -> bool:
+    """Whether an annotation allows None: Optional[X], X | None, Union[X, None]."""
+    if isinstance(annotation, str):
+        text = annotation.replace(" ", "").replace("typing.", "")
+        members = re.fullmatch(r"Union\[(.*)\]", text)
+        return (
+            text.startswith("Optional[")
+            or "None" in (members[1].split(",") if members else text.split("|"))
+        )
+    return type(None) in typing.get_args(annotation)
 
 
 def convert(kind: str | None, value: typing.Any) -> typing.Any:
@@ -143,7 +188,11 @@ def convert(kind: str | None, value: typing.Any) -> typing.Any:
 
 
 def call_arguments(main: typing.Callable, args: dict) -> dict:
-    """Keep the args main accepts, converted to the types its signature names."""
+    """Keep the args main accepts, converted to the types its signature names.
+
+    An Optional parameter without a default that is not given gets None: its schema
+    does not require it.
+    """
     try:
         params = inspect.signature(main).parameters
     except (TypeError, ValueError):
@@ -152,12 +201,31 @@ def call_arguments(main: typing.Callable, args: dict) -> dict:
     kwargs = {}
     for name, value in args.items():
         param = params.get(name)
-        if param is None or param.kind is inspect.Parameter.VAR_KEYWORD:
+        if param is None or param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
             if takes_any:
                 kwargs[name] = value
             continue
         kwargs[name] = convert(annotation_kind(param.annotation), value)
+    for name, param in params.items():
+        named = param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL)
+        if named and name not in kwargs and param.default is param.empty:
+            if admits_none(param.annotation):
+                kwargs[name] = None
     return kwargs
+
+
+def call_main(main: typing.Callable, kwargs: dict) -> typing.Any:
+    """Call main with arguments by name; positional-only ones are passed by position."""
+    positional = []
+    try:
+        params = inspect.signature(main).parameters.values()
+    except (TypeError, ValueError):
+        params = []
+    for param in params:
+        if param.kind is not param.POSITIONAL_ONLY or param.name not in kwargs:
+            break
+        positional.append(kwargs.pop(param.name))
+    return main(*positional, **kwargs)
 
 
 def user_traceback(exc: BaseException) -> str:
@@ -186,7 +254,7 @@ def load_main(content: str) -> typing.Callable:
 def run_main(job: dict) -> typing.Any:
     """Load the script, call main with the job's args, await it when async."""
     main = load_main(job["content"])
-    result = main(**call_arguments(main, job["args"]))
+    result = call_main(main, call_arguments(main, job["args"]))
     if inspect.isawaitable(result):
 
         async def wait() -> typing.Any:
@@ -222,10 +290,29 @@ def flush_output() -> None:
             pass
 
 
+def watch_engine(conn: socket.socket) -> None:
+    """End this job's process group as soon as the engine hangs up.
+
+    The engine sends nothing after the job, so the connection ends only when the
+    engine is done with the job or is gone (killed, crashed): then nobody reads the
+    script's output or enforces its timeout, and it must not run on alone.
+    """
+
+    def wait() -> None:
+        try:
+            conn.recv(1)
+        except OSError:
+            pass
+        os.killpg(0, signal.SIGKILL)
+
+    threading.Thread(target=wait, name="millrace-engine-watch", daemon=True).start()
+
+
 def serve_job(conn: socket.socket, workroot: str) -> None:
     """Run one job in this child and report its result on `conn`."""
     send_frame(conn, b"P", str(os.getpid()).encode())
     job = receive_job(conn)
+    watch_engine(conn)
     job["cwd"] = job["cwd"] or job_dir(workroot)
     apply_limits(job)
     try:
@@ -235,11 +322,22 @@ def serve_job(conn: socket.socket, workroot: str) -> None:
         message = f"{exc.msg} (line {exc.lineno})"
         stack = "".join(traceback.format_exception_only(type(exc), exc))
         return send_error(conn, "SyntaxError", message, stack)
+    except MemoryError as exc:
+        release_headroom()
+        flush_output()
+        message = memory_message(job["memory_mb"])
+        return send_error(conn, "MemoryError", message, user_traceback(exc))
     except BaseException as exc:  # the user's failure, whatever it is, fails the step
+        release_headroom()
         flush_output()
         return send_error(conn, type(exc).__name__, str(exc), user_traceback(exc))
+    release_headroom()
     flush_output()
-    payload, problem = encode_result(result, job["max_result_bytes"])
+    try:
+        payload, problem = encode_result(result, job["max_result_bytes"])
+    except MemoryError:
+        message = memory_message(job["memory_mb"]) + " (while encoding the result as JSON)"
+        return send_error(conn, "MemoryError", message)
     if payload is None:
         kind = "ResultTooLarge" if "over the limit" in problem else "TypeError"
         return send_error(conn, kind, problem)
@@ -266,7 +364,7 @@ def warm_up() -> None:
     """
     main = load_main(WARM_UP_SCRIPT)
     args = json.loads('{"x": 1, "when": "2024-01-01T00:00:00Z", "extra": true}')
-    encode_result(main(**call_arguments(main, args)), 1 << 20)
+    encode_result(call_main(main, call_arguments(main, args)), 1 << 20)
     sys.modules.pop("main", None)
     linecache.cache.pop(SCRIPT_FILE, None)
 
@@ -281,7 +379,9 @@ class Zygote:
 
     A spare accepts one connection itself, tells the zygote through a pipe, and runs
     that job; the zygote forks a replacement at once. So neither the fork nor the
-    first copies of the runtime's pages are on a job's path.
+    first copies of the runtime's pages are on a job's path. Spares hold nothing of
+    the control channel and exit when the zygote dies, so a killed zygote leaves
+    nothing behind that could take a job or keep the engine waiting.
     """
 
     def __init__(self, path: str, workroot: str, spares: int):
@@ -289,9 +389,13 @@ class Zygote:
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(path)
         self.listener.listen(128)
+        # Spares accept connections themselves, each in its own time.
+        self.listener.setblocking(False)
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_w, False)
         self.taken_r, self.taken_w = os.pipe()
+        # Only the zygote holds the write end: a spare sees it close when the zygote dies.
+        self.alive_r, self.alive_w = os.pipe()
         self.spares: set[int] = set()
         self.failures = 0
         self.selector = selectors.DefaultSelector()
@@ -355,11 +459,14 @@ class Zygote:
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             self.selector.close()
-            for fd in (self.wake_r, self.wake_w, self.taken_r):
+            for fd in (self.wake_r, self.wake_w, self.taken_r, self.alive_w):
                 os.close(fd)
             os.setsid()  # own process group: a timeout kills the script's subprocesses too
-            devnull = os.open(os.devnull, os.O_RDONLY)
+            # Let go of the control channel (stdout), so that the engine sees it end
+            # when the zygote dies, however many spares are still waiting.
+            devnull = os.open(os.devnull, os.O_RDWR)
             os.dup2(devnull, 0)
+            os.dup2(devnull, 1)
             os.close(devnull)
             # Line buffering makes every print reach the engine as soon as its line ends.
             sys.stdout.reconfigure(line_buffering=True)
@@ -367,10 +474,14 @@ class Zygote:
             gc.enable()
             os.mkdir(job_dir(self.workroot), 0o700)  # made ahead: mkdir can be slow
             warm_up()
-            conn, _addr = self.listener.accept()
+            conn = self.accept()
+            if conn is None:
+                shutil.rmtree(job_dir(self.workroot), ignore_errors=True)
+                return
             os.write(self.taken_w, f"{os.getpid()}\n".encode())
             self.listener.close()
-            os.close(self.taken_w)
+            for fd in (self.taken_w, self.alive_r):
+                os.close(fd)
             serve_job(conn, self.workroot)
         except BaseException:  # a broken connection or an engine bug: nothing left to tell
             code = 70
@@ -378,8 +489,24 @@ class Zygote:
             flush_output()
             os._exit(code)
 
+    def accept(self) -> socket.socket | None:
+        """In a spare: the next job's connection, or None once the zygote is gone."""
+        while True:
+            ready, _, _ = select.select([self.listener, self.alive_r], [], [])
+            if self.alive_r in ready:
+                return None
+            try:
+                conn, _addr = self.listener.accept()
+            except BlockingIOError:  # another spare took it
+                continue
+            conn.setblocking(True)
+            return conn
+
     def shut_down(self) -> None:
-        """Stop the spares; children running jobs finish on their own."""
+        """Stop the spares; children running jobs finish on their own.
+
+        (Such a child ends when the engine hangs up; see watch_engine.)
+        """
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for pid in self.spares:

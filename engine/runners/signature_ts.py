@@ -35,6 +35,7 @@ _LOCAL_MAIN = [
     ),
 ]
 _EXPORT_LIST = re.compile(r"\bexport\s*\{[^}]*\bmain\b[^}]*\}")
+_PARAM_NAME = re.compile(rf"(?:(?:public|private|readonly)\s+)*({_IDENT})\s*(\?)?")
 _OPEN, _CLOSE = "([{<", ")]}>"
 _SCALARS = {
     "string": {"type": "string"},
@@ -139,14 +140,30 @@ def _top_assign(text: str) -> int:
     return -1
 
 
+def blank_strings(text: str) -> str:
+    """`text` with the insides of string literals blanked (same length and lines)."""
+    out, i = [], 0
+    while i < len(text):
+        if text[i] in "'\"`":
+            end = _string_end(text, i)
+            inside = re.sub(r"[^\n]", " ", text[i + 1 : end - 1])
+            out.append(text[i] + inside + text[end - 1] if end - i > 1 else text[i])
+            i = end
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
 def find_main_params(source: str) -> tuple[int, str] | None:
     """Where exported main starts and the text of its parameter list, or None."""
     text = strip_comments(source)
+    code = blank_strings(text)  # to search: `main` in a string literal is no declaration
     patterns = list(_EXPORTED_MAIN)
-    if _EXPORT_LIST.search(text):
+    if _EXPORT_LIST.search(code):
         patterns += _LOCAL_MAIN
     for pattern in patterns:
-        match = pattern.search(text)
+        match = pattern.search(code)
         if match:
             close = _matching(text, match.end() - 1)
             if close > 0:
@@ -159,7 +176,7 @@ def parse_params(params_text: str) -> list[TsParam]:
     params = []
     for raw in split_top(params_text, ","):
         raw = raw.strip()
-        match = re.match(rf"(?:(?:public|private|readonly)\s+)*({_IDENT})\s*(\?)?", raw)
+        match = _PARAM_NAME.match(raw)
         if not raw or raw.startswith("...") or not match:
             continue
         rest = raw[match.end() :].strip()
@@ -174,10 +191,24 @@ def parse_params(params_text: str) -> list[TsParam]:
     return params
 
 
-def ts_param_names(content: str) -> list[str]:
-    """Names of exported main's parameters in declaration order ([] without main)."""
+def ts_param_names(content: str) -> list[str | None]:
+    """Exported main's parameters in declaration order ([] without main).
+
+    Each is its name, or None for a destructured one (`{a, b}: Options`), which
+    takes no argument but keeps its place so later parameters get theirs.
+    """
     found = find_main_params(content)
-    return [p.name for p in parse_params(found[1])] if found else []
+    if found is None:
+        return []
+    names: list[str | None] = []
+    for raw in split_top(found[1], ","):
+        raw = raw.strip()
+        if raw.startswith("..."):
+            break
+        if raw:
+            match = _PARAM_NAME.match(raw)
+            names.append(match[1] if match else None)
+    return names
 
 
 def check_ts(language: str, content: str) -> None:
