@@ -10,6 +10,7 @@ from app.states.editor import EditorState
 from components.code_editor import code_editor
 from components.flow_canvas import flow_canvas
 from components.layout import template
+from components.schema_editor import schema_editor
 from components.status import status_badge
 
 PALETTE_ICONS = {
@@ -17,7 +18,7 @@ PALETTE_ICONS = {
     "forloop": "repeat", "whileloop": "refresh-cw", "branchone": "git-branch", "branchall": "git-fork",
     "approval": "circle-check", "identity": "equal",
 }
-CANVAS_HEIGHT = "calc(100vh - 9.5rem)"
+CANVAS_HEIGHT = "calc(100vh - 12rem)"
 
 
 def _palette() -> rx.Component:
@@ -398,12 +399,95 @@ def _side() -> rx.Component:
     )
 
 
+# ---- history -------------------------------------------------------------------------------
+
+DIFF_COLOURS = {"added": "var(--green-a4)", "removed": "var(--red-a4)", "gap": "var(--gray-a3)"}
+DIFF_MARKS = {"added": "+", "removed": "-", "gap": " "}
+
+
+def _version_row(row: rx.Var[dict[str, str]]) -> rx.Component:
+    version = row["version"].to(str)
+
+    def side(label: str, name: str, chosen: rx.Var[str]) -> rx.Component:
+        return rx.button(label, size="1", variant=rx.cond(chosen == version, "solid", "outline"),
+                         on_click=EditorState.pick_diff(name, version),
+                         custom_attrs={f"data-diff-{name}": version})
+
+    return rx.table.row(
+        rx.table.cell(rx.badge("v", version, variant="soft")),
+        rx.table.cell(rx.text(row["when"].to(str), size="1")),
+        rx.table.cell(rx.text(row["by"].to(str), size="1")),
+        rx.table.cell(rx.text(row["summary"].to(str), size="1")),
+        rx.table.cell(rx.hstack(side("from", "from", EditorState.diff_from), side("to", "to", EditorState.diff_to),
+                                rx.button("Load", size="1", variant="ghost",
+                                          on_click=EditorState.restore_version(version),
+                                          custom_attrs={"data-restore": version}),
+                                spacing="1")),
+        custom_attrs={"data-version": version},
+    )
+
+
+def _diff_line(line: rx.Var[dict[str, str]]) -> rx.Component:
+    kind = line["kind"].to(str)
+    return rx.el.div(
+        rx.el.span(line["old"].to(str), style={"width": "3em", "display": "inline-block", "color": "var(--gray-9)"}),
+        rx.el.span(line["new"].to(str), style={"width": "3em", "display": "inline-block", "color": "var(--gray-9)"}),
+        rx.el.span(rx.match(kind, *DIFF_MARKS.items(), " "), " ", line["text"].to(str)),
+        custom_attrs={"data-diff-line": kind},
+        style={"background": rx.match(kind, *DIFF_COLOURS.items(), "transparent"), "white_space": "pre",
+               "font_family": "var(--code-font-family)", "font_size": "12px", "padding": "0 0.4rem"},
+    )
+
+
+def _history() -> rx.Component:
+    return rx.vstack(
+        rx.text("Every save is a version. Pick two to compare their YAML.", size="2", color_scheme="gray"),
+        rx.table.root(
+            rx.table.header(rx.table.row(*(rx.table.column_header_cell(h) for h in
+                                           ("Version", "Saved (UTC)", "By", "Summary", "Compare")))),
+            rx.table.body(rx.foreach(EditorState.history, _version_row)),
+            size="1",
+            width="100%",
+        ),
+        rx.hstack(rx.text("Changes from v", EditorState.diff_from, " to v", EditorState.diff_to, size="2",
+                          weight="medium"),
+                  rx.badge(EditorState.diff_summary, variant="soft", custom_attrs={"data-diff-summary": ""}),
+                  align="center"),
+        rx.box(rx.foreach(EditorState.diff, _diff_line), width="100%", overflow_x="auto",
+               border="1px solid var(--gray-a5)", border_radius="6px", custom_attrs={"data-diff": ""}),
+        width="100%",
+        spacing="3",
+        custom_attrs={"data-panel": "history"},
+    )
+
+
+def _views() -> rx.Component:
+    return rx.tabs.root(
+        rx.tabs.list(
+            rx.tabs.trigger("Graph", value="graph", custom_attrs={"data-view": "graph"}),
+            rx.tabs.trigger("Input schema", value="schema", custom_attrs={"data-view": "schema"}),
+            rx.tabs.trigger("History", value="history", custom_attrs={"data-view": "history"}),
+            size="1",
+        ),
+        value=EditorState.view,
+        on_change=EditorState.set_view,
+    )
+
+
 def _editor() -> rx.Component:
     return rx.vstack(
         _toolbar(),
         rx.cond(EditorState.problem != "", rx.callout(EditorState.problem, color_scheme="red", size="1",
                                                       icon="triangle_alert", custom_attrs={"data-problem": ""})),
-        rx.hstack(_palette(), _canvas(), _side(), spacing="3", width="100%", align="start"),
+        _views(),
+        # The canvas stays mounted while another view shows: it keeps its own node state.
+        rx.hstack(_palette(), _canvas(), _side(), spacing="3", width="100%", align="start",
+                  display=rx.cond(EditorState.view == "graph", "flex", "none")),
+        rx.cond(EditorState.view == "schema", schema_editor(
+            EditorState.schema_rows, EditorState.schema_problems, EditorState.schema_json,
+            on_add=EditorState.add_schema_field, on_remove=EditorState.remove_schema_field,
+            on_set=EditorState.set_schema_field)),
+        rx.cond(EditorState.view == "history", _history()),
         width="100%",
         spacing="2",
     )

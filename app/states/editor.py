@@ -17,7 +17,7 @@ from typing import Any
 
 import reflex as rx
 
-from app import catalog, flow_graph, flow_ops, preview, settings, step_form
+from app import catalog, flow_graph, flow_ops, preview, schema_fields, settings, step_form, versions
 from app.engine_service import FINISHED, service
 
 UNDO_DEPTH = 50
@@ -70,6 +70,16 @@ class EditorState(rx.State):
     statuses: dict[str, str] = {}
     durations: dict[str, str] = {}
 
+    view: str = "graph"
+    schema_rows: list[dict[str, str]] = []
+    schema_problems: dict[str, str] = {}
+    schema_json: str = ""
+    history: list[dict[str, str]] = []
+    diff_from: str = ""
+    diff_to: str = ""
+    diff: list[dict[str, str]] = []
+    diff_summary: str = ""
+
     _document: dict[str, Any] = {}
     _undo: list[dict[str, Any]] = []
     _results: dict[str, Any] = {}
@@ -82,6 +92,7 @@ class EditorState(rx.State):
         url_path = self.router.url.path.rstrip("/")
         self.path = url_path.split("/flows/edit/", 1)[-1] if "/flows/edit/" in url_path else ""
         self._reset_preview()
+        self.view = "graph"
         self.selected, self.notice, self.problem, self._undo, self.undo_depth = "", "", "", [], 0
         try:
             document = catalog.load_document(service.store, self.path)
@@ -94,6 +105,8 @@ class EditorState(rx.State):
         self._document = document
         self._results = {}
         self._show(relayout=True)
+        self._load_schema()
+        self._load_history()
 
     @rx.event
     def save(self) -> None:
@@ -104,6 +117,86 @@ class EditorState(rx.State):
             self.problem = f"Not saved: {exc}"
             return
         self.dirty, self.problem, self.notice = False, "", f"Saved version {self.version}"
+        self._load_history()
+
+    @rx.event
+    def set_view(self, view: str) -> None:
+        """Show the graph, the input schema or the version history."""
+        self.view = view
+        if view == "history":
+            self._load_history()
+
+    # ---- input schema -------------------------------------------------------------------------
+
+    @rx.event
+    def add_schema_field(self) -> None:
+        self._push_undo()
+        self._set_schema_rows(schema_fields.add_field(self.schema_rows))
+
+    @rx.event
+    def remove_schema_field(self, index: str) -> None:
+        self._push_undo()
+        self._set_schema_rows(schema_fields.remove_field(self.schema_rows, index))
+
+    @rx.event
+    def set_schema_field(self, index: str, key: str, value: Any) -> None:
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        self._set_schema_rows(schema_fields.set_field(self.schema_rows, index, key, text))
+
+    def _set_schema_rows(self, rows: list[dict[str, str]]) -> None:
+        base = copy.deepcopy(self._document.get("schema"))
+        schema, self.schema_problems = schema_fields.to_schema(rows, base)
+        self.schema_rows, self.schema_json = rows, schema_fields.schema_text(schema)
+        self._document = {**self._plain_document(), "schema": schema}
+        self.dirty, self.notice = True, ""
+        self._show(relayout=False)
+        self._refresh_picks()
+
+    def _load_schema(self) -> None:
+        schema = copy.deepcopy(self._document.get("schema")) or schema_fields.empty_schema()
+        self.schema_rows, self.schema_problems = schema_fields.to_rows(schema), {}
+        self.schema_json = schema_fields.schema_text(schema)
+
+    # ---- versions -------------------------------------------------------------------------------
+
+    @rx.event
+    def pick_diff(self, side: str, version: str) -> None:
+        """Compare from (`side="from"`) or to (`side="to"`) another saved version."""
+        if side == "from":
+            self.diff_from = version
+        else:
+            self.diff_to = version
+        self._diff()
+
+    @rx.event
+    def restore_version(self, version: str) -> None:
+        """Put a saved version in the editor (an undoable edit; saving makes it the latest)."""
+        row = service.store.get_flow(self.path, int(version), workspace=settings.WORKSPACE)
+        if row is None:
+            return
+        self._edit(copy.deepcopy(dict(row.document or {})))
+        self._load_schema()
+        self._select("")
+        self.view, self.notice = "graph", f"Loaded version {version}: save to make it the latest"
+
+    def _load_history(self) -> None:
+        """The saved versions, comparing the latest two."""
+        rows = service.store.list_flow_versions(self.path, workspace=settings.WORKSPACE) if self.path else []
+        self.history = versions.version_rows(rows)
+        numbers = [row["version"] for row in self.history]
+        self.diff_to = numbers[0] if numbers else ""
+        self.diff_from = numbers[1] if len(numbers) > 1 else self.diff_to
+        self._diff()
+
+    def _diff(self) -> None:
+        documents = [service.store.get_flow(self.path, int(v), workspace=settings.WORKSPACE) if v else None
+                     for v in (self.diff_from, self.diff_to)]
+        if None in documents:
+            self.diff, self.diff_summary = [], ""
+            return
+        old, new = (row.document for row in documents)
+        self.diff = versions.diff_rows(old, new)
+        self.diff_summary = versions.diff_summary(self.diff)
 
     # ---- canvas gestures --------------------------------------------------------------------
 
@@ -158,6 +251,7 @@ class EditorState(rx.State):
         self._document = self._undo.pop()
         self.undo_depth, self.dirty, self.notice = len(self._undo), True, "Undone"
         self._show(relayout=True)
+        self._load_schema()
         self._select(self.selected)
 
     # ---- step panel -------------------------------------------------------------------------
