@@ -24,7 +24,7 @@ from engine.runners.job import (
     too_large_message,
 )
 from engine.runners.process import Scratch, describe_exit, run_process, stderr_tail
-from engine.runners.signature_python import SCHEMA_DIALECT
+from engine.runners.signature_python import object_schema
 
 _PARAM = re.compile(
     r"""^\s*(?:local\s+|export\s+|readonly\s+)?(\w+)=
@@ -67,13 +67,7 @@ def bash_schema(content: str) -> dict:
             required.append(param.name)
         else:
             properties[param.name]["default"] = param.default
-    return {
-        "$schema": SCHEMA_DIALECT,
-        "type": "object",
-        "properties": properties,
-        "required": required,
-        "order": list(properties),
-    }
+    return object_schema(properties, required)
 
 
 def as_argument(value: Any) -> str:

@@ -13,6 +13,17 @@ from engine.errors import ScriptLoadError
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
+
+def object_schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """The JSON Schema of main's arguments, in the order main declares them."""
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "order": list(properties),
+    }
+
 _NAMED: dict[str, dict] = {
     "str": {"type": "string"},
     "int": {"type": "integer"},
@@ -84,13 +95,7 @@ def python_schema(content: str) -> dict:
             properties[arg.arg] = schema
             if not optional:
                 required.append(arg.arg)
-    return {
-        "$schema": SCHEMA_DIALECT,
-        "type": "object",
-        "properties": properties,
-        "required": required,
-        "order": list(properties),
-    }
+    return object_schema(properties, required)
 
 
 def _params_with_defaults(args: ast.arguments) -> list[tuple[ast.arg, ast.expr | None]]:

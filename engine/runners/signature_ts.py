@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import ScriptLoadError
-from engine.runners.signature_python import SCHEMA_DIALECT
+from engine.runners.signature_python import object_schema
 
 _IDENT = r"[A-Za-z_$][\w$]*"
 _GENERICS = r"(?:<[^>(]*>)?"
@@ -244,13 +244,7 @@ def ts_schema(content: str) -> dict:
             properties[param.name] = schema
             if not (optional or param.optional):
                 required.append(param.name)
-    return {
-        "$schema": SCHEMA_DIALECT,
-        "type": "object",
-        "properties": properties,
-        "required": required,
-        "order": list(properties),
-    }
+    return object_schema(properties, required)
 
 
 class _TypeReader:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import textwrap
 import time
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from engine.runners import LogLine, RunnerPool, ScriptJob, ScriptOutcome
+from engine.runners import RunnerPool
+from tests.engine.runnerkit import Runner, lines, process_gone
 from engine.runners import bun as bun_runner
 
 RESULT_LIMIT = 20_000
@@ -19,49 +15,11 @@ RESULT_LIMIT = 20_000
 pytestmark = pytest.mark.skipif(bun_runner.find_bun() is None, reason=bun_runner.INSTALL_HINT)
 
 
-class Runner:
-    """A runner pool on an event loop of its own, driven from synchronous tests."""
-
-    def __init__(self, pool: RunnerPool):
-        self.pool = pool
-        self.loop = asyncio.new_event_loop()
-
-    def run(self, content: str, args: dict[str, Any] | None = None, *, language: str = "bun",
-            **options: Any) -> tuple[ScriptOutcome, list[LogLine]]:
-        """Run a script (dedented); return its outcome and the log lines it wrote."""
-        logs: list[LogLine] = []
-        job = ScriptJob(language, textwrap.dedent(content), args or {}, "job-ts", **options)
-        return self.loop.run_until_complete(self.pool.run(job, logs.append)), logs
-
-    def close(self) -> None:
-        self.loop.run_until_complete(self.pool.close())
-        self.loop.close()
-
-
 @pytest.fixture(scope="module")
 def runner():
-    runner = Runner(RunnerPool(max_result_bytes=RESULT_LIMIT))
+    runner = Runner(RunnerPool(max_result_bytes=RESULT_LIMIT), "bun", "job-ts")
     yield runner
     runner.close()
-
-
-def lines(logs: list[LogLine], stream: str = "stdout") -> list[str]:
-    return [log.line for log in logs if log.stream == stream]
-
-
-def process_gone(pid: int, within: float = 3.0) -> bool:
-    """Whether process `pid` ends (or is a zombie) within `within` seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except (ProcessLookupError, FileNotFoundError):
-            return True
-        if stat.rsplit(")", 1)[1].split()[0] == "Z":
-            return True
-        time.sleep(0.02)
-    return False
 
 
 # --- calling main ---------------------------------------------------------------------

@@ -1,0 +1,51 @@
+"""Driving a RunnerPool from synchronous tests: one pool, one event loop of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+from engine.runners import LogLine, RunnerPool, ScriptJob, ScriptOutcome
+
+
+class Runner:
+    """A runner pool on an event loop of its own, running jobs of one language by default."""
+
+    def __init__(self, pool: RunnerPool, language: str = "python3", job_id: str = "job-1"):
+        self.pool, self.language, self.job_id = pool, language, job_id
+        self.loop = asyncio.new_event_loop()
+
+    def run(self, content: str, args: dict[str, Any] | None = None, *, language: str | None = None,
+            **options: Any) -> tuple[ScriptOutcome, list[LogLine]]:
+        """Run a script (dedented); return its outcome and the log lines it wrote."""
+        logs: list[LogLine] = []
+        job = ScriptJob(language or self.language, textwrap.dedent(content), args or {}, self.job_id, **options)
+        return self.loop.run_until_complete(self.pool.run(job, logs.append)), logs
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.pool.close())
+        self.loop.close()
+
+
+def lines(logs: list[LogLine], stream: str = "stdout") -> list[str]:
+    """The text of the log lines of one stream."""
+    return [log.line for log in logs if log.stream == stream]
+
+
+def process_gone(pid: int, within: float = 3.0) -> bool:
+    """Whether process `pid` ends (or is a zombie) within `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except (ProcessLookupError, FileNotFoundError):
+            return True
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return True
+        time.sleep(0.02)
+    return False
