@@ -2,9 +2,11 @@
 employees and departments for expense approval, and CRM, billing and support
 systems for the sync. Everything lives in memory and starts from the same data.
 
-Two behaviours exist to show the engine at work: the orders endpoint answers 503 to
-the first request for page 2 of each run (the extract step retries), and the support
-system is down when asked with `outage=1` (the sync handles a partial failure).
+Some behaviours exist to show the engine at work: the orders endpoint answers 503 to
+the first request for page 2 of each run (the extract step retries), the support
+system is down when asked with `outage=1`, and `POST /faults` makes systems refuse
+writes (the sync handles partial failures). Loading the warehouse replaces the day's
+rows, so a retried or repeated load does not count twice.
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ class DemoData:
     def reset(self) -> None:
         self.systems = _systems()
         self.batches: list[dict[str, Any]] = []
+        self.warehouse: dict[str, list[dict[str, Any]]] = {}  # date -> customer totals
+        self.refuse_writes: set[str] = set()  # systems that answer 423 to updates
         self.notifications: list[dict[str, Any]] = []
         self.expenses: list[dict[str, Any]] = []
         self.audit: list[dict[str, Any]] = []
@@ -115,9 +119,17 @@ async def list_orders(request: Request) -> JSONResponse:
 async def load_warehouse(request: Request) -> JSONResponse:
     body = await request.json()
     rows = body.get("rows") or []
-    batch = {"batch_id": f"b-{body.get('date', 'today')}-{len(DATA.batches) + 1}", "inserted": len(rows)}
+    day = str(body.get("date", "today"))
+    batch = {"batch_id": f"b-{day}-{len(DATA.batches) + 1}", "inserted": len(rows)}
     DATA.batches.append({**batch, "rows": rows})
+    DATA.warehouse[day] = rows
     return JSONResponse(batch)
+
+
+async def read_warehouse(request: Request) -> JSONResponse:
+    day = request.query_params.get("date", "")
+    return JSONResponse({"date": day, "rows": DATA.warehouse.get(day, []),
+                         "batches": [b["batch_id"] for b in DATA.batches if b["batch_id"].startswith(f"b-{day}-")]})
 
 
 async def notify(request: Request) -> JSONResponse:
@@ -147,6 +159,10 @@ async def record_expense(request: Request) -> JSONResponse:
     return JSONResponse(expense)
 
 
+async def list_expenses(request: Request) -> JSONResponse:
+    return JSONResponse(DATA.expenses[-100:])
+
+
 async def list_records(request: Request) -> JSONResponse:
     system = request.path_params["system"]
     if system not in DATA.systems:
@@ -161,6 +177,8 @@ async def update_record(request: Request) -> JSONResponse:
     records = DATA.systems.get(system)
     if records is None or email not in records:
         return JSONResponse({"error": f"no record {email} in {system}"}, status_code=404)
+    if system in DATA.refuse_writes:
+        return JSONResponse({"error": f"{system} is read-only right now"}, status_code=423)
     changes = await request.json()
     records[email].update({k: v for k, v in changes.items() if k != "email"})
     return JSONResponse(copy.deepcopy(records[email]))
@@ -176,6 +194,12 @@ async def list_audit(request: Request) -> JSONResponse:
     return JSONResponse(DATA.audit[-100:])
 
 
+async def set_faults(request: Request) -> JSONResponse:
+    body = await request.json()
+    DATA.refuse_writes = set(body.get("refuse_writes") or [])
+    return JSONResponse({"refuse_writes": sorted(DATA.refuse_writes)})
+
+
 async def reset(request: Request) -> JSONResponse:
     DATA.reset()
     return JSONResponse({"ok": True})
@@ -184,14 +208,17 @@ async def reset(request: Request) -> JSONResponse:
 routes = [
     Route("/orders", list_orders),
     Route("/warehouse/load", load_warehouse, methods=["POST"]),
+    Route("/warehouse", read_warehouse),
     Route("/notify", notify, methods=["POST"]),
     Route("/notifications", list_notifications),
     Route("/employees/{employee_id}", get_employee),
     Route("/expenses", record_expense, methods=["POST"]),
+    Route("/expenses", list_expenses, methods=["GET"]),
     Route("/{system}/records", list_records),
     Route("/{system}/records/{email}", update_record, methods=["PUT", "POST"]),
     Route("/audit", add_audit, methods=["POST"]),
     Route("/audit", list_audit, methods=["GET"]),
+    Route("/faults", set_faults, methods=["POST"]),
     Route("/reset", reset, methods=["POST"]),
 ]
 """Mounted under /api/demo."""

@@ -121,6 +121,36 @@ def timeline(run: Any, steps: list[Any], now: float | None = None) -> list[dict[
     return bars
 
 
+_STATUS_RANK = ("failure", "running", "suspended", "success", "skipped")
+"""What a step shows when its records (one per loop iteration) disagree: the first found."""
+
+
+def step_statuses(steps: list[Any], *, run_suspended: bool = False) -> dict[str, str]:
+    """Step id -> the status its node is coloured with on a run's graph.
+
+    In a suspended run, a step still waiting for approvals shows "suspended"; a step run
+    many times (in a loop) shows its most telling status: a failure, else running,
+    suspended, success.
+    """
+    seen: dict[str, set[str]] = {}
+    for step in steps:
+        status = "suspended" if run_suspended and _awaits_approval(step) else str(step.status)
+        seen.setdefault(step.step_id or step.key, set()).add(status)
+    shown = {}
+    for step_id, statuses in seen.items():
+        shown[step_id] = next((s for s in _STATUS_RANK if s in statuses), sorted(statuses)[0])
+    return shown
+
+
+def _awaits_approval(step: Any) -> bool:
+    state = (step.data or {}).get("suspend")
+    if not isinstance(state, dict):
+        return step.status == "waiting"
+    approvals = state.get("approvals") or []
+    decided = any(not a.get("approved") for a in approvals) or len(approvals) >= int(state.get("required") or 1)
+    return not decided and step.status != "failure"
+
+
 def p95(values: list[float]) -> float:
     """The 95th percentile (nearest rank) of some durations; 0 for none."""
     if not values:

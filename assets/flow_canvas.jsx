@@ -5,7 +5,8 @@
 // websocket traffic. Python hears one event per finished gesture: a palette item dropped
 // (with the slot it lands in), a step dragged to another slot, a step selected or deleted.
 // Statuses (node colours during a preview) come separately, so a status change does not
-// reset the layout.
+// reset the layout. With `readOnly` (a run's page) nodes cannot be dragged, dropped on,
+// deleted or selected: the canvas only shows the graph and its statuses.
 import React, { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import {
   Background,
@@ -126,7 +127,7 @@ function withMarker(nodes, slot) {
 }
 
 function Canvas(props) {
-  const { nodes: given, edges, slots, version, statuses, durations, selected } = props;
+  const { nodes: given, edges, slots, version, statuses, durations, selected, readOnly } = props;
   const [nodes, setNodes] = useState(given || []);
   const [target, setTarget] = useState(null);
   const flow = useReactFlow();
@@ -139,6 +140,7 @@ function Canvas(props) {
 
   const shown = useMemo(() => {
     const list = nodes.map((node) => {
+      if (readOnly) node = { ...node, draggable: false, selectable: false };
       if (node.type !== "step") return node;
       const id = node.data.step_id;
       const status = (statuses || {})[id] || "";
@@ -148,7 +150,7 @@ function Canvas(props) {
       return { ...node, selected: isSelected, data: { ...node.data, status, duration } };
     });
     return withMarker(list, target);
-  }, [nodes, statuses, durations, selected, target]);
+  }, [nodes, statuses, durations, selected, target, readOnly]);
 
   const onNodesChange = useCallback((changes) => {
     const kept = changes.filter((change) => change.type !== "remove" && change.type !== "select");
@@ -225,10 +227,12 @@ function Canvas(props) {
     }
   }, [selected, props.onDeleteStep]);
 
+  const editing = !readOnly;
   return (
-    <div ref={wrapper} style={{ width: "100%", height: "100%" }} onDragOver={onDragOver}
-         onDragLeave={onDragLeave} onDrop={onDrop} onKeyDown={onKeyDown} tabIndex={0}
-         data-canvas-version={version} data-testid="flow-canvas"
+    <div ref={wrapper} style={{ width: "100%", height: "100%" }}
+         onDragOver={editing ? onDragOver : undefined} onDragLeave={editing ? onDragLeave : undefined}
+         onDrop={editing ? onDrop : undefined} onKeyDown={editing ? onKeyDown : undefined} tabIndex={0}
+         data-canvas-version={version} data-testid="flow-canvas" data-read-only={readOnly ? "true" : "false"}
          data-drop-target={target ? `${target.container}:${target.index}` : ""}
          data-slots={(slots || []).length}>
       <ReactFlow
@@ -236,10 +240,12 @@ function Canvas(props) {
         edges={edges || []}
         nodeTypes={NODE_TYPES}
         onNodesChange={onNodesChange}
-        onNodeDrag={onNodeDrag}
-        onNodeDragStop={onNodeDragStop}
-        onNodeClick={onNodeClick}
-        onPaneClick={onPaneClick}
+        onNodeDrag={editing ? onNodeDrag : undefined}
+        onNodeDragStop={editing ? onNodeDragStop : undefined}
+        onNodeClick={editing ? onNodeClick : undefined}
+        onPaneClick={editing ? onPaneClick : undefined}
+        nodesDraggable={editing}
+        elementsSelectable={editing}
         deleteKeyCode={null}
         nodesConnectable={false}
         fitView

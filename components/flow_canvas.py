@@ -2,6 +2,7 @@
 
 Node state lives in the browser; Python sends a laid-out graph (see `app.flow_graph`) with
 a `version` that changes on every edit, and hears one event per finished gesture.
+`flow_graph_view` is the same canvas read-only, as a run's page shows it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class FlowCanvas(rx.Component):
     """Step id -> preview status (running, success, failure, ...): the node's colour."""
     durations: rx.Var[dict[str, str]]
     selected: rx.Var[str]
+    read_only: rx.Var[bool]
+    """Only show the graph and its statuses: no dragging, dropping, selecting or deleting."""
 
     on_drop_item: rx.EventHandler[rx.event.passthrough_event_spec(dict[str, Any])]
     """A palette item dropped: {kind, container, index, x, y}."""
@@ -42,3 +45,10 @@ class FlowCanvas(rx.Component):
 
 
 flow_canvas = FlowCanvas.create
+
+
+def flow_graph_view(nodes: rx.Var, edges: rx.Var, version: rx.Var, statuses: rx.Var,
+                    durations: rx.Var) -> rx.Component:
+    """The canvas in read-only mode: a flow's graph with each step coloured by its status."""
+    return FlowCanvas.create(nodes=nodes, edges=edges, slots=[], version=version, statuses=statuses,
+                             durations=durations, selected="", read_only=True)

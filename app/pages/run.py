@@ -6,6 +6,7 @@ import reflex as rx
 
 from app import routes
 from app.states.run import RunState
+from components.flow_canvas import flow_graph_view
 from components.layout import template
 from components.status import status_badge
 
@@ -80,6 +81,22 @@ def _timeline() -> rx.Component:
     )
 
 
+def _graph() -> rx.Component:
+    return rx.cond(
+        RunState.graph_nodes.length() > 2,  # more than the flow input and result marks
+        rx.vstack(
+            rx.heading("Graph", size="4"),
+            rx.box(
+                flow_graph_view(RunState.graph_nodes, RunState.graph_edges, RunState.graph_version,
+                                RunState.node_statuses, RunState.node_durations),
+                width="100%", height="28rem", border="1px solid var(--gray-a5)", border_radius="8px",
+                overflow="hidden", custom_attrs={"data-block": "run-graph"},
+            ),
+            width="100%",
+        ),
+    )
+
+
 def _actions() -> rx.Component:
     return rx.hstack(
         rx.button("Re-run", on_click=RunState.rerun, variant="soft", custom_attrs={"data-action": "rerun"}),
@@ -114,9 +131,11 @@ def _found() -> rx.Component:
             spacing="4",
             width="100%",
         ),
+        _graph(),
         _timeline(),
         rx.heading("Steps", size="4"),
-        rx.foreach(RunState.steps, _step),
+        rx.vstack(rx.foreach(RunState.steps, _step), width="100%", spacing="0",
+                  custom_attrs={"data-block": "steps"}),
         rx.cond(RunState.logs_cut, rx.text("Only the first log lines are shown.", color_scheme="gray", size="2")),
         width="100%",
         spacing="3",

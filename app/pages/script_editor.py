@@ -6,6 +6,7 @@ import reflex as rx
 
 from app import routes
 from app.states.script_editor import ScriptEditorState as S
+from components.code_editor import code_editor
 from components.layout import template
 from components.schema_form import schema_form
 from components.status import status_badge
@@ -18,9 +19,12 @@ def _code() -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.code(S.path), rx.badge(S.language, variant="soft"),
                   rx.text("version ", S.version, size="2", color_scheme="gray"), align="center"),
-        rx.text_area(default_value=S.loaded_code, on_change=S.set_draft, key=S.editor_key, rows="22",
-                     width="100%", font_family="var(--code-font-family)", spell_check=False,
-                     custom_attrs={"data-field": "code"}),
+        # `value` changes only when Python loads the script; edits go to `draft` (see
+        # components/code_editor.py for why they are two vars).
+        rx.box(code_editor(value=S.loaded_code, language=S.language, height="28rem", on_change=S.set_draft,
+                           key=S.editor_key.to_string()),
+               width="100%", max_width="100%", overflow="hidden", border="1px solid var(--gray-a5)",
+               custom_attrs={"data-field": "code", "data-code-editor": S.language}),
         rx.hstack(
             rx.button("Save", on_click=S.save, custom_attrs={"data-action": "save-script"}),
             rx.cond(S.notice != "", rx.text(S.notice, color_scheme="green", size="2")),

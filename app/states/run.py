@@ -9,7 +9,7 @@ from typing import Any
 
 import reflex as rx
 
-from app import present, routes
+from app import flow_graph, present, routes
 from app.engine_service import FINISHED, service
 
 MAX_LOG_LINES = 2000
@@ -37,10 +37,16 @@ class RunState(rx.State):
     run_logs: str = ""
     logs_cut: bool = False
     timeline: list[dict[str, str]] = []
+    graph_nodes: list[dict[str, Any]] = []  # the flow snapshot as laid out for the canvas
+    graph_edges: list[dict[str, Any]] = []
+    graph_version: int = 0
+    node_statuses: dict[str, str] = {}  # step id -> status in this run (the node's colour)
+    node_durations: dict[str, str] = {}
     restart_keys: list[str] = []  # journal keys a restart can start from
     restart_from: str = ""
     action_problem: str = ""
     restarted_from: str = ""
+    _graph_of: str = ""  # the run whose graph is laid out
     _watched_id: str = ""  # the run a watch task follows (one task per page at a time)
 
     @rx.event
@@ -105,8 +111,20 @@ class RunState(rx.State):
         self.steps = [present.step_row(step, by_step.get(step.key, [])) for step in ordered]
         self.run_logs = "\n".join(by_step.get(None, []))
         self.timeline = present.timeline(run, list(ordered))
+        self._show_graph(run, list(ordered))
         self.restart_keys = [step.key for step in ordered]
         self.restarted_from = str((run.state or {}).get("restarted_from") or "")
+
+    def _show_graph(self, run: Any, steps: list[Any]) -> None:
+        # The layout changes only when another run is shown; statuses change as it runs.
+        if self._graph_of != run.id:
+            graph = flow_graph.build_graph({"value": run.flow or {}})
+            self.graph_nodes, self.graph_edges = graph.nodes, graph.edges
+            self.graph_version += 1
+            self._graph_of = run.id
+        self.node_statuses = present.step_statuses(steps, run_suspended=run.status == "suspended")
+        self.node_durations = {step.step_id: present.duration(step.started_at, step.finished_at)
+                               for step in steps if step.step_id and step.finished_at and step.iteration is None}
 
     @rx.event
     def set_restart_from(self, key: str) -> None:

@@ -27,7 +27,7 @@ class ScriptEditorState(SchemaFormState, rx.State):
     language: str = "python3"
     version: int = 0
     summary: str = ""
-    loaded_code: str = ""  # what the text area shows after a load (never written while typing)
+    loaded_code: str = ""  # what the code editor shows after a load (never written while typing)
     editor_key: int = 0
     draft: str = ""  # the text as edited
     problem: str = ""

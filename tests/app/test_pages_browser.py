@@ -61,7 +61,7 @@ def test_run_page_follows_a_waiting_run_until_it_finishes(page, api):
 
     page.goto(f"/runs/{run_id}")
     expect(page.locator('[data-step="ask"] [data-status]')).to_have_attribute("data-status", "success")
-    expect(page.locator('[data-step="after"]')).to_have_count(0)
+    expect(page.locator('[data-block=steps] [data-step="after"]')).to_have_count(0)
 
     resume = api.get(f"{W}/jobs/resume_urls/{run_id}/page-test").json()["resume"]
     assert api.post(resume, json={"from": "browser test"}).status_code == 200

@@ -17,3 +17,23 @@ def test_long_json_is_cut_with_a_note_saying_how_much_is_left():
     assert text.startswith('{\n  "data": "xxxx')
     assert text.endswith("more characters)")
     assert present.pretty_json({"a": 1}) == '{\n  "a": 1\n}'
+
+
+def _step(step_id, status, iteration=None, data=None):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(step_id=step_id, key=step_id, status=status, iteration=iteration, data=data or {})
+
+
+def test_a_step_run_in_a_loop_shows_its_most_telling_status_on_the_graph():
+    steps = [_step("a", "success"), _step("s", "success", 0), _step("s", "failure", 1), _step("s", "skipped", 2),
+             _step("t", "success", 0), _step("t", "running", 1)]
+    assert present.step_statuses(steps) == {"a": "success", "s": "failure", "t": "running"}
+
+
+def test_a_step_waiting_for_approval_shows_suspended_only_while_the_run_is_suspended():
+    waiting = {"suspend": {"required": 1, "approvals": [], "deadline": 10.0}}
+    approved = {"suspend": {"required": 1, "approvals": [{"approved": True}], "deadline": 10.0}}
+    steps = [_step("ask", "success", data=waiting), _step("done", "success", data=approved)]
+    assert present.step_statuses(steps, run_suspended=True) == {"ask": "suspended", "done": "success"}
+    assert present.step_statuses(steps) == {"ask": "success", "done": "success"}

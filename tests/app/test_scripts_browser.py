@@ -41,7 +41,12 @@ def test_a_new_script_opens_in_the_editor_with_a_form_of_its_main(page, api):
 
 def test_typed_form_refuses_bad_values_at_the_field_then_runs_with_live_logs(page, api):
     _create_script(page, "f/tests/typed_script")
-    page.locator("[data-field=code] textarea, textarea[data-field=code]").first.fill(TYPED)
+    editor = page.locator("[data-field=code] .cm-content")
+    expect(editor).to_contain_text("def main")
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(TYPED)
+    expect(editor).to_contain_text("time.sleep(1.5)")
     page.locator("[data-action=save-script]").click()
     expect(page.get_by_text("Saved version 2.")).to_be_visible()
     saved = api.get(f"{W}/scripts/get/p/f/tests/typed_script").json()
