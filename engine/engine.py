@@ -182,11 +182,20 @@ class Engine:
 
 
 def _waiting_step(store: Any, run_id: str) -> tuple[str, Any]:
-    for key, row in store.load_steps(run_id).items():
-        state = (row.data or {}).get("suspend")
-        if state is not None and suspension.decide(state, float("-inf")) == "waiting":
-            return key, row
-    raise NotFound(f"run {run_id!r} has no step waiting for approval")
+    """The step a decision is for: of the steps still undecided, the one asked last.
+
+    An earlier step whose approval timed out (and was carried on past, e.g. by a
+    failure branch that escalates) may still look undecided; the run waits on the
+    newest one.
+    """
+    waiting = [
+        (key, row) for key, row in store.load_steps(run_id).items()
+        if (row.data or {}).get("suspend") is not None
+        and suspension.decide(row.data["suspend"], float("-inf")) == "waiting"
+    ]
+    if not waiting:
+        raise NotFound(f"run {run_id!r} has no step waiting for approval")
+    return max(waiting, key=lambda item: item[1].data["suspend"].get("asked_at") or 0.0)
 
 
 def _event(run_id: str, key: str, step_id: str, approver: Any, approve: bool, verdict: str, ts: float) -> Any:

@@ -198,9 +198,6 @@ def test_an_approver_silent_for_48_hours_escalates_one_level_up(api, app_server,
     assert not api.get(f"{DEMO}/expenses").json()  # nothing decided yet
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: Engine.resume records the approval on the first step "
-                   "without decisions (engine/engine.py _waiting_step ignores deadlines), here the timed-out "
-                   "`ask`, not the `escalate` step the run waits on")
 def test_the_escalated_approver_can_approve_the_claim(api, app_server, store):
     run_id = _escalated(api, app_server, store)
     _decide(api, run_id, approve=True, approver="zoe")

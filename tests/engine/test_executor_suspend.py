@@ -73,3 +73,18 @@ def test_waiting_run_survives_a_restart_and_steps_before_do_not_rerun(harness, t
     done = harness.call(restarted.continue_due())
     assert done[0].status == "success" and done[0].result == [1, "go"]
     assert len(marker.read_text().splitlines()) == 1
+
+
+def test_a_decision_goes_to_the_step_the_run_waits_on_not_an_earlier_timed_out_one(harness, clock):
+    ask = expr_step("ask", "'first'")
+    ask["suspend"] = {"required_events": 1, "timeout": 60, "continue_on_disapprove_timeout": True}
+    escalate = expr_step("escalate", "'second'")
+    escalate["suspend"] = {"required_events": 1, "timeout": 600}
+    after = expr_step("after", "({approvers: approvers})")
+    outcome = harness.run(flow(ask, escalate, after))
+    clock.advance(61)
+    [waiting] = harness.call(harness.engine.continue_due())
+    assert waiting.status == "suspended"
+    assert harness.engine.resume(outcome.run_id, "r1", "zoe") == "approved"
+    done = harness.call(harness.engine.continue_run(outcome.run_id))
+    assert (done.status, done.result) == ("success", {"approvers": ["zoe"]})
