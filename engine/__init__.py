@@ -45,6 +45,10 @@ _EXPORTS = {
     "ExpressionError": "engine.errors",
     "NotFound": "engine.errors",
     "StepFailure": "engine.errors",
+    "Scheduler": "engine.scheduler",
+    "Cron": "engine.cron",
+    "describe_cron": "engine.cron",
+    "timezones": "engine.cron",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -11,9 +11,10 @@ from engine.store.db import Database, resolve_url
 from engine.store.journal import JournalStore
 from engine.store.queue import QueueStore
 from engine.store.runs import RunStore
+from engine.store.schedules import ScheduleStore
 
 
-class Store(RunStore, JournalStore, CatalogStore, QueueStore):
+class Store(RunStore, JournalStore, CatalogStore, QueueStore, ScheduleStore):
     """Everything the engine remembers, on SQLite or PostgreSQL.
 
     Every method is synchronous and runs one short transaction; objects returned are

@@ -180,6 +180,35 @@ class Worker(SQLModel, table=True):
     """"alive", "stopped" (retired cleanly) or "lost" (heartbeat went stale)."""
 
 
+class Schedule(SQLModel, table=True):
+    """A cron schedule that runs a flow or a script; its path names it, as in Windmill."""
+
+    __tablename__ = "schedules"
+
+    workspace: str = Field(default="main", primary_key=True)
+    path: str = Field(primary_key=True)
+    schedule: str
+    """The cron expression: 5 fields, or 6 with seconds first."""
+    timezone: str = "UTC"
+    """The IANA time zone the expression is read in."""
+    script_path: str
+    """The flow or script it runs."""
+    is_flow: bool = True
+    args: Any = Field(default=None, sa_type=JSON, nullable=True)
+    enabled: bool = True
+    catch_up: str = "skip"
+    """After downtime: "skip" missed firings, or "latest" to run the latest missed one once."""
+    on_failure: Optional[str] = None
+    """"script/<path>" or "flow/<path>": run with the error when a scheduled run fails."""
+    summary: str = ""
+    created_at: float
+    edited_at: float
+    checked_until: float
+    """Firings at or before this time have been handled (run or skipped)."""
+    failures_checked_until: float
+    """Failed runs that finished at or before this time have had their handler run."""
+
+
 TABLES = [
     Run.__table__,
     StepRecord.__table__,
@@ -187,4 +216,5 @@ TABLES = [
     FlowVersion.__table__,
     ScriptVersion.__table__,
     Worker.__table__,
+    Schedule.__table__,
 ]
