@@ -100,7 +100,11 @@ class Scheduler:
     async def serve(self, interval: float = 1.0, on_submit: Any = None) -> None:
         """Tick every `interval` seconds until cancelled; `on_submit(ids)` after a tick that submitted."""
         while True:
-            ids = await asyncio.to_thread(self.tick)
+            try:
+                ids = await asyncio.to_thread(self.tick)
+            except Exception:  # e.g. the database went away: keep scheduling once it is back
+                log.exception("scheduler tick failed")
+                ids = []
             if ids and on_submit is not None:
                 on_submit(ids)
             await self.engine.clock.sleep(interval)

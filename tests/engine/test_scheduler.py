@@ -156,3 +156,20 @@ def test_saving_checks_every_field(scheduler, fields, error, fragment):
     with pytest.raises(error, match=fragment):
         scheduler.save("f/t/bad", **{**base, **fields})
     assert scheduler.store.get_schedule("f/t/bad") is None
+
+
+def test_serve_ticks_on_the_engine_clock_and_reports_what_it_submitted(harness, clock, scheduler):
+    import asyncio
+
+    scheduler.save("f/t/minutely", schedule="* * * * *", script_path="f/t/double", args={"n": 1})
+    seen: list[str] = []
+
+    async def serve_until_three():
+        task = asyncio.ensure_future(scheduler.serve(interval=30, on_submit=seen.extend))
+        while len(seen) < 3:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    harness.call(asyncio.wait_for(serve_until_three(), 20))
+    assert seen[:3] == [firing_id("main", "f/t/minutely", START + 60 * i) for i in (1, 2, 3)]
