@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
-from app import catalog, demo_api, settings
+from app import catalog, demo_api, scheduling, settings
 from app.engine_service import FINISHED, service
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -298,6 +298,7 @@ routes = [
     Route(f"{W}/jobs_u/cancel/{{run_id}}/{{resume_id}}/{{signature}}", _decide(False), methods=["GET", "POST"]),
     Mount("/api/demo", routes=demo_api.routes),
 ]
+routes += scheduling.routes(W, _errors, _json_body)
 
 
 def create_api() -> Starlette:

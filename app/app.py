@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from app import routes
+from app import routes, scheduling
 from app.api import create_api
 from app.engine_service import service
 
@@ -16,5 +16,6 @@ async def run_engine() -> None:
 
 app = rx.App(api_transformer=create_api())
 app.register_lifespan_task(run_engine)
+app.register_lifespan_task(scheduling.serve)
 for _page in routes.pages():
     app.add_page(_page.component, route=_page.route, title=_page.title, on_load=_page.on_load)

@@ -1,0 +1,180 @@
+"""Schedules in the app: the scheduler lifespan task, Windmill-shaped REST, previews.
+
+REST under `/api/w/{workspace}/schedules/`: `create`, `update/{path}`, `get/{path}`,
+`exists/{path}`, `list`, `delete/{path}`, `setenabled/{path}` (body `{"enabled": bool}`)
+and `preview` (body `{"schedule", "timezone"}`, the next firings as ISO times), as
+Windmill has them; plus `runs/{path}` (the schedule's past runs), Millrace's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Any, Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from app import catalog, settings
+from app.engine_service import service
+
+log = logging.getLogger("millrace.app")
+
+FIELDS = ("schedule", "timezone", "script_path", "is_flow", "args", "enabled", "catch_up", "on_failure", "summary")
+TICK_SECONDS = 1.0
+_scheduler: Any = None
+
+
+def scheduler() -> Any:
+    """The app's one Scheduler, over the app's Engine."""
+    global _scheduler
+    if _scheduler is None:
+        from engine import Scheduler
+
+        _scheduler = Scheduler(service.engine, workspace=settings.WORKSPACE)
+    return _scheduler
+
+
+async def serve() -> None:
+    """Lifespan task: once the engine is set up, submit due firings every second."""
+    while not service.ready:
+        await asyncio.sleep(0.1)
+    await scheduler().serve(TICK_SECONDS, on_submit=lambda ids: service.wake())
+
+
+def iso(ts: float | None) -> str | None:
+    return None if ts is None else dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat()
+
+
+def preview(expression: str, timezone: str, count: int = 10, now: float | None = None) -> dict[str, Any]:
+    """{"error"} or {"description", "next": [ISO times in the zone]} for a cron being typed.
+
+    Needs no database (pages compute it while compiling): `now` defaults to real time.
+    """
+    import time
+
+    from engine import BadInput, Cron
+
+    try:
+        cron = Cron.parse(expression, timezone or "UTC")
+    except BadInput as exc:
+        return {"error": str(exc), "description": "", "next": []}
+    zone = cron_zone(cron.timezone)
+    times = [dt.datetime.fromtimestamp(t, zone) for t in cron.next(time.time() if now is None else now, count)]
+    return {"error": "", "description": cron.describe(), "next": [t.isoformat() for t in times]}
+
+
+def cron_zone(name: str) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
+def schedule_out(row: Any) -> dict[str, Any]:
+    """A schedule as Windmill's API shows it (plus Millrace's catch_up and description)."""
+    from engine import describe_cron
+
+    return {"path": row.path, "workspace_id": row.workspace, "schedule": row.schedule, "timezone": row.timezone,
+            "script_path": row.script_path, "is_flow": row.is_flow, "args": row.args or {},
+            "enabled": row.enabled, "on_failure": row.on_failure, "summary": row.summary,
+            "catch_up": row.catch_up, "description": describe_cron(row.schedule),
+            "edited_by": "admin", "edited_at": iso(row.edited_at), "email": "admin@localhost",
+            "extra_perms": {}}
+
+
+def save(path: str, body: dict[str, Any], *, creating: bool) -> Any:
+    """Check and save a schedule from a request body or a page.
+
+    Raises:
+        BadInput / CatalogError: what is wrong; NotFound: a missing target or schedule.
+    """
+    from engine import NotFound
+
+    path = catalog.check_path(path)
+    existing = service.store.get_schedule(path, workspace=settings.WORKSPACE)
+    if creating and existing is not None:
+        raise catalog.CatalogError(f"a schedule exists already at {path}")
+    if not creating and existing is None:
+        raise NotFound(f"schedule {path!r} not found")
+    fields = {name: body[name] for name in FIELDS if name in body}
+    if "args" in fields and not isinstance(fields["args"], dict):
+        raise catalog.CatalogError("args must be a JSON object")
+    return scheduler().save(path, workspace=settings.WORKSPACE, **fields)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def routes(prefix: str, errors: Callable[[Handler], Handler], json_body: Any) -> list[Route]:
+    """The schedule routes under `prefix` (`/api/w/{workspace}`), wrapped in `errors`."""
+
+    async def create(request: Request) -> Response:
+        body = await json_body(request, {})
+        row = save(str(body.get("path") or ""), body, creating=True)
+        return PlainTextResponse(row.path, 201)
+
+    async def update(request: Request) -> Response:
+        row = save(request.path_params["path"], await json_body(request, {}), creating=False)
+        return PlainTextResponse(row.path)
+
+    async def get(request: Request) -> Response:
+        return JSONResponse(schedule_out(_schedule(request)))
+
+    async def exists(request: Request) -> Response:
+        found = service.store.get_schedule(request.path_params["path"], workspace=settings.WORKSPACE)
+        return JSONResponse(found is not None)
+
+    async def listing(request: Request) -> Response:
+        rows = service.store.list_schedules(workspace=settings.WORKSPACE)
+        start = request.query_params.get("path_start") or ""
+        return JSONResponse([schedule_out(row) for row in rows if row.path.startswith(start)])
+
+    async def remove(request: Request) -> Response:
+        service.store.delete_schedule(request.path_params["path"], workspace=settings.WORKSPACE)
+        return PlainTextResponse(f"schedule {request.path_params['path']} deleted")
+
+    async def set_enabled(request: Request) -> Response:
+        body = await json_body(request, {})
+        if not isinstance(body, dict) or not isinstance(body.get("enabled"), bool):
+            raise catalog.CatalogError('the body must be {"enabled": true} or {"enabled": false}')
+        row = scheduler().set_enabled(request.path_params["path"], body["enabled"], workspace=settings.WORKSPACE)
+        return PlainTextResponse(f"schedule {row.path} {'enabled' if row.enabled else 'disabled'}")
+
+    async def preview_route(request: Request) -> Response:
+        body = await json_body(request, {})
+        result = preview(str(body.get("schedule") or ""), str(body.get("timezone") or "UTC"))
+        if result["error"]:
+            return PlainTextResponse(result["error"], 400)
+        return JSONResponse(result["next"])
+
+    async def runs(request: Request) -> Response:
+        _schedule(request)
+        rows = service.store.schedule_runs(request.path_params["path"], workspace=settings.WORKSPACE,
+                                           limit=int(request.query_params.get("per_page", 50)))
+        return JSONResponse([{"id": r.id, "status": r.status, "scheduled_for": iso(r.scheduled_for),
+                              "script_path": r.path, "success": r.status == "success", "result": r.result,
+                              "error": r.error} for r in rows])
+
+    s = f"{prefix}/schedules"
+    return [
+        Route(f"{s}/create", errors(create), methods=["POST"]),
+        Route(f"{s}/update/{{path:path}}", errors(update), methods=["POST"]),
+        Route(f"{s}/get/{{path:path}}", errors(get)),
+        Route(f"{s}/exists/{{path:path}}", errors(exists)),
+        Route(f"{s}/list", errors(listing)),
+        Route(f"{s}/delete/{{path:path}}", errors(remove), methods=["DELETE", "POST"]),
+        Route(f"{s}/setenabled/{{path:path}}", errors(set_enabled), methods=["POST"]),
+        Route(f"{s}/preview", errors(preview_route), methods=["POST"]),
+        Route(f"{s}/runs/{{path:path}}", errors(runs)),
+    ]
+
+
+def _schedule(request: Request) -> Any:
+    from engine import NotFound
+
+    row = service.store.get_schedule(request.path_params["path"], workspace=settings.WORKSPACE)
+    if row is None:
+        raise NotFound(f"schedule {request.path_params['path']!r} not found")
+    return row
