@@ -18,6 +18,7 @@ SCRIPT_EDITOR = SCRIPT_EDITOR_PREFIX + "[[...splat]]"
 FLOW_RUN_PREFIX = "/flows/run/"
 FLOW_RUN = FLOW_RUN_PREFIX + "[[...splat]]"
 APPROVALS = "/approvals"
+SCHEDULES = "/schedules"
 
 
 def flow_editor_url(path: Any) -> Any:
@@ -81,7 +82,15 @@ def _more_pages() -> list[Page]:
     return [
         Page(SCRIPT_EDITOR, script_editor.page, "Script · Millrace", ScriptEditorState.load),
         Page(FLOW_RUN, flow_run.page, "Run a flow · Millrace", FlowRunState.load),
+        _schedules_page(),
     ]
+
+
+def _schedules_page() -> Page:
+    from app.pages import schedules
+    from app.states.schedules import SchedulesState
+
+    return Page(SCHEDULES, schedules.page, "Schedules · Millrace", SchedulesState.load)
 
 
 def _approvals_load() -> Any:

@@ -15,6 +15,7 @@ SECTIONS = (
     ("Scripts", routes.SCRIPTS, "file-code"),
     ("Runs", routes.RUNS, "list-checks"),
     ("Approvals", routes.APPROVALS, "circle-check"),
+    ("Schedules", routes.SCHEDULES, "calendar-clock"),
 )
 
 PageFn = Callable[[], rx.Component]

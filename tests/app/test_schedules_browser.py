@@ -1,0 +1,42 @@
+"""Schedules page: create a schedule, see its cron in words and its next firings."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.app.apikit import DOUBLE, W, ensure_flow
+
+
+def _choose(page, field: str, option: str) -> None:
+    page.locator(f"[data-select={field}] button[role=combobox]").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_create_a_schedule_with_cron_words_next_firings_and_args(page, api):
+    ensure_flow(api, DOUBLE)
+    page.goto("/schedules")
+    page.locator("[data-action=new-schedule]").click()
+    _choose(page, "target", DOUBLE["path"])
+    expect(page.locator('[data-field="x"] input')).to_be_visible()
+
+    cron = page.locator("[data-field=cron]")
+    cron.fill("61 * * * *")
+    expect(page.locator("[data-cron-error]")).to_contain_text("out of range")
+    cron.fill("*/15 * * * *")
+    expect(page.locator("[data-cron-words]")).to_have_text("every 15 minutes")
+    cron.fill("30 9 * * 1-5")
+    expect(page.locator("[data-cron-words]")).to_have_text("at 09:30 on Monday through Friday")
+    expect(page.locator("[data-next-firing]")).to_have_count(10)
+    _choose(page, "timezone", "Europe/Berlin")
+    expect(page.locator("[data-next-firing]").first).to_contain_text("09:30:00 CE")
+
+    page.locator("[data-field=schedule-path]").fill("f/tests/browser_schedule")
+    page.locator('[data-field="x"] input').fill("7")
+    page.locator("[data-submit=schedule-args]").click()
+    expect(page.locator("[data-saved=schedule]")).to_contain_text("f/tests/browser_schedule")
+    row = page.locator('[data-schedule-path="f/tests/browser_schedule"]')
+    expect(row).to_contain_text("at 09:30 on Monday through Friday")
+    expect(row).to_contain_text("Europe/Berlin")
+
+    saved = api.get(f"{W}/schedules/get/f/tests/browser_schedule").json()
+    assert (saved["schedule"], saved["timezone"], saved["args"]) == ("30 9 * * 1-5", "Europe/Berlin", {"x": 7})
