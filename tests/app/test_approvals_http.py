@@ -44,6 +44,8 @@ def test_approve_link_of_a_named_approver_continues_the_run_and_is_audited(api):
 def test_a_link_signed_for_one_approver_does_not_work_for_another(api):
     run_id = _suspended_run(api, _approval_flow("appr_forged"))
     forged = _links(api, run_id, "ada@example.com")["resume"].replace("ada%40example.com", "mallory")
+    anonymous = api.get(f"{W}/jobs/resume_urls/{run_id}/r1").json()["resume"]
+    assert forged.split("?")[0] != anonymous  # a named link is not the anonymous one
     assert httpx.get(forged).status_code == 401
     assert wait_status(api, run_id, {"suspended"})["status"] == "suspended"
 
