@@ -17,11 +17,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
-from app import catalog, demo_api, scheduling, settings
+from app import approvals, catalog, demo_api, scheduling, settings, users, webhooks
 from app.engine_service import FINISHED, service
 
 Handler = Callable[[Request], Awaitable[Response]]
 OPEN_PREFIXES = ("jobs_u/resume/", "jobs_u/cancel/")
+WAIT_RESULT_TIMEOUT = 20.0
+"""Seconds run_wait_result waits by default (`?timeout=` changes it) before answering 202."""
+
+
+class WebhookRefused(Exception):
+    """A webhook whose signature is missing or wrong: answered 401, nothing runs."""
 
 
 def _errors(handler: Handler) -> Handler:
@@ -36,6 +42,8 @@ def _errors(handler: Handler) -> Handler:
             return await handler(request)
         except NotFound as exc:
             return PlainTextResponse(str(exc), 404)
+        except WebhookRefused as exc:
+            return PlainTextResponse(str(exc), 401)
         except (BadInput, catalog.CatalogError) as exc:
             return PlainTextResponse(str(exc), 400)
 
@@ -130,11 +138,19 @@ async def scripts_create(request: Request) -> Response:
 
 
 def _start(request: Request, kind: str, args: dict[str, Any]) -> str:
+    """Start a run of the flow (f) or script (p) at the request's path: a webhook."""
+    from engine import NotFound
+
     path = request.path_params["path"]
     if kind == "f":
         document = catalog.load_document(service.store, path)
-        return service.submit_flow(document, args, path=path, trigger="api")
-    from engine import NotFound
+        run_id = service.submit_flow(document, args, path=path, trigger="webhook")
+        who = users.caller(request)
+        if who is not None:  # the dispatcher runs only once this handler yields, so no race
+            service.store.update_run(run_id, state={"started_by": who.owner})
+        return run_id
+    if kind != "p":
+        raise NotFound(f"unknown job kind {kind!r}: use f/ (flow) or p/ (script)")
 
     row = service.store.get_script(path, workspace=settings.WORKSPACE)
     if row is None:
@@ -143,6 +159,11 @@ def _start(request: Request, kind: str, args: dict[str, Any]) -> str:
 
 
 async def _args(request: Request) -> dict[str, Any]:
+    if request.path_params["kind"] == "f":
+        refused = webhooks.refusal(service.credentials, request.path_params["path"], request.headers,
+                                   await request.body())
+        if refused:
+            raise WebhookRefused(refused)
     args = await _json_body(request, {})
     if not isinstance(args, dict):
         raise catalog.CatalogError("the request body must be a JSON object of args")
@@ -155,13 +176,24 @@ async def jobs_run(request: Request) -> Response:
     return PlainTextResponse(run_id, 201)
 
 
+def _timeout(request: Request) -> float:
+    raw = request.query_params.get("timeout")
+    try:
+        timeout = float(raw) if raw is not None else WAIT_RESULT_TIMEOUT
+    except ValueError:
+        raise catalog.CatalogError(f"timeout must be a number of seconds, not {raw!r}") from None
+    if timeout < 0:
+        raise catalog.CatalogError("timeout must not be negative")
+    return timeout
+
+
 @_errors
 async def jobs_run_wait_result(request: Request) -> Response:
+    timeout = _timeout(request)
     run_id = _start(request, request.path_params["kind"], await _args(request))
-    timeout = float(request.query_params.get("timeout", 300))
     run = await service.wait_finished(run_id, timeout)
     if run.status not in FINISHED:
-        return JSONResponse({"error": f"run {run_id} is {run.status}", "run_id": run_id}, 202)
+        return JSONResponse({"error": f"run {run_id} is {run.status}", "run_id": run_id, "status": run.status}, 202)
     return JSONResponse(run.result, 200 if run.status == "success" else 500)
 
 
@@ -204,12 +236,8 @@ def _run(request: Request) -> Any:
 @_errors
 async def resume_urls(request: Request) -> Response:
     run = _run(request)
-    resume_id = request.path_params["resume_id"]
-    signature = service.credentials.sign(run.id, resume_id)
-    base = f"{settings.public_url()}/api/w/{settings.WORKSPACE}/jobs_u"
-    return JSONResponse({"approvalPage": f"{settings.public_url()}/runs/{run.id}",
-                         "resume": f"{base}/resume/{run.id}/{resume_id}/{signature}",
-                         "cancel": f"{base}/cancel/{run.id}/{resume_id}/{signature}"})
+    approver = request.query_params.get("approver", "")
+    return JSONResponse(approvals.links(service.credentials, run.id, request.path_params["resume_id"], approver))
 
 
 def _decide(approve: bool) -> Handler:
@@ -217,12 +245,21 @@ def _decide(approve: bool) -> Handler:
     async def decide(request: Request) -> Response:
         run = _run(request)
         resume_id, signature = request.path_params["resume_id"], request.path_params["signature"]
-        if not service.credentials.check_signature(run.id, resume_id, signature):
+        named = request.query_params.get("approver", "")
+        if not approvals.check(service.credentials, run.id, resume_id, named, signature):
             return PlainTextResponse("invalid signature", 401)
-        payload = await _json_body(request, {}) if request.method == "POST" else dict(request.query_params)
-        approver = request.query_params.get("approver") or "approval link"
-        verdict = service.decide(run.id, approve=approve, approver=approver, payload=payload, resume_id=resume_id)
-        return JSONResponse({"run_id": run.id, "verdict": verdict})
+        who = users.caller(request)
+        approver = who.owner if who is not None else (named or approvals.LINK_APPROVER)
+        waiting = approvals.waiting_step(service.store, run)
+        options = waiting[2] if waiting else {}
+        refused = approvals.refusal(run, options, approver=approver, via_link=who is None, approve=approve)
+        if refused:
+            return PlainTextResponse(refused, 403)
+        query = {k: v for k, v in request.query_params.items() if k not in ("approver", "comment", "token")}
+        payload = await _json_body(request, {}) if request.method == "POST" else query
+        verdict = service.decide(run.id, approve=approve, approver=approver, payload=payload, resume_id=resume_id,
+                                 comment=request.query_params.get("comment"))
+        return JSONResponse({"run_id": run.id, "verdict": verdict, "approver": approver})
 
     return decide
 
@@ -293,6 +330,8 @@ routes = [
     Route(f"{W}/jobs_u/completed/get_result/{{run_id}}", jobs_get_result),
     Route(f"{W}/jobs_u/completed/get_result_maybe/{{run_id}}", jobs_get_result_maybe),
     Route(f"{W}/jobs_u/get/{{run_id}}", jobs_get),
+    Route(f"{W}/flows/webhook_secret/{{path:path}}", webhooks.secret_endpoint, methods=["GET", "POST"]),
+    Route(f"{W}/jobs_u/approvals/{{run_id}}", approvals.audit_endpoint),
     Route(f"{W}/jobs/resume_urls/{{run_id}}/{{resume_id}}", resume_urls),
     Route(f"{W}/jobs_u/resume/{{run_id}}/{{resume_id}}/{{signature}}", _decide(True), methods=["GET", "POST"]),
     Route(f"{W}/jobs_u/cancel/{{run_id}}/{{resume_id}}/{{signature}}", _decide(False), methods=["GET", "POST"]),

@@ -99,9 +99,10 @@ class EngineService:
         return new_id
 
     def decide(self, run_id: str, *, approve: bool, approver: str = "admin",
-               payload: Any = None, resume_id: str | None = None) -> str:
+               payload: Any = None, resume_id: str | None = None, comment: str | None = None) -> str:
         """Approve or reject the step a run waits on; returns the step's verdict."""
-        verdict = self.engine.resume(run_id, resume_id or uuid.uuid4().hex, approver, payload, approve=approve)
+        verdict = self.engine.resume(run_id, resume_id or uuid.uuid4().hex, approver, payload, approve=approve,
+                                     comment=comment)
         self.wake()
         return verdict
 

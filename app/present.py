@@ -199,3 +199,12 @@ def approval_row(run: Any, steps: dict[str, Any]) -> dict[str, str] | None:
                 "deadline": when(state.get("deadline")),
                 "progress": f"{len(approvals)} of {state.get('required') or 1}"}
     return None
+
+
+def decision_row(decision: dict[str, Any]) -> dict[str, str]:
+    """One approval decision as the run page shows it (who, when, what, why)."""
+    payload = decision.get("payload")
+    return {"step": str(decision.get("step") or ""), "approver": str(decision.get("approver") or "anonymous"),
+            "verdict": "approved" if decision.get("approved") else "rejected", "when": when(decision.get("ts")),
+            "payload": json.dumps(payload, default=str) if payload not in (None, {}) else "",
+            "comment": str(decision.get("comment") or "")}

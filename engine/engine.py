@@ -110,12 +110,12 @@ class Engine:
         return results
 
     def resume(self, run_id: str, resume_id: Any, approver: str | None = None,
-               payload: Any = None, *, approve: bool = True) -> str:
+               payload: Any = None, *, approve: bool = True, comment: str | None = None) -> str:
         """Record an approval (or, with approve=False, a cancel) of a waiting step.
 
         Returns the step's verdict: 'waiting', 'approved', 'rejected' or 'timed_out'.
         Once it is decided, the run goes back to the queue to be continued. Giving the
-        same resume_id twice counts once.
+        same resume_id twice counts once. `comment` is kept with the decision (audit trail).
         """
         run = self.store.get_run(run_id)
         if run is None:
@@ -125,7 +125,7 @@ class Engine:
         state = data["suspend"]
         suspension.add_decision(state, {
             "resume_id": str(resume_id), "approver": approver, "payload": payload,
-            "approved": approve, "ts": self.clock.now(),
+            "approved": approve, "ts": self.clock.now(), "comment": comment,
         })
         self.store.save_step(run_id, key, data=data)
         verdict = suspension.decide(state, self.clock.now())

@@ -133,12 +133,29 @@ def _found() -> rx.Component:
         ),
         _graph(),
         _timeline(),
+        rx.cond(RunState.decisions.length() > 0, _decisions()),
         rx.heading("Steps", size="4"),
         rx.vstack(rx.foreach(RunState.steps, _step), width="100%", spacing="0",
                   custom_attrs={"data-block": "steps"}),
         rx.cond(RunState.logs_cut, rx.text("Only the first log lines are shown.", color_scheme="gray", size="2")),
         width="100%",
         spacing="3",
+    )
+
+
+def _decision(row: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.table.row(*[rx.table.cell(row[key].to(str)) for key in
+                          ("when", "step", "approver", "verdict", "comment", "payload")])
+
+
+def _decisions() -> rx.Component:
+    headers = ("When", "Step", "Approver", "Decision", "Comment", "Payload")
+    return rx.vstack(
+        rx.heading("Approvals", size="4"),
+        rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+                      rx.table.body(rx.foreach(RunState.decisions, _decision)), width="100%"),
+        width="100%",
+        custom_attrs={"data-block": "decisions"},
     )
 
 

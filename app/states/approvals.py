@@ -1,20 +1,38 @@
-"""State of the approvals page: runs waiting for an approval, and the decision on each."""
+"""State of the approvals inbox: runs waiting for an approval, and the one under review.
+
+Reviewing a run shows the results of its earlier steps and, when the waiting step has a
+`resume_form`, a form generated from that JSON Schema; its values become the payload
+the next steps receive as `resume`. Every decision keeps its comment (the audit trail).
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import reflex as rx
 
-from app import present
+from app import approvals, present
 from app.engine_service import service
+from components.schema_form import SchemaFormState
 
 LIMIT = 200
+CONTEXT_CHARS = 2000
+"""Characters of each earlier step's result shown for context (the run page has it all)."""
+WEB_APPROVER = "admin (web)"
+COMMENT_FIELD = "__comment"
+"""The comment's form field: a name no schema property is likely to have."""
 
 
-class ApprovalsState(rx.State):
-    """The waiting runs and the last decision's outcome."""
+class ApprovalsState(SchemaFormState, rx.State):
+    """The waiting runs, the one under review, and the last decision's outcome."""
 
     waiting: list[dict[str, str]] = []
     notice: str = ""
+    reviewing: str = ""
+    review: dict[str, str] = {}
+    context: list[dict[str, str]] = []
+    approving: bool = True
 
     @rx.event
     def load(self) -> None:
@@ -25,16 +43,79 @@ class ApprovalsState(rx.State):
             if row is not None:
                 rows.append(row)
         self.waiting = rows
+        if self.reviewing and self.reviewing not in {row["id"] for row in rows}:
+            self.reviewing, self.review, self.context = "", {}, []
 
     @rx.event
     def decide(self, run_id: str, approve: bool) -> None:
         """Approve or reject the step the run waits on (the run then goes on, or fails)."""
+        self._decide(run_id, approve, None, "")
+
+    @rx.event
+    def start_review(self, run_id: str) -> None:
+        """Show the run's context and its step's resume form."""
+        run = service.store.get_run(run_id)
+        waiting = approvals.waiting_step(service.store, run) if run is not None else None
+        if waiting is None:
+            self.notice = f"Run {run_id[:8]} waits for no approval any more."
+            self.load()
+            return
+        key, state, options = waiting
+        form = options.get("resume_form") or {}
+        self.reviewing = run_id
+        self.review = {"id": run_id, "short_id": run_id[:8], "path": run.path or "(ad hoc)", "step": key,
+                       "asked": present.when(state.get("asked_at")), "deadline": present.when(state.get("deadline")),
+                       "started_by": (run.state or {}).get("started_by") or ""}
+        self.context = _context(service.store.load_steps(run_id))
+        self.show_schema(form.get("schema") if isinstance(form, dict) else None)
+        self.approving = True
+
+    @rx.event
+    def close_review(self) -> None:
+        self.reviewing, self.review, self.context = "", {}, []
+
+    @rx.event
+    def choose_reject(self) -> None:
+        """The next submit of the review form rejects (the Reject button sets this first)."""
+        self.approving = False
+
+    @rx.event
+    def submit_review(self, form_data: dict[str, Any]) -> None:
+        data = dict(form_data)
+        comment = str(data.pop(COMMENT_FIELD, "") or "").strip()
+        approve, self.approving = self.approving, True
+        payload: dict[str, Any] | None = {}
+        if approve:
+            payload = self.check_form(data)
+            if payload is None:
+                return
+        self._decide(self.reviewing, approve, payload, comment)
+
+    def _decide(self, run_id: str, approve: bool, payload: Any, comment: str) -> None:
         from engine import NotFound
 
+        run = service.store.get_run(run_id)
+        waiting = approvals.waiting_step(service.store, run) if run is not None else None
+        refused = approvals.refusal(run, waiting[2], approver=WEB_APPROVER, via_link=False,
+                                    approve=approve) if waiting else None
+        if refused:
+            self.notice = refused
+            return
         try:
-            verdict = service.decide(run_id, approve=approve, approver="admin (web)")
+            verdict = service.decide(run_id, approve=approve, approver=WEB_APPROVER, payload=payload,
+                                     comment=comment or None)
         except NotFound as exc:
             self.notice = str(exc)
         else:
             self.notice = f"Run {run_id[:8]}: {verdict}."
         self.load()
+
+
+def _context(steps: dict[str, Any]) -> list[dict[str, str]]:
+    """The finished steps' results, in the order they ran, each cut to CONTEXT_CHARS."""
+    done = [row for row in steps.values() if row.status in ("success", "waiting")]
+    out = []
+    for row in sorted(done, key=lambda r: r.started_at or 0.0):
+        text = json.dumps(row.result, indent=1, default=str)
+        out.append({"step": row.step_id, "result": text[:CONTEXT_CHARS] + ("…" if len(text) > CONTEXT_CHARS else "")})
+    return out

@@ -9,7 +9,7 @@ from typing import Any
 
 import reflex as rx
 
-from app import flow_graph, present, routes
+from app import approvals, flow_graph, present, routes
 from app.engine_service import FINISHED, service
 
 MAX_LOG_LINES = 2000
@@ -37,6 +37,7 @@ class RunState(rx.State):
     run_logs: str = ""
     logs_cut: bool = False
     timeline: list[dict[str, str]] = []
+    decisions: list[dict[str, str]] = []  # approval decisions: the run's audit trail
     graph_nodes: list[dict[str, Any]] = []  # the flow snapshot as laid out for the canvas
     graph_edges: list[dict[str, Any]] = []
     graph_version: int = 0
@@ -114,6 +115,7 @@ class RunState(rx.State):
         self._show_graph(run, list(ordered))
         self.restart_keys = [step.key for step in ordered]
         self.restarted_from = str((run.state or {}).get("restarted_from") or "")
+        self.decisions = [present.decision_row(d) for d in approvals.decisions({s.key: s for s in ordered})]
 
     def _show_graph(self, run: Any, steps: list[Any]) -> None:
         # The layout changes only when another run is shown; statuses change as it runs.

@@ -1,0 +1,85 @@
+"""Webhooks over HTTP: start a run by path, wait for it, signed bodies, bad requests."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from app.webhooks import signature
+from tests.app.apikit import DOUBLE, W, ensure_flow, flow_body, py_step, wait_status
+
+SLOW = flow_body("f/tests/hooks_slow", [py_step("nap", "import time\n\ndef main():\n    time.sleep(3)\n    return 'rested'\n")])
+PREPROCESSED = {
+    **flow_body("f/tests/hooks_pre", [py_step("echo", "def main(x: int):\n    return x\n", x="flow_input.x")],
+                {"x": {"type": "integer"}}),
+}
+PREPROCESSED["value"]["preprocessor_module"] = py_step(
+    "preprocessor", "def main(x: int):\n    return {'x': x + 100}\n", x="flow_input.x")
+SIGNED = flow_body("f/tests/hooks_signed", [py_step("ok", "def main():\n    return 'ran'\n")])
+
+
+def test_run_returns_an_id_whose_status_and_result_can_be_read(api):
+    path = ensure_flow(api, DOUBLE)
+    response = api.post(f"{W}/jobs/run/f/{path}", json={"x": 4})
+    assert response.status_code == 201, response.text
+    run_id = response.text
+    job = wait_status(api, run_id, {"success", "failure"})
+    assert job["status"] == "success" and job["script_path"] == path
+    assert api.get(f"{W}/jobs_u/completed/get_result_maybe/{run_id}").json()["result"] == {"doubled": 8}
+
+
+def test_run_wait_result_answers_202_with_the_run_id_when_it_takes_too_long(api):
+    path = ensure_flow(api, SLOW)
+    response = api.post(f"{W}/jobs/run_wait_result/f/{path}", params={"timeout": 0.5}, json={})
+    assert response.status_code == 202, response.text
+    run_id = response.json()["run_id"]
+    assert wait_status(api, run_id, {"success", "failure"})["status"] == "success"
+    assert api.get(f"{W}/jobs_u/completed/get_result/{run_id}").json() == "rested"
+
+
+def test_preprocessor_runs_for_a_webhook_started_run(api):
+    path = ensure_flow(api, PREPROCESSED)
+    response = api.post(f"{W}/jobs/run_wait_result/f/{path}", json={"x": 1})
+    assert response.status_code == 200, response.text
+    assert response.json() == 101
+
+
+def test_bad_requests_are_refused_with_a_clear_message(api):
+    path = ensure_flow(api, DOUBLE)
+    malformed = api.post(f"{W}/jobs/run/f/{path}", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert malformed.status_code == 400 and "not JSON" in malformed.text
+    not_object = api.post(f"{W}/jobs/run/f/{path}", json=[1, 2])
+    assert not_object.status_code == 400 and "JSON object" in not_object.text
+    bad_args = api.post(f"{W}/jobs/run/f/{path}", json={"x": "many"})
+    assert bad_args.status_code == 400 and "x" in bad_args.text
+    unknown = api.post(f"{W}/jobs/run/f/f/tests/no_such_flow", json={})
+    assert unknown.status_code == 404 and "not found" in unknown.text
+    assert api.post(f"{W}/jobs/run/p/f/tests/no_such_script", json={}).status_code == 404
+    assert api.post(f"{W}/jobs/run_wait_result/f/{path}", params={"timeout": "soon"}, json={"x": 1}).status_code == 400
+    assert api.get(f"{W}/jobs_u/get/nope").status_code == 404
+
+
+def _runs_of(app_server, path: str) -> int:
+    with sqlite3.connect(app_server.db_url.removeprefix("sqlite:///")) as db:
+        return db.execute("select count(*) from runs where path = ?", (path,)).fetchone()[0]
+
+
+def test_a_flow_with_a_secret_runs_only_with_a_valid_body_signature(api, app_server):
+    path = ensure_flow(api, SIGNED)
+    assert api.post(f"{W}/flows/webhook_secret/{path}", json={"secret": "s3cret"}).json()["has_secret"] is True
+    before = _runs_of(app_server, path)
+    body = json.dumps({}).encode()
+
+    missing = api.post(f"{W}/jobs/run/f/{path}", content=body)
+    assert missing.status_code == 401 and "X-Millrace-Signature" in missing.text
+    wrong = api.post(f"{W}/jobs/run/f/{path}", content=body, headers={"X-Millrace-Signature": signature("other", body)})
+    assert wrong.status_code == 401
+    assert _runs_of(app_server, path) == before  # nothing ran
+
+    signed = api.post(f"{W}/jobs/run_wait_result/f/{path}", content=body,
+                      headers={"X-Millrace-Signature": signature("s3cret", body)})
+    assert signed.status_code == 200, signed.text
+    assert signed.json() == "ran"
+
+    assert api.post(f"{W}/flows/webhook_secret/{path}", json={"secret": None}).json()["has_secret"] is False
+    assert api.post(f"{W}/jobs/run/f/{path}", content=body).status_code == 201
