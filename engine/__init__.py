@@ -45,6 +45,8 @@ _EXPORTS = {
     "ExpressionError": "engine.errors",
     "NotFound": "engine.errors",
     "StepFailure": "engine.errors",
+    "Vault": "engine.secrets",
+    "ResourceValidationError": "engine.secrets",
 }
 
 __all__ = sorted(_EXPORTS)
