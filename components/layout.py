@@ -15,6 +15,8 @@ SECTIONS = (
     ("Scripts", routes.SCRIPTS, "file-code"),
     ("Runs", routes.RUNS, "list-checks"),
     ("Approvals", routes.APPROVALS, "circle-check"),
+    ("Resources", routes.RESOURCES, "database"),
+    ("Variables", routes.VARIABLES, "key-round"),
 )
 
 PageFn = Callable[[], rx.Component]
