@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
-from app import approvals, catalog, demo_api, scheduling, settings, users, webhooks
+from app import approvals, catalog, demo_api, scheduling, settings, users, webhooks, wmill_api
 from app.engine_service import FINISHED, service
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -227,7 +227,8 @@ async def jobs_get(request: Request) -> Response:
 def _run(request: Request) -> Any:
     from engine import NotFound
 
-    run = service.store.get_run(request.path_params["run_id"])
+    # A step's WM_JOB_ID is "<run id>:<step key>"; the run is what counts here.
+    run = service.store.get_run(request.path_params["run_id"].split(":", 1)[0])
     if run is None:
         raise NotFound(f"run {request.path_params['run_id']!r} not found")
     return run
@@ -307,6 +308,8 @@ def _authorized(scope: dict[str, Any]) -> bool:
     if not token:
         query = dict(pair.split("=", 1) for pair in scope.get("query_string", b"").decode().split("&") if "=" in pair)
         token = query.get("token", "")
+    if token.startswith(wmill_api.RUN_TOKEN_PREFIX):
+        return wmill_api.run_of_token(token) is not None
     return bool(token) and service.credentials.verify(token) is not None
 
 
@@ -338,6 +341,7 @@ routes = [
     Mount("/api/demo", routes=demo_api.routes),
 ]
 routes += scheduling.routes(W, _errors, _json_body)
+routes.extend(wmill_api.routes)
 
 
 def create_api() -> Starlette:

@@ -50,6 +50,7 @@ class EngineService:
             os.environ.setdefault("BASE_INTERNAL_URL", settings.base_internal_url())
             self._engine = Engine(store=Store.open(settings.database_url()),
                                   script_roots=[settings.EXAMPLES_DIR], workspace=settings.WORKSPACE)
+            self._engine.services.run_env = _run_env
         return self._engine
 
     @property
@@ -217,6 +218,12 @@ def script_flow_value(language: str, content: str, args: dict[str, Any]) -> dict
     transforms = {name: {"type": "javascript", "expr": f"flow_input[{json.dumps(name)}]"} for name in args}
     step = {"type": "rawscript", "language": language, "content": content, "input_transforms": transforms}
     return {"modules": [{"id": "main", "value": step}]}
+
+
+def _run_env(run: Any, key: str) -> dict[str, str]:
+    from app.wmill_api import run_env
+
+    return run_env(run, key)
 
 
 service = EngineService()

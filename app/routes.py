@@ -19,6 +19,8 @@ FLOW_RUN_PREFIX = "/flows/run/"
 FLOW_RUN = FLOW_RUN_PREFIX + "[[...splat]]"
 APPROVALS = "/approvals"
 SCHEDULES = "/schedules"
+RESOURCES = "/resources"
+VARIABLES = "/variables"
 
 
 def flow_editor_url(path: Any) -> Any:
@@ -71,6 +73,7 @@ def pages() -> list[Page]:
         Page(SCRIPTS, scripts.page, "Scripts · Millrace", ScriptsState.load),
         Page(APPROVALS, approvals.page, "Approvals · Millrace", _approvals_load()),
         *_more_pages(),
+        *_resource_pages(),
     ]
 
 
@@ -97,3 +100,14 @@ def _approvals_load() -> Any:
     from app.states.approvals import ApprovalsState
 
     return ApprovalsState.load
+
+
+def _resource_pages() -> list[Page]:
+    from app.pages import resources, variables
+    from app.states.resources import ResourcesState
+    from app.states.variables import VariablesState
+
+    return [
+        Page(RESOURCES, resources.page, "Resources · Millrace", ResourcesState.load),
+        Page(VARIABLES, variables.page, "Variables · Millrace", VariablesState.load),
+    ]

@@ -16,6 +16,8 @@ SECTIONS = (
     ("Runs", routes.RUNS, "list-checks"),
     ("Approvals", routes.APPROVALS, "circle-check"),
     ("Schedules", routes.SCHEDULES, "calendar-clock"),
+    ("Resources", routes.RESOURCES, "database"),
+    ("Variables", routes.VARIABLES, "key-round"),
 )
 
 PageFn = Callable[[], rx.Component]

@@ -49,6 +49,8 @@ _EXPORTS = {
     "Cron": "engine.cron",
     "describe_cron": "engine.cron",
     "timezones": "engine.cron",
+    "Vault": "engine.secrets",
+    "ResourceValidationError": "engine.secrets",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -24,6 +24,8 @@ class Services:
     clock: Clock
     resolver: Any
     workspace: str = "main"
+    run_env: Any = None
+    """Optional `(run, key) -> dict` of more script environment (e.g. the app's WM_TOKEN)."""
 
 
 @dataclass
@@ -98,6 +100,10 @@ class RunContext:
 
     def script_env(self, key: str) -> dict[str, str]:
         """Environment variables every script of this run sees."""
+        extra = self.services.run_env(self.run, key) if self.services.run_env is not None else {}
+        return {**self._wm_env(key), **extra}
+
+    def _wm_env(self, key: str) -> dict[str, str]:
         return {
             "WM_WORKSPACE": self.services.workspace,
             "WM_JOB_ID": f"{self.run_id}:{key}",
@@ -105,4 +111,14 @@ class RunContext:
             "WM_ROOT_FLOW_JOB_ID": getattr(self.run, "root_run_id", None) or self.run_id,
             "WM_FLOW_STEP_ID": key.rsplit("/", 1)[-1],
             "WM_FLOW_PATH": getattr(self.run, "path", "") or "",
+            "WM_STATE_PATH": state_path(getattr(self.run, "path", "") or self.run_id, key),
         }
+
+
+def state_path(run_path: str, key: str) -> str:
+    """Where `wmill.get_state`/`set_state` keep a step's state: one resource per flow path and step."""
+    import re
+
+    folder = re.sub(r"[^\w.-]+", "_", run_path).strip("_") or "run"
+    step = re.sub(r"[^\w.-]+", "_", re.sub(r"/\d+/", "/", key)) or "step"
+    return f"u/admin/state/{folder}/{step}"

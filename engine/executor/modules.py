@@ -109,11 +109,13 @@ class _LogSink:
     def __init__(self, ctx: RunContext, step_id: str, key: str, iteration: int | None):
         self.ctx, self.step_id, self.key, self.iteration = ctx, step_id, key, iteration
         self.lines: list[tuple[float, str, str]] = []
+        self.vault, self.secrets = _secrets(ctx)
 
     def add(self, line: Any) -> None:
-        self.lines.append((line.ts, line.stream, line.line))
+        text = self.vault.mask(line.line, self.secrets) if self.secrets else line.line
+        self.lines.append((line.ts, line.stream, text))
         self.ctx.emit("step_log", step_id=self.step_id, key=self.key, iteration=self.iteration,
-                      data={"ts": line.ts, "stream": line.stream, "line": line.line})
+                      data={"ts": line.ts, "stream": line.stream, "line": text})
         if len(self.lines) >= LOG_FLUSH_LINES:
             self.flush()
 
@@ -121,3 +123,11 @@ class _LogSink:
         if self.lines:
             self.ctx.services.store.append_logs(self.ctx.run_id, self.key, self.lines)
             self.lines = []
+
+
+def _secrets(ctx: RunContext) -> tuple[Any, list[str]]:
+    """The vault and the secret values to mask in this step's log lines."""
+    from engine.secrets import Vault
+
+    vault = Vault.of(ctx.services.store)
+    return vault, vault.secret_values(workspace=ctx.services.workspace)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import BadInput, ExpressionError
+from engine.errors import BadInput, ExpressionError, NotFound
 from engine.executor.context import Frame, RunContext
 from engine.expressions import Scope
 
@@ -23,10 +23,17 @@ def scope_for(ctx: RunContext, frame: Frame, previous: Any, result: Any = None) 
 
 def evaluate(ctx: RunContext, frame: Frame, expr: str, previous: Any, *, result: Any = None, where: str) -> Any:
     """Evaluate one JS expression; syntax errors surface as ExpressionError here."""
+    scope = scope_for(ctx, frame, previous, result)
+    source = expr
     try:
-        return ctx.services.evaluator.evaluate(expr, scope_for(ctx, frame, previous, result), where=where)
+        if "resource(" in expr or "variable(" in expr:
+            expr, lookups = _vault(ctx).expand_lookups(expr, workspace=ctx.services.workspace)
+            scope.extra = {**scope.extra, **lookups}
+        return ctx.services.evaluator.evaluate(expr, scope, where=where)
+    except NotFound as exc:
+        raise ExpressionError(str(exc), expr=source, where=where) from exc
     except BadInput as exc:
-        raise ExpressionError(str(exc), expr=expr, where=where) from exc
+        raise ExpressionError(str(exc), expr=source, where=where) from exc
 
 
 def evaluate_transform(ctx: RunContext, frame: Frame, transform: Any, previous: Any, *, where: str) -> Any:
@@ -34,7 +41,10 @@ def evaluate_transform(ctx: RunContext, frame: Frame, transform: Any, previous: 
     kind = _get(transform, "type")
     if kind == "javascript":
         return evaluate(ctx, frame, _get(transform, "expr") or "", previous, where=where)
-    return _get(transform, "value")
+    value = _get(transform, "value")
+    if isinstance(value, str) and value.startswith(("$var:", "$res:")):
+        return _vault(ctx).resolve_static(value, workspace=ctx.services.workspace)
+    return value
 
 
 def build_args(ctx: RunContext, frame: Frame, module: Any, previous: Any) -> dict[str, Any]:
@@ -44,6 +54,12 @@ def build_args(ctx: RunContext, frame: Frame, module: Any, previous: Any) -> dic
         name: evaluate_transform(ctx, frame, transform, previous, where=f"step {module.id}, input {name}")
         for name, transform in transforms.items()
     }
+
+
+def _vault(ctx: RunContext) -> Any:
+    from engine.secrets import Vault
+
+    return Vault.of(ctx.services.store)
 
 
 def _get(obj: Any, name: str) -> Any:

@@ -10,11 +10,12 @@ from engine.store.catalog import CatalogStore
 from engine.store.db import Database, resolve_url
 from engine.store.journal import JournalStore
 from engine.store.queue import QueueStore
+from engine.store.resources import ResourceStore
 from engine.store.runs import RunStore
 from engine.store.schedules import ScheduleStore
 
 
-class Store(RunStore, JournalStore, CatalogStore, QueueStore, ScheduleStore):
+class Store(RunStore, JournalStore, CatalogStore, QueueStore, ScheduleStore, ResourceStore):
     """Everything the engine remembers, on SQLite or PostgreSQL.
 
     Every method is synchronous and runs one short transaction; objects returned are

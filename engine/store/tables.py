@@ -218,3 +218,63 @@ TABLES = [
     Worker.__table__,
     Schedule.__table__,
 ]
+
+
+class Variable(SQLModel, table=True):
+    """A named value scripts and flows read; a secret one is stored encrypted."""
+
+    __tablename__ = "variables"
+
+    workspace: str = Field(default="main", primary_key=True)
+    path: str = Field(primary_key=True)
+    value: str = Field(default="", sa_type=Text)
+    """The value as given, or its Fernet token when `is_secret`."""
+    is_secret: bool = False
+    description: str = ""
+    created_at: float
+    updated_at: float
+
+
+class Resource(SQLModel, table=True):
+    """A typed JSON value (connection settings, state), checked against its type's schema."""
+
+    __tablename__ = "resources"
+
+    workspace: str = Field(default="main", primary_key=True)
+    path: str = Field(primary_key=True)
+    resource_type: str
+    value: Any = Field(default=None, sa_type=JSON, nullable=True)
+    description: str = ""
+    created_at: float
+    updated_at: float
+
+
+class ResourceType(SQLModel, table=True):
+    """A custom resource type: a name and the JSON Schema its resources' values follow."""
+
+    __tablename__ = "resource_types"
+
+    workspace: str = Field(default="main", primary_key=True)
+    name: str = Field(primary_key=True)
+    type_schema: Any = Field(default=None, sa_type=JSON, nullable=True)
+    """JSON Schema (named so to keep pydantic's `schema` free)."""
+    description: str = ""
+    created_at: float
+
+
+class FlowUserState(SQLModel, table=True):
+    """One key of a run's user state (`wmill.set_flow_user_state`)."""
+
+    __tablename__ = "flow_user_states"
+
+    run_id: str = Field(sa_column_args=[_run_fk()], primary_key=True, sa_type=String(64))
+    key: str = Field(primary_key=True)
+    value: Any = Field(default=None, sa_type=JSON, nullable=True)
+
+
+TABLES.extend([
+    Variable.__table__,
+    Resource.__table__,
+    ResourceType.__table__,
+    FlowUserState.__table__,
+])

@@ -1,0 +1,56 @@
+"""State of the variables page: the list (secret values never loaded) and the create form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from app import settings
+from app.engine_service import service
+
+MASKED = "••••••••"
+
+
+def _row(item: dict[str, Any]) -> dict[str, str]:
+    return {"path": item["path"], "value": MASKED if item["is_secret"] else str(item["value"]),
+            "secret": "secret" if item["is_secret"] else "", "description": item["description"] or ""}
+
+
+class VariablesState(rx.State):
+    """The workspace's variables as shown to people, and the last problem of the form."""
+
+    variables: list[dict[str, str]] = []
+    problem: str = ""
+
+    @rx.event
+    def load(self) -> None:
+        from engine import Vault
+
+        self.variables = [_row(item) for item in Vault.of(service.store).list_variables(workspace=settings.WORKSPACE)]
+
+    @rx.event
+    def save(self, form_data: dict[str, Any]) -> None:
+        """Create or update a variable; a secret's value is encrypted and not shown again."""
+        from engine import BadInput, Vault
+
+        try:
+            Vault.of(service.store).set_variable(
+                str(form_data.get("path") or "").strip(), str(form_data.get("value") or ""),
+                is_secret=bool(form_data.get("is_secret")), description=str(form_data.get("description") or ""),
+                workspace=settings.WORKSPACE)
+        except BadInput as exc:
+            self.problem = str(exc)
+            return
+        self.problem = ""
+        self.load()
+
+    @rx.event
+    def delete(self, path: str) -> None:
+        from engine import NotFound, Vault
+
+        try:
+            Vault.of(service.store).delete_variable(path, workspace=settings.WORKSPACE)
+        except NotFound as exc:
+            self.problem = str(exc)
+        self.load()

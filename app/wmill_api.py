@@ -1,0 +1,302 @@
+"""REST for variables, resources and resource types, in Windmill's shapes, and what the
+`wmill` client calls from inside a running step (root job id, flow user state).
+
+Scripts get a run-scoped token (`WM_TOKEN`): `run.<root run id>.<signature>`, valid
+while that run has not finished. Only such a token reads secret values in clear
+(`variables/get_value`, `resources/get_value_interpolated`): people and admin tokens
+see that a variable is secret, never its value after it was saved.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import json
+from typing import Any, Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from app import settings
+from app.engine_service import FINISHED, service
+
+Handler = Callable[[Request], Awaitable[Response]]
+RUN_TOKEN_PREFIX = "run."
+
+
+def run_token(run_id: str) -> str:
+    """The token the scripts of run `run_id` (a root run) call the API with."""
+    return f"{RUN_TOKEN_PREFIX}{run_id}.{_sign(run_id)}"
+
+
+def run_of_token(token: str) -> str | None:
+    """The root run id a valid, still running run token stands for, else None."""
+    if not token.startswith(RUN_TOKEN_PREFIX):
+        return None
+    run_id, _, signature = token[len(RUN_TOKEN_PREFIX):].rpartition(".")
+    if not run_id or not hmac.compare_digest(_sign(run_id), signature):
+        return None
+    run = service.store.get_run(run_id)
+    return run_id if run is not None and run.status not in FINISHED else None
+
+
+def run_env(run: Any, key: str) -> dict[str, str]:
+    """What every script of a run gets to call back: the engine's `Services.run_env`."""
+    root = getattr(run, "root_run_id", None) or run.id
+    return {"WM_TOKEN": run_token(root), "BASE_INTERNAL_URL": settings.base_internal_url()}
+
+
+def _sign(run_id: str) -> str:
+    return hmac.new(service.credentials.secret(), f"run-token/{run_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _bearer(request: Request) -> str:
+    value = request.headers.get("authorization", "")
+    return value[7:].strip() if value.lower().startswith("bearer ") else request.query_params.get("token", "")
+
+
+def _is_runtime(request: Request) -> bool:
+    return run_of_token(_bearer(request)) is not None
+
+
+def _vault() -> Any:
+    from engine import Vault
+
+    return Vault.of(service.store)
+
+
+def _answers(handler: Handler) -> Handler:
+    """The engine's errors as 400/404 answers whose text is the message."""
+    from engine import BadInput, NotFound
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request) -> Response:
+        if request.path_params.get("workspace", settings.WORKSPACE) != settings.WORKSPACE:
+            return PlainTextResponse(f"workspace not found (this server has {settings.WORKSPACE!r})", 404)
+        try:
+            return await handler(request)
+        except NotFound as exc:
+            return PlainTextResponse(str(exc), 404)
+        except BadInput as exc:
+            return PlainTextResponse(str(exc), 400)
+
+    return wrapped
+
+
+async def _body(request: Request) -> Any:
+    from engine import BadInput
+
+    raw = await request.body()
+    try:
+        return json.loads(raw) if raw.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"request body is not JSON: {exc.msg}") from None
+
+
+async def _object(request: Request) -> dict[str, Any]:
+    from engine import BadInput
+
+    body = await _body(request)
+    if not isinstance(body, dict):
+        raise BadInput("the request body must be a JSON object")
+    return body
+
+
+def _path(request: Request) -> str:
+    return request.path_params["path"]
+
+
+W = settings.WORKSPACE
+
+
+# Variables
+
+@_answers
+async def variables_create(request: Request) -> Response:
+    from engine import BadInput
+
+    body = await _object(request)
+    path = body.get("path", "")
+    if service.store.get_variable_row(path, workspace=W) is not None:
+        raise BadInput(f"variable {path} exists already; update it with variables/update/{path}")
+    _vault().set_variable(path, str(body.get("value") or ""), is_secret=bool(body.get("is_secret")),
+                          description=body.get("description") or "", workspace=W)
+    return PlainTextResponse(path, 201)
+
+
+@_answers
+async def variables_get(request: Request) -> Response:
+    return JSONResponse(_vault().variable(_path(request), workspace=W))
+
+
+@_answers
+async def variables_get_value(request: Request) -> Response:
+    vault, path = _vault(), _path(request)
+    if vault.variable(path, workspace=W)["is_secret"] and not _is_runtime(request):
+        return PlainTextResponse(f"variable {path} is secret: only running scripts can read its value", 403)
+    return JSONResponse(vault.variable_value(path, workspace=W))
+
+
+@_answers
+async def variables_exists(request: Request) -> Response:
+    return JSONResponse(service.store.get_variable_row(_path(request), workspace=W) is not None)
+
+
+@_answers
+async def variables_list(request: Request) -> Response:
+    return JSONResponse(_vault().list_variables(workspace=W, path_start=request.query_params.get("path_start")))
+
+
+@_answers
+async def variables_update(request: Request) -> Response:
+    body, path, vault = await _object(request), _path(request), _vault()
+    value = body.get("value")
+    vault.variable(path, workspace=W)  # NotFound before anything changes
+    new_path = body.get("path") or path
+    if new_path != path:
+        old = service.store.get_variable_row(path, workspace=W)
+        vault.set_variable(new_path, vault.variable_value(path, workspace=W) if value is None else value,
+                           is_secret=old.is_secret, description=old.description, workspace=W)
+        vault.delete_variable(path, workspace=W)
+        path, value = new_path, None
+    vault.set_variable(path, None if value is None else str(value), is_secret=body.get("is_secret"),
+                       description=body.get("description"), workspace=W)
+    return PlainTextResponse(path)
+
+
+@_answers
+async def variables_delete(request: Request) -> Response:
+    _vault().delete_variable(_path(request), workspace=W)
+    return PlainTextResponse(f"variable {_path(request)} deleted")
+
+
+# Resources
+
+@_answers
+async def resources_create(request: Request) -> Response:
+    from engine import BadInput
+
+    body = await _object(request)
+    path = body.get("path", "")
+    if service.store.get_resource_row(path, workspace=W) is not None and request.query_params.get(
+            "update_if_exists") != "true":
+        raise BadInput(f"resource {path} exists already; update it with resources/update/{path}")
+    _vault().set_resource(path, body.get("value"), body.get("resource_type"),
+                          description=body.get("description") or "", workspace=W)
+    return PlainTextResponse(path, 201)
+
+
+@_answers
+async def resources_get(request: Request) -> Response:
+    return JSONResponse(_vault().resource(_path(request), workspace=W))
+
+
+@_answers
+async def resources_get_value(request: Request) -> Response:
+    return JSONResponse(_vault().resource(_path(request), workspace=W)["value"])
+
+
+@_answers
+async def resources_get_value_interpolated(request: Request) -> Response:
+    return JSONResponse(_vault().resource_value(_path(request), workspace=W, reveal=_is_runtime(request)))
+
+
+@_answers
+async def resources_exists(request: Request) -> Response:
+    return JSONResponse(service.store.get_resource_row(_path(request), workspace=W) is not None)
+
+
+@_answers
+async def resources_list(request: Request) -> Response:
+    params = request.query_params
+    return JSONResponse(_vault().list_resources(workspace=W, resource_type=params.get("resource_type") or None,
+                                                path_start=params.get("path_start") or None))
+
+
+@_answers
+async def resources_update(request: Request) -> Response:
+    body, path, vault = await _object(request), _path(request), _vault()
+    current = vault.resource(path, workspace=W)
+    new_path = body.get("path") or path
+    value = body["value"] if "value" in body else current["value"]
+    vault.set_resource(new_path, value, body.get("resource_type") or current["resource_type"],
+                       description=body.get("description", current["description"]), workspace=W)
+    if new_path != path:
+        vault.delete_resource(path, workspace=W)
+    return PlainTextResponse(new_path)
+
+
+@_answers
+async def resources_delete(request: Request) -> Response:
+    _vault().delete_resource(_path(request), workspace=W)
+    return PlainTextResponse(f"resource {_path(request)} deleted")
+
+
+@_answers
+async def resource_types_list(request: Request) -> Response:
+    return JSONResponse(_vault().resource_types(workspace=W))
+
+
+@_answers
+async def resource_types_create(request: Request) -> Response:
+    body = await _object(request)
+    _vault().create_resource_type(body.get("name", ""), body.get("schema"), body.get("description") or "",
+                                  workspace=W)
+    return PlainTextResponse(body.get("name", ""), 201)
+
+
+# What a running step's wmill client calls
+
+def _root_run(job_id: str) -> Any:
+    from engine import NotFound
+
+    run = service.store.get_run(job_id.split(":", 1)[0])
+    if run is None:
+        raise NotFound(f"job {job_id!r} not found")
+    return run
+
+
+@_answers
+async def root_job_id(request: Request) -> Response:
+    run = _root_run(request.path_params["job_id"])
+    return JSONResponse(run.root_run_id or run.id)
+
+
+@_answers
+async def flow_user_state(request: Request) -> Response:
+    run, key = _root_run(request.path_params["job_id"]), request.path_params["key"]
+    if request.method == "POST":
+        service.store.set_user_state(run.id, key, await _body(request))
+        return PlainTextResponse("ok")
+    return JSONResponse(service.store.get_user_state(run.id, key))
+
+
+P = "{path:path}"
+routes = [
+    Route(f"/api/w/{{workspace}}/{rest}", handler, methods=methods)
+    for rest, handler, methods in [
+        ("variables/create", variables_create, ["POST"]),
+        (f"variables/get/{P}", variables_get, ["GET"]),
+        (f"variables/get_value/{P}", variables_get_value, ["GET"]),
+        (f"variables/exists/{P}", variables_exists, ["GET"]),
+        ("variables/list", variables_list, ["GET"]),
+        (f"variables/update/{P}", variables_update, ["POST"]),
+        (f"variables/delete/{P}", variables_delete, ["DELETE", "POST"]),
+        ("resources/create", resources_create, ["POST"]),
+        (f"resources/get/{P}", resources_get, ["GET"]),
+        (f"resources/get_value/{P}", resources_get_value, ["GET"]),
+        (f"resources/get_value_interpolated/{P}", resources_get_value_interpolated, ["GET"]),
+        (f"resources/exists/{P}", resources_exists, ["GET"]),
+        ("resources/list", resources_list, ["GET"]),
+        (f"resources/update/{P}", resources_update, ["POST"]),
+        (f"resources/update_value/{P}", resources_update, ["POST"]),
+        (f"resources/delete/{P}", resources_delete, ["DELETE", "POST"]),
+        ("resources/type/list", resource_types_list, ["GET"]),
+        ("resources/type/create", resource_types_create, ["POST"]),
+        ("jobs_u/get_root_job_id/{job_id}", root_job_id, ["GET"]),
+        ("jobs/flow/user_states/{job_id}/{key}", flow_user_state, ["GET", "POST"]),
+    ]
+]
+"""Mounted by `app.api` beside its own routes."""
