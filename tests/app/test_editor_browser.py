@@ -163,6 +163,18 @@ def test_drop_into_loop_delete_and_undo_and_id_validation(page, api):
     page.screenshot(path=str(ARTIFACTS / "editor-loop.png"))
 
 
+def settled_boxes(page, ids, rounds=40):
+    """The nodes' boxes once the canvas stopped moving them (a drop re-lays the graph out)."""
+    boxes = None
+    for _ in range(rounds):
+        now = [node(page, i).bounding_box() for i in ids]
+        if now == boxes:
+            return now
+        boxes = now
+        page.wait_for_timeout(150)
+    return boxes
+
+
 def test_drag_a_step_into_a_loop(page, api):
     path = new_flow(api)
     open_editor(page, path)
@@ -170,7 +182,7 @@ def test_drag_a_step_into_a_loop(page, api):
     drop_between(page, "identity", "a", "a:end")
     drop_between(page, "identity", "a:end", "@result")
     expect(node(page, "c")).to_be_visible()
-    top, bottom, moving = (node(page, i).bounding_box() for i in ("b", "a:end", "c"))
+    top, bottom, moving = settled_boxes(page, ("b", "a:end", "c"))
     page.mouse.move(moving["x"] + moving["width"] / 2, moving["y"] + moving["height"] / 2)
     page.mouse.down()
     page.mouse.move(top["x"] + top["width"] / 2, (top["y"] + top["height"] + bottom["y"]) / 2, steps=8)
