@@ -9,7 +9,6 @@ request that started it, and a restarted server picks up what was left queued.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import socket
@@ -79,7 +78,7 @@ class EngineService:
 
         A caller that wants every event of the run subscribes first, with its own `run_id`.
         """
-        from engine import validate_args
+        from engine import script_flow_value, validate_args
 
         args = validate_args(schema or None, dict(args or {}))
         return self._queue("script", path, args, script_flow_value(language, content, args), trigger, run_id)
@@ -211,13 +210,6 @@ class EngineService:
             self.store.release(run_id, worker_id=self.worker_id)
         if self._engine is not None:
             await self._engine.close()
-
-
-def script_flow_value(language: str, content: str, args: dict[str, Any]) -> dict[str, Any]:
-    """A one-step flow value that runs a script with the run's args."""
-    transforms = {name: {"type": "javascript", "expr": f"flow_input[{json.dumps(name)}]"} for name in args}
-    step = {"type": "rawscript", "language": language, "content": content, "input_transforms": transforms}
-    return {"modules": [{"id": "main", "value": step}]}
 
 
 def _run_env(run: Any, key: str) -> dict[str, str]:

@@ -46,6 +46,7 @@ _EXPORTS = {
     "NotFound": "engine.errors",
     "StepFailure": "engine.errors",
     "Scheduler": "engine.scheduler",
+    "script_flow_value": "engine.scheduler",
     "Cron": "engine.cron",
     "describe_cron": "engine.cron",
     "timezones": "engine.cron",
