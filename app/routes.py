@@ -20,6 +20,7 @@ FLOW_RUN = FLOW_RUN_PREFIX + "[[...splat]]"
 APPROVALS = "/approvals"
 SCHEDULES = "/schedules"
 RESOURCES = "/resources"
+RESOURCE_TYPES = "/resource-types"
 VARIABLES = "/variables"
 
 
@@ -103,11 +104,13 @@ def _approvals_load() -> Any:
 
 
 def _resource_pages() -> list[Page]:
-    from app.pages import resources, variables
+    from app.pages import resource_types, resources, variables
+    from app.states.resource_types import ResourceTypesState
     from app.states.resources import ResourcesState
     from app.states.variables import VariablesState
 
     return [
         Page(RESOURCES, resources.page, "Resources · Millrace", ResourcesState.load),
+        Page(RESOURCE_TYPES, resource_types.page, "Resource types · Millrace", ResourceTypesState.load),
         Page(VARIABLES, variables.page, "Variables · Millrace", VariablesState.load),
     ]

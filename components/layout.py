@@ -17,6 +17,7 @@ SECTIONS = (
     ("Approvals", routes.APPROVALS, "circle-check"),
     ("Schedules", routes.SCHEDULES, "calendar-clock"),
     ("Resources", routes.RESOURCES, "database"),
+    ("Resource types", routes.RESOURCE_TYPES, "braces"),
     ("Variables", routes.VARIABLES, "key-round"),
 )
 

@@ -1,17 +1,14 @@
-"""Resources and resource types: lists, and forms to add a resource or a custom type."""
+"""Resources: the list, and a form generated from the chosen type's JSON Schema."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from app import routes
+from app.states.resources import PATH_INPUT
 from app.states.resources import ResourcesState as S
 from components.layout import template
-
-
-def _type_row(item: rx.Var[dict[str, str]]) -> rx.Component:
-    name = item["name"].to(str)
-    return rx.table.row(rx.table.cell(rx.code(name)), rx.table.cell(item["kind"].to(str)),
-                        rx.table.cell(item["fields"].to(str)), custom_attrs={"data-type-name": name})
+from components.schema_form import schema_form
 
 
 def _resource_row(item: rx.Var[dict[str, str]]) -> rx.Component:
@@ -24,39 +21,51 @@ def _resource_row(item: rx.Var[dict[str, str]]) -> rx.Component:
     )
 
 
-def _table(name: str, headers: tuple[str, ...], rows: rx.Var, render: object) -> rx.Component:
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-        rx.table.body(rx.foreach(rows, render)),
-        width="100%", custom_attrs={"data-table": name},
+def _path_input() -> rx.Component:
+    return rx.input(name=PATH_INPUT, placeholder="path, e.g. u/admin/my_db", width="16rem",
+                    custom_attrs={"data-field": "res-path"})
+
+
+def _raw_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.text_area(name="value", placeholder='{"key": "...", "token": "$var:u/admin/token"}', rows="5",
+                         width="100%", font_family="var(--code-font-family)", custom_attrs={"data-field": "res-value"}),
+            rx.cond(S.raw_error != "", rx.text(S.raw_error, color_scheme="red", size="2",
+                                               custom_attrs={"data-form-error": "resource-raw"})),
+            rx.hstack(_path_input(),
+                      rx.button("Save resource", type="submit", custom_attrs={"data-submit": "resource-raw"}),
+                      align="center"),
+            width="100%", spacing="2",
+        ),
+        on_submit=S.save_raw, reset_on_submit=False, key=S.form_key, width="100%",
+        custom_attrs={"data-form": "resource-raw"},
     )
 
 
-def _resource_form() -> rx.Component:
-    return rx.form(
-        rx.hstack(
-            rx.input(name="path", placeholder="u/admin/my_db", width="12rem", custom_attrs={"data-field": "res-path"}),
-            rx.input(name="resource_type", placeholder="type, e.g. postgresql", width="12rem",
-                     custom_attrs={"data-field": "res-type"}),
-            rx.text_area(name="value", placeholder='{"host": "...", "password": "$var:u/admin/pw"}', width="24rem",
-                         custom_attrs={"data-field": "res-value"}),
-            rx.button("Save resource", type="submit", custom_attrs={"data-action": "save-resource"}),
-            align="center",
-        ),
-        on_submit=S.save_resource, reset_on_submit=False,
+def _type_picker() -> rx.Component:
+    return rx.hstack(
+        rx.vstack(rx.text("Type", weight="medium", size="2"),
+                  rx.select(S.type_names, value=S.chosen_type, on_change=S.choose_type, placeholder="choose a type…",
+                            width="16rem"),
+                  spacing="1", custom_attrs={"data-select": "res-type"}),
+        rx.cond(S.chosen_has_fields, rx.hstack(
+            rx.switch(checked=S.raw_json, on_change=S.set_raw_json, custom_attrs={"data-toggle": "raw-json"}),
+            rx.text("raw JSON", size="2"), align="center", spacing="1")),
+        rx.link("Resource types →", href=routes.RESOURCE_TYPES, size="2", margin_left="auto"),
+        align="end", width="100%", spacing="4",
     )
 
 
-def _type_form() -> rx.Component:
-    return rx.form(
-        rx.hstack(
-            rx.input(name="name", placeholder="new_type", width="12rem", custom_attrs={"data-field": "type-name"}),
-            rx.text_area(name="schema", placeholder='{"type": "object", "properties": {...}}', width="24rem",
-                         custom_attrs={"data-field": "type-schema"}),
-            rx.button("Add type", type="submit", custom_attrs={"data-action": "save-type"}),
-            align="center",
-        ),
-        on_submit=S.save_type, reset_on_submit=False,
+def _value_form() -> rx.Component:
+    hint = rx.text("String fields may hold a reference such as $var:u/admin/password.", size="1",
+                   color_scheme="gray")
+    return rx.cond(
+        S.use_raw,
+        _raw_form(),
+        rx.cond(S.chosen_type != "",
+                rx.vstack(hint, schema_form(S, S.save_fields, "Save resource", name="resource", extra=_path_input()),
+                          width="100%", spacing="2")),
     )
 
 
@@ -65,11 +74,14 @@ def page() -> rx.Component:
     return rx.vstack(
         rx.cond(S.problem != "", rx.text(S.problem, color_scheme="red", size="2",
                                          custom_attrs={"data-problem": "resources"})),
-        rx.heading("Resources", size="4"),
-        _resource_form(),
-        _table("resources", ("Path", "Type", "Value", ""), S.resources, _resource_row),
-        rx.heading("Resource types", size="4"),
-        _type_form(),
-        _table("resource-types", ("Name", "Kind", "Fields"), S.types, _type_row),
+        rx.card(rx.vstack(rx.heading("New resource", size="3"), _type_picker(), _value_form(),
+                          width="100%", spacing="3"), width="100%", max_width="48rem"),
+        rx.cond(S.saved != "", rx.text("Saved ", rx.code(S.saved), size="2", color_scheme="green",
+                                       custom_attrs={"data-saved": "resource"})),
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in ("Path", "Type", "Value", "")])),
+            rx.table.body(rx.foreach(S.resources, _resource_row)),
+            width="100%", custom_attrs={"data-table": "resources"},
+        ),
         width="100%", spacing="3",
     )

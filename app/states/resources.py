@@ -1,4 +1,9 @@
-"""State of the resources page: resource types, resources, and the forms that add them."""
+"""State of the resources page: the resources, and a form generated from the chosen type.
+
+The value form comes from the type's JSON Schema (`components.schema_form`), so a bad
+value is reported at its field. Types without properties (`any`, `state`, a custom type
+that only says "object"), or a user who prefers it, get a raw JSON text area instead.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,12 @@ import reflex as rx
 
 from app import settings
 from app.engine_service import service
+from components.schema_form import SchemaFormState, parse_form
+
+PATH_INPUT = "_resource_path"
+"""The path input's name inside the generated form (a name no schema property is likely to take)."""
+REFERENCE_PREFIXES = ("$var:", "$res:")
+"""A field holding a reference is checked when a run resolves it, not when it is saved."""
 
 
 def _vault() -> Any:
@@ -17,51 +28,104 @@ def _vault() -> Any:
     return Vault.of(service.store)
 
 
-class ResourcesState(rx.State):
-    """Types (built-in and custom) and resources of the workspace, and the last problem."""
+def _has_fields(schema: Any) -> bool:
+    return isinstance(schema, dict) and bool(schema.get("properties"))
 
-    types: list[dict[str, str]] = []
+
+def parse_value(schema: dict[str, Any], form_data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The resource value from the generated form, and one message per bad field.
+
+    Like `parse_form`, except that a `$var:`/`$res:` reference is kept as text in any field.
+    """
+    references = {name: str(raw).strip() for name, raw in form_data.items()
+                  if isinstance(raw, str) and raw.strip().startswith(REFERENCE_PREFIXES)}
+    args, errors = parse_form(schema, {k: v for k, v in form_data.items() if k not in references})
+    for name, text in references.items():
+        if name in (schema.get("properties") or {}):
+            args[name] = text
+            errors.pop(name, None)
+    return args, errors
+
+
+def parse_json(text: str) -> tuple[Any, str]:
+    """(value, "") or (None, what is wrong with the JSON text)."""
+    try:
+        return json.loads(text or "{}"), ""
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+
+
+class ResourcesState(SchemaFormState, rx.State):
+    """Resources of the workspace, the type being filled in, and the last problem."""
+
+    type_names: list[str] = []
+    schemas: dict[str, dict[str, Any]] = {}
     resources: list[dict[str, str]] = []
+    chosen_type: str = ""
+    raw_json: bool = False
+    raw_error: str = ""
     problem: str = ""
+    saved: str = ""
+
+    @rx.var
+    def chosen_has_fields(self) -> bool:
+        """Whether the chosen type has properties to generate a form from."""
+        return _has_fields(self.schemas.get(self.chosen_type))
+
+    @rx.var
+    def use_raw(self) -> bool:
+        """Raw JSON when asked for, or when the type has no fields to generate."""
+        return self.chosen_type != "" and (self.raw_json or not self.chosen_has_fields)
 
     @rx.event
     def load(self) -> None:
         vault = _vault()
-        self.types = [{"name": t["name"], "kind": "built-in" if t["builtin"] else "custom",
-                       "fields": ", ".join((t["schema"] or {}).get("properties", {})) or "any value"}
-                      for t in vault.resource_types(workspace=settings.WORKSPACE)]
+        types = vault.resource_types(workspace=settings.WORKSPACE)
+        self.type_names = [t["name"] for t in types]
+        self.schemas = {t["name"]: t["schema"] if isinstance(t["schema"], dict) else {} for t in types}
         self.resources = [{"path": r["path"], "type": r["resource_type"], "value": json.dumps(r["value"])}
                           for r in vault.list_resources(workspace=settings.WORKSPACE)]
 
     @rx.event
-    def save_resource(self, form_data: dict[str, Any]) -> None:
-        """Create or update a resource; its value is checked against its type's schema."""
-        from engine import BadInput, NotFound
-
-        try:
-            value = _parse(str(form_data.get("value") or "{}"))
-            _vault().set_resource(str(form_data.get("path") or "").strip(), value,
-                                  str(form_data.get("resource_type") or "") or None, workspace=settings.WORKSPACE)
-        except (BadInput, NotFound) as exc:
-            self.problem = str(exc)
-            return
-        self.problem = ""
-        self.load()
+    def choose_type(self, name: str) -> None:
+        """Show the form of type `name`, every input back at its default."""
+        self.chosen_type = name
+        self.raw_error = self.problem = self.saved = ""
+        self.show_schema(self.schemas.get(name) or {})
 
     @rx.event
-    def save_type(self, form_data: dict[str, Any]) -> None:
-        """Add a custom resource type from a name and a JSON Schema."""
-        from engine import BadInput
+    def set_raw_json(self, on: bool) -> None:
+        self.raw_json = on
+        self.raw_error = ""
+        self.form_errors = {}
 
+    @rx.event
+    def save_fields(self, form_data: dict[str, Any]) -> None:
+        """Save a resource from the generated form; bad fields get their message."""
+        value, errors = parse_value(self.form_schema, form_data)
+        self.form_errors = errors
+        if not errors:
+            self.form_errors = {"": problem} if (problem := self._save(form_data, value)) else {}
+
+    @rx.event
+    def save_raw(self, form_data: dict[str, Any]) -> None:
+        """Save a resource from its value typed as JSON."""
+        value, self.raw_error = parse_json(str(form_data.get("value") or ""))
+        if not self.raw_error:
+            self.raw_error = self._save(form_data, value)
+
+    def _save(self, form_data: dict[str, Any], value: Any) -> str:
+        """Store the resource; "" or what is wrong (path, or the engine's own check)."""
+        from engine import BadInput, NotFound
+
+        path = str(form_data.get(PATH_INPUT) or "").strip()
         try:
-            schema = _parse(str(form_data.get("schema") or "{}"))
-            _vault().create_resource_type(str(form_data.get("name") or "").strip(), schema,
-                                          workspace=settings.WORKSPACE)
-        except BadInput as exc:
-            self.problem = str(exc)
-            return
-        self.problem = ""
+            _vault().set_resource(path, value, self.chosen_type or None, workspace=settings.WORKSPACE)
+        except (BadInput, NotFound) as exc:
+            return str(exc)
+        self.saved = path
         self.load()
+        return ""
 
     @rx.event
     def delete(self, path: str) -> None:
@@ -72,12 +136,3 @@ class ResourcesState(rx.State):
         except NotFound as exc:
             self.problem = str(exc)
         self.load()
-
-
-def _parse(text: str) -> Any:
-    from engine import BadInput
-
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None

@@ -1,4 +1,5 @@
-"""Variables and resources pages: a secret shows masked, and a step printing it logs `***`."""
+"""Variables, resources and resource types pages: a secret shows masked (and `***` in logs);
+a resource is entered through a form generated from its type, checked at each field."""
 
 from __future__ import annotations
 
@@ -31,15 +32,78 @@ def test_secret_variable_shows_masked_and_is_masked_in_run_logs(page, api):
     assert SECRET not in page.content()
 
 
-def test_resources_page_lists_builtin_types_and_refuses_a_bad_value(page):
+def _choose_type(page, name: str) -> None:
+    page.locator("[data-select=res-type] button[role=combobox]").click()
+    page.get_by_role("option", name=name, exact=True).click()
+
+
+def _fill(page, field: str, text: str) -> None:
+    page.locator(f'[data-form=resource] [data-field="{field}"] input').fill(text)
+
+
+def test_postgresql_resource_from_its_generated_form_reports_a_bad_port_at_the_field(page, api):
     page.goto("/resources")
-    for name in ("postgresql", "http", "smtp", "slack_webhook"):
-        expect(page.locator(f'[data-type-name="{name}"]')).to_be_visible()
+    _choose_type(page, "postgresql")
+    expect(page.locator('[data-field="port"]')).to_have_attribute("data-kind", "integer")
+    _fill(page, "host", "db.internal")
+    _fill(page, "dbname", "sales")
+    _fill(page, "password", "$var:u/admin/browser_pg_pw")
+    _fill(page, "port", "x")
     page.locator("[data-field=res-path]").fill("u/admin/browser_db")
-    page.locator("[data-field=res-type]").fill("postgresql")
-    page.locator("[data-field=res-value]").fill('{"host": "h", "dbname": "d", "port": "x"}')
-    page.locator("[data-action=save-resource]").click()
-    expect(page.locator("[data-problem=resources]")).to_contain_text("value.port")
-    page.locator("[data-field=res-value]").fill('{"host": "h", "dbname": "d", "port": 5432}')
-    page.locator("[data-action=save-resource]").click()
+    page.locator("[data-submit=resource]").click()
+    expect(page.locator("[data-field-error=port]")).to_contain_text("whole number")
+    expect(page.locator('[data-resource-path="u/admin/browser_db"]')).to_have_count(0)
+
+    _fill(page, "port", "5432")
+    page.locator("[data-submit=resource]").click()
     expect(page.locator('[data-resource-path="u/admin/browser_db"]')).to_contain_text("5432")
+    expect(page.locator("[data-field-error=port]")).to_have_count(0)
+    value = api.get(f"{W}/resources/get_value/u/admin/browser_db").json()
+    assert value == {"host": "db.internal", "dbname": "sales", "port": 5432, "password": "$var:u/admin/browser_pg_pw"}
+
+
+def test_custom_type_is_checked_as_json_schema_and_then_gets_its_own_form(page, api):
+    page.goto("/resource-types")
+    for name in ("postgresql", "http", "smtp", "slack_webhook", "any"):
+        expect(page.locator(f'[data-type-name="{name}"]')).to_be_visible()
+    expect(page.locator('[data-type-fields="postgresql"]')).to_contain_text("host (string, required)")
+    page.locator("[data-field=type-name]").fill("browser_acme")
+    schema = page.locator("[data-field=type-schema]")
+    schema.fill('{"type": "object",')
+    page.locator("[data-action=save-type]").click()
+    expect(page.locator("[data-field-error=type-schema]")).to_contain_text("not valid JSON")
+    schema.fill('{"type": "object", "properties": {"key": {"type": "text"}}}')
+    page.locator("[data-action=save-type]").click()
+    expect(page.locator("[data-field-error=type-schema]")).to_contain_text("not a valid JSON Schema")
+    schema.fill('{"type": "object", "required": ["key"], "properties": {"key": {"type": "string"}, '
+                '"retries": {"type": "integer", "minimum": 0}}}')
+    page.locator("[data-action=save-type]").click()
+    expect(page.locator('[data-type-fields="browser_acme"]')).to_contain_text("key (string, required), retries")
+    expect(page.locator("[data-field-error=type-schema]")).to_have_count(0)
+
+    page.goto("/resources")
+    _choose_type(page, "browser_acme")
+    _fill(page, "key", "$var:u/admin/browser_acme_key")
+    _fill(page, "retries", "-1")
+    page.locator("[data-field=res-path]").fill("u/admin/browser_acme")
+    page.locator("[data-submit=resource]").click()
+    expect(page.locator("[data-field-error=retries]")).to_contain_text("minimum of 0")
+    _fill(page, "retries", "3")
+    page.locator("[data-submit=resource]").click()
+    expect(page.locator('[data-resource-path="u/admin/browser_acme"]')).to_contain_text("browser_acme")
+    value = api.get(f"{W}/resources/get_value/u/admin/browser_acme").json()
+    assert value == {"key": "$var:u/admin/browser_acme_key", "retries": 3}
+
+
+def test_a_type_without_fields_takes_raw_json(page, api):
+    page.goto("/resources")
+    _choose_type(page, "any")
+    value = page.locator("[data-field=res-value]")
+    value.fill("[1, 2")
+    page.locator("[data-form=resource-raw] [data-field=res-path]").fill("u/admin/browser_any")
+    page.locator("[data-submit=resource-raw]").click()
+    expect(page.locator("[data-form-error=resource-raw]")).to_contain_text("not valid JSON")
+    value.fill('{"anything": [1, 2]}')
+    page.locator("[data-submit=resource-raw]").click()
+    expect(page.locator('[data-resource-path="u/admin/browser_any"]')).to_be_visible()
+    assert api.get(f"{W}/resources/get_value/u/admin/browser_any").json() == {"anything": [1, 2]}
