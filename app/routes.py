@@ -21,6 +21,9 @@ APPROVALS = "/approvals"
 SCHEDULES = "/schedules"
 RESOURCES = "/resources"
 VARIABLES = "/variables"
+LOGIN = "/login"
+TOKENS = "/tokens"
+AUDIT = "/audit"
 
 
 def flow_editor_url(path: Any) -> Any:
@@ -74,6 +77,7 @@ def pages() -> list[Page]:
         Page(APPROVALS, approvals.page, "Approvals · Millrace", _approvals_load()),
         *_more_pages(),
         *_resource_pages(),
+        *_user_pages(),
     ]
 
 
@@ -110,4 +114,16 @@ def _resource_pages() -> list[Page]:
     return [
         Page(RESOURCES, resources.page, "Resources · Millrace", ResourcesState.load),
         Page(VARIABLES, variables.page, "Variables · Millrace", VariablesState.load),
+    ]
+
+
+def _user_pages() -> list[Page]:
+    from app.pages import audit, login, tokens
+    from app.states.audit import AuditState
+    from app.states.tokens import TokensState
+
+    return [
+        Page(LOGIN, login.page, "Log in · Millrace"),
+        Page(TOKENS, tokens.page, "API tokens · Millrace", TokensState.load),
+        Page(AUDIT, audit.page, "Audit log · Millrace", AuditState.load),
     ]
