@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
-from app import approvals, catalog, demo_api, scheduling, settings, users, webhooks, wmill_api
+from app import approvals, catalog, demo_api, scheduling, settings, users, users_api, webhooks, wmill_api
 from app.engine_service import FINISHED, service
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -76,6 +76,11 @@ def _script_out(row: Any) -> dict[str, Any]:
             "workspace_id": row.workspace, "kind": "script", "archived": False}
 
 
+def _audit(request: Request, action: str, target: str, detail: str = "") -> None:
+    who = service.accounts.caller(users.bearer(request))
+    service.accounts.record(who.username if who else "anonymous", action, target, detail)
+
+
 @_errors
 async def flows_list(request: Request) -> Response:
     rows = service.store.list_flows(request.query_params.get("path_start") or None, workspace=settings.WORKSPACE)
@@ -105,12 +110,14 @@ async def flows_save(request: Request) -> Response:
         return PlainTextResponse(f"a flow exists already at {path}", 400)
     document = {key: body[key] for key in ("summary", "description", "value", "schema") if key in body}
     catalog.save_flow(service.store, body.get("path") or path, document, created_by="api")
+    _audit(request, "flow.saved", body.get("path") or path)
     return PlainTextResponse(body.get("path") or path, 201 if creating else 200)
 
 
 @_errors
 async def flows_delete(request: Request) -> Response:
     service.store.delete_flow(request.path_params["path"], workspace=settings.WORKSPACE)
+    _audit(request, "flow.deleted", request.path_params["path"])
     return PlainTextResponse(f"flow {request.path_params['path']} deleted")
 
 
@@ -173,6 +180,7 @@ async def _args(request: Request) -> dict[str, Any]:
 @_errors
 async def jobs_run(request: Request) -> Response:
     run_id = _start(request, request.path_params["kind"], await _args(request))
+    _audit(request, "run.started", request.path_params["path"], run_id)
     return PlainTextResponse(run_id, 201)
 
 
@@ -191,6 +199,7 @@ def _timeout(request: Request) -> float:
 async def jobs_run_wait_result(request: Request) -> Response:
     timeout = _timeout(request)
     run_id = _start(request, request.path_params["kind"], await _args(request))
+    _audit(request, "run.started", request.path_params["path"], run_id)
     run = await service.wait_finished(run_id, timeout)
     if run.status not in FINISHED:
         return JSONResponse({"error": f"run {run_id} is {run.status}", "run_id": run_id, "status": run.status}, 202)
@@ -265,10 +274,6 @@ def _decide(approve: bool) -> Handler:
     return decide
 
 
-async def whoami(request: Request) -> Response:
-    return JSONResponse({"username": "admin", "email": "admin@localhost", "is_admin": True})
-
-
 async def version(request: Request) -> Response:
     return PlainTextResponse("millrace")
 
@@ -279,16 +284,18 @@ async def ready(request: Request) -> Response:
 
 
 class TokenAuth:
-    """Refuse `/api/w/...` and `/api/users/...` requests without a known token."""
+    """Refuse `/api/w/...` and `/api/users/...` requests without a known token (401), and
+    changes an operator's token may not make (403, see `users_api.admin_only`)."""
 
     def __init__(self, app: Any):
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and _needs_token(scope["path"]) and not _authorized(scope):
-            response = PlainTextResponse("missing or unknown token (Authorization: Bearer <token>)", 401)
-            await response(scope, receive, send)
-            return
+        if scope["type"] == "http" and _needs_token(scope["path"]):
+            refused = _refusal(scope)
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
 
@@ -301,13 +308,28 @@ def _needs_token(path: str) -> bool:
     return not rest.startswith(OPEN_PREFIXES)
 
 
-def _authorized(scope: dict[str, Any]) -> bool:
+def _refusal(scope: dict[str, Any]) -> Response | None:
+    if not _authorized(scope):
+        return PlainTextResponse("missing or unknown token (Authorization: Bearer <token>)", 401)
+    if users_api.admin_only(scope.get("method", "GET"), scope["path"]):
+        who = service.accounts.caller(_token(scope))
+        if who is not None and not who.is_admin:  # None: a run's own token, which acts for its run
+            return PlainTextResponse(f"{who.username} is an operator: only admins may do this", 403)
+    return None
+
+
+def _token(scope: dict[str, Any]) -> str:
     headers = dict(scope.get("headers") or [])
     value = headers.get(b"authorization", b"").decode()
     token = value[7:].strip() if value.lower().startswith("bearer ") else ""
     if not token:
         query = dict(pair.split("=", 1) for pair in scope.get("query_string", b"").decode().split("&") if "=" in pair)
         token = query.get("token", "")
+    return token
+
+
+def _authorized(scope: dict[str, Any]) -> bool:
+    token = _token(scope)
     if token.startswith(wmill_api.RUN_TOKEN_PREFIX):
         return wmill_api.run_of_token(token) is not None
     return bool(token) and service.credentials.verify(token) is not None
@@ -317,8 +339,7 @@ W = "/api/w/{workspace}"
 routes = [
     Route("/api/version", version),
     Route("/api/ready", ready),
-    Route("/api/users/whoami", whoami),
-    Route(f"{W}/users/whoami", whoami),
+    *users_api.routes(W),
     Route(f"{W}/flows/list", flows_list),
     Route(f"{W}/flows/get/{{path:path}}", flows_get),
     Route(f"{W}/flows/exists/{{path:path}}", flows_exists),

@@ -12,12 +12,14 @@ import os
 import secrets
 import time
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, inspect, select, text
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.models import APP_TABLES, ApiToken, AppSetting
 
 _SECRET_KEY = "resume_secret"
+TOKEN_PREFIX_LENGTH = 10
+"""As in Windmill: a token is listed and deleted by its first ten characters."""
 
 
 def hash_token(token: str) -> str:
@@ -32,16 +34,17 @@ class Credentials:
         args = {"check_same_thread": False} if url.startswith("sqlite") else {}
         self.engine: Engine = create_engine(url, connect_args=args)
         SQLModel.metadata.create_all(self.engine, tables=APP_TABLES)
+        _add_prefix_column(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
 
-    def register(self, token: str, label: str, owner: str = "admin") -> None:
+    def register(self, token: str, label: str, owner: str = "admin", is_admin: bool = True) -> None:
         """Accept `token` from now on (idempotent)."""
         with Session(self.engine) as session:
             if session.get(ApiToken, hash_token(token)) is None:
-                session.add(ApiToken(token_hash=hash_token(token), label=label, owner=owner,
-                                     created_at=time.time()))
+                session.add(ApiToken(token_hash=hash_token(token), label=label, owner=owner, is_admin=is_admin,
+                                     created_at=time.time(), prefix=token[:TOKEN_PREFIX_LENGTH]))
                 session.commit()
 
     def verify(self, token: str) -> ApiToken | None:
@@ -96,3 +99,10 @@ def bootstrap_admin(credentials: Credentials) -> str | None:
     token = secrets.token_urlsafe(24)
     credentials.register(token, "first start")
     return token
+
+
+def _add_prefix_column(engine: Engine) -> None:
+    # app_tokens predates its `prefix` column; create_all does not add columns to a table.
+    if "prefix" not in {column["name"] for column in inspect(engine).get_columns("app_tokens")}:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE app_tokens ADD COLUMN prefix VARCHAR DEFAULT ''"))

@@ -17,6 +17,7 @@ import uuid
 from typing import Any
 
 from app import settings
+from app.accounts import Accounts, bootstrap_admin_user
 from app.auth import Credentials, bootstrap_admin
 
 log = logging.getLogger("millrace.app")
@@ -34,6 +35,7 @@ class EngineService:
     def __init__(self) -> None:
         self._engine: Any = None
         self._credentials: Credentials | None = None
+        self._accounts: Accounts | None = None
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._wake: asyncio.Event | None = None
         self._last_heartbeat = 0.0
@@ -61,6 +63,13 @@ class EngineService:
         if self._credentials is None:
             self._credentials = Credentials(self.store.url)
         return self._credentials
+
+    @property
+    def accounts(self) -> Accounts:
+        """Users, their tokens and the audit log."""
+        if self._accounts is None:
+            self._accounts = Accounts(self.credentials)
+        return self._accounts
 
     def submit_flow(self, document: Any, args: dict[str, Any] | None, *, path: str, trigger: str = "ui") -> str:
         """Queue a run of a flow document; args are checked against its schema first.
@@ -103,6 +112,7 @@ class EngineService:
         """Approve or reject the step a run waits on; returns the step's verdict."""
         verdict = self.engine.resume(run_id, resume_id or uuid.uuid4().hex, approver, payload, approve=approve,
                                      comment=comment)
+        self.accounts.record(approver, "approval.decided", run_id, f"{'approved' if approve else 'rejected'}: {verdict}")
         self.wake()
         return verdict
 
@@ -147,6 +157,9 @@ class EngineService:
         token = bootstrap_admin(self.credentials)
         if token is not None:
             print(f"\nMillrace admin API token (shown once, keep it): {token}\n", flush=True)
+        password = bootstrap_admin_user(self.accounts)
+        if password is not None:
+            print(f"\nMillrace user admin, password (shown once, keep it): {password}\n", flush=True)
         imported = import_examples(self.store, self.credentials)
         if imported:
             log.info("imported example flows: %s", ", ".join(imported))

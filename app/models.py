@@ -1,4 +1,4 @@
-"""The app's own tables, beside the engine's: API tokens and small settings."""
+"""The app's own tables, beside the engine's: API tokens, users, the audit log, small settings."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ class ApiToken(SQLModel, table=True):
     owner: str = "admin"
     is_admin: bool = True
     created_at: float
+    prefix: str = ""
+    """The token's first characters, shown in lists and used to delete it."""
 
 
 class AppSetting(SQLModel, table=True):
@@ -26,4 +28,31 @@ class AppSetting(SQLModel, table=True):
     value: str
 
 
-APP_TABLES = [ApiToken.__table__, AppSetting.__table__]
+class User(SQLModel, table=True):
+    """A person who logs in; the password is kept only as a salted scrypt hash."""
+
+    __tablename__ = "app_users"
+
+    username: str = Field(primary_key=True)
+    role: str = "operator"
+    """"admin" (may change anything) or "operator" (may run, resume and read)."""
+    password_hash: str
+    salt: str
+    created_at: float
+
+
+class AuditEntry(SQLModel, table=True):
+    """One thing someone did: who, what, on what, when."""
+
+    __tablename__ = "app_audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: float = Field(index=True)
+    actor: str
+    action: str
+    """e.g. run.started, approval.decided, flow.saved, flow.deleted, token.created, user.created, login."""
+    target: str = ""
+    detail: str = ""
+
+
+APP_TABLES = [ApiToken.__table__, AppSetting.__table__, User.__table__, AuditEntry.__table__]

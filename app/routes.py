@@ -22,6 +22,9 @@ SCHEDULES = "/schedules"
 RESOURCES = "/resources"
 RESOURCE_TYPES = "/resource-types"
 VARIABLES = "/variables"
+LOGIN = "/login"
+TOKENS = "/tokens"
+AUDIT = "/audit"
 
 
 def flow_editor_url(path: Any) -> Any:
@@ -75,6 +78,7 @@ def pages() -> list[Page]:
         Page(APPROVALS, approvals.page, "Approvals · Millrace", _approvals_load()),
         *_more_pages(),
         *_resource_pages(),
+        *_user_pages(),
     ]
 
 
@@ -113,4 +117,16 @@ def _resource_pages() -> list[Page]:
         Page(RESOURCES, resources.page, "Resources · Millrace", ResourcesState.load),
         Page(RESOURCE_TYPES, resource_types.page, "Resource types · Millrace", ResourceTypesState.load),
         Page(VARIABLES, variables.page, "Variables · Millrace", VariablesState.load),
+    ]
+
+
+def _user_pages() -> list[Page]:
+    from app.pages import audit, login, tokens
+    from app.states.audit import AuditState
+    from app.states.tokens import TokensState
+
+    return [
+        Page(LOGIN, login.page, "Log in · Millrace"),
+        Page(TOKENS, tokens.page, "API tokens · Millrace", TokensState.load),
+        Page(AUDIT, audit.page, "Audit log · Millrace", AuditState.load),
     ]

@@ -19,6 +19,8 @@ SECTIONS = (
     ("Resources", routes.RESOURCES, "database"),
     ("Resource types", routes.RESOURCE_TYPES, "braces"),
     ("Variables", routes.VARIABLES, "key-round"),
+    ("API tokens", routes.TOKENS, "key"),
+    ("Audit log", routes.AUDIT, "scroll-text"),
 )
 
 PageFn = Callable[[], rx.Component]
@@ -35,13 +37,14 @@ def sidebar(active: str) -> rx.Component:
             color_scheme="iris" if label == active else "gray",
             high_contrast=label != active,
             padding_y="0.4rem",
-            custom_attrs={"data-nav": label.lower()},
+            custom_attrs={"data-nav": label.lower().replace(" ", "-")},
         )
         for label, href, icon in SECTIONS
     ]
     return rx.vstack(
         rx.heading("Millrace", size="5", margin_bottom="1rem"),
         *links,
+        _who(),
         width="12rem",
         height="100vh",
         position="sticky",
@@ -50,6 +53,18 @@ def sidebar(active: str) -> rx.Component:
         border_right="1px solid var(--gray-a5)",
         spacing="1",
         flex_shrink="0",
+    )
+
+
+def _who() -> rx.Component:
+    from app.states.session import SessionState
+
+    return rx.vstack(
+        rx.text(SessionState.username, size="2", weight="bold", custom_attrs={"data-user": "name"}),
+        rx.text(SessionState.role, size="1", color_scheme="gray", custom_attrs={"data-user": "role"}),
+        rx.link("Log out", size="1", on_click=SessionState.log_out, custom_attrs={"data-action": "log-out"}),
+        margin_top="auto",
+        spacing="1",
     )
 
 

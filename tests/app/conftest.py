@@ -13,6 +13,9 @@ import pytest
 
 from tests.app.server import Server, running_app
 
+SESSION_COOKIE = "millrace_session"
+"""`app.states.session.SESSION_COOKIE` (not imported: that would import Reflex states here)."""
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -59,7 +62,19 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, app_server: Server) -> Iterator[Any]:
-    """A page in a fresh browser context, with relative URLs resolved against the app."""
+    """A page in a fresh browser context, logged in as admin, relative URLs resolved against the app."""
+    context = browser.new_context(base_url=app_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    # The session cookie holds an API token: the admin token stands in for a login.
+    context.add_cookies([{"name": SESSION_COOKIE, "value": app_server.token, "url": app_server.url}])
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def anonymous_page(browser: Any, app_server: Server) -> Iterator[Any]:
+    """A page in a fresh browser context that has not logged in."""
     context = browser.new_context(base_url=app_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()

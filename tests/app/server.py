@@ -32,6 +32,8 @@ _BASE = int(os.environ.get("MILLRACE_TEST_PORT_BASE") or 8731)
 PORTS = tuple(range(_BASE, _BASE + 6))
 """Tried in order; a fixed list so that the built bundle is usually reusable."""
 TOKEN = "millrace-test-token"
+ADMIN_PASSWORD = "millrace-test-password"
+"""The password of the first-start user `admin`."""
 BUILD_TIMEOUT = 600.0
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
@@ -137,6 +139,7 @@ def start(port: int, workdir: Path) -> Server:
         "__REFLEX_MOUNT_FRONTEND_COMPILED_APP": "true",
         "DATABASE_URL": db_url,
         "MILLRACE_TOKEN": TOKEN,
+        "MILLRACE_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "BASE_INTERNAL_URL": f"http://127.0.0.1:{port}",
         "MILLRACE_PUBLIC_URL": url,
     })

@@ -1,0 +1,174 @@
+"""Users (admin or operator), their API tokens, and the audit log of who did what.
+
+Passwords are kept as salted scrypt hashes. A token belongs to a user; its role is the
+user's role. Tokens without a user (MILLRACE_TOKEN, the first-start token) keep the
+role they were registered with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.auth import Credentials, hash_token
+from app.models import ApiToken, AuditEntry, User
+
+ADMIN = "admin"
+OPERATOR = "operator"
+ROLES = (ADMIN, OPERATOR)
+SESSION_LABEL = "session"
+"""The label of tokens made by logging in to the web app."""
+
+
+class AccountError(ValueError):
+    """A user or token request that cannot be carried out (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a request or a web session acts as."""
+
+    username: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+
+def hash_password(password: str, salt: bytes) -> str:
+    """The stored form of a password: scrypt with the user's salt."""
+    return hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1).hex()
+
+
+class Accounts:
+    """Users, tokens and the audit log, in the app's tables of the run database."""
+
+    def __init__(self, credentials: Credentials):
+        self.credentials = credentials
+        self.engine = credentials.engine
+
+    def create_user(self, username: str, password: str, role: str = OPERATOR) -> None:
+        """Add a user.
+
+        Raises:
+            AccountError: the name is empty or taken, the password too short, the role unknown.
+        """
+        username = username.strip()
+        if not username:
+            raise AccountError("a user needs a username")
+        if role not in ROLES:
+            raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        if len(password) < 8:
+            raise AccountError("a password needs at least 8 characters")
+        salt = secrets.token_bytes(16)
+        with Session(self.engine) as session:
+            if session.get(User, username) is not None:
+                raise AccountError(f"user {username!r} exists already")
+            session.add(User(username=username, role=role, password_hash=hash_password(password, salt),
+                             salt=salt.hex(), created_at=time.time()))
+            session.commit()
+
+    def check_password(self, username: str, password: str) -> Caller | None:
+        """The user when the password is theirs, else None."""
+        with Session(self.engine) as session:
+            user = session.get(User, username.strip())
+        if user is None:
+            return None
+        given = hash_password(password, bytes.fromhex(user.salt))
+        return Caller(user.username, user.role) if hmac.compare_digest(given, user.password_hash) else None
+
+    def list_users(self) -> list[dict[str, Any]]:
+        with Session(self.engine) as session:
+            users = session.exec(select(User).order_by(User.username)).scalars().all()
+        return [{"username": u.username, "role": u.role, "is_admin": u.role == ADMIN, "created_at": u.created_at}
+                for u in users]
+
+    def has_users(self) -> bool:
+        with Session(self.engine) as session:
+            return session.exec(select(User.username).limit(1)).first() is not None
+
+    def caller(self, token: str) -> Caller | None:
+        """Who a token acts as, or None for an unknown token."""
+        record = self.credentials.verify(token) if token else None
+        if record is None:
+            return None
+        with Session(self.engine) as session:
+            user = session.get(User, record.owner)
+        if user is not None:
+            return Caller(user.username, user.role)
+        return Caller(record.owner, ADMIN if record.is_admin else OPERATOR)
+
+    def create_token(self, owner: Caller, label: str = "") -> str:
+        """A new token for `owner`; the only time its secret is seen."""
+        token = secrets.token_urlsafe(24)
+        self.credentials.register(token, label or "token", owner=owner.username, is_admin=owner.is_admin)
+        return token
+
+    def list_tokens(self, owner: str | None = None) -> list[dict[str, Any]]:
+        """Tokens without their secrets (all of them, or `owner`'s), newest first."""
+        with Session(self.engine) as session:
+            query = select(ApiToken).order_by(ApiToken.created_at.desc())
+            if owner is not None:
+                query = query.where(ApiToken.owner == owner)
+            rows = session.exec(query).scalars().all()
+        return [{"token_prefix": row.prefix, "label": row.label, "owner": row.owner,
+                 "created_at": row.created_at} for row in rows if row.label != SESSION_LABEL]
+
+    def delete_token(self, prefix: str) -> None:
+        """Delete the one token starting with `prefix`.
+
+        Raises:
+            AccountError: no token, or more than one, has that prefix.
+        """
+        with Session(self.engine) as session:
+            rows = session.exec(select(ApiToken).where(ApiToken.prefix == prefix)).scalars().all()
+            if len(rows) != 1 or not prefix:
+                raise AccountError(f"no single token with prefix {prefix!r} ({len(rows)} match)")
+            session.delete(rows[0])
+            session.commit()
+
+    def end_session(self, token: str) -> None:
+        with Session(self.engine) as session:
+            row = session.get(ApiToken, hash_token(token))
+            if row is not None and row.label == SESSION_LABEL:
+                session.delete(row)
+                session.commit()
+
+    def record(self, actor: str, action: str, target: str = "", detail: str = "") -> None:
+        """Add an entry to the audit log."""
+        with Session(self.engine) as session:
+            session.add(AuditEntry(at=time.time(), actor=actor, action=action, target=target, detail=detail))
+            session.commit()
+
+    def audit(self, limit: int = 200, action: str | None = None) -> list[dict[str, Any]]:
+        """The latest audit entries, newest first."""
+        with Session(self.engine) as session:
+            query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+            if action:
+                query = query.where(AuditEntry.action == action)
+            rows = session.exec(query).scalars().all()
+        return [{"id": r.id, "at": r.at, "actor": r.actor, "action": r.action, "target": r.target,
+                 "detail": r.detail} for r in rows]
+
+
+def bootstrap_admin_user(accounts: Accounts) -> str | None:
+    """Create the user `admin` on first start: MILLRACE_ADMIN_PASSWORD, else a generated one.
+
+    Returns:
+        The generated password (to print once), or None when none was generated.
+    """
+    if accounts.has_users():
+        return None
+    given = os.environ.get("MILLRACE_ADMIN_PASSWORD")
+    password = given or secrets.token_urlsafe(12)
+    accounts.create_user(ADMIN, password, ADMIN)
+    return None if given else password

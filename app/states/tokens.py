@@ -1,0 +1,60 @@
+"""State of the API tokens page: the list (no secrets) and a new token, shown once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from app import present
+from app.engine_service import service
+from app.states.session import SessionState
+
+
+class TokensState(SessionState):
+    """Tokens as shown to people, the token just created, the last problem."""
+
+    tokens: list[dict[str, str]] = []
+    new_token: str = ""
+    problem: str = ""
+
+    @rx.event
+    def load(self) -> None:
+        self.new_token = ""
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.tokens = [{"prefix": row["token_prefix"], "label": row["label"], "owner": row["owner"],
+                        "created": present.when(row["created_at"])} for row in service.accounts.list_tokens()]
+
+    def _admin(self) -> Any:
+        who = service.accounts.caller(self.session_token)
+        if who is None or not who.is_admin:
+            self.problem = "Only admins may create or delete tokens."
+            return None
+        return who
+
+    @rx.event
+    def create(self, form_data: dict[str, Any]) -> None:
+        who = self._admin()
+        if who is None:
+            return
+        label = str(form_data.get("label") or "").strip()
+        self.new_token = service.accounts.create_token(who, label)
+        service.accounts.record(who.username, "token.created", self.new_token[:10], label)
+        self.problem = ""
+        self._refresh()
+
+    @rx.event
+    def delete(self, prefix: str) -> None:
+        from app.accounts import AccountError
+
+        who = self._admin()
+        if who is None:
+            return
+        try:
+            service.accounts.delete_token(prefix)
+            service.accounts.record(who.username, "token.deleted", prefix)
+        except AccountError as exc:
+            self.problem = str(exc)
+        self._refresh()

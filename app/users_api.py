@@ -1,0 +1,165 @@
+"""REST for users, tokens, logging in and the audit log, in Windmill's shapes; and the role rule.
+
+Operators may run, resume and read; what creates, changes or deletes flows, scripts,
+schedules, resources, variables, users and tokens is for admins (`admin_only`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from app import users
+from app.accounts import ADMIN, OPERATOR, AccountError, Caller
+
+_CHANGES = ("flows/create", "flows/update/", "flows/delete/", "scripts/create", "schedules/create",
+            "schedules/update/", "schedules/delete/", "schedules/setenabled/", "variables/create",
+            "variables/update/", "variables/delete/", "resources/create", "resources/update", "resources/delete/",
+            "resources/type/create", "users/create", "tokens/create", "tokens/delete/")
+_SECRETS = ("flows/webhook_secret/",)
+"""Readable by admins only, whatever the method."""
+
+
+def admin_only(method: str, path: str) -> bool:
+    """Whether a request to `path` is for admins only."""
+    if path.startswith("/api/w/"):
+        rest = path.split("/", 4)[4] if path.count("/") >= 4 else ""
+    elif path.startswith("/api/users/"):
+        rest = path[len("/api/"):]
+        rest = rest[len("users/"):] if rest.startswith("users/tokens/") else rest
+    else:
+        return False
+    if rest.startswith(_SECRETS):
+        return True
+    return method not in ("GET", "HEAD") and rest.startswith(_CHANGES)
+
+
+def _accounts() -> Any:
+    from app.engine_service import service
+
+    return service.accounts
+
+
+def _caller(request: Request) -> Caller:
+    # TokenAuth has let the request through, so its token is known.
+    return _accounts().caller(users.bearer(request))
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise AccountError(f"request body is not JSON: {exc.msg}") from None
+    if not isinstance(body, dict):
+        raise AccountError("the request body must be a JSON object")
+    return body
+
+
+def _answers(handler: Any) -> Any:
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except AccountError as exc:
+            return PlainTextResponse(str(exc), 400)
+
+    wrapped.__name__ = handler.__name__
+    return wrapped
+
+
+@_answers
+async def whoami(request: Request) -> Response:
+    who = _caller(request)
+    return JSONResponse({"username": who.username, "email": f"{who.username}@localhost", "is_admin": who.is_admin,
+                         "role": who.role, "operator": who.role == OPERATOR})
+
+
+@_answers
+async def users_create(request: Request) -> Response:
+    """Body: {"username" (or "email"), "password", "role": "admin"|"operator" (or "super_admin": bool)}."""
+    body = await _body(request)
+    username = str(body.get("username") or body.get("email") or "")
+    role = body.get("role") or (ADMIN if body.get("super_admin") or body.get("is_admin") else OPERATOR)
+    _accounts().create_user(username, str(body.get("password") or ""), str(role))
+    _accounts().record(_caller(request).username, "user.created", username.strip(), f"role={role}")
+    return PlainTextResponse(f"user {username.strip()} created", 201)
+
+
+@_answers
+async def users_list(request: Request) -> Response:
+    return JSONResponse(_accounts().list_users())
+
+
+@_answers
+async def tokens_create(request: Request) -> Response:
+    """Body: {"label": ...}; answers the token itself, the only time it is shown."""
+    body = await _body(request)
+    who = _caller(request)
+    token = _accounts().create_token(who, str(body.get("label") or ""))
+    _accounts().record(who.username, "token.created", token[:10], str(body.get("label") or ""))
+    return PlainTextResponse(token, 201)
+
+
+@_answers
+async def tokens_list(request: Request) -> Response:
+    return JSONResponse(_accounts().list_tokens())
+
+
+@_answers
+async def tokens_delete(request: Request) -> Response:
+    prefix = request.path_params["token_prefix"]
+    _accounts().delete_token(prefix)
+    _accounts().record(_caller(request).username, "token.deleted", prefix)
+    return PlainTextResponse(f"token {prefix} deleted")
+
+
+@_answers
+async def login(request: Request) -> Response:
+    """Body: {"email" or "username", "password"}; answers a session token."""
+    body = await _body(request)
+    who = _accounts().check_password(str(body.get("username") or body.get("email") or ""),
+                                     str(body.get("password") or ""))
+    if who is None:
+        return PlainTextResponse("invalid username or password", 401)
+    token = _accounts().create_token(who, "api login")
+    _accounts().record(who.username, "login", "api")
+    return PlainTextResponse(token)
+
+
+def audit_out(entry: dict[str, Any]) -> dict[str, Any]:
+    """An audit entry in Windmill's field names (and ours)."""
+    stamp = datetime.datetime.fromtimestamp(entry["at"], datetime.timezone.utc).isoformat()
+    return {**entry, "timestamp": stamp, "username": entry["actor"], "operation": entry["action"],
+            "resource": entry["target"], "parameters": entry["detail"]}
+
+
+@_answers
+async def audit_list(request: Request) -> Response:
+    """Newest first; `?operation=run.started` filters, `?per_page=` limits (default 100)."""
+    limit = request.query_params.get("per_page", "100")
+    if not limit.isdigit():
+        raise AccountError(f"per_page must be a whole number, not {limit!r}")
+    entries = _accounts().audit(limit=int(limit), action=request.query_params.get("operation"))
+    return JSONResponse([audit_out(entry) for entry in entries])
+
+
+def routes(w: str) -> list[Route]:
+    """The routes, `w` being the workspace prefix (`/api/w/{workspace}`)."""
+    return [
+        Route("/api/users/whoami", whoami),
+        Route(f"{w}/users/whoami", whoami),
+        Route("/api/users/create", users_create, methods=["POST"]),
+        Route(f"{w}/users/create", users_create, methods=["POST"]),
+        Route("/api/users/list", users_list),
+        Route(f"{w}/users/list", users_list),
+        Route("/api/users/tokens/create", tokens_create, methods=["POST"]),
+        Route("/api/users/tokens/list", tokens_list),
+        Route("/api/users/tokens/delete/{token_prefix}", tokens_delete, methods=["DELETE", "POST"]),
+        Route("/api/auth/login", login, methods=["POST"]),
+        Route(f"{w}/audit/list", audit_list),
+    ]
