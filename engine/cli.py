@@ -60,6 +60,16 @@ def _parser() -> argparse.ArgumentParser:
     logs.set_defaults(handler=_cmd_logs)
     recover = sub.add_parser("recover", help="continue every run a killed process left unfinished")
     recover.set_defaults(handler=_cmd_recover)
+    worker = sub.add_parser("worker", help="claim queued runs from the store and run them (scale-out)")
+    worker.add_argument("--db", default=argparse.SUPPRESS, help="database URL (as before the command)")
+    worker.add_argument("--concurrency", type=int, default=4, help="runs held at once (default 4)")
+    worker.add_argument("--tags", help="comma-separated run tags to claim (default: any)")
+    worker.add_argument("--heartbeat", type=float, default=10.0, help="seconds between heartbeats (default 10)")
+    worker.add_argument("--stale-after", type=float, default=60.0,
+                        help="seconds without heartbeat before a worker's runs are taken over (default 60)")
+    worker.add_argument("--grace", type=float, default=30.0,
+                        help="seconds to finish held runs on SIGTERM before handing them back (default 30)")
+    worker.set_defaults(handler=_cmd_worker)
     schema = sub.add_parser("schema", help="print the JSON Schema of a script's main() arguments")
     schema.add_argument("file")
     schema.set_defaults(handler=_cmd_schema)
@@ -142,6 +152,29 @@ def _cmd_recover(options: argparse.Namespace) -> int:
 
     for result in asyncio.run(recover()):
         print(json.dumps({"run_id": result.run_id, "status": result.status, "result": result.result}))
+    return EXIT_OK
+
+
+def _cmd_worker(options: argparse.Namespace) -> int:
+    import logging
+    import os
+
+    from engine.engine import Engine
+    from engine.worker import QueueWorker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    tags = [t.strip() for t in options.tags.split(",") if t.strip()] if options.tags else None
+
+    async def serve() -> None:
+        engine = Engine(store=_store(options), script_roots=[os.getcwd()])
+        try:
+            worker = QueueWorker(engine, concurrency=options.concurrency, tags=tags, heartbeat=options.heartbeat,
+                                 stale_after=options.stale_after, grace=options.grace)
+            await worker.serve_until_signalled()
+        finally:
+            await engine.close()
+
+    asyncio.run(serve())
     return EXIT_OK
 
 
