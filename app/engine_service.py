@@ -168,11 +168,15 @@ class EngineService:
         """Lifespan task: bootstrap, then dispatch runs until the server stops."""
         self._wake = asyncio.Event()
         await asyncio.to_thread(self.bootstrap)
-        self.store.register_worker(self.worker_id, tags=None)
+        # MILLRACE_WORKERS=0: the app only queues runs; `python -m engine worker` runs them.
+        dispatching = os.environ.get("MILLRACE_WORKERS", "").strip() != "0"
+        if dispatching:
+            self.store.register_worker(self.worker_id, tags=None)
         self.ready = True
         try:
             while True:
-                self._dispatch_once()
+                if dispatching:
+                    self._dispatch_once()
                 try:
                     await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
                 except asyncio.TimeoutError:
