@@ -7,7 +7,6 @@ the signed approval links (`jobs_u/resume|cancel/...`), whose signature is the p
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any, Awaitable, Callable
 
@@ -19,35 +18,13 @@ from starlette.routing import Mount, Route
 
 from app import approvals, catalog, demo_api, scheduling, settings, users, users_api, webhooks, wmill_api
 from app.engine_service import FINISHED, service
+from app.http_errors import WebhookRefused
+from app.http_errors import answers as _errors
 
 Handler = Callable[[Request], Awaitable[Response]]
 OPEN_PREFIXES = ("jobs_u/resume/", "jobs_u/cancel/")
 WAIT_RESULT_TIMEOUT = 20.0
 """Seconds run_wait_result waits by default (`?timeout=` changes it) before answering 202."""
-
-
-class WebhookRefused(Exception):
-    """A webhook whose signature is missing or wrong: answered 401, nothing runs."""
-
-
-def _errors(handler: Handler) -> Handler:
-    """Turn the engine's errors into 400/404 answers with the message as text."""
-    from engine import BadInput, NotFound
-
-    @functools.wraps(handler)
-    async def wrapped(request: Request) -> Response:
-        if request.path_params.get("workspace", settings.WORKSPACE) != settings.WORKSPACE:
-            return PlainTextResponse(f"workspace not found (this server has {settings.WORKSPACE!r})", 404)
-        try:
-            return await handler(request)
-        except NotFound as exc:
-            return PlainTextResponse(str(exc), 404)
-        except WebhookRefused as exc:
-            return PlainTextResponse(str(exc), 401)
-        except (BadInput, catalog.CatalogError) as exc:
-            return PlainTextResponse(str(exc), 400)
-
-    return wrapped
 
 
 async def _json_body(request: Request, default: Any = None) -> Any:

@@ -9,7 +9,6 @@ see that a variable is secret, never its value after it was saved.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import json
@@ -21,6 +20,7 @@ from starlette.routing import Route
 
 from app import settings
 from app.engine_service import FINISHED, service
+from app.http_errors import answers as _answers
 
 Handler = Callable[[Request], Awaitable[Response]]
 RUN_TOKEN_PREFIX = "run."
@@ -65,24 +65,6 @@ def _vault() -> Any:
     from engine import Vault
 
     return Vault.of(service.store)
-
-
-def _answers(handler: Handler) -> Handler:
-    """The engine's errors as 400/404 answers whose text is the message."""
-    from engine import BadInput, NotFound
-
-    @functools.wraps(handler)
-    async def wrapped(request: Request) -> Response:
-        if request.path_params.get("workspace", settings.WORKSPACE) != settings.WORKSPACE:
-            return PlainTextResponse(f"workspace not found (this server has {settings.WORKSPACE!r})", 404)
-        try:
-            return await handler(request)
-        except NotFound as exc:
-            return PlainTextResponse(str(exc), 404)
-        except BadInput as exc:
-            return PlainTextResponse(str(exc), 400)
-
-    return wrapped
 
 
 async def _body(request: Request) -> Any:

@@ -1,0 +1,37 @@
+"""How the REST API answers the engine's errors: the message as text, with a 4xx status."""
+
+from __future__ import annotations
+
+import functools
+from typing import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from app import catalog, settings
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class WebhookRefused(Exception):
+    """A webhook whose signature is missing or wrong: answered 401, nothing runs."""
+
+
+def answers(handler: Handler) -> Handler:
+    """Turn the engine's errors into 400/404 answers with the message as text."""
+    from engine import BadInput, NotFound
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request) -> Response:
+        if request.path_params.get("workspace", settings.WORKSPACE) != settings.WORKSPACE:
+            return PlainTextResponse(f"workspace not found (this server has {settings.WORKSPACE!r})", 404)
+        try:
+            return await handler(request)
+        except NotFound as exc:
+            return PlainTextResponse(str(exc), 404)
+        except WebhookRefused as exc:
+            return PlainTextResponse(str(exc), 401)
+        except (BadInput, catalog.CatalogError) as exc:
+            return PlainTextResponse(str(exc), 400)
+
+    return wrapped
