@@ -14,12 +14,12 @@ import reflex as rx
 
 from app import approvals, present
 from app.engine_service import service
+from app.states.session import web_caller
 from components.schema_form import SchemaFormState
 
 LIMIT = 200
 CONTEXT_CHARS = 2000
 """Characters of each earlier step's result shown for context (the run page has it all)."""
-WEB_APPROVER = "admin (web)"
 COMMENT_FIELD = "__comment"
 """The comment's form field: a name no schema property is likely to have."""
 
@@ -47,9 +47,9 @@ class ApprovalsState(SchemaFormState, rx.State):
             self.reviewing, self.review, self.context = "", {}, []
 
     @rx.event
-    def decide(self, run_id: str, approve: bool) -> None:
+    async def decide(self, run_id: str, approve: bool) -> None:
         """Approve or reject the step the run waits on (the run then goes on, or fails)."""
-        self._decide(run_id, approve, None, "")
+        await self._decide(run_id, approve, None, "")
 
     @rx.event
     def start_review(self, run_id: str) -> None:
@@ -80,7 +80,7 @@ class ApprovalsState(SchemaFormState, rx.State):
         self.approving = False
 
     @rx.event
-    def submit_review(self, form_data: dict[str, Any]) -> None:
+    async def submit_review(self, form_data: dict[str, Any]) -> None:
         data = dict(form_data)
         comment = str(data.pop(COMMENT_FIELD, "") or "").strip()
         approve, self.approving = self.approving, True
@@ -89,20 +89,25 @@ class ApprovalsState(SchemaFormState, rx.State):
             payload = self.check_form(data)
             if payload is None:
                 return
-        self._decide(self.reviewing, approve, payload, comment)
+        await self._decide(self.reviewing, approve, payload, comment)
 
-    def _decide(self, run_id: str, approve: bool, payload: Any, comment: str) -> None:
+    async def _decide(self, run_id: str, approve: bool, payload: Any, comment: str) -> None:
+        """Decide in the logged-in user's name (the engine's decision and the audit log keep it)."""
         from engine import NotFound
 
+        who = await web_caller(self)
+        if who is None:
+            self.notice = "Your session has ended: log in again to decide."
+            return
         run = service.store.get_run(run_id)
         waiting = approvals.waiting_step(service.store, run) if run is not None else None
-        refused = approvals.refusal(run, waiting[2], approver=WEB_APPROVER, via_link=False,
+        refused = approvals.refusal(run, waiting[2], approver=who.username, via_link=False,
                                     approve=approve) if waiting else None
         if refused:
             self.notice = refused
             return
         try:
-            verdict = service.decide(run_id, approve=approve, approver=WEB_APPROVER, payload=payload,
+            verdict = service.decide(run_id, approve=approve, approver=who.username, payload=payload,
                                      comment=comment or None)
         except NotFound as exc:
             self.notice = str(exc)

@@ -8,6 +8,7 @@ import reflex as rx
 
 from app import settings
 from app.engine_service import service
+from app.states.session import NotAdmin, require_admin
 from app.states.resources import parse_json
 
 
@@ -61,11 +62,16 @@ class ResourceTypesState(rx.State):
                       for t in _vault().resource_types(workspace=settings.WORKSPACE)]
 
     @rx.event
-    def create(self, form_data: dict[str, Any]) -> None:
+    async def create(self, form_data: dict[str, Any]) -> None:
         """Add a custom type; a message goes to the name or the schema field when wrong."""
         from engine import BadInput
 
         self.name_error = self.created = ""
+        try:
+            who = await require_admin(self, "create resource types")
+        except NotAdmin as exc:
+            self.name_error = str(exc)
+            return
         schema, problem = parse_json(str(form_data.get("schema") or ""))
         self.schema_error = problem or schema_problem(schema)
         if self.schema_error:
@@ -77,6 +83,7 @@ class ResourceTypesState(rx.State):
         except BadInput as exc:
             self.name_error = str(exc)
             return
+        service.accounts.record(who.username, "resource_type.created", name)
         self.created = name
         self.form_key += 1
         self.load()

@@ -11,6 +11,7 @@ import reflex as rx
 
 from app import approvals, flow_graph, present, routes
 from app.engine_service import FINISHED, service
+from app.states.session import record
 
 MAX_LOG_LINES = 2000
 """Log lines shown per run; the rest stays in the store (logs are paged, never held whole)."""
@@ -133,19 +134,20 @@ class RunState(rx.State):
         self.restart_from = key
 
     @rx.event
-    def rerun(self):
+    async def rerun(self):
         """A new run of the same flow snapshot with the same args; opens it."""
-        return self._start_new(lambda: service.rerun(self.shown_id))
+        return await self._start_new("rerun", lambda: service.rerun(self.shown_id))
 
     @rx.event
-    def restart(self):
+    async def restart(self):
         """A new run reusing the results before the chosen step; opens it."""
         if not self.restart_from:
             self.action_problem = "choose the step to restart from"
             return None
-        return self._start_new(lambda: service.restart(self.shown_id, self.restart_from))
+        return await self._start_new(f"restart from {self.restart_from}",
+                                     lambda: service.restart(self.shown_id, self.restart_from))
 
-    def _start_new(self, start) -> Any:
+    async def _start_new(self, how: str, start: Any) -> Any:
         from engine import BadInput, NotFound
 
         try:
@@ -154,4 +156,5 @@ class RunState(rx.State):
             self.action_problem = str(exc)
             return None
         self.action_problem = ""
+        await record(self, "run.started", self.path, f"{new_id} ({how} of {self.shown_id})")
         return rx.redirect(routes.run_url(new_id))

@@ -10,6 +10,7 @@ import reflex as rx
 
 from app import catalog, present, scheduling, settings
 from app.engine_service import service
+from app.states.session import NotAdmin, require_admin
 from components.schema_form import SchemaFormState
 
 TIMEZONES: list[str] = []
@@ -171,10 +172,15 @@ class SchedulesState(SchemaFormState, rx.State):
         self.show_schema(_with_args(schema, args))
 
     @rx.event
-    def save(self, form_data: dict[str, Any]) -> None:
-        """Check and save the schedule with the form's args."""
+    async def save(self, form_data: dict[str, Any]) -> None:
+        """Check and save the schedule with the form's args (admins only)."""
         from engine import MillraceError
 
+        try:
+            who = await require_admin(self, "change schedules")
+        except NotAdmin as exc:
+            self.problem, self.saved = str(exc), ""
+            return
         args = self.check_form(form_data)
         if args is None:
             return
@@ -186,21 +192,35 @@ class SchedulesState(SchemaFormState, rx.State):
         except (MillraceError, catalog.CatalogError) as exc:
             self.problem, self.saved = str(exc), ""
             return
+        service.accounts.record(who.username, "schedule.saved", row.path, self.cron)
         self.problem, self.saved, self.is_new, self.path = "", f"Saved {row.path}", False, row.path
         self.load()
         self.problem = ""
 
     @rx.event
-    def toggle(self, path: str, enabled: bool) -> None:
+    async def toggle(self, path: str, enabled: bool) -> None:
+        try:
+            who = await require_admin(self, "enable or pause schedules")
+        except NotAdmin as exc:
+            self.load()
+            self.problem = str(exc)
+            return
         scheduling.scheduler().set_enabled(path, enabled, workspace=settings.WORKSPACE)
+        service.accounts.record(who.username, "schedule.enabled" if enabled else "schedule.disabled", path)
         self.load()
 
     @rx.event
-    def delete(self, path: str) -> None:
+    async def delete(self, path: str) -> None:
         from engine import NotFound
 
         try:
+            who = await require_admin(self, "delete schedules")
+        except NotAdmin as exc:
+            self.problem = str(exc)
+            return
+        try:
             service.store.delete_schedule(path, workspace=settings.WORKSPACE)
+            service.accounts.record(who.username, "schedule.deleted", path)
         except NotFound:
             pass
         if self.path == path:

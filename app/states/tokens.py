@@ -8,7 +8,7 @@ import reflex as rx
 
 from app import present
 from app.engine_service import service
-from app.states.session import SessionState
+from app.states.session import NotAdmin, SessionState, require_admin
 
 
 class TokensState(SessionState):
@@ -27,17 +27,12 @@ class TokensState(SessionState):
         self.tokens = [{"prefix": row["token_prefix"], "label": row["label"], "owner": row["owner"],
                         "created": present.when(row["created_at"])} for row in service.accounts.list_tokens()]
 
-    def _admin(self) -> Any:
-        who = service.accounts.caller(self.session_token)
-        if who is None or not who.is_admin:
-            self.problem = "Only admins may create or delete tokens."
-            return None
-        return who
-
     @rx.event
-    def create(self, form_data: dict[str, Any]) -> None:
-        who = self._admin()
-        if who is None:
+    async def create(self, form_data: dict[str, Any]) -> None:
+        try:
+            who = await require_admin(self, "create tokens")
+        except NotAdmin as exc:
+            self.problem = str(exc)
             return
         label = str(form_data.get("label") or "").strip()
         self.new_token = service.accounts.create_token(who, label)
@@ -46,13 +41,11 @@ class TokensState(SessionState):
         self._refresh()
 
     @rx.event
-    def delete(self, prefix: str) -> None:
+    async def delete(self, prefix: str) -> None:
         from app.accounts import AccountError
 
-        who = self._admin()
-        if who is None:
-            return
         try:
+            who = await require_admin(self, "delete tokens")
             service.accounts.delete_token(prefix)
             service.accounts.record(who.username, "token.deleted", prefix)
         except AccountError as exc:

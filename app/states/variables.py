@@ -8,6 +8,7 @@ import reflex as rx
 
 from app import settings
 from app.engine_service import service
+from app.states.session import NotAdmin, require_admin
 
 MASKED = "••••••••"
 
@@ -30,27 +31,32 @@ class VariablesState(rx.State):
         self.variables = [_row(item) for item in Vault.of(service.store).list_variables(workspace=settings.WORKSPACE)]
 
     @rx.event
-    def save(self, form_data: dict[str, Any]) -> None:
+    async def save(self, form_data: dict[str, Any]) -> None:
         """Create or update a variable; a secret's value is encrypted and not shown again."""
         from engine import BadInput, Vault
 
+        path = str(form_data.get("path") or "").strip()
         try:
+            who = await require_admin(self, "change variables")
             Vault.of(service.store).set_variable(
-                str(form_data.get("path") or "").strip(), str(form_data.get("value") or ""),
+                path, str(form_data.get("value") or ""),
                 is_secret=bool(form_data.get("is_secret")), description=str(form_data.get("description") or ""),
                 workspace=settings.WORKSPACE)
-        except BadInput as exc:
+        except (NotAdmin, BadInput) as exc:
             self.problem = str(exc)
             return
+        service.accounts.record(who.username, "variable.saved", path)
         self.problem = ""
         self.load()
 
     @rx.event
-    def delete(self, path: str) -> None:
+    async def delete(self, path: str) -> None:
         from engine import NotFound, Vault
 
         try:
+            who = await require_admin(self, "delete variables")
             Vault.of(service.store).delete_variable(path, workspace=settings.WORKSPACE)
-        except NotFound as exc:
+            service.accounts.record(who.username, "variable.deleted", path)
+        except (NotAdmin, NotFound) as exc:
             self.problem = str(exc)
         self.load()

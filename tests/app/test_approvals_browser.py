@@ -36,7 +36,7 @@ def test_inbox_review_approves_with_the_form_payload_and_a_comment(page, api):
 
     assert wait_status(api, run_id, {"success", "failure"})["status"] == "success"
     assert api.get(f"{W}/jobs_u/completed/get_result/{run_id}").json() == {
-        "payload": {"amount": 7}, "by": ["admin (web)"]}
+        "payload": {"amount": 7}, "by": ["admin"]}
     page.goto(f"/runs/{run_id}")
     decisions = page.locator("[data-block=decisions]")
     expect(decisions).to_contain_text("within budget")
