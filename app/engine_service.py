@@ -36,9 +36,7 @@ class EngineService:
         self._engine: Any = None
         self._credentials: Credentials | None = None
         self._accounts: Accounts | None = None
-        self._tasks: dict[str, asyncio.Task[Any]] = {}
-        self._wake: asyncio.Event | None = None
-        self._last_heartbeat = 0.0
+        self._worker: Any = None
         self.ready = False  # set once first-start work is done and runs are dispatched
         self.worker_id = f"app-{socket.gethostname()}-{os.getpid()}"
 
@@ -124,12 +122,9 @@ class EngineService:
         return run.id
 
     def wake(self) -> None:
-        """Make the dispatcher look at the queue now rather than at its next tick."""
-        if self._wake is not None:
-            self._wake.set()
-
-    def is_active(self, run_id: str) -> bool:
-        return run_id in self._tasks
+        """Make the in-process worker look at the queue now rather than at its next poll."""
+        if self._worker is not None:
+            self._worker.wake()
 
     async def wait_finished(self, run_id: str, timeout: float = 60.0) -> Any:
         """The run once it has finished (or is suspended, or `timeout` passed)."""
@@ -165,68 +160,30 @@ class EngineService:
             log.info("imported example flows: %s", ", ".join(imported))
 
     async def serve(self) -> None:
-        """Lifespan task: bootstrap, then dispatch runs until the server stops."""
-        self._wake = asyncio.Event()
+        """Lifespan task: bootstrap, then run queued runs in-process until the server stops.
+
+        With MILLRACE_WORKERS=0 the app only queues runs; `python -m engine worker`
+        processes run them.
+        """
+        from engine.worker import QueueWorker
+
         await asyncio.to_thread(self.bootstrap)
-        # MILLRACE_WORKERS=0: the app only queues runs; `python -m engine worker` runs them.
         dispatching = os.environ.get("MILLRACE_WORKERS", "").strip() != "0"
         if dispatching:
-            self.store.register_worker(self.worker_id, tags=None)
+            self._worker = QueueWorker(self.engine, worker_id=self.worker_id, concurrency=MAX_CONCURRENT_RUNS,
+                                       heartbeat=HEARTBEAT_SECONDS, stale_after=STALE_AFTER_SECONDS,
+                                       poll=POLL_SECONDS)
         self.ready = True
         try:
-            while True:
-                if dispatching:
-                    self._dispatch_once()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-                except asyncio.TimeoutError:
-                    pass
-                self._wake.clear()
+            if self._worker is not None:
+                await self._worker.serve()
+            else:
+                await asyncio.Event().wait()
         finally:
             self.ready = False
-            await self._shutdown()
-
-    def _dispatch_once(self) -> None:
-        now = time.time()
-        if now - self._last_heartbeat >= HEARTBEAT_SECONDS:
-            self._last_heartbeat = now
-            self.store.heartbeat(self.worker_id)
-            self.store.requeue_stale(timeout=STALE_AFTER_SECONDS)
-        while len(self._tasks) < MAX_CONCURRENT_RUNS:
-            run = self.store.claim_run(self.worker_id)
-            if run is None:
-                break
-            self._start(run.id)
-        for run in self.store.list_runs(status="suspended", limit=200):
-            due = (run.scheduled_for or 0) <= now
-            if due and run.parent_run_id is None and run.id not in self._tasks:
-                self._start(run.id)
-
-    def _start(self, run_id: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._continue(run_id), name=f"run-{run_id}")
-        self._tasks[run_id] = task
-
-    async def _continue(self, run_id: str) -> None:
-        try:
-            await self.engine.continue_run(run_id)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # an engine bug: record it on the run instead of losing it
-            log.exception("run %s crashed the engine", run_id)
-            error = {"name": type(exc).__name__, "message": str(exc), "stack": ""}
-            self.store.finish_run(run_id, "failure", error=error)
-        finally:
-            self._tasks.pop(run_id, None)
-
-    async def _shutdown(self) -> None:
-        tasks = list(self._tasks.items())
-        for _, task in tasks:
-            task.cancel()
-        await asyncio.gather(*(task for _, task in tasks), return_exceptions=True)
-        for run_id, _ in tasks:
-            self.store.release(run_id, worker_id=self.worker_id)
-        if self._engine is not None:
-            await self._engine.close()
+            self._worker = None
+            if self._engine is not None:
+                await self._engine.close()
 
 
 def _run_env(run: Any, key: str) -> dict[str, str]:

@@ -99,8 +99,10 @@ class QueueWorker:
             await self._hand_back()
 
     def tick(self) -> None:
-        """Heartbeat when due, take over stale runs, and claim runs while there is room."""
+        """Heartbeat when due, take over stale runs, queue waiting runs whose deadline
+        passed, and claim runs while there is room."""
         self._heartbeat_if_due()
+        self.store.requeue_due(now=self.engine.clock.now())
         while not self._stopping and len(self._tasks) < self.concurrency:
             run = self.store.claim_run(self.worker_id, self.tags, now=self.engine.clock.now())
             if run is None:

@@ -22,6 +22,7 @@ from engine.store.tables import Run, RunStatus, Worker
 WORKERS = Worker.__table__
 _QUEUED = RunStatus.QUEUED.value
 _RUNNING = RunStatus.RUNNING.value
+_SUSPENDED = RunStatus.SUSPENDED.value
 
 
 @functools.lru_cache(maxsize=2)
@@ -168,6 +169,24 @@ class QueueStore(StoreBase):
             ids = sorted(requeued.scalars())
             conn.execute(workers.values(status="lost"))
         return ids
+
+    def requeue_due(self, now: float | None = None) -> list[str]:
+        """Queue the waiting (suspended) top-level runs whose wake-up time has come.
+
+        A suspended run's `scheduled_for` is its approval deadline; once passed, the run
+        must continue (to fail or carry on). One atomic update, so with many workers
+        each such run is queued once and claimed by one of them.
+
+        Returns:
+            The ids of the runs queued.
+        """
+        due = update(RUNS).where(
+            RUNS.c.status == _SUSPENDED,
+            RUNS.c.parent_run_id.is_(None),
+            RUNS.c.scheduled_for <= self._now(now),
+        )
+        with self.db.transaction() as conn:
+            return sorted(conn.execute(due.values(status=_QUEUED).returning(RUNS.c.id)).scalars())
 
     def retire_worker(self, worker_id: str) -> list[str]:
         """Mark a worker stopped and hand back the runs it holds; returns their ids."""

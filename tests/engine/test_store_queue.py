@@ -162,3 +162,14 @@ def test_registering_again_revives_a_worker(store: Store) -> None:
     store.register_worker("w1", tags=["b"], now=T0 + 9)
     (worker,) = store.list_workers()
     assert (worker.status, worker.tags, worker.started_at) == ("alive", ["b"], T0 + 9)
+
+
+def test_requeue_due_queues_waiting_top_level_runs_whose_deadline_passed(store: Store) -> None:
+    due = store.create_run(kind="flow", path="f/a", status="suspended", scheduled_for=T0 + 10).id
+    later = store.create_run(kind="flow", path="f/a", status="suspended", scheduled_for=T0 + 500).id
+    child = store.create_run(kind="flow", path="f/a", status="suspended", scheduled_for=T0 + 10,
+                             parent_run_id=due).id
+    assert store.requeue_due(now=T0 + 100) == [due]
+    assert store.requeue_due(now=T0 + 100) == []  # queued once, whoever asks again
+    assert [store.get_run(i).status for i in (due, later, child)] == ["queued", "suspended", "suspended"]
+    assert store.claim_run("w1", now=T0 + 100).id == due
