@@ -109,9 +109,12 @@ class _LogSink:
     def __init__(self, ctx: RunContext, step_id: str, key: str, iteration: int | None):
         self.ctx, self.step_id, self.key, self.iteration = ctx, step_id, key, iteration
         self.lines: list[tuple[float, str, str]] = []
-        self.vault, self.secrets = _secrets(ctx)
+        self.vault: Any = None  # read at the first log line: silent steps never pay for it
+        self.secrets: list[str] = []
 
     def add(self, line: Any) -> None:
+        if self.vault is None:
+            self.vault, self.secrets = _secrets(self.ctx)
         text = self.vault.mask(line.line, self.secrets) if self.secrets else line.line
         self.lines.append((line.ts, line.stream, text))
         self.ctx.emit("step_log", step_id=self.step_id, key=self.key, iteration=self.iteration,
