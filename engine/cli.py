@@ -63,12 +63,17 @@ def _parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="claim queued runs from the store and run them (scale-out)")
     worker.add_argument("--db", default=argparse.SUPPRESS, help="database URL (as before the command)")
     worker.add_argument("--concurrency", type=int, default=4, help="runs held at once (default 4)")
-    worker.add_argument("--tags", help="comma-separated run tags to claim (default: any)")
+    worker.add_argument("--tags", help="comma-separated tags of the work it takes (worker group): flow (whole "
+                        "flows, loop iterations, branches), python3 (or python), bash, bun, deno, nativets, "
+                        "or a step's own tag; steps it has no tag for go to workers that have (default: all)")
     worker.add_argument("--heartbeat", type=float, default=10.0, help="seconds between heartbeats (default 10)")
     worker.add_argument("--stale-after", type=float, default=60.0,
                         help="seconds without heartbeat before a worker's runs are taken over (default 60)")
     worker.add_argument("--grace", type=float, default=30.0,
                         help="seconds to finish held runs on SIGTERM before handing them back (default 30)")
+    worker.add_argument("--spread", action=argparse.BooleanOptionalAction, default=None,
+                        help="give parallel loop iterations and branches to the queue so all workers share "
+                        "them (default: on with PostgreSQL, off with SQLite)")
     worker.set_defaults(handler=_cmd_worker)
     schema = sub.add_parser("schema", help="print the JSON Schema of a script's main() arguments")
     schema.add_argument("file")
@@ -169,7 +174,7 @@ def _cmd_worker(options: argparse.Namespace) -> int:
         engine = Engine(store=_store(options), script_roots=[os.getcwd()])
         try:
             worker = QueueWorker(engine, concurrency=options.concurrency, tags=tags, heartbeat=options.heartbeat,
-                                 stale_after=options.stale_after, grace=options.grace)
+                                 stale_after=options.stale_after, grace=options.grace, spread=options.spread)
             await worker.serve_until_signalled()
         finally:
             await engine.close()

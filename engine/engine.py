@@ -98,6 +98,10 @@ class Engine:
             raise NotFound(f"run {run_id!r} not found")
         if run.status in FINISHED:
             return RunResult(run.id, run.status, run.result, run.error)
+        if run.kind == "part":
+            from engine.executor.parts import execute_part
+
+            return await execute_part(self.services, run)
         document = flow_from_data({"value": run.flow}, source=f"run {run_id}")
         return await execute(self.services, run, document.value)
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine.errors import BadInput
+from engine.executor.parts import WorkerRole, normalize_tags
 
 log = logging.getLogger("millrace.worker")
 
@@ -36,11 +37,14 @@ class QueueWorker:
         stale_after: seconds without a heartbeat after which a worker's runs are taken over.
         poll: seconds between looks at the queue when nothing wakes the worker.
         grace: seconds a stopping worker waits for its runs before handing them back.
+        spread: give the iterations of parallel loops and the branches of parallel
+            branchalls to the queue as parts, so other workers share them; default: on
+            PostgreSQL (several processes), off on SQLite (one process).
     """
 
     def __init__(self, engine: Any, *, worker_id: str | None = None, concurrency: int = 4,
                  tags: Iterable[str] | None = None, heartbeat: float = 10.0, stale_after: float = 60.0,
-                 poll: float = 0.5, grace: float = 30.0):
+                 poll: float = 0.5, grace: float = 30.0, spread: bool | None = None):
         if concurrency < 1:
             raise BadInput(f"concurrency must be at least 1, got {concurrency}")
         if not 0 < heartbeat < stale_after:
@@ -50,7 +54,13 @@ class QueueWorker:
         self.engine = engine
         self.worker_id = worker_id or f"worker-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.concurrency = concurrency
-        self.tags = None if tags is None else list(tags)
+        self.tags = normalize_tags(tags)
+        if spread is None:
+            spread = getattr(engine.store.db, "dialect", "") == "postgresql"
+        # How the engine's executor takes part in the queue: which steps it runs here,
+        # which it gives away as parts, and whom to wake when it queued some.
+        engine.services.worker = WorkerRole(
+            self.worker_id, None if self.tags is None else frozenset(self.tags), spread, self.wake)
         self.heartbeat, self.stale_after, self.poll, self.grace = heartbeat, stale_after, poll, grace
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._wake = asyncio.Event()

@@ -16,7 +16,7 @@ async def run_branches(ctx: RunContext, frame: Frame, module: Any, key: str, pre
     """Run a branchone or branchall module."""
     if module.value.type == "branchone":
         return await _branch_one(ctx, frame, module, key, previous)
-    return await _branch_all(ctx, frame, module, previous)
+    return await _branch_all(ctx, frame, module, key, previous)
 
 
 async def _branch_one(ctx: RunContext, frame: Frame, module: Any, key: str, previous: Any) -> Outcome:
@@ -42,7 +42,9 @@ def choose_branch(ctx: RunContext, frame: Frame, module: Any, previous: Any) -> 
     return "default"
 
 
-async def _branch_all(ctx: RunContext, frame: Frame, module: Any, previous: Any) -> Outcome:
+async def _branch_all(ctx: RunContext, frame: Frame, module: Any, key: str, previous: Any) -> Outcome:
+    from engine.executor import parts
+
     branches = module.value.branches or []
     parallel = getattr(module.value, "effective_parallel", None)
     if parallel is None:
@@ -51,7 +53,10 @@ async def _branch_all(ctx: RunContext, frame: Frame, module: Any, previous: Any)
     async def one(branch: Any) -> Outcome:
         return await run_sequence(ctx, frame, branch.modules or [], previous)
 
-    if parallel:
+    spread = parallel and len(branches) > 1 and parts.spreads(ctx, [m for b in branches for m in b.modules or []])
+    if spread:
+        outcomes = await parts.run_branches(ctx, frame, module, key, previous)
+    elif parallel:
         outcomes = list(await asyncio.gather(*(one(b) for b in branches)))
     else:
         outcomes = []

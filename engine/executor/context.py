@@ -26,6 +26,9 @@ class Services:
     workspace: str = "main"
     run_env: Any = None
     """Optional `(run, key) -> dict` of more script environment (e.g. the app's WM_TOKEN)."""
+    worker: Any = None
+    """How this process takes part in a queue of workers (`engine.executor.parts.WorkerRole`);
+    None: it runs everything itself, in process."""
 
 
 @dataclass
@@ -62,13 +65,13 @@ class Frame:
 class RunContext:
     """Everything one run needs while it executes."""
 
-    def __init__(self, services: Services, run: Any, flow: Any, *, depth: int = 0):
+    def __init__(self, services: Services, run: Any, flow: Any, *, depth: int = 0, journal_prefix: str = ""):
         self.services = services
         self.run_id: str = run.id
         self.run = run
         self.flow = flow
         self.depth = depth
-        self.journal = Journal(services.store, run.id).load()
+        self.journal = Journal(services.store, run.id).load(journal_prefix)
         self.latest: dict[str, Any] = {}
         self.flow_env = dict(getattr(flow, "flow_env", None) or {})
         self._workdir: str | None = None

@@ -39,9 +39,9 @@ class Journal:
         self.store, self.run_id = store, run_id
         self.records: dict[str, Record] = {}
 
-    def load(self) -> "Journal":
-        """Read every record of the run back from the store."""
-        for key, row in self.store.load_steps(self.run_id).items():
+    def load(self, prefix: str = "") -> "Journal":
+        """Read the run's records back from the store: all, or those under `prefix`."""
+        for key, row in self.store.load_steps(self.run_id, prefix=prefix or None).items():
             self.records[key] = Record(
                 step_id=row.step_id,
                 status=row.status,
@@ -77,7 +77,7 @@ class Journal:
 
     def refresh(self, key: str) -> Record | None:
         """Re-read one record from the store (another process may have written it)."""
-        row = self.store.load_steps(self.run_id).get(key)
+        row = self.store.get_step(self.run_id, key)
         if row is None:
             return None
         record = self.records.get(key) or Record(step_id=row.step_id)

@@ -58,7 +58,11 @@ async def _sequential(ctx: RunContext, frame: Frame, module: Any, key: str, item
 
 
 async def _parallel(ctx: RunContext, frame: Frame, module: Any, key: str, items: list[Any]) -> Outcome:
+    from engine.executor import parts
+
     limit = _parallelism(ctx, frame, module, len(items))
+    if items and parts.spreads(ctx, module.value.modules):
+        return _gathered(module, await parts.run_iterations(ctx, frame, module, key, items, limit))
     gate = asyncio.Semaphore(limit)
 
     async def iteration(index: int, item: Any) -> Outcome:
@@ -72,6 +76,11 @@ async def _parallel(ctx: RunContext, frame: Frame, module: Any, key: str, items:
             raise outcome
         if isinstance(outcome, BaseException):
             raise outcome
+    return _gathered(module, outcomes)
+
+
+def _gathered(module: Any, outcomes: list[Outcome]) -> Outcome:
+    """A parallel loop's outcome from its iterations' outcomes (in iterator order)."""
     results = [{"error": o.error} if o.failed else o.result for o in outcomes]
     first_failure = next((o for o in outcomes if o.failed), None)
     if first_failure is not None and not _effective(module.value, "skip_failures", True):

@@ -66,14 +66,27 @@ async def _run_script(
     ctx: RunContext, frame: Frame, module: Any, key: str, previous: Any,
     language: str, content: str, timeout: float | None,
 ) -> Outcome:
-    args = build_args(ctx, frame, module, previous)
-    logs = _LogSink(ctx, module.id, key, frame.iteration)
-    job = ScriptJob(
-        language=language, content=content, args=args, job_id=f"{ctx.run_id}:{key}",
-        timeout=timeout, cwd=ctx.workdir(), env=ctx.script_env(key),
+    from engine.executor import parts
+
+    job = {"language": language, "content": content, "args": build_args(ctx, frame, module, previous),
+           "timeout": timeout}
+    tag = parts.step_tag(module.value, language)
+    if parts.dispatches_step(ctx, tag):
+        return await parts.run_step_part(ctx, key, module.id, frame.iteration, job, tag)
+    return await run_script_job(ctx, key, module.id, frame.iteration, job)
+
+
+async def run_script_job(
+    ctx: RunContext, key: str, step_id: str, iteration: int | None, job: dict[str, Any]
+) -> Outcome:
+    """Run a step's script here: `job` holds its language, content, args and timeout."""
+    logs = _LogSink(ctx, step_id, key, iteration)
+    script = ScriptJob(
+        language=job["language"], content=job["content"], args=job["args"], job_id=f"{ctx.run_id}:{key}",
+        timeout=job.get("timeout"), cwd=ctx.workdir(), env=ctx.script_env(key),
     )
     try:
-        done = await ctx.services.runners.run(job, logs.add)
+        done = await ctx.services.runners.run(script, logs.add)
     finally:
         logs.flush()
     if done.ok:
@@ -82,9 +95,9 @@ async def _run_script(
     error.setdefault("name", "Error")
     error.setdefault("message", "")
     error.setdefault("stack", "")
-    error["step_id"] = module.id
-    if frame.iteration is not None:
-        error["iteration"] = frame.iteration
+    error["step_id"] = step_id
+    if iteration is not None:
+        error["iteration"] = iteration
     return Outcome.fail(error)
 
 

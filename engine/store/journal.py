@@ -19,6 +19,7 @@ from engine.store.base import (
     check_fields,
     check_status,
     is_foreign_key_violation,
+    to_model,
     to_models,
 )
 from engine.store.db import dialect_insert
@@ -62,11 +63,21 @@ class JournalStore(StoreBase):
                 raise
             raise NotFound(f"run {run_id!r} does not exist") from None
 
-    def load_steps(self, run_id: str) -> dict[str, StepRecord]:
-        """Every record of a run's journal by key (in key order)."""
-        stmt = select(STEPS).where(STEPS.c.run_id == run_id).order_by(STEPS.c.key)
+    def load_steps(self, run_id: str, *, prefix: str | None = None) -> dict[str, StepRecord]:
+        """Every record of a run's journal by key (in key order), or only the records
+        whose key starts with `prefix` (e.g. one loop iteration's, "loop/3/")."""
+        stmt = select(STEPS).where(STEPS.c.run_id == run_id)
+        if prefix:
+            stmt = stmt.where(STEPS.c.key.startswith(prefix, autoescape=True))
         with self.db.autocommit() as conn:
-            return {step.key: step for step in to_models(StepRecord, conn.execute(stmt))}
+            return {step.key: step for step in to_models(StepRecord, conn.execute(stmt.order_by(STEPS.c.key)))}
+
+    def get_step(self, run_id: str, key: str) -> StepRecord | None:
+        """The journal record at one key of a run, or None."""
+        stmt = select(STEPS).where(STEPS.c.run_id == run_id, STEPS.c.key == key)
+        with self.db.autocommit() as conn:
+            row = conn.execute(stmt).first()
+        return None if row is None else to_model(StepRecord, row)
 
     def delete_steps(
         self,

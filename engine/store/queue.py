@@ -25,13 +25,15 @@ _RUNNING = RunStatus.RUNNING.value
 _SUSPENDED = RunStatus.SUSPENDED.value
 
 
-@functools.lru_cache(maxsize=2)
-def _claim_statement(*, tagged: bool) -> Any:
+@functools.lru_cache(maxsize=4)
+def _claim_statement(*, tagged: bool, of_parent: bool = False) -> Any:
     # Built once per shape with bound parameters; building costs more than running.
     now = bindparam("now", type_=Float())
     pick = select(RUNS.c.id).where(RUNS.c.status == _QUEUED, RUNS.c.scheduled_for <= now)
     if tagged:
         pick = pick.where(RUNS.c.tag.in_(bindparam("tags", expanding=True)))
+    if of_parent:
+        pick = pick.where(RUNS.c.parent_run_id == bindparam("parent"))
     pick = (
         pick.order_by(RUNS.c.scheduled_for, RUNS.c.created_at, RUNS.c.id)
         .limit(1)
@@ -87,7 +89,12 @@ class QueueStore(StoreBase):
             return to_models(Worker, conn.execute(stmt))
 
     def claim_run(
-        self, worker_id: str, tags: Iterable[str] | None = None, now: float | None = None
+        self,
+        worker_id: str,
+        tags: Iterable[str] | None = None,
+        now: float | None = None,
+        *,
+        parent_run_id: str | None = None,
     ) -> Run | None:
         """Take the oldest queued run that may start now, or None when there is none.
 
@@ -98,11 +105,14 @@ class QueueStore(StoreBase):
             worker_id: The claiming worker.
             tags: Only runs whose tag is one of these; None takes any run.
             now: The current time; the store's clock when None.
+            parent_run_id: Only the runs of this parent (a flow run claiming its own parts).
         """
         params: dict[str, object] = {"now": self._now(now), "claimer": worker_id}
         if tags is not None:
             params["tags"] = list(tags)
-        stmt = _claim_statement(tagged=tags is not None)
+        if parent_run_id is not None:
+            params["parent"] = parent_run_id
+        stmt = _claim_statement(tagged=tags is not None, of_parent=parent_run_id is not None)
         with self.db.autocommit() as conn:
             row = conn.execute(stmt, params).first()
         return None if row is None else to_model(Run, row)

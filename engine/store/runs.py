@@ -14,7 +14,7 @@ from engine.store.base import StoreBase, check_fields, check_status, to_model, t
 from engine.store.tables import TERMINAL_STATUSES, Run, RunStatus
 
 RUNS = Run.__table__
-RUN_KINDS = frozenset({"flow", "script"})
+RUN_KINDS = frozenset({"flow", "script", "part"})
 _UPDATABLE = frozenset(RUNS.c.keys()) - {"id"}
 # Built once: the execute parameters name the columns to SET.
 _UPDATE_RUN = update(RUNS).where(RUNS.c.id == bindparam("target_id")).returning(*RUNS.c)
@@ -37,7 +37,8 @@ class RunStore(StoreBase):
         """Insert a run (status "queued" unless `status` says otherwise).
 
         Args:
-            kind: "flow" or "script".
+            kind: "flow", "script", or "part" (a piece of a flow run given to any worker:
+                one loop iteration, one branch, one step; see engine/executor/parts.py).
             path: The flow or script path (or a file name for ad-hoc runs).
             args: The run's arguments.
             flow: Snapshot of the flow value being run (needed to resume).
@@ -52,7 +53,7 @@ class RunStore(StoreBase):
             BadInput: The id exists already (and not `exist_ok`).
         """
         if kind not in RUN_KINDS:
-            raise ValueError(f"run kind must be 'flow' or 'script', not {kind!r}")
+            raise ValueError(f"run kind must be 'flow', 'script' or 'part', not {kind!r}")
         check_fields(fields, _UPDATABLE - {"created_at"}, "Run")
         run = self._new_run(kind, path, args, flow, id or uuid.uuid4().hex, fields)
         try:
@@ -90,6 +91,14 @@ class RunStore(StoreBase):
         with self.db.autocommit() as conn:
             row = conn.execute(_by_id(run_id)).first()
         return None if row is None else to_model(Run, row)
+
+    def get_runs(self, run_ids: Iterable[str], *, finished: bool = False) -> list[Run]:
+        """The runs with these ids that exist (only the finished ones with `finished`)."""
+        stmt = select(RUNS).where(RUNS.c.id.in_(list(run_ids)))
+        if finished:
+            stmt = stmt.where(RUNS.c.status.in_([s.value for s in TERMINAL_STATUSES]))
+        with self.db.autocommit() as conn:
+            return to_models(Run, conn.execute(stmt))
 
     def update_run(self, run_id: str, **fields: Any) -> Run:
         """Set some columns of a run and return it as it now is.

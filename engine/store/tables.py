@@ -59,7 +59,7 @@ class Run(SQLModel, table=True):
     id: str = Field(primary_key=True, sa_type=String(64))
     """Given by the caller (e.g. a deterministic schedule firing id) or a uuid4 hex."""
     kind: str
-    """"flow" or "script"."""
+    """"flow", "script" or "part" (a piece of a flow run that any worker may take)."""
     path: str
     """The flow or script path, or the file name of an ad-hoc run."""
     workspace: str = "main"
