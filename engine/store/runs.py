@@ -157,7 +157,8 @@ class RunStore(StoreBase):
 
         `since` and `until` bound `created_at` (since inclusive, until exclusive);
         `status` is one status or several. `parent_run_id=None` does not filter;
-        `top_level=True` keeps only runs without a parent (no subflow runs).
+        `top_level=True` keeps only runs without a parent (no subflow runs). Parts
+        (kind "part") are only listed among the runs of their parent.
         """
         where = _filters(path, status, since, until, workspace, parent_run_id, top_level)
         stmt = (
@@ -215,6 +216,9 @@ def _filters(
     where: list[ColumnElement[bool]] = []
     if top_level:
         where.append(RUNS.c.parent_run_id.is_(None))
+    elif parent_run_id is None:
+        # Parts are pieces of their parent's run (its journal shows them), not runs of their own.
+        where.append(RUNS.c.kind != "part")
     for column, value in (
         (RUNS.c.path, path),
         (RUNS.c.workspace, workspace),

@@ -227,3 +227,12 @@ def test_killing_the_worker_that_holds_the_flow_loses_no_iteration(db_url, tmp_p
     parts = store.list_runs(parent_run_id=run_id, limit=100)
     assert len(parts) == 6 and {p.status for p in parts} == {"success"}
     store.close()
+
+
+def test_parts_are_listed_only_with_their_parent(store):
+    document = flow(for_loop("loop", "[1, 2]", [py("s", "def main(x):\n    return x\n", x="js:flow_input.iter.value")],
+                             parallel=True))
+    run_id = Engine(store=store).submit(document)
+    asyncio.run(serve(store, run_id, {"concurrency": 2}))
+    assert [r.id for r in store.list_runs()] == [run_id] and store.count_runs() == 1
+    assert len(parts_of(store, run_id)) == 2
