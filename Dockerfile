@@ -30,7 +30,7 @@ ARG REFLEX_API_URL=http://localhost:3000
 RUN PATH="/app/.tools/node_modules/.bin:$PATH" REFLEX_USE_SYSTEM_BUN=1 REFLEX_USE_NPM=0 \
         REFLEX_API_URL="$REFLEX_API_URL" \
         reflex export --frontend-only --no-zip --env prod \
-    && rm -rf .web/node_modules data
+    && rm -rf .web/node_modules
 
 FROM ${PYTHON_IMAGE}
 # bash runs Bash steps; tini is PID 1 so that SIGTERM reaches the process (a worker
@@ -38,15 +38,17 @@ FROM ${PYTHON_IMAGE}
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bash tini \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --create-home --uid 10001 millrace
+    && groupadd --gid 10001 millrace \
+    && useradd --create-home --uid 10001 --gid 10001 millrace
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
 WORKDIR /app
-# The code stays root's; the process may write only the built frontend's folder (Reflex
-# keeps run-time files there) and data/ (SQLite and the generated secret key when no
-# DATABASE_URL and MILLRACE_SECRET_KEY are given: fine for one container, not for many).
-RUN mkdir -p data && chown -R millrace:millrace .web data
-USER millrace
+# The code stays root's. The process may write only .web (Reflex writes markers there at
+# start, such as .web/backend/upload_is_used) and data/ (SQLite and the generated secret
+# key when DATABASE_URL and MILLRACE_SECRET_KEY are unset: fine for one container only).
+RUN mkdir -p data && chown -R 10001:10001 .web data
+# Numeric, so that Kubernetes' runAsNonRoot can check it.
+USER 10001:10001
 # The __REFLEX_* variables are Reflex's own switches for a backend that serves an
 # already built frontend; tests/app/server.py starts the app the same way.
 ENV PATH=/opt/venv/bin:$PATH \
