@@ -39,6 +39,9 @@ _START_ATTEMPTS = 3
 _SPEED_OPTIONS = (
     "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB"
 )
+# For a server that is stopped with `-m immediate` in a test: a commit must be in the
+# WAL before it is acknowledged (the OS keeps what was written; fsync stays off).
+DURABLE_OPTIONS = "-c fsync=off -c synchronous_commit=on -c full_page_writes=off -c shared_buffers=32MB"
 
 
 class PostgresUnavailable(RuntimeError):
@@ -73,8 +76,9 @@ def _major_version(path: str) -> int:
 class Cluster:
     """One PostgreSQL server in a temporary folder, run as a non-root user."""
 
-    def __init__(self, bin_dir: Path):
+    def __init__(self, bin_dir: Path, *, options: str = _SPEED_OPTIONS):
         self.bin_dir = bin_dir
+        self.options = options
         self.as_user = SERVER_USER if os.geteuid() == 0 else None
         self.root = _make_root(self.as_user)
         self.data = self.root / "data"
@@ -105,10 +109,18 @@ class Cluster:
             shutil.chown(sockets, self.as_user, self.as_user)
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {shlex.quote(str(sockets))} "
-            + _SPEED_OPTIONS
+            + self.options
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "30",
                   "-o", options, "start")
+
+    def stop_server(self, mode: str = "fast") -> None:
+        """Stop the server and keep its data (`mode`: pg_ctl's smart, fast or immediate)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop")
+
+    def start_server(self) -> None:
+        """Start a stopped server again, on the same port and data folder."""
+        self._pg_ctl_start()
 
     def stop(self) -> None:
         """Stop the server at once and remove its folder."""
