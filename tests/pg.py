@@ -15,6 +15,7 @@ root, so as root the server runs as the `postgres` system user.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import glob
 import os
 import pwd
@@ -213,6 +214,30 @@ def _stop_shared_cluster() -> None:
     if _cluster is not None:
         _cluster.stop()
         _cluster = None
+
+
+@contextlib.contextmanager
+def own_cluster(options: str = DURABLE_OPTIONS) -> Iterator[Cluster]:
+    """A server of the caller's own (not the shared one), for tests that stop and start it.
+
+    Skips when MILLRACE_SKIP_PG=1 and fails the test when PostgreSQL is missing, as the
+    fixtures do. Commits are durable by default, so a `-m immediate` stop keeps them.
+    """
+    if os.environ.get(SKIP_ENV) == "1":
+        pytest.skip(f"PostgreSQL tests skipped ({SKIP_ENV}=1)")
+    try:
+        cluster = Cluster(find_bin_dir(), options=options)
+        try:
+            cluster.start()
+        except BaseException:
+            cluster.stop()
+            raise
+    except PostgresUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")

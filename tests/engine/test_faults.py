@@ -34,7 +34,7 @@ from engine.store.db import Database, resolve_url
 from engine.store.retry import is_transient
 from engine.worker import QueueWorker
 from tests.flowkit import flow, py
-from tests.pg import DURABLE_OPTIONS, SKIP_ENV, Cluster, PostgresUnavailable, find_bin_dir
+from tests.pg import Cluster, own_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ("--heartbeat", "0.5", "--stale-after", "2")
@@ -55,25 +55,16 @@ def main(x: int, pause: float = 0.0):
     mark("end")
     return x + 1
 """
+_restarts: list[threading.Thread] = []
+"""Restarts under way, which a test's teardown waits for before it cleans up."""
 FINISHED = re.compile(r"worker (\S+): run (\S+) (success|failure|suspended)$", re.M)
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
     """A PostgreSQL server of this module's own, which its tests may stop and start."""
-    if os.environ.get(SKIP_ENV) == "1":
-        pytest.skip(f"PostgreSQL tests skipped ({SKIP_ENV}=1)")
-    try:
-        server = Cluster(find_bin_dir(), options=DURABLE_OPTIONS)
-    except PostgresUnavailable as error:
-        pytest.fail(str(error), pytrace=False)
-    try:
-        server.start()
-    except PostgresUnavailable as error:
-        server.stop()
-        pytest.fail(str(error), pytrace=False)
-    yield server
-    server.stop()
+    with own_cluster() as server:
+        yield server
 
 
 @pytest.fixture
@@ -81,6 +72,9 @@ def db_url(cluster: Cluster) -> Iterator[str]:
     name = f"faults_{uuid.uuid4().hex[:12]}"
     url = cluster.create_database(name)
     yield url
+    for restart in _restarts:
+        restart.join()
+    _restarts.clear()
     if not (cluster.data / "postmaster.pid").exists():
         cluster.start_server()  # a test that failed while the server was down
     cluster.drop_database(name)
@@ -227,6 +221,7 @@ def restart_later(cluster: Cluster, mode: str, down_for: float) -> threading.Thr
 
     thread = threading.Thread(target=restart, name="pg-restart")
     thread.start()
+    _restarts.append(thread)
     return thread
 
 
