@@ -14,7 +14,8 @@ database went away keeps running; its record is saved once the database is back,
 it ran once. When the database stays away longer than the store retries, the run's
 task ends without recording anything more (each record is one statement: a step is
 never half recorded), and the next heartbeat that gets through hands the run back to
-the queue, to be continued from its last recorded step: that step runs again.
+the queue, to be continued from its last recorded step: that step runs again (its log
+may then hold the lines of both tries).
 
 A worker whose runs may have been taken over must not write for them. A takeover
 needs `stale_after` seconds without heartbeat, so the worker's lease on its runs lasts

@@ -6,11 +6,11 @@ the whole call is made again on a fresh connection, with backoff, until it succe
 or `Database.retry_for` seconds have passed; then the last error is raised as is (it is
 `is_transient`). A call that failed was rolled back, so running it again is safe for
 every method whose effect does not depend on how often it runs (upserts, updates to
-given values, reads). Three can differ in the rare case where the server committed a
+given values, reads). A few can differ in the rare case where the server committed a
 call but the connection broke before the answer arrived: `claim_run` (the run is
 claimed by a worker that does not know it: `QueueWorker` hands such runs back at its
-next heartbeat), `append_logs` (lines stored twice) and `create_run` without
-`exist_ok` (BadInput: the run exists).
+next heartbeat), `append_logs` (lines stored twice), `save_flow` and `save_script` (one
+more, identical version) and `create_run` without `exist_ok` (BadInput: the run exists).
 
 The wait blocks the calling thread, as the Store is synchronous: a worker's event loop
 stands still while the database is away (there is nothing it could record anyway;
