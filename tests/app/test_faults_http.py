@@ -2,7 +2,8 @@
 
 The server runs on a PostgreSQL server of this module's own (see tests/pg.py), which
 the test stops and starts while runs are in flight in the app's in-process worker.
-Only the REST API is used, so whatever frontend build exists will do.
+Only the REST API is used, so whatever frontend build exists will do (one is made
+when there is none).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from tests.app.apikit import W, ensure_flow, flow_body, py_step, wait_status
-from tests.app.server import Server, free_port, start, stop
+from tests.app.server import WEB_DIR, Server, ensure_frontend, free_port, start, stop
 from tests.pg import Cluster, own_cluster
 
 SLOW_DOUBLE = flow_body(
@@ -33,7 +34,10 @@ def cluster() -> Iterator[Cluster]:
 
 @pytest.fixture
 def pg_app(cluster: Cluster, tmp_path: Path) -> Iterator[Server]:
-    server = start(free_port(), tmp_path, db_url=cluster.create_database("app_faults"))
+    port = free_port()
+    if not (WEB_DIR / "millrace-test-build.key").exists():
+        ensure_frontend(port)  # the server mounts a build; for the API, one for any port will do
+    server = start(port, tmp_path, db_url=cluster.create_database("app_faults"))
     try:
         yield server
     finally:
