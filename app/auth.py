@@ -31,8 +31,11 @@ class Credentials:
     """Tokens and the approval-link secret, in the app's tables of the run database."""
 
     def __init__(self, url: str):
-        args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-        self.engine: Engine = create_engine(url, connect_args=args)
+        if url.startswith("sqlite"):
+            self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False})
+        else:
+            # Pre-ping: after a PostgreSQL restart every pooled connection is dead.
+            self.engine = create_engine(url, pool_pre_ping=True)
         SQLModel.metadata.create_all(self.engine, tables=APP_TABLES)
         _add_prefix_column(self.engine)
 

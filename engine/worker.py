@@ -6,11 +6,33 @@ runs of workers that went quiet (`requeue_stale`), so a killed worker's runs are
 over; the journal makes the taker skip the steps that already finished. On `stop()`
 (SIGTERM) a worker claims nothing more, lets what it holds finish within a grace
 period, and hands the rest back to the queue.
+
+The database going away (a PostgreSQL restart) does not stop a worker. Each Store call
+retries for a while (engine/store/retry.py), blocking the worker meanwhile; a tick that
+still fails is logged and tried again later. A step whose script was running when the
+database went away keeps running; its record is saved once the database is back, so
+it ran once. When the database stays away longer than the store retries, the run's
+task ends without recording anything more (each record is one statement: a step is
+never half recorded), and the next heartbeat that gets through hands the run back to
+the queue, to be continued from its last recorded step: that step runs again (its log
+may then hold the lines of both tries).
+
+A worker whose runs may have been taken over must not write for them. A takeover
+needs `stale_after` seconds without heartbeat, so the worker's lease on its runs lasts
+`stale_after - heartbeat` seconds from its last heartbeat. Before every store call a
+run makes (`Database.fence`), the lease is checked; once lapsed (the worker was
+stopped, starved of CPU, or out of touch with the database) it is renewed with a
+heartbeat first, and a run that is no longer this worker's is stopped (`RunLost`):
+its script is killed and nothing of it is written. And a worker that was itself out
+of touch does not judge others stale until it has watched them for `stale_after`
+seconds again, so a database restart does not make every worker take over the
+others' runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import signal
@@ -21,8 +43,18 @@ from typing import Any
 
 from engine.errors import BadInput
 from engine.executor.parts import WorkerRole, normalize_tags
+from engine.store.retry import is_transient
 
 log = logging.getLogger("millrace.worker")
+
+# Longest pause between ticks while the database keeps failing them.
+MAX_PAUSE = 5.0
+# The run a task works on, so that the store fence knows whose call it is.
+_holding: contextvars.ContextVar[str | None] = contextvars.ContextVar("millrace_held_run", default=None)
+
+
+class RunLost(Exception):
+    """This worker may not work on a run any more: another worker took it over."""
 
 
 class QueueWorker:
@@ -60,12 +92,18 @@ class QueueWorker:
         # How the engine's executor takes part in the queue: which steps it runs here,
         # which it gives away as parts, and whom to wake when it queued some.
         engine.services.worker = WorkerRole(
-            self.worker_id, None if self.tags is None else frozenset(self.tags), spread, self.wake)
+            self.worker_id, None if self.tags is None else frozenset(self.tags), spread, self.wake, self._help)
         self.heartbeat, self.stale_after, self.poll, self.grace = heartbeat, stale_after, poll, grace
         self._tasks: dict[str, asyncio.Task[Any]] = {}
+        self._lost: set[str] = set()
         self._wake = asyncio.Event()
         self._stopping = False
+        self._registered = False
+        self._failures = 0
         self._last_heartbeat = float("-inf")
+        """The time the last heartbeat that got through recorded."""
+        self._watching_since = float("-inf")
+        """Since when this worker has heartbeated without a gap (it may judge others stale)."""
 
     @property
     def store(self) -> Any:
@@ -97,20 +135,45 @@ class QueueWorker:
                 loop.remove_signal_handler(signum)
 
     async def serve(self) -> None:
-        """Claim and run queued runs until `stop()`, then drain and retire."""
-        self.store.register_worker(self.worker_id, tags=self.tags, now=self.engine.clock.now())
-        log.info("worker %s started (concurrency %d, tags %s)", self.worker_id, self.concurrency, self.tags)
+        """Claim and run queued runs until `stop()`, then drain and retire.
+
+        Errors that say the database is away are logged and the tick is tried again
+        later (backing off up to MAX_PAUSE seconds); other errors are bugs and raise.
+        """
+        db = getattr(self.store, "db", None)
+        if db is not None:
+            db.fence = self._fence
         try:
             while not self._stopping:
-                self.tick()
-                await self._sleep()
+                pause = self.poll if self._survive(self.tick) else min(self.poll * 2 ** self._failures, MAX_PAUSE)
+                await self._sleep(pause)
             await self._drain()
         finally:
             await self._hand_back()
+            if db is not None and db.fence == self._fence:
+                db.fence = None
+
+    def _survive(self, action: Any) -> bool:
+        """Run `action`; False (logged) when the database is away, so the caller backs off."""
+        try:
+            action()
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            self._failures += 1
+            log.warning("worker %s: database unavailable (%s); trying again", self.worker_id,
+                        str(error).splitlines()[0])
+            return False
+        self._failures = 0
+        return True
 
     def tick(self) -> None:
         """Heartbeat when due, take over stale runs, queue waiting runs whose deadline
         passed, and claim runs while there is room."""
+        if not self._registered:
+            self.store.register_worker(self.worker_id, tags=self.tags, now=self.engine.clock.now())
+            self._registered = True
+            log.info("worker %s started (concurrency %d, tags %s)", self.worker_id, self.concurrency, self.tags)
         self._heartbeat_if_due()
         self.store.requeue_due(now=self.engine.clock.now())
         while not self._stopping and len(self._tasks) < self.concurrency:
@@ -121,41 +184,125 @@ class QueueWorker:
             self._start(run.id)
 
     def _heartbeat_if_due(self) -> None:
-        now = self.engine.clock.now()
-        if now - self._last_heartbeat < self.heartbeat:
+        if self.engine.clock.now() - self._last_heartbeat < self.heartbeat:
             return
-        self._last_heartbeat = now
-        still_held = set(self.store.heartbeat(self.worker_id, now=now))
-        for run_id, task in list(self._tasks.items()):
-            # Taken away as stale (this worker stalled): another worker runs it now.
-            if run_id not in still_held and not task.done():
-                log.warning("worker %s lost run %s to another worker; stopping it", self.worker_id, run_id)
-                task.cancel()
+        self._heartbeat()
+        now = self.engine.clock.now()
+        if now - self._watching_since < self.stale_after:
+            return
         taken = self.store.requeue_stale(now=now, timeout=self.stale_after)
         if taken:
             log.info("worker %s requeued stale runs %s", self.worker_id, ", ".join(taken))
 
-    def _start(self, run_id: str) -> None:
+    def _heartbeat(self, current: str | None = None) -> set[str]:
+        """Heartbeat; stop the runs taken away, hand back those held but not run here.
+
+        Args:
+            current: the run whose store call asked for this heartbeat (see `_fence`),
+                left for the caller to judge: it may just have finished.
+
+        Returns:
+            The ids of the runs the store says this worker holds.
+        """
+        now = self.engine.clock.now()
+        held = set(self.store.heartbeat(self.worker_id, now=now))
+        through = self.engine.clock.now()
+        gap = now - self._last_heartbeat if self._last_heartbeat > float("-inf") else 0.0
+        if gap > 2 * self.heartbeat or through - now > self.heartbeat:
+            # Out of touch (the database was away or this process stood still): the
+            # other workers may have been too, so watch them afresh before judging.
+            self._watching_since = through
+        self._last_heartbeat = now
+        self._stop_lost(held, current)
+        for run_id in sorted(held - set(self._tasks)):
+            # Held in the store but run by no task here: a claim whose answer was lost,
+            # or a run dropped while the database stayed away. Another claim continues it.
+            if self.store.release(run_id, worker_id=self.worker_id):
+                log.warning("worker %s handed back run %s, which it held but did not run", self.worker_id, run_id)
+        return held
+
+    def _stop_lost(self, held: set[str], current: str | None) -> None:
+        """Cancel the tasks of runs taken away as stale (this worker stalled)."""
+        for run_id, task in list(self._tasks.items()):
+            if run_id not in held and run_id != current and not task.done() and run_id not in self._lost:
+                log.warning("worker %s lost run %s to another worker; stopping it", self.worker_id, run_id)
+                self._lost.add(run_id)
+                task.cancel()
+
+    def _fence(self) -> None:
+        """Before a run's store call: refuse it unless the run is still this worker's."""
+        run_id = _holding.get()
+        if run_id is None:
+            return  # not a run's call (the worker's own, the app's)
+        if run_id in self._lost or run_id not in self._tasks:
+            raise RunLost(f"worker {self.worker_id} no longer runs {run_id}")
+        if self.engine.clock.now() - self._last_heartbeat < self.stale_after - self.heartbeat:
+            return
+        # The lease lapsed: another worker may have taken the run over. Renew it first.
+        if run_id in self._heartbeat(current=run_id):
+            return
+        run = self.store.get_run(run_id)
+        if run is not None and run.worker_id == self.worker_id:
+            return  # not running any more because this worker finished or suspended it
+        log.warning("worker %s lost run %s to another worker; stopping it", self.worker_id, run_id)
+        self._lost.add(run_id)
+        raise RunLost(f"run {run_id} was taken over by another worker")
+
+    def _start(self, run_id: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(self._continue(run_id), name=f"run-{run_id}")
         self._tasks[run_id] = task
         task.add_done_callback(lambda _: self._wake.set())
+        return task
+
+    def _help(self, parent_run_id: str) -> asyncio.Task[Any] | None:
+        """A flow run waiting for its parts takes one of them here (over `concurrency`,
+        in the slot the waiting run holds), so it never waits for ever on a busy queue."""
+        if self._stopping:
+            return None
+        run = self.store.claim_run(self.worker_id, self.tags, now=self.engine.clock.now(),
+                                   parent_run_id=parent_run_id)
+        if run is None:
+            return None
+        log.info("worker %s claimed part %s of run %s", self.worker_id, run.id, parent_run_id)
+        return self._start(run.id)
 
     async def _continue(self, run_id: str) -> None:
+        _holding.set(run_id)  # this task's own context: its store calls are fenced
         try:
             result = await self.engine.continue_run(run_id)
             log.info("worker %s: run %s %s", self.worker_id, run_id, result.status)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # an engine bug: record it on the run instead of losing it
-            log.exception("run %s crashed the engine", run_id)
-            error = {"name": type(exc).__name__, "message": str(exc), "stack": ""}
-            self.store.finish_run(run_id, "failure", error=error)
+        except RunLost as lost:
+            log.warning("worker %s stopped run %s: %s", self.worker_id, run_id, lost)
+        except Exception as exc:
+            self._record_crash(run_id, exc)
         finally:
             self._tasks.pop(run_id, None)
+            self._lost.discard(run_id)
 
-    async def _sleep(self) -> None:
+    def _record_crash(self, run_id: str, exc: Exception) -> None:
+        """An error out of a run: the database away (the run is handed back at the next
+        heartbeat and continued), or an engine bug (recorded on the run, not lost)."""
+        if is_transient(exc):
+            log.warning("worker %s: database unavailable, run %s stops here and will be continued from "
+                        "its journal (%s)", self.worker_id, run_id, str(exc).splitlines()[0])
+            return
+        log.error("run %s crashed the engine", run_id, exc_info=exc)
+        error = {"name": type(exc).__name__, "message": str(exc), "stack": ""}
         try:
-            await asyncio.wait_for(self._wake.wait(), self.poll)
+            self.store.finish_run(run_id, "failure", error=error)
+        except RunLost:
+            pass
+        except Exception as failed:
+            if not is_transient(failed):
+                raise
+            log.warning("worker %s: database unavailable, the crash of run %s is not recorded; it will be "
+                        "continued from its journal", self.worker_id, run_id)
+
+    async def _sleep(self, seconds: float | None = None) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), self.poll if seconds is None else seconds)
         except asyncio.TimeoutError:
             pass
         self._wake.clear()
@@ -166,7 +313,7 @@ class QueueWorker:
         log.info("worker %s stopping; waiting up to %g s for %d run(s)", self.worker_id, self.grace,
                  len(self._tasks))
         while self._tasks and self.engine.clock.now() < deadline:
-            self._heartbeat_if_due()
+            self._survive(self._heartbeat_if_due)
             await self._sleep()
 
     async def _hand_back(self) -> None:
@@ -175,6 +322,13 @@ class QueueWorker:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        released = self.store.retire_worker(self.worker_id)
+        try:
+            released = self.store.retire_worker(self.worker_id)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            # Its runs go back to the queue when the other workers find it stale.
+            log.warning("worker %s could not retire: database unavailable", self.worker_id)
+            return
         if released:
             log.info("worker %s handed back runs %s", self.worker_id, ", ".join(released))

@@ -15,6 +15,7 @@ root, so as root the server runs as the `postgres` system user.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import glob
 import os
 import pwd
@@ -39,6 +40,9 @@ _START_ATTEMPTS = 3
 _SPEED_OPTIONS = (
     "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB"
 )
+# For a server that is stopped with `-m immediate` in a test: a commit must be in the
+# WAL before it is acknowledged (the OS keeps what was written; fsync stays off).
+DURABLE_OPTIONS = "-c fsync=off -c synchronous_commit=on -c full_page_writes=off -c shared_buffers=32MB"
 
 
 class PostgresUnavailable(RuntimeError):
@@ -73,8 +77,9 @@ def _major_version(path: str) -> int:
 class Cluster:
     """One PostgreSQL server in a temporary folder, run as a non-root user."""
 
-    def __init__(self, bin_dir: Path):
+    def __init__(self, bin_dir: Path, *, options: str = _SPEED_OPTIONS):
         self.bin_dir = bin_dir
+        self.options = options
         self.as_user = SERVER_USER if os.geteuid() == 0 else None
         self.root = _make_root(self.as_user)
         self.data = self.root / "data"
@@ -105,10 +110,18 @@ class Cluster:
             shutil.chown(sockets, self.as_user, self.as_user)
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {shlex.quote(str(sockets))} "
-            + _SPEED_OPTIONS
+            + self.options
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "30",
                   "-o", options, "start")
+
+    def stop_server(self, mode: str = "fast") -> None:
+        """Stop the server and keep its data (`mode`: pg_ctl's smart, fast or immediate)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop")
+
+    def start_server(self) -> None:
+        """Start a stopped server again, on the same port and data folder."""
+        self._pg_ctl_start()
 
     def stop(self) -> None:
         """Stop the server at once and remove its folder."""
@@ -201,6 +214,30 @@ def _stop_shared_cluster() -> None:
     if _cluster is not None:
         _cluster.stop()
         _cluster = None
+
+
+@contextlib.contextmanager
+def own_cluster(options: str = DURABLE_OPTIONS) -> Iterator[Cluster]:
+    """A server of the caller's own (not the shared one), for tests that stop and start it.
+
+    Skips when MILLRACE_SKIP_PG=1 and fails the test when PostgreSQL is missing, as the
+    fixtures do. Commits are durable by default, so a `-m immediate` stop keeps them.
+    """
+    if os.environ.get(SKIP_ENV) == "1":
+        pytest.skip(f"PostgreSQL tests skipped ({SKIP_ENV}=1)")
+    try:
+        cluster = Cluster(find_bin_dir(), options=options)
+        try:
+            cluster.start()
+        except BaseException:
+            cluster.stop()
+            raise
+    except PostgresUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")

@@ -26,15 +26,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from engine.executor.context import Frame, RunContext
 from engine.executor.outcome import Outcome, SuspendRun
-
-log = logging.getLogger("millrace.parts")
 
 PART = "part"
 FLOW_TAG = "flow"
@@ -52,12 +49,15 @@ class WorkerRole:
         tags: the run tags it takes; None takes every tag (runs every step here).
         spread: give parallel iterations and branches to the queue.
         wake: tells the local queue worker that runs were queued.
+        help: claims a queued part of the given run and starts it in this worker
+            (the task running it), or returns None when there is none to take.
     """
 
     worker_id: str
     tags: frozenset[str] | None = None
     spread: bool = True
     wake: Callable[[], None] | None = None
+    help: Callable[[str], "asyncio.Task[Any] | None"] | None = None
 
     def takes(self, tag: str) -> bool:
         return self.tags is None or tag in self.tags
@@ -157,43 +157,32 @@ async def run_parts(ctx: RunContext, specs: list[PartSpec], limit: int) -> list[
         else:
             open_parts[run.id] = index
     waiting = [i for i in range(len(specs)) if i not in done and specs[i].id not in open_parts]
+    # A part this worker took (see WorkerRole.help): it belongs to the worker, which
+    # heartbeats it and hands it back if it stops, so it is not this function's to cancel.
     helper: asyncio.Task[Any] | None = None
-    helping: str | None = None
     poll = _POLL_MIN
-    try:
-        while len(done) < len(specs):
-            queued = False
-            while waiting and len(open_parts) < max(limit, 1):
-                index = waiting.pop(0)
-                _create(ctx, specs[index])
-                open_parts[specs[index].id] = index
-                queued = True
-            if queued and role.wake is not None:
-                role.wake()
-            if helper is None or helper.done():
-                helper, helping = None, None
-                part = store.claim_run(role.worker_id, role.tags, parent_run_id=ctx.run_id,
-                                       now=services.clock.now())
-                if part is not None:
-                    helping = part.id
-                    helper = asyncio.get_running_loop().create_task(execute_part(services, part))
-            finished = store.get_runs(list(open_parts), finished=True) if open_parts else []
-            for run in finished:
-                done[open_parts.pop(run.id)] = outcome_of(run)
-            if finished:
-                poll = _POLL_MIN
-                continue
-            if helper is not None:
-                await asyncio.wait({helper}, timeout=poll)
-            else:
-                await asyncio.sleep(poll)
-            poll = min(poll * 2, _POLL_MAX)
-    finally:
+    while len(done) < len(specs):
+        queued = False
+        while waiting and len(open_parts) < max(limit, 1):
+            index = waiting.pop(0)
+            _create(ctx, specs[index])
+            open_parts[specs[index].id] = index
+            queued = True
+        if queued and role.wake is not None:
+            role.wake()
+        if (helper is None or helper.done()) and role.help is not None:
+            helper = role.help(ctx.run_id)
+        finished = store.get_runs(list(open_parts), finished=True) if open_parts else []
+        for run in finished:
+            done[open_parts.pop(run.id)] = outcome_of(run)
+        if finished:
+            poll = _POLL_MIN
+            continue
         if helper is not None and not helper.done():
-            helper.cancel()
-            await asyncio.gather(helper, return_exceptions=True)
-            # Not finished here: back to the queue for whoever continues this run.
-            store.release(helping, worker_id=role.worker_id)
+            await asyncio.wait({helper}, timeout=poll)
+        else:
+            await asyncio.sleep(poll)
+        poll = min(poll * 2, _POLL_MAX)
     return [done[i] for i in range(len(specs))]
 
 
@@ -272,19 +261,15 @@ async def execute_part(services: Any, part: Any) -> Any:
     target = (part.state or {}).get("target") or {}
     try:
         outcome, results = await _run_target(services, parent, target)
-        value = {"status": outcome.status, "result": outcome.result, "error": outcome.error,
-                 "stop": outcome.stop, "results": results}
-        store.finish_run(part.id, "success", value, finished_at=services.clock.now())
-        return RunResult(part.id, "success", value)
-    except asyncio.CancelledError:
-        raise
-    except SuspendRun:
+    except SuspendRun:  # not spread (see `spreads`); reached only through a script-path subflow
         error = {"name": "PartError", "message": "a step waiting for approval cannot run in a part", "stack": ""}
-    except Exception as exc:  # an engine bug: the parent sees it as the part's failure
-        log.exception("part %s of run %s crashed", part.id, parent.id)
-        error = {"name": type(exc).__name__, "message": str(exc), "stack": ""}
-    store.finish_run(part.id, "failure", error=error, finished_at=services.clock.now())
-    return RunResult(part.id, "failure", None, error)
+        store.finish_run(part.id, "failure", error=error, finished_at=services.clock.now())
+        return RunResult(part.id, "failure", None, error)
+    # Other errors (an engine bug, the database away) are the queue worker's to record.
+    value = {"status": outcome.status, "result": outcome.result, "error": outcome.error,
+             "stop": outcome.stop, "results": results}
+    store.finish_run(part.id, "success", value, finished_at=services.clock.now())
+    return RunResult(part.id, "success", value)
 
 
 async def _run_target(services: Any, parent: Any, target: dict[str, Any]) -> tuple[Outcome, dict | None]:

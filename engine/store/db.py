@@ -12,7 +12,7 @@ locked" when it tries to write.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel
 
+from engine.store.retry import default_retry_seconds
 from engine.store.tables import TABLES
 
 DEFAULT_SQLITE_PATH = Path("data") / "millrace.db"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+CONNECT_TIMEOUT = 10
 # Any fixed number: serializes concurrent create_all calls on one PostgreSQL database.
 _SCHEMA_LOCK_KEY = 7_231_004
 _AUTOCOMMIT = "millrace_autocommit"
@@ -60,12 +62,26 @@ def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
 
 
 class Database:
-    """An engine plus the transaction discipline every store call follows."""
+    """An engine plus the transaction discipline every store call follows.
 
-    def __init__(self, url: str):
+    Args:
+        url: The SQLAlchemy URL.
+        retry_for: How long a Store call keeps retrying while PostgreSQL is away (see
+            engine/store/retry.py); default MILLRACE_DB_RETRY_SECONDS, else 30. SQLite: 0.
+    """
+
+    def __init__(self, url: str, *, retry_for: float | None = None):
         self.url = url
         self.engine = _make_engine(url)
         self.dialect: str = self.engine.dialect.name
+        if self.dialect == "sqlite":
+            self.retry_for = 0.0
+        else:
+            self.retry_for = default_retry_seconds() if retry_for is None else retry_for
+        self.gave_up = False
+        """Whether the last call out of retries failed (later ones try once until one succeeds)."""
+        self.fence: Callable[[], None] | None = None
+        """Called before every attempt of a Store call; raising refuses the call."""
         if self.dialect == "sqlite":
             # The driver already autocommits (see _on_sqlite_connect); skip the BEGIN.
             self._autocommit = self.engine.execution_options(**{_AUTOCOMMIT: True})
@@ -109,7 +125,11 @@ def dialect_insert(dialect: str, table: Table) -> Any:
 def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_size=5, max_overflow=20)
+        # Pre-ping: after a server restart every pooled connection is dead; test each
+        # on checkout instead of failing the first statement sent on it. A bounded
+        # connect timeout: an unreachable host must not hold a call for minutes.
+        connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
+        return create_engine(url, pool_size=5, max_overflow=20, pool_pre_ping=True, connect_args=connect_args)
     if parsed.database in (None, "", ":memory:"):
         # One shared connection, so every caller sees the same in-memory database.
         engine = create_engine(

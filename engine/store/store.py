@@ -11,15 +11,18 @@ from engine.store.db import Database, resolve_url
 from engine.store.journal import JournalStore
 from engine.store.queue import QueueStore
 from engine.store.resources import ResourceStore
+from engine.store.retry import retry_public_methods
 from engine.store.runs import RunStore
 from engine.store.schedules import ScheduleStore
 
 
+@retry_public_methods
 class Store(RunStore, JournalStore, CatalogStore, QueueStore, ScheduleStore, ResourceStore):
     """Everything the engine remembers, on SQLite or PostgreSQL.
 
     Every method is synchronous and runs one short transaction; objects returned are
-    plain model instances, safe to keep after the call.
+    plain model instances, safe to keep after the call. On PostgreSQL a call made
+    while the server is away is retried as a whole (engine/store/retry.py).
     """
 
     def __init__(self, db: Database, clock: Clock | None = None):

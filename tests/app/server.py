@@ -126,11 +126,12 @@ def ensure_frontend(port: int) -> float:
         return time.monotonic() - started
 
 
-def start(port: int, workdir: Path) -> Server:
-    """Start the backend (which serves the built frontend) on a fresh SQLite database."""
+def start(port: int, workdir: Path, db_url: str | None = None) -> Server:
+    """Start the backend (which serves the built frontend) on `db_url`, by default a
+    fresh SQLite database in `workdir`."""
     if not _is_free(port):
         raise RuntimeError(f"port {port} was taken while the frontend was built; run the tests again")
-    db_url = f"sqlite:///{workdir / 'millrace.db'}"
+    db_url = db_url or f"sqlite:///{workdir / 'millrace.db'}"
     url = f"http://localhost:{port}"
     env = _reflex_env(port)
     env.update({

@@ -55,8 +55,8 @@ def mixed_flow() -> dict[str, Any]:
 
 
 async def serve(store: Store, run_id: str, *roles: dict[str, Any], timeout: float = 60.0) -> list[QueueWorker]:
-    """Run queue workers (one Engine each, sharing `store`) until `run_id` has ended."""
-    engines = [Engine(store=store) for _ in roles]
+    """Run queue workers (one Engine and Store each, on `store`'s database) until `run_id` has ended."""
+    engines = [Engine(store=Store.open(store.url)) for _ in roles]
     pool = [QueueWorker(engine, poll=0.05, heartbeat=1, stale_after=10, spread=True, **role)
             for engine, role in zip(engines, roles)]
     tasks = [asyncio.create_task(worker.serve()) for worker in pool]
@@ -70,6 +70,7 @@ async def serve(store: Store, run_id: str, *roles: dict[str, Any], timeout: floa
         await asyncio.gather(*tasks)
         for engine in engines:
             await engine.close()
+            engine.store.close()
     return pool
 
 
