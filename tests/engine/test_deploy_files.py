@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fnmatch
+import functools
 import io
 import re
 import shlex
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -21,6 +23,7 @@ import pytest
 import yaml
 
 from engine.cli import _parser
+from engine import Engine, Store
 from engine.worker import QueueWorker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,9 +82,15 @@ def _worker_options(argv: list[str], where: str) -> Any:
             pytest.fail(f"{where}: the CLI refuses {shlex.join(argv)}:\n{stderr.getvalue()}")
     assert options.command == "worker", where
     tags = [t.strip() for t in options.tags.split(",") if t.strip()] if options.tags else None
-    QueueWorker(None, concurrency=options.concurrency, tags=tags, heartbeat=options.heartbeat,
+    QueueWorker(_engine(), concurrency=options.concurrency, tags=tags, heartbeat=options.heartbeat,
                 stale_after=options.stale_after, grace=options.grace)  # raises BadInput as at start
     return options
+
+
+@functools.cache
+def _engine() -> Engine:
+    """An engine on a throwaway SQLite file: what QueueWorker checks its options against."""
+    return Engine(store=Store.open(f"sqlite:///{tempfile.mkdtemp(prefix='millrace-deploy-')}/store.db"))
 
 
 def _compose_workers() -> list[tuple[str, dict[str, Any], Any]]:
