@@ -110,6 +110,19 @@ class Cluster:
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "30",
                   "-o", options, "start")
 
+    def restart(self) -> None:
+        """Stop the server (closing every connection), then start it again on the same port."""
+        self.stop_server()
+        self.start_server()
+
+    def stop_server(self) -> None:
+        """Stop the server, closing every connection, and keep its data for `start_server`."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def start_server(self) -> None:
+        """Start a stopped server again on the same port."""
+        self._pg_ctl_start()
+
     def stop(self) -> None:
         """Stop the server at once and remove its folder."""
         if self.data.exists() and (self.data / "postmaster.pid").exists():

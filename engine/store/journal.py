@@ -68,6 +68,13 @@ class JournalStore(StoreBase):
         with self.db.autocommit() as conn:
             return {step.key: step for step in to_models(StepRecord, conn.execute(stmt))}
 
+    def load_step(self, run_id: str, key: str) -> StepRecord | None:
+        """The record at `key` of a run's journal, or None."""
+        stmt = select(STEPS).where(STEPS.c.run_id == run_id, STEPS.c.key == key)
+        with self.db.autocommit() as conn:
+            rows = to_models(StepRecord, conn.execute(stmt))
+        return rows[0] if rows else None
+
     def delete_steps(
         self,
         run_id: str,
