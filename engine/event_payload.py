@@ -1,5 +1,6 @@
-"""An event as a NOTIFY payload: JSON under PostgreSQL's 8000-byte limit, never silently wrong.
+"""Events as NOTIFY payloads: JSON under PostgreSQL's 8000-byte limit, never silently wrong.
 
+Small events travel several to a payload (fewer notifications to send and to receive).
 A bigger event travels slimmed. A step's or a run's result, error or args are left out
 (listed under "ref"): the receiver reads them back from the store, where the executor
 journals them before it publishes. Other big values (a long log line, a retry's error)
@@ -23,40 +24,70 @@ FROM_STORE = frozenset({
 """(event kind, data field): what a receiver can read back from the store."""
 
 
-def encode(event: Event, origin: str, seq: int = 0) -> str | None:
-    """The NOTIFY payload of an event, under MAX_PAYLOAD_BYTES; None if it cannot fit.
+def pack(events: list[Event], origin: str, seq: int = 0) -> tuple[list[str], int]:
+    """NOTIFY payloads carrying `events` in order, several to a payload; and how many
+    events could not be carried at all (their fixed fields alone are too big).
 
-    `seq` keeps equal events apart: PostgreSQL delivers identical payloads sent in one
+    `seq` numbers the payloads: PostgreSQL delivers identical payloads sent in one
     transaction only once.
     """
-    body = event.to_dict()
-    envelope: dict[str, Any] = {"o": origin, "n": seq, "e": body}
-    text = _dumps(envelope)
-    if _size(text) <= MAX_PAYLOAD_BYTES:
+    payloads: list[str] = []
+    items: list[str] = []
+    room = MAX_PAYLOAD_BYTES - len(_envelope(origin, seq + len(events), []).encode())
+    used, dropped = 0, 0
+    for event in events:
+        text = item(event, room)
+        if text is None:
+            dropped += 1
+            continue
+        size = _size(text) + 1  # and a comma
+        if items and used + size > room:
+            payloads.append(_envelope(origin, seq + len(payloads), items))
+            items, used = [], 0
+        items.append(text)
+        used += size
+    if items:
+        payloads.append(_envelope(origin, seq + len(payloads), items))
+    return payloads, dropped
+
+
+def item(event: Event, room: int = MAX_PAYLOAD_BYTES) -> str | None:
+    """One event as JSON of at most `room` bytes, slimmed if need be; None if it cannot fit."""
+    body = _fields(event)
+    text = _dumps({"e": body})
+    if len(text) * 4 <= room or _size(text) <= room:  # UTF-8: 4 bytes a character at most
         return text
     whole = dict(body.get("data") or {})
     data = body["data"] = dict(whole)
-    ref: list[str] = envelope.setdefault("ref", [])
-    cut: list[str] = envelope.setdefault("cut", [])
+    slimmed: dict[str, Any] = {"e": body, "ref": [], "cut": []}
     for name in sorted(whole, key=lambda key: _size(_dumps(whole[key])), reverse=True):
         if (event.kind, name) in FROM_STORE:
             del data[name]
-            ref.append(name)
+            slimmed["ref"].append(name)
         else:
             data[name] = ""
-            cut.append(name)
-            data[name] = shrink(whole[name], MAX_PAYLOAD_BYTES - _size(_dumps(envelope)) + 2)
-        text = _dumps(envelope)
-        if _size(text) <= MAX_PAYLOAD_BYTES:
+            slimmed["cut"].append(name)
+            data[name] = shrink(whole[name], room - _size(_dumps(slimmed)) + 2)
+        text = _dumps(slimmed)
+        if _size(text) <= room:
             return text
     return None
 
 
-def decode(payload: str) -> tuple[str, Event, list[str], list[str]]:
-    """(origin, event, names to read back from the store, names that were cut) of a payload."""
+def own_prefix(origin: str) -> str:
+    """How every payload `pack` makes for `origin` starts (to skip them without parsing)."""
+    return '{"o":' + _dumps(origin) + ","
+
+
+def unpack(payload: str) -> tuple[str, list[tuple[Event, list[str], list[str]]]]:
+    """(origin, [(event, names to read back from the store, names that were cut), ...])."""
     envelope = json.loads(payload)
-    event = Event(**envelope["e"])
-    return envelope["o"], event, list(envelope.get("ref") or []), list(envelope.get("cut") or [])
+    return envelope["o"], [(Event(**entry["e"]), list(entry.get("ref") or []), list(entry.get("cut") or []))
+                           for entry in envelope["es"]]
+
+
+def _envelope(origin: str, seq: int, items: list[str]) -> str:
+    return own_prefix(origin) + f'"n":{seq},"es":[' + ",".join(items) + "]}"
 
 
 def shrink(value: Any, room: int) -> Any:
@@ -91,8 +122,23 @@ def _cut_text(text: str, room: int) -> str:
     return marker.strip() if _size(_dumps(marker.strip())) <= room else ""
 
 
+def _fields(event: Event) -> dict[str, Any]:
+    """`event.to_dict()` without its deep copy (dataclasses.asdict), which cost more than the rest."""
+    body: dict[str, Any] = {"kind": event.kind, "run_id": event.run_id, "ts": event.ts}
+    for name in ("step_id", "key", "iteration"):
+        value = getattr(event, name)
+        if value is not None:
+            body[name] = value
+    body["data"] = event.data
+    return body
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+"""One encoder for every call: json.dumps with options builds a new one each time (slow)."""
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _ENCODER.encode(value)
 
 
 def _size(text: str) -> int:

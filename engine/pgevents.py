@@ -20,7 +20,6 @@ and the listener reads what was left out back from the store (see there).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import os
 import socket
@@ -30,7 +29,7 @@ from collections import deque
 from typing import Any
 
 from engine.errors import BadInput
-from engine.event_payload import decode, encode
+from engine.event_payload import own_prefix, pack, unpack
 from engine.events import Event, EventBus
 
 log = logging.getLogger("millrace.events")
@@ -39,7 +38,9 @@ CHANNEL = "millrace_events"
 QUEUE_SIZE = 10_000
 """Events waiting to be sent; when full (PostgreSQL away a long time) the oldest go."""
 BATCH_SIZE = 500
-"""Events sent in one round trip (one statement, one transaction)."""
+"""Events sent in one round trip (one statement, one transaction), several to a NOTIFY."""
+LINGER_SECONDS = 0.005
+"""How long the sender lets a burst of events gather before it sends them together."""
 RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
 """Seconds between attempts to reach PostgreSQL again, the last one repeated."""
 LISTEN_POLL_SECONDS = 0.5
@@ -136,27 +137,18 @@ class EventRelay:
         if not getattr(self._local, "relaying", False):
             self._notifier.put(event)
 
-    def _complete(self, event: Event, ref: list[str], cut: list[str]) -> None:
+    def _complete(self, entries: list[tuple[Event, list[str], list[str]]]) -> None:
         """On the listener thread: fill in what was left out, then hand over to the loop."""
-        truncated = list(cut)
-        if ref:
-            found = _read_back(self.store, event)
-            for name in ref:
-                if name in found:
-                    event.data[name] = found[name]
-                else:
-                    event.data[name] = "[too big to relay, and not found in the store]"
-                    truncated.append(name)
-        if truncated:
-            event.data["truncated"] = truncated
+        events = [_completed(self.store, event, ref, cut) for event, ref, cut in entries]
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._republish, event)
+            loop.call_soon_threadsafe(self._republish, events)
 
-    def _republish(self, event: Event) -> None:
+    def _republish(self, events: list[Event]) -> None:
         self._local.relaying = True
         try:
-            self.bus.publish(event)
+            for event in events:
+                self.bus.publish(event)
         finally:
             self._local.relaying = False
 
@@ -168,8 +160,30 @@ def conninfo(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _notify_query(count: int) -> str:
+    # One statement, so one round trip and one transaction. Payloads go as separate
+    # parameters: as a text[] psycopg would escape every quote of the JSON in Python.
+    return "SELECT " + ", ".join(f"pg_notify(%(channel)s, %(p{n})s)" for n in range(count))
+
+
 def _delay(attempt: int) -> float:
     return RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)]
+
+
+def _completed(store: Any, event: Event, ref: list[str], cut: list[str]) -> Event:
+    """The event with what was left out read back from the store, and what is missing named."""
+    truncated = list(cut)
+    if ref:
+        found = _read_back(store, event)
+        for name in ref:
+            if name in found:
+                event.data[name] = found[name]
+            else:
+                event.data[name] = "[too big to relay, and not found in the store]"
+                truncated.append(name)
+    if truncated:
+        event.data["truncated"] = truncated
+    return event
 
 
 def _read_back(store: Any, event: Event) -> dict[str, Any]:
@@ -195,8 +209,7 @@ class _Notifier:
         self.dsn, self.channel, self.origin = dsn, channel, origin
         self.sent = self.dropped = 0
         self._pending: deque[Event] = deque()
-        self._queued = self._done = 0
-        self._seq = itertools.count()
+        self._queued = self._done = self._seq = 0
         self._cond = threading.Condition()
         self._stopping = threading.Event()
         self._conn: Any = None
@@ -234,48 +247,54 @@ class _Notifier:
                 self._cond.wait_for(lambda: self._pending or self._stopping.is_set())
                 if not self._pending:
                     return
+            self._stopping.wait(LINGER_SECONDS)
+            with self._cond:
                 batch = [self._pending.popleft() for _ in range(min(BATCH_SIZE, len(self._pending)))]
-            payloads = []
-            for event in batch:
-                payload = self._encode(event)
-                if payload is not None:
-                    payloads.append(payload)
-            sent = self._send(payloads)
+            payloads, carried = self._pack(batch)
+            sent = carried if self._send(payloads) else 0
             with self._cond:
                 self.sent += sent
                 self.dropped += len(batch) - sent
                 self._done += len(batch)
                 self._cond.notify_all()
 
-    def _encode(self, event: Event) -> str | None:
+    def _pack(self, batch: list[Event]) -> tuple[list[str], int]:
+        """The batch's payloads, and how many of its events they carry."""
         try:
-            payload = encode(event, self.origin, next(self._seq))
-        except Exception:  # e.g. a value changed while it was serialised
-            payload = None
-        if payload is None:
-            log.warning("dropped a %s event of run %s: it cannot be relayed", event.kind, event.run_id)
-        return payload
+            payloads, unfit = pack(batch, self.origin, self._seq)
+        except Exception:  # a value that cannot be serialised (a cycle...): the others still go
+            payloads, unfit = [], 0
+            for event in batch:
+                try:
+                    one, bad = pack([event], self.origin, self._seq + len(payloads))
+                except Exception:
+                    one, bad = [], 1
+                payloads, unfit = payloads + one, unfit + bad
+        if unfit:
+            log.warning("dropped %d event(s) that cannot be relayed", unfit)
+        self._seq += len(payloads)
+        return payloads, len(batch) - unfit
 
-    def _send(self, payloads: list[str]) -> int:
-        """Send, retrying while PostgreSQL is away; how many were sent (0 when stopping first)."""
+    def _send(self, payloads: list[str]) -> bool:
+        """Send, retrying while PostgreSQL is away; False when stopped first."""
         import psycopg
 
         if not payloads:
-            return 0
+            return True
         attempt = 0
         while True:
             try:
                 if self._conn is None:
                     self._conn = psycopg.connect(self.dsn, autocommit=True, **_KEEPALIVE)
-                self._conn.execute("SELECT pg_notify(%s, p) FROM unnest(%s::text[]) AS p",
-                                   (self.channel, payloads))
-                return len(payloads)
+                self._conn.execute(_notify_query(len(payloads)), {"channel": self.channel, **{
+                    f"p{n}": payload for n, payload in enumerate(payloads)}})
+                return True
             except psycopg.Error as exc:
                 self._close()
                 if attempt == 0:
                     log.warning("cannot notify events (%s); retrying", exc)
                 if self._stopping.wait(_delay(attempt)):
-                    return 0
+                    return False
                 attempt += 1
 
     def _close(self) -> None:
@@ -292,6 +311,7 @@ class _Listener:
 
     def __init__(self, dsn: str, channel: str, origin: str, deliver: Any):
         self.dsn, self.channel, self.origin, self.deliver = dsn, channel, origin, deliver
+        self._own_prefix = own_prefix(origin)
         self.received = self.connects = 0
         self.listening = threading.Event()
         self._stopping = threading.Event()
@@ -335,11 +355,13 @@ class _Listener:
         self.listening.clear()
 
     def _handle(self, payload: str) -> None:
+        if payload.startswith(self._own_prefix):  # this process's own event: skip it unparsed
+            return
         try:
-            origin, event, ref, cut = decode(payload)
+            origin, entries = unpack(payload)
             if origin == self.origin:
                 return
-            self.received += 1
-            self.deliver(event, ref, cut)
+            self.received += len(entries)
+            self.deliver(entries)
         except Exception:  # one bad notification must not stop the listener
             log.exception("could not relay a notification")

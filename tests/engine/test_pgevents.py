@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from engine import BadInput, Engine, Event, EventBus, EventRelay, Store
-from engine.event_payload import MAX_PAYLOAD_BYTES, decode, encode, shrink
+from engine.event_payload import MAX_PAYLOAD_BYTES, own_prefix, pack, shrink, unpack
 from tests.flowkit import flow, py
 from tests.pg import SKIP_ENV, Cluster, find_bin_dir, pg_database, pg_url  # noqa: F401  (fixtures)
 
@@ -32,27 +32,41 @@ def step_finished(result: Any, **data: Any) -> Event:
 
 # ---- the payload ------------------------------------------------------------------------------
 
+def only(payloads: tuple[list[str], int]) -> tuple[Event, list[str], list[str]]:
+    """The one event of what `pack` made of one event."""
+    texts, unfit = payloads
+    assert unfit == 0 and len(texts) == 1
+    assert len(texts[0].encode()) <= MAX_PAYLOAD_BYTES
+    (entry,) = unpack(texts[0])[1]
+    return entry
+
+
 def test_a_small_event_travels_whole():
     event = step_finished({"n": 1})
-    origin, back, ref, cut = decode(encode(event, "p1"))
-    assert (origin, back, ref, cut) == ("p1", event, [], [])
+    payloads, _ = pack([event], "p1")
+    assert unpack(payloads[0]) == ("p1", [(event, [], [])])
+    assert payloads[0].startswith(own_prefix("p1")) and not payloads[0].startswith(own_prefix("p"))
+
+
+def test_small_events_travel_several_to_a_payload_in_order():
+    events = [Event(kind="step_log", run_id="r1", ts=n, data={"line": f"line {n}"}) for n in range(1000)]
+    payloads, unfit = pack(events, "p1")
+    assert unfit == 0 and 5 < len(payloads) < 50
+    assert all(len(p.encode()) <= MAX_PAYLOAD_BYTES for p in payloads)
+    assert [event for p in payloads for event, _, _ in unpack(p)[1]] == events
+    assert len(set(payloads)) == len(payloads)  # PostgreSQL would deliver equal payloads once
 
 
 def test_a_big_result_is_left_out_to_be_read_back_from_the_store():
-    payload = encode(step_finished(BIG_ROWS, duration=0.25), "p1")
-    assert len(payload.encode()) <= MAX_PAYLOAD_BYTES
-    _, back, ref, cut = decode(payload)
+    back, ref, cut = only(pack([step_finished(BIG_ROWS, duration=0.25)], "p1"))
     assert ref == ["result"] and cut == []
-    assert "result" not in back.data
     assert back.data == {"status": "success", "duration": 0.25}
 
 
 def test_a_long_log_line_is_cut_with_a_marker_saying_how_long_it_was():
     event = Event(kind="step_log", run_id="r1", ts=2.0, step_id="a", key="a",
                   data={"ts": 2.0, "stream": "stdout", "line": "é" * 10_000})
-    payload = encode(event, "p1")
-    assert len(payload.encode()) <= MAX_PAYLOAD_BYTES
-    _, back, ref, cut = decode(payload)
+    back, ref, cut = only(pack([event], "p1"))
     assert ref == [] and cut == ["line"]
     assert back.data["line"].startswith("é" * 1000)
     assert back.data["line"].endswith("… [cut: 20000 bytes in all]")
@@ -66,12 +80,6 @@ def test_a_cut_error_object_keeps_its_shape():
     assert cut["name"] == "ValueError" and cut["message"] == "bad"
     assert cut["stack"].endswith("[cut: 30000 bytes in all]")
     assert len(json.dumps(cut, separators=(",", ":"), ensure_ascii=False).encode()) <= 1000
-
-
-def test_equal_events_make_different_payloads():
-    # PostgreSQL delivers identical payloads sent in one transaction only once.
-    event = step_finished(1)
-    assert encode(event, "p1", 1) != encode(event, "p1", 2)
 
 
 def test_a_relay_needs_postgresql(tmp_path):
