@@ -88,7 +88,8 @@ class EventRelay:
 
     @property
     def dropped(self) -> int:
-        """Events not notified: the queue overflowed, or an event could not be encoded."""
+        """Events not notified: the queue overflowed, an event could not be encoded, or the
+        relay was closed while PostgreSQL was away."""
         return self._notifier.dropped
 
     @property
