@@ -20,7 +20,8 @@ $(BUN):
 	npm install --prefix .tools --no-audit --no-fund --silent bun@1.4.4
 
 # PostgreSQL's server binaries, for the store tests (a throwaway cluster per test session);
-# Chromium, for the app's browser tests (Playwright drives /usr/bin/chromium).
+# Chromium, for the app's browser tests (Playwright drives /usr/bin/chromium); Redis, for
+# the scale-out tests (app instances sharing page states, a throwaway redis-server).
 system-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
 		echo "installing PostgreSQL from Debian packages"; \
@@ -29,6 +30,10 @@ system-deps:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "installing Chromium from Debian packages"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+		echo "installing Redis from Debian packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
 	fi
 
 test: setup
@@ -42,4 +47,4 @@ bench: setup
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .tools .web .web-test .web-test.lock data
+	rm -rf $(VENV) .tools .web .web-test .web-test-* .web-test.lock data

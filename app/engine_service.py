@@ -163,8 +163,9 @@ class EngineService:
         """Lifespan task: bootstrap, then run queued runs in-process until the server stops.
 
         With MILLRACE_WORKERS=0 the app only queues runs; `python -m engine worker`
-        processes run them.
+        processes run them. On PostgreSQL, events cross processes (`EventRelay`).
         """
+        from engine import EventRelay
         from engine.worker import QueueWorker
 
         await asyncio.to_thread(self.bootstrap)
@@ -173,6 +174,10 @@ class EngineService:
             self._worker = QueueWorker(self.engine, worker_id=self.worker_id, concurrency=MAX_CONCURRENT_RUNS,
                                        heartbeat=HEARTBEAT_SECONDS, stale_after=STALE_AFTER_SECONDS,
                                        poll=POLL_SECONDS)
+        # On PostgreSQL, the runs of workers and other app processes reach this one's pages.
+        relay = EventRelay.for_engine(self.engine)
+        if relay is not None:
+            relay.start()
         self.ready = True
         try:
             if self._worker is not None:
@@ -182,6 +187,8 @@ class EngineService:
         finally:
             self.ready = False
             self._worker = None
+            if relay is not None:
+                await relay.close()
             if self._engine is not None:
                 await self._engine.close()
 

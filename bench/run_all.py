@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import bench_editor, bench_engine, bench_expressions  # noqa: E402
+from bench import bench_editor, bench_engine, bench_events, bench_expressions  # noqa: E402
 
 
 def main() -> None:
@@ -20,6 +20,9 @@ def main() -> None:
     print()
     print("Engine (whole flows)")
     bench_engine.print_rows(bench_engine.main())
+    print()
+    print("Events across processes (PostgreSQL LISTEN/NOTIFY)")
+    bench_events.print_rows(bench_events.main())
     print()
     print("Web app (real Chromium against the running app)")
     bench_editor.print_rows(bench_editor.main())

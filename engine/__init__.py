@@ -15,6 +15,7 @@ _EXPORTS = {
     "RunResult": "engine.executor.flow",
     "Event": "engine.events",
     "EventBus": "engine.events",
+    "EventRelay": "engine.pgevents",
     "Clock": "engine.clock",
     "FakeClock": "engine.clock",
     "Resolver": "engine.resolver",

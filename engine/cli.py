@@ -165,6 +165,7 @@ def _cmd_worker(options: argparse.Namespace) -> int:
     import os
 
     from engine.engine import Engine
+    from engine.pgevents import EventRelay
     from engine.worker import QueueWorker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
@@ -172,11 +173,17 @@ def _cmd_worker(options: argparse.Namespace) -> int:
 
     async def serve() -> None:
         engine = Engine(store=_store(options), script_roots=[os.getcwd()])
+        # On PostgreSQL, pages served by app processes elsewhere follow these runs live.
+        relay = EventRelay.for_engine(engine)
         try:
+            if relay is not None:
+                relay.start()
             worker = QueueWorker(engine, concurrency=options.concurrency, tags=tags, heartbeat=options.heartbeat,
                                  stale_after=options.stale_after, grace=options.grace, spread=options.spread)
             await worker.serve_until_signalled()
         finally:
+            if relay is not None:
+                await relay.close()
             await engine.close()
 
     asyncio.run(serve())

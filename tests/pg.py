@@ -115,6 +115,11 @@ class Cluster:
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "30",
                   "-o", options, "start")
 
+    def restart(self) -> None:
+        """Stop the server (closing every connection), then start it again on the same port."""
+        self.stop_server()
+        self.start_server()
+
     def stop_server(self, mode: str = "fast") -> None:
         """Stop the server and keep its data (`mode`: pg_ctl's smart, fast or immediate)."""
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop")

@@ -79,6 +79,13 @@ class JournalStore(StoreBase):
             row = conn.execute(stmt).first()
         return None if row is None else to_model(StepRecord, row)
 
+    def load_step(self, run_id: str, key: str) -> StepRecord | None:
+        """The record at `key` of a run's journal, or None."""
+        stmt = select(STEPS).where(STEPS.c.run_id == run_id, STEPS.c.key == key)
+        with self.db.autocommit() as conn:
+            rows = to_models(StepRecord, conn.execute(stmt))
+        return rows[0] if rows else None
+
     def delete_steps(
         self,
         run_id: str,

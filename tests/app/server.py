@@ -3,7 +3,9 @@
 The frontend bundle has the backend's URL baked in, so it is built for one port and
 served on that port. It is rebuilt only when what goes into it changes (the key is a
 hash of app/, components/, assets/, rxconfig.py, reflex.lock/ and the port). It lives in
-its own web directory (`.web-test/`), apart from `make run`'s `.web/`.
+its own web directory (`.web-test/`), apart from `make run`'s `.web/`; a bundle for
+another port than the first (a second app instance beside the session's) lives in
+`.web-test-PORT/`, so the two never overwrite each other.
 """
 
 from __future__ import annotations
@@ -90,13 +92,18 @@ def build_key(port: int) -> str:
     return digest.hexdigest()
 
 
+def web_dir(port: int) -> Path:
+    """The web directory holding the bundle built for `port`."""
+    return WEB_DIR if port == PORTS[0] else ROOT / f".web-test-{port}"
+
+
 def _reflex_env(port: int) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         PATH=f"{BUN_BIN}{os.pathsep}{env.get('PATH', '')}",
         REFLEX_USE_SYSTEM_BUN="1",
         REFLEX_USE_NPM="0",
-        REFLEX_WEB_WORKDIR=str(WEB_DIR),
+        REFLEX_WEB_WORKDIR=str(web_dir(port)),
         REFLEX_API_URL=f"http://localhost:{port}",
     )
     return env
@@ -107,8 +114,8 @@ def ensure_frontend(port: int) -> float:
     if not (BUN_BIN / "bun").exists():
         raise RuntimeError("bun is missing: run `make setup` (npm install --prefix .tools bun@1.4.4)")
     key = build_key(port)
-    stamp = WEB_DIR / "millrace-test-build.key"
-    WEB_DIR.mkdir(exist_ok=True)
+    stamp = web_dir(port) / "millrace-test-build.key"
+    web_dir(port).mkdir(exist_ok=True)
     with open(WEB_DIR.parent / ".web-test.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # parallel sessions build one after another
         if stamp.exists() and stamp.read_text() == key:
@@ -126,14 +133,24 @@ def ensure_frontend(port: int) -> float:
         return time.monotonic() - started
 
 
-def start(port: int, workdir: Path, db_url: str | None = None) -> Server:
-    """Start the backend (which serves the built frontend) on `db_url`, by default a
-    fresh SQLite database in `workdir`."""
+def start(port: int, workdir: Path, *, db_url: str | None = None, env: dict[str, str] | None = None,
+          web_port: int | None = None) -> Server:
+    """Start the backend (which serves the built frontend) on a fresh SQLite database.
+
+    Args:
+        port: where it listens (on 127.0.0.1).
+        workdir: its folder (log file, SQLite database).
+        db_url: its database instead of a fresh SQLite one.
+        env: more environment variables (e.g. REDIS_URL, MILLRACE_WORKERS).
+        web_port: serve the bundle built for this port instead of `port`'s (an instance
+            only called over REST needs no bundle of its own).
+    """
     if not _is_free(port):
         raise RuntimeError(f"port {port} was taken while the frontend was built; run the tests again")
     db_url = db_url or f"sqlite:///{workdir / 'millrace.db'}"
     url = f"http://localhost:{port}"
-    env = _reflex_env(port)
+    extra, env = env or {}, _reflex_env(port)
+    env["REFLEX_WEB_WORKDIR"] = str(web_dir(web_port or port))
     env.update({
         "REFLEX_ENV_MODE": "prod",
         "__REFLEX_SKIP_COMPILE": "true",
@@ -143,11 +160,12 @@ def start(port: int, workdir: Path, db_url: str | None = None) -> Server:
         "MILLRACE_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "BASE_INTERNAL_URL": f"http://127.0.0.1:{port}",
         "MILLRACE_PUBLIC_URL": url,
+        **extra,
     })
     command = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
                "--host", "127.0.0.1", "--port", str(port), "app.app:app"]
     log_path = workdir / "server.log"
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab") as log:  # a restarted server adds to its log
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     server = Server(url, TOKEN, db_url, log_path, process)

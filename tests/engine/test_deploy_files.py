@@ -116,11 +116,13 @@ def _seconds(duration: str | int) -> float:
 
 
 def _code_variables() -> set[str]:
-    """Every environment variable the app and the engine read by name."""
+    """Every environment variable the app (rxconfig.py included) and the engine read by name."""
     names: set[str] = set()
+    paths = [ROOT / "rxconfig.py"]
     for folder in ("app", "engine", "components"):
-        for path in (ROOT / folder).rglob("*.py"):
-            names.update(a or b for a, b in _READ.findall(path.read_text(encoding="utf-8")))
+        paths += (ROOT / folder).rglob("*.py")
+    for path in paths:
+        names.update(a or b for a, b in _READ.findall(path.read_text(encoding="utf-8")))
     return names
 
 
@@ -241,11 +243,11 @@ def test_app_instances_share_state_in_redis_and_leave_runs_to_the_workers():
     app = _compose()["services"]["app"]
     env = _compose_env(app)
     assert app["deploy"]["replicas"] >= 2
-    # Reflex 0.10 reads REFLEX_REDIS_URL; a bare REDIS_URL would leave each replica its own state.
-    assert env["REFLEX_REDIS_URL"].startswith("redis://") and env["MILLRACE_WORKERS"] == "0"
+    # rxconfig.py hands REDIS_URL to Reflex; without it each replica keeps its own page state.
+    assert env["REDIS_URL"].startswith("redis://") and env["MILLRACE_WORKERS"] == "0"
     [deployment] = [w for w in _workloads() if w["metadata"]["name"] == "millrace-app"]
     [container] = deployment["spec"]["template"]["spec"]["containers"]
-    assert deployment["spec"]["replicas"] >= 2 and "REFLEX_REDIS_URL" in _k8s_env_names(container)
+    assert deployment["spec"]["replicas"] >= 2 and "REDIS_URL" in _k8s_env_names(container)
     [configmap] = [obj for obj in _k8s_objects() if obj["kind"] == "ConfigMap"]
     assert configmap["data"]["MILLRACE_WORKERS"] == "0"
 

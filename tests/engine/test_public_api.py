@@ -6,7 +6,7 @@ import engine
 
 PUBLIC = {
     "ArgsValidationError", "BadInput", "Clock", "Cron", "Engine", "Evaluator", "Event",
-    "EventBus", "ExpressionError", "ExpressionSyntaxError", "FakeClock", "FlowDocument",
+    "EventBus", "EventRelay", "ExpressionError", "ExpressionSyntaxError", "FakeClock", "FlowDocument",
     "FlowLoadError", "FlowValidationError", "MillraceError", "NotFound", "Resolver",
     "ResourceValidationError", "RunResult", "RunnerPool", "Scheduler", "Scope", "ScriptJob",
     "ScriptLoadError", "StepFailure", "Store", "Vault", "as_document", "check_flow",

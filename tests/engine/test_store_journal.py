@@ -62,6 +62,16 @@ def test_a_failed_step_keeps_its_error_object(store: Store, run_id: str) -> None
     assert store.load_steps(run_id)["br/1/c"].error == error
 
 
+def test_load_step_reads_one_record_of_one_run(store: Store, run_id: str) -> None:
+    other = store.create_run(kind="flow", path="f/y").id
+    store.save_step(run_id, "a", step_id="a", status="success", result={"rows": [1, 2]})
+    store.save_step(other, "a", step_id="a", result="other")
+    store.save_step(run_id, "b", step_id="b")
+    record = store.load_step(run_id, "a")
+    assert (record.key, record.status, record.result) == ("a", "success", {"rows": [1, 2]})
+    assert store.load_step(run_id, "missing") is None
+
+
 def test_records_of_each_run_are_separate(store: Store, run_id: str) -> None:
     other = store.create_run(kind="flow", path="f/y").id
     store.save_step(run_id, "a", status="success", result=1)
