@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.app.apikit import W, ensure_flow, flow_body, py_step, wait_status
-from tests.app.server import WEB_DIR, Server, ensure_frontend, free_port, start, stop
+from tests.app.server import PORTS, Server, ensure_frontend, free_port, start, stop
 from tests.pg import Cluster, own_cluster
 
 SLOW_DOUBLE = flow_body(
@@ -34,10 +34,9 @@ def cluster() -> Iterator[Cluster]:
 
 @pytest.fixture
 def pg_app(cluster: Cluster, tmp_path: Path) -> Iterator[Server]:
-    port = free_port()
-    if not (WEB_DIR / "millrace-test-build.key").exists():
-        ensure_frontend(port)  # the server mounts a build; for the API, one for any port will do
-    server = start(port, tmp_path, db_url=cluster.create_database("app_faults"))
+    # The server mounts a build; for the API the session's (built for the first port) will do.
+    ensure_frontend(PORTS[0])
+    server = start(free_port(), tmp_path, db_url=cluster.create_database("app_faults"), web_port=PORTS[0])
     try:
         yield server
     finally:
