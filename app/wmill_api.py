@@ -9,8 +9,6 @@ see that a variable is secret, never its value after it was saved.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from typing import Any, Awaitable, Callable
 
@@ -27,16 +25,15 @@ RUN_TOKEN_PREFIX = "run."
 
 
 def run_token(run_id: str) -> str:
-    """The token the scripts of run `run_id` (a root run) call the API with."""
-    return f"{RUN_TOKEN_PREFIX}{run_id}.{_sign(run_id)}"
+    """The token the scripts of run `run_id` (a root run) call the API with; workers
+    holding the same MILLRACE_SECRET_KEY make the same (see `Vault.run_token`)."""
+    return _vault().run_token(run_id)
 
 
 def run_of_token(token: str) -> str | None:
     """The root run id a valid, still running run token stands for, else None."""
-    if not token.startswith(RUN_TOKEN_PREFIX):
-        return None
-    run_id, _, signature = token[len(RUN_TOKEN_PREFIX):].rpartition(".")
-    if not run_id or not hmac.compare_digest(_sign(run_id), signature):
+    run_id = _vault().run_of_token(token)
+    if run_id is None:
         return None
     run = service.store.get_run(run_id)
     return run_id if run is not None and run.status not in FINISHED else None
@@ -46,10 +43,6 @@ def run_env(run: Any, key: str) -> dict[str, str]:
     """What every script of a run gets to call back: the engine's `Services.run_env`."""
     root = getattr(run, "root_run_id", None) or run.id
     return {"WM_TOKEN": run_token(root), "BASE_INTERNAL_URL": settings.base_internal_url()}
-
-
-def _sign(run_id: str) -> str:
-    return hmac.new(service.credentials.secret(), f"run-token/{run_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _bearer(request: Request) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import re
 from pathlib import Path
@@ -23,6 +24,7 @@ from engine.errors import BadInput, NotFound
 
 KEY_FILE = "secret.key"
 MASK = "***"
+RUN_TOKEN_PREFIX = "run."
 MIN_MASKED_LENGTH = 3
 """Shorter secret values are not masked: masking "a" would garble every line."""
 VAR_PREFIX, RES_PREFIX = "$var:", "$res:"
@@ -72,6 +74,7 @@ class Vault:
         self.store = store
         self._key = key
         self._cipher: Any = None
+        self._run_key: bytes | None = None
 
     @property
     def _fernet(self) -> Any:
@@ -89,6 +92,36 @@ class Vault:
         if vault is None:
             vault = store.__dict__["_vault"] = cls(store)
         return vault
+
+    # Run tokens: what a run's scripts call the app back with (WM_TOKEN)
+
+    def run_token(self, run_id: str) -> str:
+        """The token the scripts of root run `run_id` use: `run.<id>.<signature>`.
+
+        Signed with a key derived from the secret key, so any process holding the same
+        MILLRACE_SECRET_KEY (the app, every worker) makes and accepts the same tokens.
+        """
+        return f"{RUN_TOKEN_PREFIX}{run_id}.{self._sign_run(run_id)}"
+
+    def run_of_token(self, token: str) -> str | None:
+        """The run id a well-signed run token names, else None (whether the run still
+        runs is the caller's to check)."""
+        if not token.startswith(RUN_TOKEN_PREFIX):
+            return None
+        run_id, _, signature = token[len(RUN_TOKEN_PREFIX):].rpartition(".")
+        if not run_id or not hmac.compare_digest(self._sign_run(run_id), signature):
+            return None
+        return run_id
+
+    def script_env(self, run: Any, key: str = "") -> dict[str, str]:
+        """A run's scripts' WM_TOKEN (for `Services.run_env` of a worker process)."""
+        return {"WM_TOKEN": self.run_token(getattr(run, "root_run_id", None) or run.id)}
+
+    def _sign_run(self, run_id: str) -> str:
+        if self._run_key is None:
+            key = self._key if self._key is not None else load_key(self.store.url)
+            self._run_key = hashlib.sha256(b"millrace run tokens\0" + _fernet_key(key)).digest()
+        return hmac.new(self._run_key, f"run-token/{run_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
     # Variables
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from playwright.sync_api import expect
 
 from engine import Store
@@ -105,7 +106,9 @@ def deployment(browser: Any, pg_url: str, tmp_path_factory: pytest.TempPathFacto
     workdir = tmp_path_factory.mktemp("scale")
     name, db_url = fresh_database("scale")
     with running_redis(workdir) as redis_url, contextlib.ExitStack() as stack:
-        env = {"REDIS_URL": redis_url, "MILLRACE_WORKERS": "0"}
+        # One secret key everywhere, as the README asks: the worker's scripts call A back
+        # with run tokens A must accept.
+        env = {"REDIS_URL": redis_url, "MILLRACE_WORKERS": "0", "MILLRACE_SECRET_KEY": Fernet.generate_key().decode()}
         port_b = free_port()
         ensure_frontend(port_b)
         b_dir, a_dir = workdir / "b", workdir / "a"
@@ -115,7 +118,8 @@ def deployment(browser: Any, pg_url: str, tmp_path_factory: pytest.TempPathFacto
         # A is only called over REST: it serves B's bundle rather than build its own.
         a = start(free_port(), a_dir, db_url=db_url, env=env, web_port=port_b)
         stack.callback(stop, a)
-        worker = start_worker(db_url, workdir)
+        worker = start_worker(db_url, workdir, {"MILLRACE_SECRET_KEY": env["MILLRACE_SECRET_KEY"],
+                                                "BASE_INTERNAL_URL": a.url})
         stack.callback(stop_worker, worker)
         deployment = Deployment(db_url, env, a, b, b_dir, worker)
         stack.callback(lambda: stop(deployment.b))  # B as restarted by a test
@@ -123,8 +127,8 @@ def deployment(browser: Any, pg_url: str, tmp_path_factory: pytest.TempPathFacto
     shared_cluster().drop_database(name)
 
 
-def start_worker(db_url: str, workdir: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def start_worker(db_url: str, workdir: Path, extra: dict[str, str]) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **extra}
     env.pop("DATABASE_URL", None)
     with open(workdir / "worker.log", "ab") as log:
         return subprocess.Popen([sys.executable, "-m", "engine", "worker", "--db", db_url, "--concurrency", "4",
@@ -161,6 +165,32 @@ def start_run(deployment: Deployment, body: dict[str, Any], args: dict[str, Any]
         response = api.post(f"{W}/jobs/run/f/{path}", json=args)
         assert response.status_code == 201, response.text
         return response.text
+
+
+WMILL_CALLBACK = flow_body(
+    "f/scale/wmill_callback",
+    [py_step("read", "import wmill\n\ndef main():\n    return [wmill.get_variable('u/admin/scale_pw'), "
+                     "wmill.get_root_job_id()]\n")],
+    {},
+)
+
+
+def test_a_step_on_a_worker_process_calls_the_app_back_with_its_run_token(deployment):
+    with deployment.api(deployment.a) as api:
+        created = api.post(f"{W}/variables/create", json={"path": "u/admin/scale_pw", "value": "s3cret!",
+                                                          "is_secret": True})
+        assert created.status_code in (200, 201), created.text
+        path = ensure_flow(api, WMILL_CALLBACK)
+        response = api.post(f"{W}/jobs/run/f/{path}", json={})
+        run_id = response.text
+        run = wait_status(api, run_id, {"success", "failure"})
+    assert run["status"] == "success", run
+    assert run["result"] == ["s3cret!", run_id]
+    store = Store.open(deployment.db_url)
+    try:
+        assert store.get_run(run_id).worker_id.startswith("worker-")  # it ran on the worker process
+    finally:
+        store.close()
 
 
 def step_badge(page: Any, key: str) -> Any:
