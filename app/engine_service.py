@@ -149,13 +149,15 @@ class EngineService:
         """First-start work: tables, the admin token (printed once), the example flows."""
         from app.examples import import_examples
 
-        token = bootstrap_admin(self.credentials)
-        if token is not None:
-            print(f"\nMillrace admin API token (shown once, keep it): {token}\n", flush=True)
-        password = bootstrap_admin_user(self.accounts)
-        if password is not None:
-            print(f"\nMillrace user admin, password (shown once, keep it): {password}\n", flush=True)
-        imported = import_examples(self.store, self.credentials)
+        # App instances starting together on an empty database: one bootstraps it.
+        with self.store.db.exclusive("millrace-bootstrap"):
+            token = bootstrap_admin(self.credentials)
+            if token is not None:
+                print(f"\nMillrace admin API token (shown once, keep it): {token}\n", flush=True)
+            password = bootstrap_admin_user(self.accounts)
+            if password is not None:
+                print(f"\nMillrace user admin, password (shown once, keep it): {password}\n", flush=True)
+            imported = import_examples(self.store, self.credentials)
         if imported:
             log.info("imported example flows: %s", ", ".join(imported))
 

@@ -11,6 +11,8 @@ locked" when it tries to write.
 
 from __future__ import annotations
 
+import hashlib
+
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -99,6 +101,22 @@ class Database:
         """A connection on which every statement commits on its own."""
         with self._autocommit.connect() as conn:
             yield conn
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold the lock called `name` across processes for the block: a PostgreSQL
+        advisory lock (e.g. so app instances starting together on an empty database
+        bootstrap it once). SQLite: no lock (one process serves a SQLite file)."""
+        if self.dialect != "postgresql":
+            yield
+            return
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        with self._autocommit.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({key})")
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
 
     def insert(self, table: Table) -> Any:
         """A dialect-specific INSERT that supports `on_conflict_do_update`."""
