@@ -103,11 +103,16 @@ class Engine:
         run_id = self.submit(flow, args, run_id=run_id, path=path, trigger=trigger, status="running")
         return await self.continue_run(run_id)
 
-    async def continue_run(self, run_id: str) -> RunResult:
-        """Continue a run from its journal: finished steps are replayed, never re-run."""
+    async def continue_run(self, run_id: str, *, run: Any = None) -> RunResult:
+        """Continue a run from its journal: finished steps are replayed, never re-run.
+
+        `run` is the run as the caller just read it (a worker's claim returns it), which
+        saves reading it again; by default it is read from the store.
+        """
         from engine.openflow import flow_from_data
 
-        run = self.store.get_run(run_id)
+        if run is None:
+            run = self.store.get_run(run_id)
         if run is None:
             raise NotFound(f"run {run_id!r} not found")
         if run.status in FINISHED:

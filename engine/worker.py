@@ -108,7 +108,7 @@ class QueueWorker:
             if run is None:
                 break
             log.info("worker %s claimed run %s", self.worker_id, run.id)
-            self._start(run.id)
+            self._start(run)
 
     def _heartbeat_if_due(self) -> None:
         now = self.engine.clock.now()
@@ -125,14 +125,16 @@ class QueueWorker:
         if taken:
             log.info("worker %s requeued stale runs %s", self.worker_id, ", ".join(taken))
 
-    def _start(self, run_id: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._continue(run_id), name=f"run-{run_id}")
-        self._tasks[run_id] = task
+    def _start(self, run: Any) -> None:
+        task = asyncio.get_running_loop().create_task(self._continue(run), name=f"run-{run.id}")
+        self._tasks[run.id] = task
         task.add_done_callback(lambda _: self._wake.set())
 
-    async def _continue(self, run_id: str) -> None:
+    async def _continue(self, run: Any) -> None:
+        run_id = run.id
         try:
-            result = await self.engine.continue_run(run_id)
+            # The claim returned the run as it now is; no need to read it again.
+            result = await self.engine.continue_run(run_id, run=run)
             log.info("worker %s: run %s %s", self.worker_id, run_id, result.status)
         except asyncio.CancelledError:
             raise
