@@ -56,6 +56,7 @@ class QueueWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._last_heartbeat = float("-inf")
+        self._last_due_check = float("-inf")
 
     @property
     def store(self) -> Any:
@@ -102,7 +103,7 @@ class QueueWorker:
         """Heartbeat when due, take over stale runs, queue waiting runs whose deadline
         passed, and claim runs while there is room."""
         self._heartbeat_if_due()
-        self.store.requeue_due(now=self.engine.clock.now())
+        self._requeue_due_if_due()
         while not self._stopping and len(self._tasks) < self.concurrency:
             run = self.store.claim_run(self.worker_id, self.tags, now=self.engine.clock.now())
             if run is None:
@@ -124,6 +125,13 @@ class QueueWorker:
         taken = self.store.requeue_stale(now=now, timeout=self.stale_after)
         if taken:
             log.info("worker %s requeued stale runs %s", self.worker_id, ", ".join(taken))
+
+    def _requeue_due_if_due(self) -> None:
+        # A tick follows every finished run; deadlines need looking at once a poll only.
+        now = self.engine.clock.now()
+        if now - self._last_due_check >= self.poll:
+            self._last_due_check = now
+            self.store.requeue_due(now=now)
 
     def _start(self, run: Any) -> None:
         task = asyncio.get_running_loop().create_task(self._continue(run), name=f"run-{run.id}")
