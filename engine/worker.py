@@ -101,13 +101,14 @@ class QueueWorker:
 
     def tick(self) -> None:
         """Heartbeat when due, take over stale runs, queue waiting runs whose deadline
-        passed, and claim runs while there is room."""
+        passed, and claim runs for every free slot."""
         self._heartbeat_if_due()
         self._requeue_due_if_due()
-        while not self._stopping and len(self._tasks) < self.concurrency:
-            run = self.store.claim_run(self.worker_id, self.tags, now=self.engine.clock.now())
-            if run is None:
-                break
+        free = self.concurrency - len(self._tasks)
+        if self._stopping or free < 1:
+            return
+        # One statement fills every free slot (fewer runs back: the queue is empty).
+        for run in self.store.claim_runs(self.worker_id, self.tags, limit=free, now=self.engine.clock.now()):
             log.info("worker %s claimed run %s", self.worker_id, run.id)
             self._start(run)
 
