@@ -1,6 +1,6 @@
 """The run queue: workers claim queued runs atomically, heartbeat, and take over stale ones.
 
-A claim is one `UPDATE ... WHERE id IN (oldest eligible queued runs)` statement. On
+A claim is one `UPDATE ... FROM (oldest eligible queued runs)` statement. On
 PostgreSQL the inner SELECT is `FOR UPDATE SKIP LOCKED`, so concurrent claimers pass
 over each other's rows; on SQLite the write transaction (`BEGIN IMMEDIATE`) already
 serializes claimers. Either way `status = 'queued'` is re-checked by the UPDATE.
@@ -39,11 +39,13 @@ def _claim_statement(*, tagged: bool) -> Any:
         .with_for_update(skip_locked=True)
     )
     # Materialized: PostgreSQL would otherwise run the pick again for every row the
-    # UPDATE scans, and each run would skip the rows the last one just locked.
+    # UPDATE scans, and each run would skip the rows the last one just locked. Joined
+    # (UPDATE ... FROM) rather than `id IN (...)`, for which SQLite walks every queued
+    # run instead of looking the picked ones up by id.
     picked = pick.cte("picked").prefix_with("MATERIALIZED")
     return (
         update(RUNS)
-        .where(RUNS.c.id.in_(select(picked.c.id)), RUNS.c.status == _QUEUED)
+        .where(RUNS.c.id == picked.c.id, RUNS.c.status == _QUEUED)
         .values(
             status=_RUNNING,
             worker_id=bindparam("claimer"),
