@@ -82,6 +82,7 @@ class Measured:
     elapsed_s: float
     queue: list[float]
     e2e: list[float]
+    cpu: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -107,6 +108,30 @@ def batches(options: argparse.Namespace) -> list[Batch]:
 
 
 # --- the processes under test ---------------------------------------------------------
+
+
+def tree_cpu(roots: list[int]) -> float:
+    """CPU seconds used so far by these processes and all their descendants, the
+    finished ones included (a parent's cutime holds the children it reaped)."""
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                text = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = text[text.rindex(")") + 2:].split()
+            stats[int(entry)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    ticks, todo = 0, [pid for pid in roots if pid in stats]
+    while todo:
+        pid = todo.pop()
+        ticks += stats[pid][1]
+        todo.extend(children.get(pid, []))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
 
 
 class Workers:
@@ -206,11 +231,21 @@ def wait_finished(store: Store, batch: Batch, workers: Workers) -> None:
         time.sleep(0.2)
 
 
-def measure(store: Store, engine: Engine, batch: Batch, marks: Path, workers: Workers) -> Measured:
+def cpu_now(workers: Workers, server_pid: int | None) -> dict[str, float]:
+    used = {"workers": tree_cpu([p.pid for p in workers.procs])}
+    if server_pid is not None:
+        used["database"] = tree_cpu([server_pid])
+    return used
+
+
+def measure(store: Store, engine: Engine, batch: Batch, marks: Path, workers: Workers,
+            server_pid: int | None) -> Measured:
     document = flow_of(batch.steps, marks)
+    cpu_before = cpu_now(workers, server_pid)
     began = time.time()
     submit_s = submit(engine, document, batch)
     wait_finished(store, batch, workers)
+    cpu = {name: seconds - cpu_before[name] for name, seconds in cpu_now(workers, server_pid).items()}
     columns = (RUNS.c.id, RUNS.c.args, RUNS.c.result, RUNS.c.status,
                RUNS.c.created_at, RUNS.c.started_at, RUNS.c.finished_at)
     with store.db.autocommit() as conn:
@@ -219,7 +254,7 @@ def measure(store: Store, engine: Engine, batch: Batch, marks: Path, workers: Wo
             "SELECT count(*) FROM steps s JOIN runs r ON s.run_id = r.id "
             "WHERE r.path = :path AND s.status = 'success'"), {"path": batch.path}).scalar_one()
     measured = Measured(batch, submit_s, max(r.finished_at for r in rows) - began,
-                        [r.started_at - r.created_at for r in rows], [r.finished_at - r.created_at for r in rows])
+                        [r.started_at - r.created_at for r in rows], [r.finished_at - r.created_at for r in rows], cpu)
     measured.problems = check_exactly_once(batch, rows, records, marks)
     return measured
 
@@ -251,23 +286,36 @@ def check_exactly_once(batch: Batch, rows: list[Any], records: int, marks: Path)
 # --- one set-up from start to end -------------------------------------------------------
 
 
-def run_setup(label: str, url: str, commands: list[list[str]], workdir: Path, options: argparse.Namespace) -> bool:
+@dataclass
+class Setup:
+    """Where the runs go: a database, the worker commands, and the database server's pid."""
+
+    label: str
+    url: str
+    commands: list[list[str]]
+    server_pid: int | None = None
+
+
+def run_setup(setup: Setup, workdir: Path, options: argparse.Namespace) -> bool:
     """Start the workers, run every batch, stop them, print the figures; True if all checks pass."""
-    store = Store.open(url)
+    store = Store.open(setup.url)
     engine = Engine(store=store)
-    workers = Workers(url, workdir)
+    workers = Workers(setup.url, workdir)
     load_before = os.getloadavg()
     try:
-        for command in commands:
+        for command in setup.commands:
             workers.start(command)
-        workers.wait_registered(store, len(commands))
+        workers.wait_registered(store, len(setup.commands))
         warm_up(store, engine, workdir, workers, options)
-        results = [measure(store, engine, batch, workdir / f"marks-{batch.path.split('/')[1]}", workers)
-                   for batch in batches(options) if batch.count > 0]
+        results = []
+        for batch in batches(options):
+            if batch.count > 0:
+                marks = workdir / f"marks-{batch.path.split('/')[1]}"
+                results.append(measure(store, engine, batch, marks, workers, setup.server_pid))
     finally:
         codes = workers.stop()
         store.close()
-    report(label, results, load_before, os.getloadavg(), codes)
+    report(setup.label, results, load_before, os.getloadavg(), codes)
     return all(not m.problems for m in results) and codes == [0] * len(codes)
 
 
@@ -296,10 +344,22 @@ def report(label: str, results: list[Measured], load_before: tuple, load_after: 
             if b.steps == 1:
                 line += f"; budget {BUDGET_RUNS_PER_S:.0f} runs/s, ratio {BUDGET_RUNS_PER_S / rate:.2f}"
             print(line)
+        if not b.paced:
+            print("    " + cpu_line(m))
         print(f"    queue latency p50/p95/p99      {percentiles(m.queue)}")
         print(f"    end-to-end latency p50/p95/p99 {percentiles(m.e2e)}")
         print(f"    exactly once: {'ok' if not m.problems else 'FAILED: ' + '; '.join(m.problems)}")
     print(f"  worker exit codes after SIGTERM: {codes}")
+
+
+def cpu_line(m: Measured) -> str:
+    """CPU per run by process group, and the runs/s it would allow on this many idle cores."""
+    per_run = {name: seconds / m.batch.count for name, seconds in m.cpu.items()}
+    total = sum(per_run.values())
+    parts = ", ".join(f"{name} {ms * 1000:.1f}" for name, ms in per_run.items())
+    ceiling = os.cpu_count() / total if total else float("inf")
+    return (f"CPU per run: {parts} ms (workers include their zygotes and scripts), "
+            f"total {total * 1000:.1f} ms: {ceiling:,.0f} runs/s on {os.cpu_count()} idle cores")
 
 
 def run_pg(options: argparse.Namespace, workdir: Path) -> bool:
@@ -310,7 +370,8 @@ def run_pg(options: argparse.Namespace, workdir: Path) -> bool:
         cluster.start()
         url = cluster.create_database("load")
         label = f"PostgreSQL, {options.workers} x `python -m engine worker --concurrency {options.concurrency}`"
-        return run_setup(label, url, pg_commands(url, options), workdir, options)
+        server_pid = int((cluster.data / "postmaster.pid").read_text().split()[0])
+        return run_setup(Setup(label, url, pg_commands(url, options), server_pid), workdir, options)
     finally:
         cluster.stop()
 
@@ -318,7 +379,7 @@ def run_pg(options: argparse.Namespace, workdir: Path) -> bool:
 def run_embedded(options: argparse.Namespace, workdir: Path) -> bool:
     url = f"sqlite:///{workdir / 'millrace.db'}"
     label = f"SQLite embedded, one process, QueueWorker concurrency {options.embedded_concurrency}"
-    return run_setup(label, url, embedded_commands(url, options), workdir, options)
+    return run_setup(Setup(label, url, embedded_commands(url, options)), workdir, options)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -10,7 +10,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import bindparam, delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import NotFound
@@ -64,9 +64,9 @@ class JournalStore(StoreBase):
 
     def load_steps(self, run_id: str) -> dict[str, StepRecord]:
         """Every record of a run's journal by key (in key order)."""
-        stmt = select(STEPS).where(STEPS.c.run_id == run_id).order_by(STEPS.c.key)
         with self.db.autocommit() as conn:
-            return {step.key: step for step in to_models(StepRecord, conn.execute(stmt))}
+            rows = conn.execute(_LOAD_STEPS, {"run_id": run_id})
+            return {step.key: step for step in to_models(StepRecord, rows)}
 
     def delete_steps(
         self,
@@ -155,6 +155,8 @@ def _step_upsert(dialect: str, fields: tuple[str, ...]) -> Any:
     )
 
 
+# Built once (every run loads its journal when it starts): see _step_upsert.
+_LOAD_STEPS = select(STEPS).where(STEPS.c.run_id == bindparam("run_id")).order_by(STEPS.c.key)
 _INSERT_LOG = insert(LOGS)
 # One statement whatever the batch size: arrays unnested in order (ids follow it).
 _PG_APPEND_LOGS = text(

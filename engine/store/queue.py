@@ -56,6 +56,19 @@ def _claim_statement(*, tagged: bool) -> Any:
     )
 
 
+# Every worker sends it twice a second: built once (see _claim_statement).
+_REQUEUE_DUE = (
+    update(RUNS)
+    .where(
+        RUNS.c.status == _SUSPENDED,
+        RUNS.c.parent_run_id.is_(None),
+        RUNS.c.scheduled_for <= bindparam("now", type_=Float()),
+    )
+    .values(status=_QUEUED)
+    .returning(RUNS.c.id)
+)
+
+
 class QueueStore(StoreBase):
     """Claiming, heartbeating and handing back queued runs."""
 
@@ -200,13 +213,8 @@ class QueueStore(StoreBase):
         Returns:
             The ids of the runs queued.
         """
-        due = update(RUNS).where(
-            RUNS.c.status == _SUSPENDED,
-            RUNS.c.parent_run_id.is_(None),
-            RUNS.c.scheduled_for <= self._now(now),
-        )
-        with self.db.transaction() as conn:
-            return sorted(conn.execute(due.values(status=_QUEUED).returning(RUNS.c.id)).scalars())
+        with self.db.autocommit() as conn:
+            return sorted(conn.execute(_REQUEUE_DUE, {"now": self._now(now)}).scalars())
 
     def retire_worker(self, worker_id: str) -> list[str]:
         """Mark a worker stopped and hand back the runs it holds; returns their ids."""

@@ -107,7 +107,7 @@ class RunStore(StoreBase):
     def get_run(self, run_id: str) -> Run | None:
         """The run with this id, or None."""
         with self.db.autocommit() as conn:
-            row = conn.execute(_by_id(run_id)).first()
+            row = conn.execute(_GET_RUN, {"run_id": run_id}).first()
         return None if row is None else to_model(Run, row)
 
     def update_run(self, run_id: str, **fields: Any) -> Run:
@@ -204,6 +204,11 @@ class RunStore(StoreBase):
 
 def _by_id(run_id: str) -> Any:
     return select(RUNS).where(RUNS.c.id == run_id)
+
+
+# Built once with a bound id: a statement built per call costs as much again to build
+# and to derive its cache key as it does to run.
+_GET_RUN = select(RUNS).where(RUNS.c.id == bindparam("run_id"))
 
 
 def _root_of(conn: Connection, parent_run_id: str | None) -> str | None:
