@@ -10,7 +10,10 @@ Two set-ups on this one machine:
 Each set-up gets three batches: `--runs` one-step runs (`def main(x): return x + 1`) and
 `--flows` ten-step flows, each batch submitted at once (runs/s, steps/s, latencies under
 a backlog), then `--paced` one-step runs submitted one at a time at 20 runs/s (queue
-latency when the workers are not busy). Every step appends `run id:step key` to a file;
+latency when the workers are not busy). Each batch also reports the CPU its runs cost the
+worker processes (engine), their zygotes and forked scripts (python steps) and the
+database server, read from /proc: on a machine shared with other work that says more
+than runs/s. Every step appends `run id:step key` to a file;
 afterwards the database and that file must show each run succeeded with the right
 result, one journal record per step, and each step executed exactly once.
 
@@ -19,8 +22,8 @@ Queue latency is `started_at - created_at` of a run, end-to-end latency
 printed is budget / measured, so above 1.00 means the budget is missed, as in the other
 benchmarks.
 
-Run from the project root: `.venv/bin/python bench/load.py` (a few minutes) or with
-`--quick` (well under a minute). Every process and the PostgreSQL cluster it starts are
+Run from the project root: `.venv/bin/python bench/load.py` (about 6 minutes on 2 cores)
+or with `--quick` (under half a minute). Every process and the PostgreSQL cluster it starts are
 stopped on the way out.
 """
 
@@ -144,8 +147,8 @@ def tree_cpu(roots: list[int]) -> tuple[float, float]:
 class Workers:
     """Worker processes against one database URL, each in a process group of its own."""
 
-    def __init__(self, url: str, workdir: Path):
-        self.url, self.workdir = url, workdir
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
         self.procs: list[subprocess.Popen] = []
 
     def start(self, command: list[str]) -> None:
@@ -166,8 +169,7 @@ class Workers:
     def stop(self) -> list[int | None]:
         """SIGTERM (graceful drain), then SIGKILL what is left; returns the exit codes."""
         for proc in self.procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+            signal_group(proc, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_S
         for proc in self.procs:
             try:
@@ -176,13 +178,22 @@ class Workers:
                 pass
         codes = [proc.poll() for proc in self.procs]
         for proc in self.procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            signal_group(proc, signal.SIGKILL)
+            proc.wait()
         return codes
 
     def log_tail(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-1500:] for p in sorted(self.workdir.glob("worker-*.log")))
+
+
+def signal_group(proc: subprocess.Popen, signum: int) -> None:
+    """Signal a worker's process group (its zygote has a session of its own and follows
+    the worker out when the worker's end of its stdin closes)."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signum)
+        except ProcessLookupError:
+            pass
 
 
 def pg_commands(url: str, options: argparse.Namespace) -> list[list[str]]:
@@ -308,7 +319,7 @@ def run_setup(setup: Setup, workdir: Path, options: argparse.Namespace) -> bool:
     """Start the workers, run every batch, stop them, print the figures; True if all checks pass."""
     store = Store.open(setup.url)
     engine = Engine(store=store)
-    workers = Workers(setup.url, workdir)
+    workers = Workers(workdir)
     load_before = os.getloadavg()
     try:
         for command in setup.commands:
