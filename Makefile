@@ -7,7 +7,7 @@ BUN := .tools/node_modules/.bin/bun
 REFLEX_ENV := PATH="$(CURDIR)/.tools/node_modules/.bin:$$PATH" REFLEX_USE_SYSTEM_BUN=1 REFLEX_USE_NPM=0
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test setup system-deps bench clean
+.PHONY: run test setup system-deps bench bench-load clean
 
 setup: $(STAMP) $(BUN) system-deps
 
@@ -45,6 +45,10 @@ run: $(STAMP) $(BUN)
 
 bench: setup
 	$(PY) bench/run_all.py
+
+# Several minutes: 10,000 runs and 1,000 ten-step flows on PostgreSQL and on SQLite.
+bench-load: setup
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) .tools .web .web-test .web-test-* .web-test.lock data

@@ -1,7 +1,8 @@
 """Every benchmark, one table: medians of several runs and the ratio to each budget.
 
 Run with `make bench` (or `.venv/bin/python bench/run_all.py`). A ratio above 1.00
-means the budget is missed.
+means the budget is missed. The load benchmark (bench/load.py, thousands of runs through
+queue workers) takes minutes and runs on its own: `make bench-load`.
 """
 
 from __future__ import annotations

@@ -69,17 +69,31 @@ class Engine:
                path: str = "", trigger: str = "api", status: str = "queued",
                scheduled_for: float | None = None) -> str:
         """Validate args against the flow's schema and record a run; returns its id."""
+        [fields] = self._run_fields(flow, [args], path=path, trigger=trigger, status=status,
+                                    scheduled_for=scheduled_for)
+        return self.store.create_run(id=run_id or uuid.uuid4().hex, **fields).id
+
+    def submit_many(self, flow: Any, args_list: list[dict[str, Any] | None], *, path: str = "",
+                    trigger: str = "api", scheduled_for: float | None = None) -> list[str]:
+        """Queue one run of a flow per args, in one transaction; returns their ids in order.
+
+        Every args is validated before anything is recorded, so when one breaks the
+        schema nothing is queued.
+        """
+        runs = self._run_fields(flow, args_list, path=path, trigger=trigger, status="queued",
+                                scheduled_for=scheduled_for)
+        return self.store.create_runs(runs)
+
+    def _run_fields(self, flow: Any, args_list: list[dict[str, Any] | None], *, path: str, trigger: str,
+                    status: str, scheduled_for: float | None) -> list[dict[str, Any]]:
         from engine.openflow import dump_value, validate_args
 
         document = as_document(flow)
-        args = validate_args(document_schema(document), dict(args or {}))
-        run = self.store.create_run(
-            id=run_id or uuid.uuid4().hex, kind="flow", path=path, args=args,
-            flow=dump_value(document.value), status=status, trigger=trigger,
-            scheduled_for=scheduled_for if scheduled_for is not None else self.clock.now(),
-            tag="flow",
-        )
-        return run.id
+        schema, value = document_schema(document), dump_value(document.value)
+        when = scheduled_for if scheduled_for is not None else self.clock.now()
+        return [{"kind": "flow", "path": path, "args": validate_args(schema, dict(args or {})), "flow": value,
+                 "status": status, "trigger": trigger, "scheduled_for": when, "tag": "flow"}
+                for args in args_list]
 
     async def run(self, flow: Any, args: dict[str, Any] | None = None, *, run_id: str | None = None,
                   path: str = "", trigger: str = "cli") -> RunResult:
@@ -89,11 +103,16 @@ class Engine:
         run_id = self.submit(flow, args, run_id=run_id, path=path, trigger=trigger, status="running")
         return await self.continue_run(run_id)
 
-    async def continue_run(self, run_id: str) -> RunResult:
-        """Continue a run from its journal: finished steps are replayed, never re-run."""
+    async def continue_run(self, run_id: str, *, run: Any = None) -> RunResult:
+        """Continue a run from its journal: finished steps are replayed, never re-run.
+
+        `run` is the run as the caller just read it (a worker's claim returns it), which
+        saves reading it again; by default it is read from the store.
+        """
         from engine.openflow import flow_from_data
 
-        run = self.store.get_run(run_id)
+        if run is None:
+            run = self.store.get_run(run_id)
         if run is None:
             raise NotFound(f"run {run_id!r} not found")
         if run.status in FINISHED:

@@ -104,6 +104,7 @@ class QueueWorker:
         """The time the last heartbeat that got through recorded."""
         self._watching_since = float("-inf")
         """Since when this worker has heartbeated without a gap (it may judge others stale)."""
+        self._last_due_check = float("-inf")
 
     @property
     def store(self) -> Any:
@@ -169,19 +170,20 @@ class QueueWorker:
 
     def tick(self) -> None:
         """Heartbeat when due, take over stale runs, queue waiting runs whose deadline
-        passed, and claim runs while there is room."""
+        passed, and claim runs for every free slot."""
         if not self._registered:
             self.store.register_worker(self.worker_id, tags=self.tags, now=self.engine.clock.now())
             self._registered = True
             log.info("worker %s started (concurrency %d, tags %s)", self.worker_id, self.concurrency, self.tags)
         self._heartbeat_if_due()
-        self.store.requeue_due(now=self.engine.clock.now())
-        while not self._stopping and len(self._tasks) < self.concurrency:
-            run = self.store.claim_run(self.worker_id, self.tags, now=self.engine.clock.now())
-            if run is None:
-                break
+        self._requeue_due_if_due()
+        free = self.concurrency - len(self._tasks)
+        if self._stopping or free < 1:
+            return
+        # One statement fills every free slot (fewer runs back: the queue is empty).
+        for run in self.store.claim_runs(self.worker_id, self.tags, limit=free, now=self.engine.clock.now()):
             log.info("worker %s claimed run %s", self.worker_id, run.id)
-            self._start(run.id)
+            self._start(run)
 
     def _heartbeat_if_due(self) -> None:
         if self.engine.clock.now() - self._last_heartbeat < self.heartbeat:
@@ -248,9 +250,16 @@ class QueueWorker:
         self._lost.add(run_id)
         raise RunLost(f"run {run_id} was taken over by another worker")
 
-    def _start(self, run_id: str) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(self._continue(run_id), name=f"run-{run_id}")
-        self._tasks[run_id] = task
+    def _requeue_due_if_due(self) -> None:
+        # A tick follows every finished run; deadlines need looking at once a poll only.
+        now = self.engine.clock.now()
+        if now - self._last_due_check >= self.poll:
+            self._last_due_check = now
+            self.store.requeue_due(now=now)
+
+    def _start(self, run: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(self._continue(run), name=f"run-{run.id}")
+        self._tasks[run.id] = task
         task.add_done_callback(lambda _: self._wake.set())
         return task
 
@@ -264,12 +273,14 @@ class QueueWorker:
         if run is None:
             return None
         log.info("worker %s claimed part %s of run %s", self.worker_id, run.id, parent_run_id)
-        return self._start(run.id)
+        return self._start(run)
 
-    async def _continue(self, run_id: str) -> None:
+    async def _continue(self, run: Any) -> None:
+        run_id = run.id
         _holding.set(run_id)  # this task's own context: its store calls are fenced
         try:
-            result = await self.engine.continue_run(run_id)
+            # The claim returned the run as it now is; no need to read it again.
+            result = await self.engine.continue_run(run_id, run=run)
             log.info("worker %s: run %s %s", self.worker_id, run_id, result.status)
         except asyncio.CancelledError:
             raise

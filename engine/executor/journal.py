@@ -77,7 +77,7 @@ class Journal:
 
     def refresh(self, key: str) -> Record | None:
         """Re-read one record from the store (another process may have written it)."""
-        row = self.store.get_step(self.run_id, key)
+        row = self.store.load_step(self.run_id, key)
         if row is None:
             return None
         record = self.records.get(key) or Record(step_id=row.step_id)

@@ -283,7 +283,7 @@ async def _run_target(services: Any, parent: Any, target: dict[str, Any]) -> tup
         outcome = await run_script_job(ctx, key, target["step_id"], target.get("iteration"), job)
         return outcome, None
     module = _find(flow, target["module_id"])
-    record = services.store.get_step(parent.id, key)
+    record = services.store.load_step(parent.id, key)
     snapshot = (record.data or {}).get("spread") if record is not None else None
     if module is None or snapshot is None:
         raise LookupError(f"part target {key!r} is not in run {parent.id}'s flow or journal")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import functools
+import json
 from typing import Any
 
 from jsonschema import exceptions as schema_errors
@@ -57,6 +59,23 @@ def with_defaults(schema: dict[str, Any] | None, args: dict[str, Any]) -> dict[s
 
 
 def _check_schema(cls: type, schema: dict[str, Any]) -> None:
+    # Checking a schema against its meta-schema costs milliseconds, validating args
+    # microseconds; a flow submitted many times has its schema checked once.
+    try:
+        text = json.dumps(schema, sort_keys=True)
+    except (TypeError, ValueError):
+        _check_schema_now(cls, schema)
+        return
+    _check_schema_text(cls, text)
+
+
+@functools.lru_cache(maxsize=256)
+def _check_schema_text(cls: type, text: str) -> None:
+    # Only valid schemas are remembered: an exception is not cached.
+    _check_schema_now(cls, json.loads(text))
+
+
+def _check_schema_now(cls: type, schema: dict[str, Any]) -> None:
     try:
         cls.check_schema(schema)
     except schema_errors.SchemaError as exc:

@@ -26,7 +26,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel
 
 from engine.store.retry import default_retry_seconds
-from engine.store.tables import TABLES
+from engine.store.tables import LATER_INDEXES, OBSOLETE_INDEXES, TABLES
 
 DEFAULT_SQLITE_PATH = Path("data") / "millrace.db"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -128,6 +128,11 @@ class Database:
             if self.dialect == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})")
             SQLModel.metadata.create_all(conn, tables=TABLES)
+            # create_all adds no index to a table that exists already.
+            for index in LATER_INDEXES:
+                index.create(conn, checkfirst=True)
+            for name in OBSOLETE_INDEXES:
+                conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
     def close(self) -> None:
         """Close every pooled connection."""

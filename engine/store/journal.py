@@ -10,7 +10,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import bindparam, delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import NotFound
@@ -19,7 +19,6 @@ from engine.store.base import (
     check_fields,
     check_status,
     is_foreign_key_violation,
-    to_model,
     to_models,
 )
 from engine.store.db import dialect_insert
@@ -66,18 +65,14 @@ class JournalStore(StoreBase):
     def load_steps(self, run_id: str, *, prefix: str | None = None) -> dict[str, StepRecord]:
         """Every record of a run's journal by key (in key order), or only the records
         whose key starts with `prefix` (e.g. one loop iteration's, "loop/3/")."""
-        stmt = select(STEPS).where(STEPS.c.run_id == run_id)
         if prefix:
-            stmt = stmt.where(STEPS.c.key.startswith(prefix, autoescape=True))
+            stmt = select(STEPS).where(STEPS.c.run_id == run_id, STEPS.c.key.startswith(prefix, autoescape=True))
+            params: dict[str, Any] = {}
+        else:
+            stmt, params = _LOAD_STEPS, {"run_id": run_id}
         with self.db.autocommit() as conn:
-            return {step.key: step for step in to_models(StepRecord, conn.execute(stmt.order_by(STEPS.c.key)))}
-
-    def get_step(self, run_id: str, key: str) -> StepRecord | None:
-        """The journal record at one key of a run, or None."""
-        stmt = select(STEPS).where(STEPS.c.run_id == run_id, STEPS.c.key == key)
-        with self.db.autocommit() as conn:
-            row = conn.execute(stmt).first()
-        return None if row is None else to_model(StepRecord, row)
+            rows = conn.execute(stmt.order_by(STEPS.c.key) if prefix else stmt, params)
+            return {step.key: step for step in to_models(StepRecord, rows)}
 
     def load_step(self, run_id: str, key: str) -> StepRecord | None:
         """The record at `key` of a run's journal, or None."""
@@ -173,6 +168,8 @@ def _step_upsert(dialect: str, fields: tuple[str, ...]) -> Any:
     )
 
 
+# Built once (every run loads its journal when it starts): see _step_upsert.
+_LOAD_STEPS = select(STEPS).where(STEPS.c.run_id == bindparam("run_id")).order_by(STEPS.c.key)
 _INSERT_LOG = insert(LOGS)
 # One statement whatever the batch size: arrays unnested in order (ids follow it).
 _PG_APPEND_LOGS = text(

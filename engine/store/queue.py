@@ -1,6 +1,6 @@
 """The run queue: workers claim queued runs atomically, heartbeat, and take over stale ones.
 
-A claim is one `UPDATE ... WHERE id = (oldest eligible queued run)` statement. On
+A claim is one `UPDATE ... FROM (oldest eligible queued runs)` statement. On
 PostgreSQL the inner SELECT is `FOR UPDATE SKIP LOCKED`, so concurrent claimers pass
 over each other's rows; on SQLite the write transaction (`BEGIN IMMEDIATE`) already
 serializes claimers. Either way `status = 'queued'` is re-checked by the UPDATE.
@@ -13,9 +13,9 @@ import socket
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Float, bindparam, func, select, update
+from sqlalchemy import Float, Integer, bindparam, func, select, update
 
-from engine.store.base import StoreBase, to_model, to_models
+from engine.store.base import StoreBase, to_models
 from engine.store.runs import RUNS
 from engine.store.tables import Run, RunStatus, Worker
 
@@ -23,6 +23,7 @@ WORKERS = Worker.__table__
 _QUEUED = RunStatus.QUEUED.value
 _RUNNING = RunStatus.RUNNING.value
 _SUSPENDED = RunStatus.SUSPENDED.value
+_CLAIM_ORDER = (RUNS.c.scheduled_for, RUNS.c.created_at, RUNS.c.id)
 
 
 @functools.lru_cache(maxsize=4)
@@ -35,13 +36,18 @@ def _claim_statement(*, tagged: bool, of_parent: bool = False) -> Any:
     if of_parent:
         pick = pick.where(RUNS.c.parent_run_id == bindparam("parent"))
     pick = (
-        pick.order_by(RUNS.c.scheduled_for, RUNS.c.created_at, RUNS.c.id)
-        .limit(1)
+        pick.order_by(*_CLAIM_ORDER)
+        .limit(bindparam("limit", type_=Integer()))
         .with_for_update(skip_locked=True)
     )
+    # Materialized: PostgreSQL would otherwise run the pick again for every row the
+    # UPDATE scans, and each run would skip the rows the last one just locked. Joined
+    # (UPDATE ... FROM) rather than `id IN (...)`, for which SQLite walks every queued
+    # run instead of looking the picked ones up by id.
+    picked = pick.cte("picked").prefix_with("MATERIALIZED")
     return (
         update(RUNS)
-        .where(RUNS.c.id == pick.scalar_subquery(), RUNS.c.status == _QUEUED)
+        .where(RUNS.c.id == picked.c.id, RUNS.c.status == _QUEUED)
         .values(
             status=_RUNNING,
             worker_id=bindparam("claimer"),
@@ -50,6 +56,19 @@ def _claim_statement(*, tagged: bool, of_parent: bool = False) -> Any:
         )
         .returning(*RUNS.c)
     )
+
+
+# Every worker sends it twice a second: built once (see _claim_statement).
+_REQUEUE_DUE = (
+    update(RUNS)
+    .where(
+        RUNS.c.status == _SUSPENDED,
+        RUNS.c.parent_run_id.is_(None),
+        RUNS.c.scheduled_for <= bindparam("now", type_=Float()),
+    )
+    .values(status=_QUEUED)
+    .returning(RUNS.c.id)
+)
 
 
 class QueueStore(StoreBase):
@@ -107,15 +126,35 @@ class QueueStore(StoreBase):
             now: The current time; the store's clock when None.
             parent_run_id: Only the runs of this parent (a flow run claiming its own parts).
         """
-        params: dict[str, object] = {"now": self._now(now), "claimer": worker_id}
+        claimed = self.claim_runs(worker_id, tags, limit=1, now=now, parent_run_id=parent_run_id)
+        return claimed[0] if claimed else None
+
+    def claim_runs(
+        self,
+        worker_id: str,
+        tags: Iterable[str] | None = None,
+        *,
+        limit: int,
+        now: float | None = None,
+        parent_run_id: str | None = None,
+    ) -> list[Run]:
+        """Take up to `limit` of the oldest queued runs that may start now, in one statement.
+
+        Each run taken is claimed as by `claim_run`; they come oldest first. Fewer than
+        `limit` means no other eligible run was free.
+        """
+        if limit < 1:
+            return []
+        params: dict[str, object] = {"now": self._now(now), "claimer": worker_id, "limit": limit}
         if tags is not None:
             params["tags"] = list(tags)
         if parent_run_id is not None:
             params["parent"] = parent_run_id
         stmt = _claim_statement(tagged=tags is not None, of_parent=parent_run_id is not None)
         with self.db.autocommit() as conn:
-            row = conn.execute(stmt, params).first()
-        return None if row is None else to_model(Run, row)
+            runs = to_models(Run, conn.execute(stmt, params))
+        # RETURNING gives no order; hand them out oldest first, as claimed.
+        return sorted(runs, key=lambda run: (run.scheduled_for, run.created_at, run.id))
 
     def heartbeat(self, worker_id: str, now: float | None = None) -> list[str]:
         """Mark a worker and the runs it holds as alive.
@@ -190,13 +229,8 @@ class QueueStore(StoreBase):
         Returns:
             The ids of the runs queued.
         """
-        due = update(RUNS).where(
-            RUNS.c.status == _SUSPENDED,
-            RUNS.c.parent_run_id.is_(None),
-            RUNS.c.scheduled_for <= self._now(now),
-        )
-        with self.db.transaction() as conn:
-            return sorted(conn.execute(due.values(status=_QUEUED).returning(RUNS.c.id)).scalars())
+        with self.db.autocommit() as conn:
+            return sorted(conn.execute(_REQUEUE_DUE, {"now": self._now(now)}).scalars())
 
     def retire_worker(self, worker_id: str) -> list[str]:
         """Mark a worker stopped and hand back the runs it holds; returns their ids."""

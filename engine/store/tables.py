@@ -48,7 +48,9 @@ class Run(SQLModel, table=True):
 
     __tablename__ = "runs"
     __table_args__ = (
-        Index("ix_runs_claim", "status", "scheduled_for"),
+        # In the claim's order, so a claim reads the first entries instead of sorting
+        # every queued run (10 ms a claim with 10,000 queued).
+        Index("ix_runs_queue", "status", "scheduled_for", "created_at", "id"),
         Index("ix_runs_created", "created_at"),
         Index("ix_runs_path_created", "path", "created_at"),
         Index("ix_runs_parent", "parent_run_id"),
@@ -278,3 +280,8 @@ TABLES.extend([
     ResourceType.__table__,
     FlowUserState.__table__,
 ])
+
+LATER_INDEXES = [index for index in Run.__table__.indexes if index.name == "ix_runs_queue"]
+"""Indexes added after their table first shipped, created in databases made before."""
+OBSOLETE_INDEXES = ["ix_runs_claim"]
+"""Indexes a newer one replaced, dropped from databases made before."""

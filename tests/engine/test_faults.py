@@ -208,7 +208,8 @@ def assert_every_run_done_right(store: Store, runs: dict[str, int], *, nothing_e
         assert sorted(steps) == ["a", "b"]
         assert [(s.status, s.result) for s in steps.values()] == [("success", x + 1), ("success", x + 2)]
     if nothing_else:
-        assert store.count_runs(status=["running", "queued"]) == 0
+        left = store.list_runs(status=["running", "queued"], limit=10)
+        assert not left, [(run.id, run.kind, run.status, run.path, run.args) for run in left]
 
 
 def restart_later(cluster: Cluster, mode: str, down_for: float) -> threading.Thread:
@@ -380,7 +381,8 @@ def test_steps_that_crash_their_process_fail_their_run_and_the_worker_keeps_serv
     # Alone: with the zygote gone, how the other scripts of the moment ended is not known.
     poisons["zygote"] = submit(store, poison_flow(trace, POISONS["zygote"][0], seconds=0.2), [200])
     after_zygote = submit(store, normal, [5])
-    wait_for(lambda: store.count_runs(status="success") == 6, timeout=30, what="a run after the zygote was killed")
+    wait_for(lambda: store.count_runs(status="success") == 6 and store.count_runs(status="failure") == len(POISONS) + 1,
+             timeout=30, what="a run after the zygote was killed, and the zygote's killer to fail")
 
     assert worker.alive
     assert_every_run_done_right(store, {**before, **after, **after_zygote})

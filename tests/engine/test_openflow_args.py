@@ -119,6 +119,13 @@ def test_an_invalid_schema_is_a_flow_error():
     assert str(caught.value.issues[0]).startswith("schema.properties.n.type: invalid args schema:")
 
 
+def test_an_invalid_schema_is_refused_every_time_not_only_the_first():
+    # Valid schemas are checked once and remembered; an invalid one must never be.
+    for _ in range(2):
+        with pytest.raises(FlowValidationError):
+            validate_args({"properties": {"n": {"type": "integr"}}}, {})
+
+
 def test_array_errors_come_in_index_order():
     schema = {"properties": {"xs": {"type": "array", "items": {"type": "integer"}}}}
     args = {"xs": ["a"] * 12}

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
 
 from engine.store import Store, resolve_url
 from tests import pg
@@ -88,3 +89,12 @@ def test_postgres_binaries_are_found_in_the_newest_install(
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     monkeypatch.setattr(pg, "INSTALL_GLOB", str(tmp_path / "lib" / "*" / "bin"))
     assert pg.find_bin_dir() == tmp_path / "lib" / "16" / "bin"
+
+
+def test_a_database_made_before_the_queue_index_gets_it(store: Store) -> None:
+    with store.db.transaction() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_runs_queue")
+        conn.exec_driver_sql("CREATE INDEX ix_runs_claim ON runs (status, scheduled_for)")
+    store.create_all()
+    names = {index["name"] for index in inspect(store.db.engine).get_indexes("runs")}
+    assert "ix_runs_queue" in names and "ix_runs_claim" not in names

@@ -69,14 +69,25 @@ def test_claim_skips_runs_that_are_not_queued(store: Store) -> None:
     assert store.claim_run("w1", now=T0 + 10) is None
 
 
-def _claim_all(store: Store, workers: int, now: float) -> list[str]:
+def test_claim_runs_takes_up_to_the_limit_oldest_first(store: Store) -> None:
+    ids = _queue(store, 5)
+    _queue(store, 1, status="suspended")
+    first = store.claim_runs("w1", limit=3, now=T0 + 100)
+    assert [run.id for run in first] == ids[:3]
+    assert {(run.status, run.worker_id) for run in first} == {("running", "w1")}
+    assert [run.id for run in store.claim_runs("w2", limit=3, now=T0 + 100)] == ids[3:]
+    assert store.claim_runs("w3", limit=3, now=T0 + 100) == []
+    assert store.claim_runs("w3", limit=0, now=T0 + 100) == []
+
+
+def _claim_all(store: Store, workers: int, now: float, batch: int = 1) -> list[str]:
     start = threading.Barrier(workers)
 
     def drain(worker: int) -> list[str]:
         start.wait()
-        taken = []
-        while (run := store.claim_run(f"w{worker}", now=now)) is not None:
-            taken.append(run.id)
+        taken: list[str] = []
+        while claimed := store.claim_runs(f"w{worker}", limit=batch, now=now):
+            taken.extend(run.id for run in claimed)
         return taken
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -91,6 +102,13 @@ def test_concurrent_claims_take_each_run_exactly_once(store: Store) -> None:
     assert max(counts.values()) == 1
     running = store.list_runs(status="running", limit=500)
     assert {run.id for run in running} == set(ids)
+
+
+def test_concurrent_batch_claims_take_each_run_exactly_once(store: Store) -> None:
+    ids = _queue(store, 200)
+    counts = Counter(_claim_all(store, workers=4, now=T0 + 1000, batch=7))
+    assert set(counts) == set(ids)
+    assert max(counts.values()) == 1
 
 
 def test_heartbeat_refreshes_the_worker_and_its_runs(store: Store) -> None:

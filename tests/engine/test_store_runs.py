@@ -172,3 +172,25 @@ def test_delete_run_takes_its_journal_and_logs(store: Store) -> None:
 def test_unknown_kind_is_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="kind"):
         store.create_run(kind="app", path="x")
+
+
+def test_create_runs_queues_many_in_one_go_in_order(store: Store) -> None:
+    ids = store.create_runs([{"kind": "flow", "path": "f/x", "args": {"n": n}, "tag": "flow"} for n in range(3)])
+    runs = [store.get_run(run_id) for run_id in ids]
+    assert [run.args for run in runs] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert {(run.status, run.tag, run.root_run_id == run.id) for run in runs} == {("queued", "flow", True)}
+    assert store.create_runs([]) == []
+
+
+def test_create_runs_with_an_existing_id_queues_none(store: Store) -> None:
+    taken = store.create_run(kind="script", path="u/s").id
+    with pytest.raises(BadInput):
+        store.create_runs([{"kind": "script", "path": "u/s", "id": "fresh"}, {"kind": "script", "path": "u/s", "id": taken}])
+    assert store.get_run("fresh") is None
+
+
+def test_create_runs_gives_children_their_parents_root(store: Store) -> None:
+    root = store.create_run(kind="flow", path="f/root")
+    child = store.create_run(kind="flow", path="f/child", parent_run_id=root.id)
+    [grandchild] = store.create_runs([{"kind": "flow", "path": "f/g", "parent_run_id": child.id}])
+    assert store.get_run(grandchild).root_run_id == root.id
