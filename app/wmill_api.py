@@ -19,9 +19,9 @@ from starlette.routing import Route
 from app import settings
 from app.engine_service import FINISHED, service
 from app.http_errors import answers as _answers
+from engine.secrets import RUN_TOKEN_PREFIX  # noqa: F401  (app/api.py tells run tokens by it)
 
 Handler = Callable[[Request], Awaitable[Response]]
-RUN_TOKEN_PREFIX = "run."
 
 
 def run_token(run_id: str) -> str:

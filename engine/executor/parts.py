@@ -150,8 +150,9 @@ async def run_parts(ctx: RunContext, specs: list[PartSpec], limit: int) -> list[
     store = services.store
     done: dict[int, tuple[Outcome, dict | None]] = {}
     open_parts: dict[str, int] = {}
-    for run in store.get_runs([spec.id for spec in specs]):
-        index = next(i for i, spec in enumerate(specs) if spec.id == run.id)
+    position = {spec.id: i for i, spec in enumerate(specs)}
+    for run in store.get_runs(position):
+        index = position[run.id]
         if run.status in _FINISHED:
             done[index] = outcome_of(run)
         else:

@@ -65,13 +65,11 @@ class JournalStore(StoreBase):
     def load_steps(self, run_id: str, *, prefix: str | None = None) -> dict[str, StepRecord]:
         """Every record of a run's journal by key (in key order), or only the records
         whose key starts with `prefix` (e.g. one loop iteration's, "loop/3/")."""
+        stmt = _LOAD_STEPS
         if prefix:
-            stmt = select(STEPS).where(STEPS.c.run_id == run_id, STEPS.c.key.startswith(prefix, autoescape=True))
-            params: dict[str, Any] = {}
-        else:
-            stmt, params = _LOAD_STEPS, {"run_id": run_id}
+            stmt = stmt.where(STEPS.c.key.startswith(prefix, autoescape=True))
         with self.db.autocommit() as conn:
-            rows = conn.execute(stmt.order_by(STEPS.c.key) if prefix else stmt, params)
+            rows = conn.execute(stmt, {"run_id": run_id})
             return {step.key: step for step in to_models(StepRecord, rows)}
 
     def load_step(self, run_id: str, key: str) -> StepRecord | None:
