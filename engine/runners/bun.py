@@ -23,7 +23,6 @@ from engine.runners.job import (
     timeout_message,
     too_large_message,
 )
-from engine.runners import sandbox
 from engine.runners.process import Scratch, describe_exit, run_process, stderr_tail
 from engine.runners.signature_ts import ts_param_names
 
@@ -104,9 +103,6 @@ def find_bun() -> str | None:
     return shutil.which("bun")
 
 
-_SANDBOX_RO: list[str] = [str(__import__('pathlib').Path(__file__).resolve().parent)]
-
-
 class BunRunner:
     """Runs TypeScript/JavaScript jobs, one bun process each."""
 
@@ -137,10 +133,6 @@ class BunRunner:
             args.write_text(json.dumps({"order": ts_param_names(job.content), "args": job.args}))
             argv = [bun, str(self._wrapper_path()), str(main), str(args), str(result)]
             env = {**os.environ, **script_env(job)}
-            if sandbox.check():
-                argv = sandbox.wrap(argv, rw=[str(job_dir)], env=script_env(job), home=str(job_dir), ro=[
-                    *_SANDBOX_RO, os.path.dirname(os.path.realpath(bun)),
-                    os.path.dirname(os.path.abspath(bun)), str(self._wrapper_path().parent)], chdir=job.cwd)
             end = await run_process(
                 argv, cwd=job.cwd or str(job_dir), env=env, timeout=job.timeout, on_log=on_log
             )
