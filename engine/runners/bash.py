@@ -23,7 +23,6 @@ from engine.runners.job import (
     timeout_message,
     too_large_message,
 )
-from engine.runners import sandbox
 from engine.runners.process import Scratch, describe_exit, run_process, stderr_tail
 from engine.runners.signature_python import object_schema
 
@@ -34,9 +33,6 @@ _PARAM = re.compile(
 )
 # The memory cap is set by a tiny bash that then becomes the script's bash.
 _LAUNCH = 'ulimit -v "$MILLRACE_ULIMIT_KB" 2>/dev/null; unset MILLRACE_ULIMIT_KB; exec bash "$@"'
-
-
-_SANDBOX_RO: list[str] = [str(__import__('pathlib').Path(__file__).resolve().parent)]
 
 
 @dataclass
@@ -122,14 +118,10 @@ class BashRunner:
         try:
             script = job_dir / "main.sh"
             script.write_text(job.content)
-            argv = ["bash", "-c", _LAUNCH, "bash", str(script)]
-            argv += positional_args(job.content, job.args)
             env = {**os.environ, **script_env(job)}
             env["MILLRACE_ULIMIT_KB"] = str(memory_limit_mb(job) * 1024)
-            if sandbox.check():
-                inner = {**script_env(job), "MILLRACE_ULIMIT_KB": env["MILLRACE_ULIMIT_KB"]}
-                argv = sandbox.wrap(argv, rw=[str(job_dir)], env=inner, home=str(job_dir),
-                                    ro=_SANDBOX_RO, chdir=job.cwd)
+            argv = ["bash", "-c", _LAUNCH, "bash", str(script)]
+            argv += positional_args(job.content, job.args)
             end = await run_process(
                 argv, cwd=job.cwd or str(job_dir), env=env, timeout=job.timeout, on_log=on_log
             )
