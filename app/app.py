@@ -7,7 +7,6 @@ import reflex as rx
 from app import routes, scheduling
 from app.api import create_api
 from app.engine_service import service
-from app.states.guard import EventGuard
 from app.states.session import SessionState
 
 
@@ -17,7 +16,6 @@ async def run_engine() -> None:
 
 
 app = rx.App(api_transformer=create_api())
-app.add_middleware(EventGuard())
 app.register_lifespan_task(run_engine)
 app.register_lifespan_task(scheduling.serve)
 for _page in routes.pages():

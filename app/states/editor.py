@@ -17,7 +17,6 @@ from typing import Any
 
 import reflex as rx
 
-from app.states.guard import admin_only
 from app import catalog, flow_graph, flow_ops, preview, schema_fields, settings, step_form, versions
 from app.engine_service import FINISHED, service
 from app.states.session import record, require_admin
@@ -111,7 +110,6 @@ class EditorState(rx.State):
         self._load_history()
 
     @rx.event
-    @admin_only
     async def save(self) -> None:
         """Save the document as a new version of the flow (admins only)."""
         try:

@@ -6,7 +6,6 @@ from typing import Any
 
 import reflex as rx
 
-from app.states.guard import admin_only
 from app import catalog, present, routes, settings
 from app.engine_service import service
 from app.states.session import NotAdmin, require_admin
@@ -62,7 +61,6 @@ class FlowsState(rx.State):
                                lambda: routes.flow_editor_url(catalog.check_path(path)))
 
     @rx.event
-    @admin_only
     async def import_flow(self, form_data: dict[str, Any]):
         """Save pasted (or uploaded) OpenFlow JSON or YAML at the path."""
         path = str(form_data.get("path") or "")
@@ -70,7 +68,6 @@ class FlowsState(rx.State):
                                lambda: catalog.import_flow(service.store, path, str(form_data.get("text") or "")))
 
     @rx.event
-    @admin_only
     async def duplicate(self, form_data: dict[str, Any]):
         """Copy the target flow's latest version to a new path."""
         path = str(form_data.get("path") or "")
@@ -78,7 +75,6 @@ class FlowsState(rx.State):
                                lambda: catalog.duplicate_flow(service.store, self.target, path))
 
     @rx.event
-    @admin_only
     async def delete(self):
         """Delete every version of the target flow (after the dialog's confirmation)."""
         return await self._act("delete flows", "flow.deleted", self.target, "",

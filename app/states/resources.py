@@ -12,7 +12,6 @@ from typing import Any
 
 import reflex as rx
 
-from app.states.guard import admin_only
 from app import settings
 from app.engine_service import service
 from app.states.session import NotAdmin, require_admin
@@ -102,7 +101,6 @@ class ResourcesState(SchemaFormState, rx.State):
         self.form_errors = {}
 
     @rx.event
-    @admin_only
     async def save_fields(self, form_data: dict[str, Any]) -> None:
         """Save a resource from the generated form; bad fields get their message."""
         value, errors = parse_value(self.form_schema, form_data)
@@ -111,7 +109,6 @@ class ResourcesState(SchemaFormState, rx.State):
             self.form_errors = {"": problem} if (problem := await self._save(form_data, value)) else {}
 
     @rx.event
-    @admin_only
     async def save_raw(self, form_data: dict[str, Any]) -> None:
         """Save a resource from its value typed as JSON."""
         value, self.raw_error = parse_json(str(form_data.get("value") or ""))
@@ -134,7 +131,6 @@ class ResourcesState(SchemaFormState, rx.State):
         return ""
 
     @rx.event
-    @admin_only
     async def delete(self, path: str) -> None:
         from engine import NotFound
 

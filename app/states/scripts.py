@@ -6,7 +6,6 @@ from typing import Any
 
 import reflex as rx
 
-from app.states.guard import admin_only
 from app import catalog, present, routes, settings
 from app.engine_service import service
 from app.states.session import NotAdmin, require_admin
@@ -24,7 +23,6 @@ class ScriptsState(rx.State):
         self.scripts = [present.script_row(row) for row in service.store.list_scripts(workspace=settings.WORKSPACE)]
 
     @rx.event
-    @admin_only
     async def create(self, form_data: dict[str, Any]):
         """Save a starter script at the given path and open it in the editor (admins only)."""
         language = str(form_data.get("language") or "python3")
