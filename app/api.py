@@ -289,10 +289,7 @@ def _refusal(scope: dict[str, Any]) -> Response | None:
     if not _authorized(scope):
         return PlainTextResponse("missing or unknown token (Authorization: Bearer <token>)", 401)
     if users_api.admin_only(scope.get("method", "GET"), scope["path"]):
-        path = scope["path"]
-        if _token(scope).startswith(wmill_api.RUN_TOKEN_PREFIX) and (
-                path.startswith("/api/users/") or "/flows/webhook_secret/" in path):
-            # A run's token never creates users or tokens nor reads webhook secrets.
+        if _token(scope).startswith(wmill_api.RUN_TOKEN_PREFIX) and users_api.closed_to_runs(scope["path"]):
             return PlainTextResponse("a run's token may not create users or tokens nor read webhook secrets", 403)
         who = service.accounts.caller(_token(scope))
         if who is not None and not who.is_admin:  # None: a run's own token, which acts for its run

@@ -39,6 +39,14 @@ def admin_only(method: str, path: str) -> bool:
     return method not in ("GET", "HEAD") and rest.startswith(_CHANGES)
 
 
+def closed_to_runs(path: str) -> bool:
+    """Whether `path` is refused to a run's own token: users, tokens and webhook secrets."""
+    if path.startswith("/api/users/"):
+        return True
+    rest = path.split("/", 4)[4] if path.startswith("/api/w/") and path.count("/") >= 4 else ""
+    return rest.startswith(_SECRETS)
+
+
 def _accounts() -> Any:
     from app.engine_service import service
 

@@ -64,3 +64,31 @@ def test_run_token_stops_working_when_the_run_ends(api, app_server):
     assert token.startswith(RUN_TOKEN_PREFIX)
     response = httpx.get(f"{app_server.url}{W}/variables/list", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
+
+
+RUN_TOKEN_PROBE = '''
+import json, os, urllib.request, urllib.error
+
+def call(method, path, body=None):
+    request = urllib.request.Request(os.environ["BASE_INTERNAL_URL"] + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": "Bearer " + os.environ["WM_TOKEN"],
+                                              "Content-Type": "application/json"})
+    try:
+        return urllib.request.urlopen(request).status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+def main():
+    return {"user": call("POST", "/api/users/create",
+                         {"username": "intruder", "password": "pw-intruder-1", "role": "admin"}),
+            "token": call("POST", "/api/users/tokens/create", {"label": "stolen"}),
+            "secret": call("GET", "/api/w/main/flows/webhook_secret/f/tests/run_token_probe")}
+'''
+
+
+def test_run_token_cannot_create_users_or_tokens_nor_read_webhook_secrets(api):
+    path = ensure_flow(api, flow_body("f/tests/run_token_probe", [py_step("probe", RUN_TOKEN_PROBE)]))
+    statuses = api.post(f"{W}/jobs/run_wait_result/f/{path}", json={}).json()
+    assert statuses == {"user": 403, "token": 403, "secret": 403}
+    assert "intruder" not in {user["username"] for user in api.get("/api/users/list").json()}
