@@ -35,10 +35,6 @@ system-deps:
 		echo "installing Redis from Debian packages"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
 	fi
-	@if ! command -v bwrap >/dev/null 2>&1; then \
-		echo "installing bubblewrap from Debian packages (the sandbox for user code)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
-	fi
 
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -192,10 +192,7 @@ async def run_process(
         transport.close()
     if output.error is not None:
         raise output.error  # on_log failed: an engine bug, not the script's
-    code = transport.get_returncode()
-    if os.path.basename(argv[0]) == "bwrap" and code is not None and code > 128:
-        code = -(code - 128)  # bwrap's init reports the child's signal as 128+n
-    return Finished(code, timed_out, out, err)
+    return Finished(transport.get_returncode(), timed_out, out, err)
 
 
 class _Output(asyncio.SubprocessProtocol):
