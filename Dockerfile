@@ -33,10 +33,12 @@ RUN PATH="/app/.tools/node_modules/.bin:$PATH" REFLEX_USE_SYSTEM_BUN=1 REFLEX_US
     && rm -rf .web/node_modules
 
 FROM ${PYTHON_IMAGE}
-# bash runs Bash steps; tini is PID 1 so that SIGTERM reaches the process (a worker
-# drains on it) and the orphans of user scripts are reaped.
+# bash runs Bash steps; bubblewrap is the scripts' sandbox (no script runs without it);
+# tini is PID 1 so that SIGTERM reaches the process (a worker drains on it). A container
+# that runs scripts needs user namespaces: see deploy/docker-compose.yml (security_opt)
+# and deploy/k8s/worker.yaml (securityContext).
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bash tini \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bash bubblewrap tini \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid 10001 millrace \
     && useradd --create-home --uid 10001 --gid 10001 millrace

@@ -7,9 +7,9 @@ BUN := .tools/node_modules/.bin/bun
 REFLEX_ENV := PATH="$(CURDIR)/.tools/node_modules/.bin:$$PATH" REFLEX_USE_SYSTEM_BUN=1 REFLEX_USE_NPM=0
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test setup system-deps bench bench-load clean
+.PHONY: run test setup system-deps sandbox-deps bench bench-load clean
 
-setup: $(STAMP) $(BUN) system-deps
+setup: $(STAMP) $(BUN) system-deps sandbox-deps
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,11 +36,22 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
 	fi
 
+# bubblewrap: every script runs in its sandbox; without it no script runs (the app says so).
+sandbox-deps:
+	@if ! command -v bwrap >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing bubblewrap (the scripts' sandbox) from Debian packages"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+		else \
+			echo "bubblewrap is missing: no script runs until it is installed (sudo apt-get install bubblewrap)"; \
+		fi; \
+	fi
+
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider
 
 # The app at http://localhost:3000: pages, REST API and in-process workers on one port.
-run: $(STAMP) $(BUN)
+run: $(STAMP) $(BUN) sandbox-deps
 	$(REFLEX_ENV) $(VENV)/bin/reflex run --env prod --single-port --frontend-port 3000 --backend-port 3000
 
 bench: setup

@@ -161,6 +161,16 @@ class EngineService:
         if imported:
             log.info("imported example flows: %s", ", ".join(imported))
 
+    def report_sandbox(self) -> None:
+        """Say at start how scripts are isolated, or loudly that none will run (no sandbox here)."""
+        runners = self.engine.services.runners
+        refused = runners.refusal()
+        if refused is not None:
+            log.error("%s", refused)
+            print(f"\nMillrace runs no scripts: {refused}\n", flush=True)
+        else:
+            log.info("%s", runners.describe())
+
     async def serve(self) -> None:
         """Lifespan task: bootstrap, then run queued runs in-process until the server stops.
 
@@ -173,6 +183,7 @@ class EngineService:
         await asyncio.to_thread(self.bootstrap)
         dispatching = os.environ.get("MILLRACE_WORKERS", "").strip() != "0"
         if dispatching:
+            await asyncio.to_thread(self.report_sandbox)
             self._worker = QueueWorker(self.engine, worker_id=self.worker_id, concurrency=MAX_CONCURRENT_RUNS,
                                        heartbeat=HEARTBEAT_SECONDS, stale_after=STALE_AFTER_SECONDS,
                                        poll=POLL_SECONDS)

@@ -431,6 +431,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     passed = True
     with tempfile.TemporaryDirectory(prefix="millrace-load-") as tmp:
+        # Each step appends its job id to a file here (the exactly-once check): the
+        # workers' sandboxes share this folder with their scripts.
+        shared = [path for path in os.environ.get("MILLRACE_SANDBOX_SHARED", "").split(":") if path]
+        os.environ["MILLRACE_SANDBOX_SHARED"] = ":".join([*shared, os.path.realpath(tmp)])
         for backend, run in (("pg", run_pg), ("sqlite", run_embedded)):
             if options.backend in (backend, "both"):
                 workdir = Path(tmp) / backend

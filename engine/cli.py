@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--spread", action=argparse.BooleanOptionalAction, default=None,
                         help="give parallel loop iterations and branches to the queue so all workers share "
                         "them (default: on with PostgreSQL, off with SQLite)")
+    worker.add_argument("--network", action=argparse.BooleanOptionalAction, default=None,
+                        help="whether this worker group's scripts may use the network (default: "
+                        "MILLRACE_SANDBOX_NETWORK, else on)")
     worker.set_defaults(handler=_cmd_worker)
     schema = sub.add_parser("schema", help="print the JSON Schema of a script's main() arguments")
     schema.add_argument("file")
@@ -166,14 +169,19 @@ def _cmd_worker(options: argparse.Namespace) -> int:
 
     from engine.engine import Engine
     from engine.pgevents import EventRelay
+    from engine.runners import RunnerPool
     from engine.secrets import Vault
     from engine.worker import QueueWorker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     tags = [t.strip() for t in options.tags.split(",") if t.strip()] if options.tags else None
+    runners = RunnerPool(network=options.network)
+    refused = runners.refusal()
+    logging.getLogger("millrace.worker").log(logging.ERROR if refused else logging.INFO, "%s",
+                                              refused or runners.describe())
 
     async def serve() -> None:
-        engine = Engine(store=_store(options), script_roots=[os.getcwd()])
+        engine = Engine(store=_store(options), script_roots=[os.getcwd()], runners=runners)
         # Scripts call the app back (wmill) with a run token the app accepts when both
         # hold the same MILLRACE_SECRET_KEY; BASE_INTERNAL_URL comes from this environment.
         engine.services.run_env = Vault.of(engine.store).script_env
@@ -188,7 +196,7 @@ def _cmd_worker(options: argparse.Namespace) -> int:
         finally:
             if relay is not None:
                 await relay.close()
-            await engine.close()
+            await runners.close()
 
     asyncio.run(serve())
     return EXIT_OK

@@ -1,4 +1,4 @@
-"""Bash runner: the script runs as `bash main.sh ARGS...` in its own process group.
+"""Bash runner: the script runs as `bash main.sh ARGS...` in a sandboxed job of its own.
 
 Arguments are positional, in the order the script reads them (`name="$1"`,
 `other="${2:-default}"`); every stdout line is a log line and the last non-empty one
@@ -8,8 +8,8 @@ is the result (JSON when it parses, else the string).
 from __future__ import annotations
 
 import json
-import os
 import re
+import shutil
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,20 +19,20 @@ from engine.runners.job import (
     ScriptOutcome,
     failure,
     memory_limit_mb,
-    script_env,
     timeout_message,
     too_large_message,
 )
-from engine.runners.process import Scratch, describe_exit, run_process, stderr_tail
+from engine.runners.process import describe_exit, stderr_tail
+from engine.runners.python import out_of_memory
 from engine.runners.signature_python import object_schema
+from engine.runners.zygote import Launch, ZygoteJobs
 
 _PARAM = re.compile(
     r"""^\s*(?:local\s+|export\s+|readonly\s+)?(\w+)=
         (?P<q>"?)\$(?:(?P<bare>\d)|\{(?P<num>\d+)(?::?-(?P<default>[^}]*))?\})(?P=q)\s*(?:[;#]|$)""",
     re.MULTILINE | re.VERBOSE,
 )
-# The memory cap is set by a tiny bash that then becomes the script's bash.
-_LAUNCH = 'ulimit -v "$MILLRACE_ULIMIT_KB" 2>/dev/null; unset MILLRACE_ULIMIT_KB; exec bash "$@"'
+BASH = shutil.which("bash") or "/bin/bash"
 
 
 @dataclass
@@ -106,32 +106,28 @@ def _not_json(word: str) -> Any:
 
 
 class BashRunner:
-    """Runs "bash" jobs, one `bash` process each."""
+    """Runs "bash" jobs: a child of the pool's zygote becomes `bash main.sh ARGS...`."""
 
-    def __init__(self, scratch: Scratch, max_result_bytes: int):
-        self._scratch = scratch
+    def __init__(self, jobs: ZygoteJobs, max_result_bytes: int):
+        self._jobs = jobs
         self._max_result_bytes = max_result_bytes
 
-    async def run(self, job: ScriptJob, on_log: LogCallback | None) -> ScriptOutcome:
+    async def run(self, job: ScriptJob, on_log: LogCallback | None, env: dict[str, str]) -> ScriptOutcome:
         """Run the script to its end; the outcome holds its last line or the error."""
-        job_dir = self._scratch.job_dir()
-        try:
-            script = job_dir / "main.sh"
-            script.write_text(job.content)
-            env = {**os.environ, **script_env(job)}
-            env["MILLRACE_ULIMIT_KB"] = str(memory_limit_mb(job) * 1024)
-            argv = ["bash", "-c", _LAUNCH, "bash", str(script)]
-            argv += positional_args(job.content, job.args)
-            end = await run_process(
-                argv, cwd=job.cwd or str(job_dir), env=env, timeout=job.timeout, on_log=on_log
-            )
-        finally:
-            self._scratch.remove(job_dir)
+        memory = memory_limit_mb(job)
+        argv = [BASH, "{job_dir}/main.sh", *positional_args(job.content, job.args)]
+        payload = {"exec": argv, "files": {"main.sh": job.content}, "env": env, "cwd": job.cwd,
+                   "memory_mb": memory}
+        end = await self._jobs.run(Launch(payload, job.timeout, memory, self._max_result_bytes,
+                                          ends_with_frame=False), on_log)
         if end.timed_out:
             return failure("TimeoutError", timeout_message(job.timeout or 0.0))
-        if end.returncode != 0:
+        if end.out_of_memory:
+            return out_of_memory(job)
+        if end.exit_code != 0:
             tail = stderr_tail(end.stderr) or stderr_tail(end.stdout)
-            message = f"bash {describe_exit(end.returncode)}"
+            how = "ended" if end.exit_code is None else describe_exit(end.exit_code)
+            message = f"bash {how}"
             return failure("ExitCodeError", f"{message}; last output:\n{tail}" if tail else message)
         size = len(end.stdout.last_line.encode())
         if size > self._max_result_bytes:
@@ -139,6 +135,3 @@ class BashRunner:
         last = end.stdout.last_line.strip()
         result = read_result(last) if last else None
         return ScriptOutcome(ok=True, result=result)
-
-    async def close(self) -> None:
-        """Nothing stays running between bash jobs."""

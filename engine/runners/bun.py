@@ -1,8 +1,9 @@
 """TypeScript/JavaScript runner: "bun", "deno" and "nativets" scripts all run under bun.
 
-The script is written as main.ts beside a JSON file of its arguments; a small wrapper
-module imports it, calls its exported `main` (or `export default function main`) with
-the arguments in declaration order, and writes the outcome to a result file, so the
+The script is written as main.ts beside a JSON file of its arguments, in the job's own
+folder in the sandbox; a small wrapper module imports it, calls its exported `main` (or
+`export default function main`) with the arguments in declaration order, and sends the
+outcome as a frame on fd 3 (the job's connection to the engine, see zygote.py), so the
 script's own console output (its log lines) can never be mistaken for the result.
 A syntax error is reported as a SyntaxError with its line and column.
 """
@@ -14,32 +15,38 @@ import os
 import shutil
 from pathlib import Path
 
-from engine.runners.job import (
-    LogCallback,
-    ScriptJob,
-    ScriptOutcome,
-    failure,
-    script_env,
-    timeout_message,
-    too_large_message,
-)
-from engine.runners.process import Scratch, describe_exit, run_process, stderr_tail
+from engine.runners.job import LogCallback, ScriptJob, ScriptOutcome, failure, memory_limit_mb
+from engine.runners.process import describe_exit, stderr_tail
+from engine.runners.python import outcome_of
 from engine.runners.signature_ts import ts_param_names
+from engine.runners.zygote import Launch, ZygoteJobs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BUN_VERSION = "1.4.4"
+WRAPPER_FILE = "millrace_wrapper.mjs"
 INSTALL_HINT = (
     f"bun is not installed: run `npm install --prefix .tools bun@{BUN_VERSION}` in the "
     "project root (`make run` does it), or point MILLRACE_BUN at a bun executable"
 )
 
-# Written once per pool. It reports "R<json>" or "E<error json>" in the result file and
-# exits at once, so timers or sockets the script left open cannot keep the step alive.
+# Written once per pool. It sends an "R" (result JSON) or "E" (error JSON) frame on fd 3
+# and exits at once, so timers or sockets the script left open cannot keep the step alive.
 WRAPPER = r"""
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 
-const [mainPath, argsPath, resultPath] = process.argv.slice(2);
-const report = (kind, text) => writeFileSync(resultPath, kind + text);
+const [mainPath, argsPath] = process.argv.slice(2);
+const RESULT_FD = 3;
+const writeAll = (buffer) => {
+  for (let done = 0; done < buffer.length; ) done += writeSync(RESULT_FD, buffer, done);
+};
+const report = (kind, text) => {
+  const body = Buffer.from(text, "utf8");
+  const head = Buffer.alloc(5);
+  head.write(kind, 0, "latin1");
+  head.writeUInt32BE(body.length, 1);
+  writeAll(head);
+  writeAll(body);
+};
 const ownFrame = (line) => line.includes(process.argv[1]);
 const describe = (error) => {
   const where = error && error.position;  // bun's BuildMessage: a syntax error in main.ts
@@ -104,56 +111,46 @@ def find_bun() -> str | None:
 
 
 class BunRunner:
-    """Runs TypeScript/JavaScript jobs, one bun process each."""
+    """Runs TypeScript/JavaScript jobs: a child of the pool's zygote becomes bun."""
 
-    def __init__(self, scratch: Scratch, max_result_bytes: int):
-        self._scratch = scratch
+    def __init__(self, jobs: ZygoteJobs, max_result_bytes: int):
+        self._jobs = jobs
         self._max_result_bytes = max_result_bytes
-        self._wrapper: Path | None = None
+        self._wrapper: str | None = None
 
-    def _wrapper_path(self) -> Path:
-        if self._wrapper is None or not self._wrapper.exists():
-            self._wrapper = self._scratch.root / "millrace_wrapper.mjs"
-            self._wrapper.write_text(WRAPPER)
+    def _wrapper_path(self) -> str:
+        """Where jobs find the wrapper (written into the pool's runtime folder once)."""
+        if self._wrapper is None or not (self._jobs.runtime / WRAPPER_FILE).exists():
+            (self._jobs.runtime / WRAPPER_FILE).write_text(WRAPPER)
+            self._wrapper = self._jobs.runtime_path(WRAPPER_FILE)
         return self._wrapper
 
-    async def run(self, job: ScriptJob, on_log: LogCallback | None) -> ScriptOutcome:
+    async def run(self, job: ScriptJob, on_log: LogCallback | None, env: dict[str, str]) -> ScriptOutcome:
         """Run the script under bun; the outcome holds main's result or the error.
 
-        bun's JavaScriptCore reserves far more address space than it uses, so the
-        memory cap (an address-space limit) is not applied to bun scripts.
+        bun's JavaScriptCore reserves far more address space than it uses, so no
+        address-space cap is set for bun; the job's cgroup caps its memory where the
+        machine has cgroups.
         """
         bun = find_bun()
         if bun is None:
             return failure("ScriptLoadError", INSTALL_HINT)
-        job_dir = self._scratch.job_dir()
-        try:
-            main, args, result = job_dir / "main.ts", job_dir / "args.json", job_dir / "result"
-            main.write_text(job.content)
-            args.write_text(json.dumps({"order": ts_param_names(job.content), "args": job.args}))
-            argv = [bun, str(self._wrapper_path()), str(main), str(args), str(result)]
-            env = {**os.environ, **script_env(job)}
-            end = await run_process(
-                argv, cwd=job.cwd or str(job_dir), env=env, timeout=job.timeout, on_log=on_log
-            )
-            if end.timed_out:
-                return failure("TimeoutError", timeout_message(job.timeout or 0.0))
-            if not result.exists():
-                tail = stderr_tail(end.stderr) or stderr_tail(end.stdout)
-                message = f"bun {describe_exit(end.returncode)} before main returned"
-                return failure("ScriptCrashed", f"{message}; last output:\n{tail}" if tail else message)
-            return self._read_result(result)
-        finally:
-            self._scratch.remove(job_dir)
+        arguments = json.dumps({"order": ts_param_names(job.content), "args": job.args})
+        argv = [os.path.realpath(bun), self._wrapper_path(), "{job_dir}/main.ts", "{job_dir}/args.json"]
+        payload = {"exec": argv, "files": {"main.ts": job.content, "args.json": arguments}, "env": env,
+                   "cwd": job.cwd, "result_fd": True}
+        memory = memory_limit_mb(job)
+        ended = await self._jobs.run(Launch(payload, job.timeout, memory, self._max_result_bytes,
+                                            ends_with_frame=True), on_log)
+        if ended.frame is None and not ended.timed_out and not ended.out_of_memory and ended.too_large is None:
+            tail = stderr_tail(ended.stderr) or stderr_tail(ended.stdout)
+            how = "ended" if ended.exit_code is None else describe_exit(ended.exit_code)
+            message = f"bun {how} before main returned"
+            return failure("ScriptCrashed", f"{message}; last output:\n{tail}" if tail else message)
+        return outcome_of(ended, job, self._max_result_bytes)
 
-    def _read_result(self, path: Path) -> ScriptOutcome:
-        size = path.stat().st_size - 1
-        if size > self._max_result_bytes:
-            return failure("ResultTooLarge", too_large_message(size, self._max_result_bytes))
-        data = path.read_bytes()
-        if data[:1] == b"R":
-            return ScriptOutcome(ok=True, result=json.loads(data[1:]))
-        return ScriptOutcome(ok=False, error=json.loads(data[1:]))
 
-    async def close(self) -> None:
-        """Nothing stays running between bun jobs."""
+def bun_install_dir() -> str | None:
+    """The folder holding the bun executable (shown read-only in the sandbox), if bun is installed."""
+    bun = find_bun()
+    return os.path.dirname(os.path.realpath(bun)) if bun else None

@@ -2,40 +2,65 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
+from engine.runners import sandbox
 from engine.runners.bash import BashRunner
-from engine.runners.bun import BunRunner
+from engine.runners.bun import BunRunner, bun_install_dir
 from engine.runners.job import (
     LogCallback,
     ScriptJob,
     ScriptOutcome,
     default_max_result_bytes,
     failure,
+    script_env,
 )
 from engine.runners.process import Scratch
 from engine.runners.python import PythonRunner
+from engine.runners.sandbox import SandboxPolicy
 from engine.runners.signature import SUPPORTED_LANGUAGES, TS_LANGUAGES
+from engine.runners.zygote import ZygoteJobs
 
 
 class RunnerPool:
-    """Runs script jobs: Python in a warm zygote's forked children, bash and bun as processes.
+    """Runs script jobs in the sandbox: each in a child of one warm zygote process.
 
-    Create one per engine process and `close()` it at shutdown. The Python zygote
-    starts on the first Python job and is restarted if it dies; it is bound to the
-    event loop that started it.
+    Create one per engine process and `close()` it at shutdown. The zygote starts on the
+    first job and is restarted if it dies; it is bound to the event loop that started it.
     """
 
-    def __init__(self, *, max_result_bytes: int | None = None):
+    def __init__(self, *, max_result_bytes: int | None = None, network: bool | None = None,
+                 policy: SandboxPolicy | None = None):
         """Args:
         max_result_bytes: largest result accepted, as JSON; default
             MILLRACE_MAX_RESULT_BYTES or 64 MiB. A bigger result fails the step.
+        network: whether scripts may use the network; default MILLRACE_SANDBOX_NETWORK (on).
+        policy: the whole sandbox policy instead (tests); default from the environment.
         """
         self.max_result_bytes = max_result_bytes or default_max_result_bytes()
+        policy = policy or SandboxPolicy.from_env(network=network)
+        bun_dir = bun_install_dir()
+        if bun_dir is not None and bun_dir not in policy.extra_ro:
+            policy = dataclasses.replace(policy, extra_ro=(*policy.extra_ro, bun_dir))
+        self.policy = policy
         self._scratch = Scratch()
-        self._python = PythonRunner(self._scratch, self.max_result_bytes)
-        self._bash = BashRunner(self._scratch, self.max_result_bytes)
-        self._bun = BunRunner(self._scratch, self.max_result_bytes)
+        self._jobs = ZygoteJobs(self._scratch, policy)
+        self._python = PythonRunner(self._jobs, self.max_result_bytes)
+        self._bash = BashRunner(self._jobs, self.max_result_bytes)
+        self._bun = BunRunner(self._jobs, self.max_result_bytes)
+
+    def refusal(self) -> str | None:
+        """Why this pool runs no user code (no sandbox can be made here), or None."""
+        return sandbox.refusal(self.policy)
+
+    def describe(self) -> str:
+        """One line on how scripts are isolated here, for the start-up log."""
+        if not self.policy.enabled:
+            return "scripts run WITHOUT a sandbox (MILLRACE_SANDBOX=off)"
+        limits = self._jobs.cgroups.describe() if self._jobs.cgroups else "no cgroups (per-process limits only)"
+        network = "with network" if self.policy.network else "without network"
+        return f"scripts run in a bubblewrap sandbox, {network}; job limits: {limits}"
 
     async def run(self, job: ScriptJob, on_log: LogCallback | None = None) -> ScriptOutcome:
         """Run one job to its end.
@@ -48,12 +73,16 @@ class RunnerPool:
             on_log: called with each stdout/stderr line as it is written.
         """
         started = time.perf_counter()
-        if job.language == "python3":
-            outcome = await self._python.run(job, on_log)
+        refused = self.refusal()
+        env = {**sandbox.clean_env(), **script_env(job)}
+        if refused is not None:
+            outcome = failure("SandboxUnavailable", refused)
+        elif job.language == "python3":
+            outcome = await self._python.run(job, on_log, env)
         elif job.language == "bash":
-            outcome = await self._bash.run(job, on_log)
+            outcome = await self._bash.run(job, on_log, env)
         elif job.language in TS_LANGUAGES:
-            outcome = await self._bun.run(job, on_log)
+            outcome = await self._bun.run(job, on_log, env)
         else:
             supported = ", ".join(sorted(SUPPORTED_LANGUAGES))
             outcome = failure(
@@ -64,8 +93,6 @@ class RunnerPool:
         return outcome
 
     async def close(self) -> None:
-        """Stop the Python zygote and delete the pool's temporary files."""
-        await self._python.close()
-        await self._bash.close()
-        await self._bun.close()
+        """Stop the zygote, remove the cgroups and delete the pool's temporary files."""
+        await self._jobs.close()
         self._scratch.close()

@@ -49,3 +49,38 @@ def process_gone(pid: int, within: float = 3.0) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Pids of live processes whose command line or name (comm) contains `text`.
+
+    Scripts run in PID namespaces of their own, so the pids they see are not the host's:
+    tests find a script's processes by a marker in their command line (`sleep 30.123`)
+    or the name a script gives itself (`/proc/self/comm`).
+    """
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            seen = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            seen += " " + (entry / "comm").read_text()
+        except OSError:
+            continue
+        if text in seen and not process_gone(int(entry.name), within=0):
+            found.append(int(entry.name))
+    return found
+
+
+def none_left(text: str, within: float = 3.0) -> bool:
+    """Whether every process mentioning `text` ends (or is a zombie) within `within` seconds."""
+    deadline = time.monotonic() + within
+    while processes_mentioning(text):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+NAME_ITSELF = 'open("/proc/self/comm", "w").write({name!r})'
+"""A line of Python that gives the script's process a name the host can see."""

@@ -33,6 +33,7 @@ from engine import Engine, Scheduler, Store
 from engine.store.db import Database, resolve_url
 from engine.store.retry import is_transient
 from engine.worker import QueueWorker
+from tests.engine.runnerkit import none_left
 from tests.flowkit import flow, py
 from tests.pg import Cluster, own_cluster
 
@@ -40,12 +41,14 @@ ROOT = Path(__file__).resolve().parents[2]
 FAST = ("--heartbeat", "0.5", "--stale-after", "2")
 SCHEMA = {"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}
 TRACED_STEP = """
-import os, time
+import os, time, uuid
+
+EXECUTION = uuid.uuid4().hex  # module state is fresh in every job
 
 def mark(what):
     fd = os.open(TRACE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, f"{what} {os.environ['WM_JOB_ID']} {os.getpid()} {time.time():.6f}\\n".encode())
+        os.write(fd, f"{what} {os.environ['WM_JOB_ID']} {EXECUTION} {time.time():.6f}\\n".encode())
     finally:
         os.close(fd)
 
@@ -154,7 +157,7 @@ class Execution:
     """One execution of a step, as the step itself traced it."""
 
     job: str
-    pid: int
+    execution: str
     start: float
     end: float | None = None
 
@@ -170,13 +173,13 @@ class Trace:
         trace, running = cls(), {}
         text = path.read_text() if path.exists() else ""
         for line in text.split("\n")[:-1]:  # the last one is empty, or still being written
-            what, job, pid, ts = line.split()
+            what, job, execution_id, ts = line.split()
             if what == "start":
-                execution = Execution(job, int(pid), float(ts))
+                execution = Execution(job, execution_id, float(ts))
                 trace.jobs.setdefault(job, []).append(execution)
-                running[job, pid] = execution
+                running[execution_id] = execution
             else:
-                running.pop((job, pid)).end = float(ts)
+                running.pop(execution_id).end = float(ts)
         return trace
 
     def started(self) -> int:
@@ -342,8 +345,8 @@ POISONS = {
     "kill": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "ScriptCrashed", "killed by SIGKILL"),
     "exit": ("import os\nos._exit(3)", "ScriptCrashed", "exited with code 3"),
     "segfault": ("import ctypes\nctypes.string_at(0)", "ScriptCrashed", "killed by SIGSEGV"),
-    "zygote": ("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nos.kill(os.getpid(), signal.SIGKILL)",
-               "ScriptCrashed", "before main returned"),
+    "signals": ("import os, signal\nfor pid in (1, os.getppid()):\n    os.kill(pid, signal.SIGKILL)\n"
+                "os.kill(os.getpid(), signal.SIGKILL)", "ScriptCrashed", "before main returned"),
     "memory": ("blocks = []\nwhile True:\n    blocks.append(bytearray(32 * 2**20))", "MemoryError", ""),
 }
 
@@ -361,31 +364,30 @@ SPAWN = """
 import subprocess
 
 def main():
-    child = subprocess.Popen(["sleep", "60"])
-    open(PIDS, "a").write(f"{child.pid}\\n")
-    return child.pid
+    subprocess.Popen(["sleep", "60.8101"])
+    subprocess.Popen(["sleep", "60.8102"], start_new_session=True)
+    return "spawned"
 """
 
 
 def test_steps_that_crash_their_process_fail_their_run_and_the_worker_keeps_serving(store, db_url, tmp_path, workers):
-    trace, pids = tmp_path / "trace", tmp_path / "pids"
+    trace = tmp_path / "trace"
     normal = traced_flow(trace, 0.05, 0.05)
-    spawner = submit(store, flow(py("spawn", SPAWN.replace("PIDS", repr(str(pids)))), schema=SCHEMA), [0])
+    spawner = submit(store, flow(py("spawn", SPAWN), schema=SCHEMA), [0])
     before = submit(store, normal, [1, 2])
     slow = submit(store, poison_flow(trace, POISONS["kill"][0], seconds=3.0), [100])
     after = submit(store, normal, [3, 4])
-    poisons = {kind: submit(store, poison_flow(trace, body, seconds=0.2), [200])
-               for kind, (body, *_) in POISONS.items() if kind != "zygote"}
+    # A script sees only its own namespace: signalling every process it can see (its
+    # namespace's init, its parent) ends nobody else's script, so all go at once.
+    poisons = {kind: submit(store, poison_flow(trace, body, seconds=0.2), [200]) for kind, (body, *_) in POISONS.items()}
     worker = start_worker(workers, db_url, tmp_path, "--concurrency", "3", MILLRACE_SCRIPT_MEMORY_MB="256")
-    wait_for(lambda: store.count_runs(status="failure") == len(POISONS), timeout=60, what="the poison runs to fail")
-    # Alone: with the zygote gone, how the other scripts of the moment ended is not known.
-    poisons["zygote"] = submit(store, poison_flow(trace, POISONS["zygote"][0], seconds=0.2), [200])
-    after_zygote = submit(store, normal, [5])
-    wait_for(lambda: store.count_runs(status="success") == 6 and store.count_runs(status="failure") == len(POISONS) + 1,
-             timeout=30, what="a run after the zygote was killed, and the zygote's killer to fail")
+    wait_for(lambda: store.count_runs(status="failure") == len(POISONS) + 1, timeout=60,
+             what="the poison runs to fail")
+    later = submit(store, normal, [5])
+    wait_for(lambda: store.count_runs(status="success") == 6, timeout=30, what="a run after the poisons")
 
     assert worker.alive
-    assert_every_run_done_right(store, {**before, **after, **after_zygote})
+    assert_every_run_done_right(store, {**before, **after, **later})
     executions = Trace.read(trace)
     for kind, (_, name, words) in {"slow": POISONS["kill"], **POISONS}.items():
         [run_id] = slow if kind == "slow" else poisons[kind]
@@ -399,20 +401,10 @@ def test_steps_that_crash_their_process_fail_their_run_and_the_worker_keeps_serv
     last_normal = max(store.get_run(run_id).finished_at for run_id in {**before, **after})
     assert last_normal < store.get_run(next(iter(slow))).finished_at
     assert "crashed the engine" not in worker.text()
-    # What a script starts in its process group ends with it.
+    # What a script starts ends with it, in a new session too.
     [spawned] = spawner
     assert store.get_run(spawned).status == "success"
-    [pid] = [int(line) for line in pids.read_text().split()]
-    wait_for(lambda: not _running(pid), timeout=5, what=f"the script's child {pid} to be killed")
-
-
-def _running(pid: int) -> bool:
-    """Whether `pid` is a live process (a zombie waiting to be reaped is not)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    assert none_left("60.8101") and none_left("60.8102"), "the script's children outlived it"
 
 
 def test_a_stalled_worker_stops_the_runs_it_lost_and_no_step_runs_twice_at_once(store, db_url, tmp_path, workers):

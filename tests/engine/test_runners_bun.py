@@ -7,7 +7,7 @@ import time
 import pytest
 
 from engine.runners import RunnerPool
-from tests.engine.runnerkit import Runner, lines, process_gone
+from tests.engine.runnerkit import Runner, lines, none_left
 from engine.runners import bun as bun_runner
 
 RESULT_LIMIT = 20_000
@@ -211,13 +211,14 @@ def test_open_timers_and_child_processes_do_not_outlive_the_step(runner):
         """
         export async function main() {
           setInterval(() => console.log("tick"), 1000);
-          return Bun.spawn(["sleep", "30"]).pid;
+          Bun.spawn(["sleep", "30.6101"]);
+          return "returned";
         }
         """
     )
     assert time.monotonic() - started < 5.0, "main's return ends the run"
     assert outcome.ok, outcome.error
-    assert process_gone(outcome.result)
+    assert none_left("30.6101")
 
 
 def test_missing_bun_fails_with_how_to_install_it(runner, monkeypatch):

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from engine.runners import LogLine, RunnerPool, ScriptJob, ScriptOutcome
-from tests.engine.runnerkit import Runner, lines, process_gone
+from tests.engine.runnerkit import NAME_ITSELF, Runner, lines, none_left, process_gone, processes_mentioning
 
 RESULT_LIMIT = 200_000
 
@@ -25,21 +26,6 @@ def runner():
     runner = Runner(RunnerPool(max_result_bytes=RESULT_LIMIT), "python3", "job-1")
     yield runner
     runner.close()
-
-
-def processes_mentioning(text: str) -> list[int]:
-    """Pids of live processes whose command line contains `text`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if text in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                if not process_gone(int(entry.name), within=0):
-                    found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
 
 
 # --- calling main ---------------------------------------------------------------------
@@ -342,17 +328,24 @@ def test_crashing_script_fails_alone_and_the_next_job_runs(runner, crash):
     assert (after.ok, after.result) == (True, "still working")
 
 
-def test_script_that_kills_the_zygote_does_not_break_later_jobs(runner):
+def test_script_that_signals_every_process_it_sees_does_not_break_later_jobs(runner):
     outcome, _ = runner.run(
         """
         import os, signal
 
         def main():
-            os.kill(os.getppid(), signal.SIGKILL)
-            return "took the zygote down"
+            tried = []
+            for pid in [1, os.getppid(), *(int(p) for p in os.listdir("/proc") if p.isdigit())]:
+                if pid != os.getpid():
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                        tried.append(pid)
+                    except OSError:
+                        pass
+            return "still here"
         """
     )
-    assert (outcome.ok, outcome.result) == (True, "took the zygote down")
+    assert (outcome.ok, outcome.result) == (True, "still here")
     for _ in range(3):
         after, _ = runner.run("def main():\n    return 'fine'\n")
         assert (after.ok, after.result) == (True, "fine"), after.error
@@ -375,7 +368,7 @@ def test_timeout_kills_the_script_and_its_subprocesses(runner, tmp_path):
     assert not outcome.ok
     assert outcome.error["name"] == "TimeoutError"
     assert outcome.error["message"] == "script timed out after 0.4 s (the step's timeout) and was killed"
-    assert process_gone(int(lines(logs)[0]))
+    assert none_left("30.4101") and none_left("30.4102")
     after, _ = runner.run("def main():\n    return 1\n")
     assert after.ok
 
@@ -386,16 +379,18 @@ def test_processes_the_script_leaves_behind_end_with_its_step(runner):
         import subprocess
 
         def main():
-            return subprocess.Popen(["sleep", "30"]).pid
+            subprocess.Popen(["sleep", "30.4201"])
+            subprocess.Popen(["sleep", "30.4202"], start_new_session=True)  # its own session, too
         """
     )
     assert outcome.ok, outcome.error
-    assert process_gone(outcome.result)
+    assert none_left("30.4201") and none_left("30.4202")
 
 
 def test_cancelled_run_kills_the_script(runner):
     logs: list[LogLine] = []
-    script = "import os, time\ndef main():\n    print(os.getpid(), flush=True)\n    time.sleep(30)\n"
+    script = f"import time\ndef main():\n    {NAME_ITSELF.format(name='mr-cancelled')}\n    print('up', flush=True)\n" \
+             "    time.sleep(30)\n"
 
     async def start_then_cancel() -> None:
         task = asyncio.ensure_future(runner.pool.run(ScriptJob("python3", script, {}, "j"), logs.append))
@@ -408,14 +403,15 @@ def test_cancelled_run_kills_the_script(runner):
             await task
 
     runner.loop.run_until_complete(start_then_cancel())
-    assert process_gone(int(logs[0].line))
+    assert logs[0].line == "up"
+    assert none_left("mr-cancelled")
 
 
 ENGINE_THAT_DIES = """
 import asyncio, sys
 from engine.runners import RunnerPool, ScriptJob
 
-script = "import os, time\\ndef main():\\n    print(os.getpid(), flush=True)\\n    time.sleep(60)\\n"
+script = "import time\\ndef main():\\n    open('/proc/self/comm', 'w').write('mr-orphan')\\n    print('up', flush=True)\\n    time.sleep(60)\\n"
 
 def relay(log):
     print(log.line, flush=True)
@@ -428,12 +424,13 @@ def test_script_ends_when_the_engine_running_it_is_killed(tmp_path):
     engine = subprocess.Popen([sys.executable, "-c", ENGINE_THAT_DIES], stdout=subprocess.PIPE,
                               cwd=Path(__file__).parents[2], start_new_session=True, text=True)
     try:
-        script_pid = int(engine.stdout.readline())
+        assert engine.stdout.readline().strip() == "up"
+        assert processes_mentioning("mr-orphan")
     finally:
         os.killpg(engine.pid, signal.SIGKILL)
         engine.wait()
         engine.stdout.close()
-    assert process_gone(script_pid), "the script must not run on without its engine"
+    assert none_left("mr-orphan"), "the script must not run on without its engine"
 
 
 def test_memory_hog_fails_with_a_clear_error_and_the_next_job_runs(runner):
@@ -565,36 +562,48 @@ def test_pool_refuses_an_unsupported_language(runner):
     assert "python3" in outcome.error["message"]
 
 
+def sandboxes() -> set[int]:
+    """Pids of the live zygotes' processes (and their bubblewrap) of every pool."""
+    return set(processes_mentioning("inside/zygote.py"))
+
+
+def scratch_folders() -> set[str]:
+    return {str(path) for path in Path(tempfile.gettempdir()).glob("millrace-runners-*")}
+
+
 def test_close_leaves_no_process_or_file_behind():
+    before, folders = sandboxes(), scratch_folders()
     runner = Runner(RunnerPool())
     try:
-        outcome, _ = runner.run("import os\ndef main():\n    return [os.getppid(), os.getcwd()]\n")
+        outcome, _ = runner.run("def main():\n    return 1\n")
+        assert sandboxes() - before, "the pool's zygote runs"
+        assert scratch_folders() - folders, "the pool has its scratch folder"
     finally:
         runner.close()
-    zygote, job_dir = outcome.result
-    scratch = str(Path(job_dir).parent)
-    assert process_gone(zygote)
-    assert not Path(scratch).exists()
+    assert outcome.ok
     deadline = time.monotonic() + 3
-    while processes_mentioning(scratch) and time.monotonic() < deadline:
+    while sandboxes() - before and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert processes_mentioning(scratch) == []
+    assert sandboxes() - before == set()
+    assert scratch_folders() - folders == set()
 
 
 def test_pool_moves_to_a_new_event_loop_cleanly():
     pool = RunnerPool()
-    script = "import os\ndef main():\n    return os.getppid()\n"
+    script = "def main():\n    return 1\n"
+    before = sandboxes()
     first_loop = asyncio.new_event_loop()
     first = first_loop.run_until_complete(pool.run(ScriptJob("python3", script, {}, "a")))
+    first_zygote = sandboxes() - before
     first_loop.close()
     second_loop = asyncio.new_event_loop()
     try:
         second = second_loop.run_until_complete(pool.run(ScriptJob("python3", script, {}, "b")))
+        second_zygote = sandboxes() - before
     finally:
         second_loop.run_until_complete(pool.close())
         second_loop.close()
     assert first.ok and second.ok
-    assert first.result != second.result, "the new loop gets its own zygote"
-    assert process_gone(first.result) and process_gone(second.result)
+    assert first_zygote and second_zygote and not first_zygote & second_zygote, "the new loop gets its own zygote"
+    assert all(process_gone(pid) for pid in first_zygote | second_zygote)
     gc.collect()  # unclosed transports of the first loop would warn (an error) here
-

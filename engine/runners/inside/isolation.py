@@ -1,0 +1,119 @@
+"""A job's own namespaces inside the sandbox: run by the zygote's children, never imported by the engine.
+
+The zygote itself runs under bubblewrap (engine/runners/sandbox.py): a read-only system,
+no view of the app's files, a clean environment. Every job gets more on top, made ahead
+of time by the spare that will run it (so none of it is on a job's path):
+
+- a user namespace of its own, owning
+- a PID namespace whose first process (PID 1) is the job: it sees only its own
+  processes, cannot signal the app, the zygote or other jobs, and when it ends the
+  kernel kills every process it started, `setsid` ones included;
+- a mount namespace: a fresh /proc, size-capped tmpfs for /tmp, /dev/shm and the job's
+  folder (which covers the folder holding the other jobs and the zygote's socket);
+- an IPC namespace.
+
+Then every capability is dropped (bounding set included) and no_new_privs is set, so
+the script cannot undo any of it (unmount the covers, mount anything, gain privileges
+through an executable).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG = 1
+PR_CAPBSET_DROP = 24
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+CAP_LAST = 63
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class IsolationError(OSError):
+    """A namespace, mount or capability call failed (the message names which)."""
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise IsolationError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    encode = (lambda text: text.encode() if text is not None else None)
+    _check(_libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
+           f"mount {fstype or source} on {target}")
+
+
+def set_parent_death_signal(signum: int) -> None:
+    """Receive `signum` when the parent process ends."""
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
+
+
+def enter_namespaces() -> None:
+    """Unshare user, mount, PID and IPC namespaces; our next child is PID 1 of the new one.
+
+    The user namespace maps our own uid and gid to themselves, so files keep their owners.
+    """
+    uid, gid = os.getuid(), os.getgid()
+    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC), "unshare")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as file:
+            file.write(text)
+
+
+def host_pid() -> int:
+    """Our pid as the engine sees it (read before our own /proc hides the outer namespace)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("NSpid:"):
+                return int(line.split()[1])
+    return os.getpid()
+
+
+def tmpfs(target: str, size_mb: int, mode: str = "1777") -> None:
+    """A private size-capped tmpfs on `target`, hiding what was there."""
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode={mode}")
+
+
+def private_mounts() -> None:
+    """Our mounts stop propagating to the zygote's namespace, and its to ours."""
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+
+
+def own_proc() -> None:
+    """A /proc of our PID namespace: only the job's processes are listed."""
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def bind(source: str, target: str) -> None:
+    """Make `source` visible (writable) at `target`."""
+    _mount(source, target, None, MS_BIND | MS_REC)
+
+
+def drop_privileges() -> None:
+    """Give up every capability for good and forbid gaining any through exec."""
+    for cap in range(CAP_LAST + 1):
+        _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # EINVAL past the kernel's last cap: fine
+    _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header, data = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")

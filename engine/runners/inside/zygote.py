@@ -1,0 +1,420 @@
+"""The zygote: a warm interpreter whose forked children run script jobs.
+
+Run as a program inside the sandbox (engine/runners/sandbox.py), never imported by the
+engine: ``python zygote.py CONFIG_JSON``, CONFIG being {"socket", "workroot", "spares",
+"isolate", "disk_mb", "cwd_root": [host prefix, path inside] or null, "shared_in_tmp"}.
+It imports the common runtime once and keeps SPARES spares ready on the Unix socket;
+each takes one connection and runs exactly that job. The zygote itself never reads a
+job, so no user input can reach it.
+
+A spare is three processes, all made ahead of any job (so none of it is on a job's
+path): the *keeper*, forked from the zygote, enters new namespaces (isolation.py) and
+forks their *init* (PID 1), which mounts the job's own /proc, /tmp and folder and forks
+the *job process*. That one warms up and waits for a connection; per job it reports
+the keeper's and the init's pids (frame ``P``), receives the job (frames.py), drops
+every privilege and runs it: Python in this interpreter (pyjob.py), anything else
+(bash, bun) by exec'ing it, with the connection as fd 3 when asked (bun reports its
+result there). When the job process ends, the init tells the keeper how and exits,
+which ends every process left in the namespace; the keeper then ends the same way, so
+the exit code the zygote reports for it is the job's.
+
+Zygote -> engine, on its stdout: ``ready`` once serving, then ``exit PID CODE`` for
+every reaped keeper (CODE negative: killed by that signal).
+"""
+
+from __future__ import annotations
+
+import array
+import base64
+import collections
+import dataclasses
+import decimal
+import enum
+import functools
+import gc
+import io
+import itertools
+import json
+import math
+import os
+import pathlib
+import random
+import resource
+import select
+import selectors
+import shutil
+import signal
+import socket
+import string
+import sys
+import textwrap
+import threading
+import time
+import typing
+import uuid
+
+import isolation
+import pyjob
+from frames import receive_job, send_error, send_frame
+
+PRELOADED = (array, base64, collections, dataclasses, decimal, enum, functools, io)
+PRELOADED += (itertools, math, pathlib, random, string, textwrap, time, uuid)
+
+RESULT_FD = 3
+"""Where an exec'd program that reports frames (bun's wrapper) finds the connection."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """How the zygote serves: see the module docstring."""
+
+    socket: str
+    workroot: str
+    spares: int
+    isolate: bool
+    disk_mb: int
+    cwd_root: tuple[str, str] | None
+    shared_in_tmp: tuple[str, ...] = ()
+
+
+def report(line: str) -> None:
+    """Tell the engine something on the control channel (the zygote's stdout)."""
+    os.write(1, (line + "\n").encode())
+
+
+def watch_engine(conn: socket.socket) -> None:
+    """End this job as soon as the engine hangs up.
+
+    The engine sends nothing after the job, so the connection ends only when the
+    engine is done with the job or is gone (killed, crashed): then nobody reads the
+    script's output or enforces its timeout, and it must not run on alone. (The job
+    process is PID 1 of its namespace: its exit ends every process the job started.)
+    """
+
+    def wait() -> None:
+        try:
+            conn.recv(1)
+        except OSError:
+            pass
+        os._exit(137)
+
+    threading.Thread(target=wait, name="millrace-engine-watch", daemon=True).start()
+
+
+class Zygote:
+    """Keeps `spares` keepers ready on the socket; reaps and reports them.
+
+    A spare accepts one connection itself, tells the zygote through a pipe, and runs
+    that job; the zygote forks a replacement at once. So neither the fork, nor the
+    namespaces, nor the first copies of the runtime's pages are on a job's path.
+    Spares hold nothing of the control channel and exit when the zygote dies, so a
+    killed zygote leaves nothing behind that could take a job or keep the engine waiting.
+    """
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(config.socket)
+        self.listener.listen(128)
+        # Spares accept connections themselves, each in its own time.
+        self.listener.setblocking(False)
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_w, False)
+        self.taken_r, self.taken_w = os.pipe()
+        # Only the zygote holds the write end: a spare sees it close when the zygote dies.
+        self.alive_r, self.alive_w = os.pipe()
+        self.spares: set[int] = set()
+        self.failures = 0
+        self.selector = selectors.DefaultSelector()
+
+    def serve(self) -> None:
+        """Keep the spares ready until the engine closes our stdin."""
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.selector.register(self.taken_r, selectors.EVENT_READ, self.on_taken)
+        self.selector.register(self.wake_r, selectors.EVENT_READ, self.on_signal)
+        self.selector.register(0, selectors.EVENT_READ, None)
+        gc.freeze()  # children then share the runtime's pages instead of copying them
+        self.refill()
+        report("ready")
+        while True:
+            for key, _events in self.selector.select():
+                if key.data is None:
+                    if not os.read(0, 4096):
+                        return self.shut_down()
+                else:
+                    key.data()
+
+    def refill(self) -> None:
+        """Fork spares until there are enough (unless spares keep dying at birth)."""
+        while len(self.spares) < self.config.spares and self.failures < 10:
+            try:
+                pid = os.fork()
+            except OSError:
+                return
+            if pid == 0:
+                self.be_keeper()
+            self.spares.add(pid)
+
+    def on_taken(self) -> None:
+        for pid in os.read(self.taken_r, 4096).split():
+            self.spares.discard(int(pid))
+        self.failures = 0
+        self.refill()
+
+    def on_signal(self) -> None:
+        os.read(self.wake_r, 4096)
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            report(f"exit {pid} {os.waitstatus_to_exitcode(status)}")
+            shutil.rmtree(job_dir(self.config.workroot, pid), ignore_errors=True)
+            if pid in self.spares:
+                self.spares.discard(pid)
+                self.failures += 1
+        self.refill()
+
+    def be_keeper(self) -> typing.NoReturn:
+        """In a new child: enter the job's namespaces, fork its process, end as it ends."""
+        code = 70
+        try:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            self.selector.close()
+            for fd in (self.wake_r, self.wake_w, self.taken_r, self.alive_w):
+                os.close(fd)
+            os.setsid()  # own process group: the engine ends the keeper with its job
+            # Let go of the control channel (stdout), so that the engine sees it end
+            # when the zygote dies, however many spares are still waiting.
+            devnull = os.open(os.devnull, os.O_RDWR)
+            os.dup2(devnull, 0)
+            os.dup2(devnull, 1)
+            os.close(devnull)
+            zygote = os.getppid()
+            if self.config.isolate:
+                isolation.enter_namespaces()
+            keeper = os.getpid()
+            status_r, status_w = os.pipe()
+            child = os.fork()
+            if child == 0:
+                os.close(status_r)
+                JobNamespace(self, keeper, status_w).run()
+            os.close(status_w)
+            self.listener.close()
+            for fd in (self.taken_w, self.alive_r):
+                os.close(fd)
+            code = keep(child, zygote, status_r)
+        finally:
+            os._exit(code)
+
+    def shut_down(self) -> None:
+        """Stop the spares; jobs running finish on their own (see watch_engine)."""
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for pid in self.spares:
+            os.kill(pid, signal.SIGKILL)
+
+
+def keep(child: int, zygote: int, status: int) -> int:
+    """In a keeper: wait for the job's namespace to end; return the job's exit code, or die of its signal.
+
+    The keeper dies with the zygote (parent-death signal) and takes the job with it.
+    """
+    def end_job(*_args: typing.Any) -> None:
+        os.kill(child, signal.SIGKILL)
+
+    signal.signal(signal.SIGTERM, end_job)
+    isolation.set_parent_death_signal(signal.SIGTERM)
+    if os.getppid() != zygote:  # the zygote died before the signal was set
+        end_job()
+    _pid, own = os.waitpid(child, 0)
+    said = os.read(status, 64).strip()
+    code = int(said) if said else os.waitstatus_to_exitcode(own)
+    if code < 0:  # end the same way, so the zygote reports the job's signal
+        if -code not in (signal.SIGKILL, signal.SIGSTOP):
+            signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    return code
+
+
+def job_dir(workroot: str, keeper: int) -> str:
+    """The job's own fresh working directory (the zygote removes it after the keeper)."""
+    return os.path.join(workroot, f"job-{keeper}")
+
+
+class JobNamespace:
+    """PID 1 of a job's namespaces: mounts the job's file system, forks the job process, waits.
+
+    It reaps whatever the job orphans and, when the job process ends, tells the keeper
+    how (a PID 1 cannot die of a signal it sends itself) and exits, which ends every
+    process left in the namespace.
+    """
+
+    def __init__(self, zygote: Zygote, keeper: int, status: int):
+        self.zygote, self.config, self.keeper, self.status = zygote, zygote.config, keeper, status
+
+    def run(self) -> typing.NoReturn:
+        code = 70
+        try:
+            isolation.set_parent_death_signal(signal.SIGKILL)
+            seen_as = os.getpid()
+            cwd_root = None
+            if self.config.isolate:
+                seen_as = isolation.host_pid()
+                cwd_root = self.mount()
+            job = os.fork()
+            if job == 0:
+                os.close(self.status)
+                JobProcess(self.zygote, self.keeper, seen_as, cwd_root).run()
+            self.zygote.listener.close()
+            for fd in (self.zygote.taken_w, self.zygote.alive_r):
+                os.close(fd)
+            os.write(self.status, str(self.reap(job)).encode())
+            code = 0
+        finally:
+            os._exit(code)
+
+    def mount(self) -> int | None:
+        """The job's file system; returns a handle on the host's temporary folder (see
+        JobProcess.working_directory), or None.
+
+        The job's folder, /tmp and /dev/shm are folders of one tmpfs of `disk_mb`, which
+        covers the other jobs' folders and the zygote's socket: the job's writable space
+        is capped as a whole.
+        """
+        isolation.private_mounts()
+        cwd_root = None
+        if self.config.cwd_root is not None:
+            cwd_root = os.open(self.config.cwd_root[1], os.O_PATH | os.O_DIRECTORY)
+            isolation.tmpfs(self.config.cwd_root[1], 1, "0755")
+        isolation.own_proc()
+        isolation.tmpfs(self.config.workroot, self.config.disk_mb, "0755")
+        for shared in ("/tmp", "/dev/shm"):
+            if os.path.isdir(shared):
+                inner = os.path.join(self.config.workroot, shared.replace("/", "_"))
+                os.mkdir(inner)
+                os.chmod(inner, 0o1777)
+                isolation.bind(inner, shared)
+        for relative in self.config.shared_in_tmp:  # folders every job shares (the operator's choice)
+            inside = os.path.join(self.config.cwd_root[0], relative)
+            os.makedirs(inside, exist_ok=True)
+            isolation.bind(f"/proc/self/fd/{cwd_root}/{relative}", inside)
+        return cwd_root
+
+    @staticmethod
+    def reap(job: int) -> int:
+        """Wait for the job process (reaping any other child); its exit code."""
+        while True:
+            pid, status = os.wait()
+            if pid == job:
+                return os.waitstatus_to_exitcode(status)
+
+
+class JobProcess:
+    """The job process of one spare: gets ready ahead, then takes one job and runs it."""
+
+    def __init__(self, zygote: Zygote, keeper: int, init: int, cwd_root: int | None):
+        self.zygote, self.config, self.keeper = zygote, zygote.config, keeper
+        self.init = init
+        """The pid (as the engine sees it) of our namespace's PID 1: killing it ends the job."""
+        self.cwd_root_fd = cwd_root
+
+    def run(self) -> typing.NoReturn:
+        code = 0
+        try:
+            isolation.set_parent_death_signal(signal.SIGKILL)
+            self.prepare()
+            conn = self.accept()
+            if conn is None:
+                return
+            os.write(self.zygote.taken_w, f"{self.keeper}\n".encode())
+            self.zygote.listener.close()
+            for fd in (self.zygote.taken_w, self.zygote.alive_r):
+                os.close(fd)
+            # The engine learns our own pid from the connection's credentials.
+            send_frame(conn, b"P", f"{self.keeper} {self.init}".encode())
+            job = receive_job(conn)
+            watch_engine(conn)
+            self.start(conn, job)
+        except BaseException:  # a broken connection or an engine bug: nothing left to tell
+            code = 70
+        finally:
+            pyjob.flush_output()
+            os._exit(code)
+
+    def prepare(self) -> None:
+        """What does not depend on the job: its folder, line-buffered output, a warm-up."""
+        os.mkdir(job_dir(self.config.workroot, self.keeper), 0o700)  # made ahead: mkdir can be slow
+        # Line buffering makes every print reach the engine as soon as its line ends.
+        sys.stdout.reconfigure(line_buffering=True)
+        sys.stderr.reconfigure(line_buffering=True)
+        gc.enable()
+        pyjob.warm_up()
+
+    def accept(self) -> socket.socket | None:
+        """The next job's connection, or None once the zygote is gone."""
+        listener, alive = self.zygote.listener, self.zygote.alive_r
+        while True:
+            ready, _, _ = select.select([listener, alive], [], [])
+            if alive in ready:
+                return None
+            try:
+                conn, _addr = listener.accept()
+            except BlockingIOError:  # another spare took it
+                continue
+            conn.setblocking(True)
+            return conn
+
+    def start(self, conn: socket.socket, job: dict) -> None:
+        """Settle the working directory, drop privileges, run the job."""
+        own = job_dir(self.config.workroot, self.keeper)
+        try:
+            job["cwd"] = self.working_directory(job.get("cwd")) or own
+        except OSError as exc:
+            return send_error(conn, "SandboxError", f"cannot give the job its working directory: {exc}")
+        for name, text in (job.get("files") or {}).items():
+            with open(os.path.join(own, name), "w") as file:
+                file.write(text)
+        if self.config.isolate:
+            isolation.drop_privileges()
+        if job.get("exec"):
+            return self.exec(conn, job)
+        pyjob.run_job(conn, job)
+
+    def working_directory(self, wanted: str | None) -> str | None:
+        """A folder the engine gave the job (a flow's shared folder), made visible to it alone."""
+        if wanted is None or self.cwd_root_fd is None:
+            return wanted
+        host_prefix, _inside = self.config.cwd_root
+        relative = os.path.relpath(os.path.realpath(wanted), host_prefix)
+        if relative.startswith(".."):
+            raise PermissionError(f"working directory {wanted} is outside {host_prefix}")
+        os.makedirs(wanted, exist_ok=True)
+        isolation.bind(f"/proc/self/fd/{self.cwd_root_fd}/{relative}", wanted)
+        os.close(self.cwd_root_fd)
+        return wanted
+
+    def exec(self, conn: socket.socket, job: dict) -> typing.NoReturn:
+        """Become the job's program (bash, bun), with the job's limits and environment."""
+        if job.get("memory_mb"):
+            cap = job["memory_mb"] * 2**20
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        os.chdir(job["cwd"])
+        if job.get("result_fd"):
+            os.dup2(conn.fileno(), RESULT_FD)  # dup2 leaves the copy inheritable
+        argv = [arg.replace("{job_dir}", job_dir(self.config.workroot, self.keeper)) for arg in job["exec"]]
+        os.execve(argv[0], argv, job["env"])
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.disable()
+    settings = json.loads(sys.argv[1])
+    root = settings.get("cwd_root")
+    Zygote(Config(settings["socket"], settings["workroot"], int(settings["spares"]), bool(settings["isolate"]),
+                  int(settings["disk_mb"]), tuple(root) if root else None,
+                  tuple(settings.get("shared_in_tmp") or ()))).serve()
