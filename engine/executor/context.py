@@ -107,7 +107,11 @@ class RunContext:
         return {**self._wm_env(key), **extra}
 
     def _wm_env(self, key: str) -> dict[str, str]:
+        # Scripts start with a clean environment (the sandbox's): where the app is, for
+        # the wmill client, is the one variable of this process they are given.
+        app = {"BASE_INTERNAL_URL": os.environ["BASE_INTERNAL_URL"]} if os.environ.get("BASE_INTERNAL_URL") else {}
         return {
+            **app,
             "WM_WORKSPACE": self.services.workspace,
             "WM_JOB_ID": f"{self.run_id}:{key}",
             "WM_FLOW_JOB_ID": self.run_id,

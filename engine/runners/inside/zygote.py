@@ -270,6 +270,8 @@ class JobNamespace:
             if job == 0:
                 os.close(self.status)
                 JobProcess(self.zygote, self.keeper, seen_as, cwd_root).run()
+            if cwd_root is not None:
+                os.close(cwd_root)
             self.zygote.listener.close()
             for fd in (self.zygote.taken_w, self.zygote.alive_r):
                 os.close(fd)
@@ -376,6 +378,10 @@ class JobProcess:
             job["cwd"] = self.working_directory(job.get("cwd")) or own
         except OSError as exc:
             return send_error(conn, "SandboxError", f"cannot give the job its working directory: {exc}")
+        finally:
+            if self.cwd_root_fd is not None:  # a way into the host's /tmp: never the script's
+                os.close(self.cwd_root_fd)
+                self.cwd_root_fd = None
         for name, text in (job.get("files") or {}).items():
             with open(os.path.join(own, name), "w") as file:
                 file.write(text)
@@ -395,7 +401,6 @@ class JobProcess:
             raise PermissionError(f"working directory {wanted} is outside {host_prefix}")
         os.makedirs(wanted, exist_ok=True)
         isolation.bind(f"/proc/self/fd/{self.cwd_root_fd}/{relative}", wanted)
-        os.close(self.cwd_root_fd)
         return wanted
 
     def exec(self, conn: socket.socket, job: dict) -> typing.NoReturn:
