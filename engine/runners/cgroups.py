@@ -201,7 +201,20 @@ def _mounts(fstype: str) -> list[tuple[Path, set[str]]]:
     return found
 
 
+def _sweep(base: Path) -> None:
+    """Remove the (empty) groups left by engine processes that died without closing."""
+    for stale in base.glob("millrace-*-*"):
+        pid = stale.name.split("-")[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            for folder in [*stale.glob("job-*"), stale]:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
+
+
 def _make_parent(base: Path, name: str) -> Path | None:
+    _sweep(base)
     parent = base / name
     try:
         parent.mkdir(exist_ok=True)

@@ -102,7 +102,10 @@ class SandboxPolicy:
 
 
 def find_bwrap() -> str | None:
-    """The bubblewrap executable, or None."""
+    """The bubblewrap executable (`MILLRACE_BWRAP`, else `bwrap` on PATH), or None."""
+    configured = os.environ.get("MILLRACE_BWRAP")
+    if configured:
+        return configured if os.access(configured, os.X_OK) else None
     return shutil.which("bwrap")
 
 
@@ -180,7 +183,8 @@ def _under(path: str, folder: str) -> bool:
 def probe(network: bool) -> str | None:
     """Why a sandbox cannot be made on this machine (bwrap and nested namespaces), or None."""
     if find_bwrap() is None:
-        return "bubblewrap (bwrap) is not installed: install the Debian package `bubblewrap`"
+        return ("bubblewrap (bwrap) is not installed (or MILLRACE_BWRAP names no executable): install the "
+                "Debian package `bubblewrap`")
     scratch = tempfile.mkdtemp(prefix="millrace-probe-")
     try:
         policy = SandboxPolicy(network=network)
