@@ -99,7 +99,8 @@ class Zygote:
         isolate = self.policy.enabled
         inside = sandbox.INSIDE_MOUNT if isolate else str(sandbox.INSIDE_DIR)
         work = sandbox.WORK_MOUNT if isolate else self.scratch_root
-        config = {"socket": f"{work}/zygote.sock", "workroot": work, "spares": self.spares, "isolate": isolate,
+        # "pool" names the pool's scratch folder, so its processes can be told apart.
+        config = {"pool": self.scratch_root, "socket": f"{work}/zygote.sock", "workroot": work, "spares": self.spares, "isolate": isolate,
                   "disk_mb": self.policy.disk_mb,
                   "cwd_root": [sandbox.host_tmp(), sandbox.CWD_ROOT_MOUNT] if isolate else None,
                   "shared_in_tmp": self.policy.shared_in_tmp()}
@@ -497,8 +498,9 @@ class _Session:
         """Kill the job's process (PID 1 of its namespace: everything it started dies too)."""
         if self.init is not None and not self._exited():
             kill_pid(self.init)
-        if self.keeper is not None:
-            kill_group(self.keeper)
+        for group in (self.keeper, self.sender):  # without the sandbox, what is in their groups
+            if group is not None:
+                kill_group(group)
 
     async def _release(self) -> None:
         """Take the last output, free the job's cgroup, note an out-of-memory kill.

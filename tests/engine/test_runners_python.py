@@ -562,44 +562,37 @@ def test_pool_refuses_an_unsupported_language(runner):
     assert "python3" in outcome.error["message"]
 
 
-def sandboxes() -> set[int]:
-    """Pids of the live zygotes' processes (and their bubblewrap) of every pool."""
-    return set(processes_mentioning("inside/zygote.py"))
-
-
 def scratch_folders() -> set[str]:
     return {str(path) for path in Path(tempfile.gettempdir()).glob("millrace-runners-*")}
 
 
 def test_close_leaves_no_process_or_file_behind():
-    before, folders = sandboxes(), scratch_folders()
+    folders = scratch_folders()
     runner = Runner(RunnerPool())
     try:
         outcome, _ = runner.run("def main():\n    return 1\n")
-        assert sandboxes() - before, "the pool's zygote runs"
-        assert scratch_folders() - folders, "the pool has its scratch folder"
+        [scratch] = scratch_folders() - folders
+        assert processes_mentioning(scratch), "the pool's zygote runs, named by its scratch folder"
     finally:
         runner.close()
     assert outcome.ok
-    deadline = time.monotonic() + 3
-    while sandboxes() - before and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert sandboxes() - before == set()
-    assert scratch_folders() - folders == set()
+    assert none_left(scratch)
+    assert not Path(scratch).exists()
 
 
 def test_pool_moves_to_a_new_event_loop_cleanly():
+    folders = scratch_folders()
     pool = RunnerPool()
     script = "def main():\n    return 1\n"
-    before = sandboxes()
     first_loop = asyncio.new_event_loop()
     first = first_loop.run_until_complete(pool.run(ScriptJob("python3", script, {}, "a")))
-    first_zygote = sandboxes() - before
+    [scratch] = scratch_folders() - folders
+    first_zygote = set(processes_mentioning(scratch))
     first_loop.close()
     second_loop = asyncio.new_event_loop()
     try:
         second = second_loop.run_until_complete(pool.run(ScriptJob("python3", script, {}, "b")))
-        second_zygote = sandboxes() - before
+        second_zygote = set(processes_mentioning(scratch))
     finally:
         second_loop.run_until_complete(pool.close())
         second_loop.close()

@@ -349,7 +349,8 @@ class JobProcess:
             os._exit(code)
 
     def prepare(self) -> None:
-        """What does not depend on the job: its folder, line-buffered output, a warm-up."""
+        """What does not depend on the job: its session, folder, line-buffered output, a warm-up."""
+        os.setsid()  # the script's process group is its own: a kill(0) stays within the job
         os.mkdir(job_dir(self.config.workroot, self.keeper), 0o700)  # made ahead: mkdir can be slow
         # Line buffering makes every print reach the engine as soon as its line ends.
         sys.stdout.reconfigure(line_buffering=True)
