@@ -19,21 +19,18 @@ from starlette.routing import Route
 from app import settings
 from app.engine_service import FINISHED, service
 from app.http_errors import answers as _answers
-from engine.secrets import RUN_TOKEN_PREFIX  # noqa: F401  (app/api.py tells run tokens by it)
+from engine.run_tokens import PREFIX as RUN_TOKEN_PREFIX  # noqa: F401  (app/api.py tells run tokens by it)
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def run_token(run_id: str) -> str:
-    """The token the scripts of run `run_id` (a root run) call the API with; workers
-    holding the same MILLRACE_SECRET_KEY make the same (see `Vault.run_token`)."""
-    return _vault().run_token(run_id)
-
-
 def run_of_token(token: str) -> str | None:
     """The root run id a valid, still running run token stands for, else None."""
-    run_id = _vault().run_of_token(token)
-    if run_id is None:
+    from engine import BadInput
+
+    try:
+        run_id = _vault().run_tokens.read(token).run_id
+    except BadInput:
         return None
     run = service.store.get_run(run_id)
     return run_id if run is not None and run.status not in FINISHED else None
@@ -41,8 +38,7 @@ def run_of_token(token: str) -> str | None:
 
 def run_env(run: Any, key: str) -> dict[str, str]:
     """What every script of a run gets to call back: the engine's `Services.run_env`."""
-    root = getattr(run, "root_run_id", None) or run.id
-    return {"WM_TOKEN": run_token(root), "BASE_INTERNAL_URL": settings.base_internal_url()}
+    return {**_vault().run_tokens.script_env(run), "BASE_INTERNAL_URL": settings.base_internal_url()}
 
 
 def _bearer(request: Request) -> str:
