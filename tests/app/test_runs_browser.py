@@ -63,6 +63,7 @@ def test_rerun_starts_a_new_run_with_the_same_args(page, api, store):
     expect(page.locator('[data-block="result"]')).to_contain_text('"doubled": 14')
     new_id = page.url.rstrip("/").rsplit("/", 1)[-1]
     assert store.get_run(new_id).args == {"x": 7}
+    assert store.get_run(new_id).state["started_by"] == "admin"  # the logged-in user: its token acts for them
 
 
 def test_runs_filter_by_flow_and_status_and_hide_subflow_runs(page, api, store):
