@@ -35,20 +35,25 @@ def caller(token: str, workspace: str | None) -> Caller:
     Raises:
         Refused: 401 for a forged, expired or ended-run token; 403 for another workspace.
     """
-    from engine.run_tokens import GRACE_ENV, DEFAULT_GRACE, RunTokenError, ended_refusal, seconds_setting
+    from engine import BadInput
 
     try:
         claim = _tokens().read(token)
-    except RunTokenError as exc:
+    except BadInput as exc:
         raise Refused(401, f"run token refused: {exc}") from None
     if workspace is not None and workspace != claim.workspace:
         raise Refused(403, f"this run's token is for workspace {claim.workspace!r}, not {workspace!r}")
     run = service.store.get_run(claim.run_id)
-    ended = ended_refusal(claim, run, _tokens().now(), seconds_setting(GRACE_ENV, DEFAULT_GRACE))
+    ended = _tokens().run_refusal(claim, run)
     if ended is not None:
         raise Refused(401, f"run token refused: {ended}")
     who = starters.starter(run)
     return Caller(who.username, who.role, run_id=claim.run_id)
+
+
+def is_run_token(token: str) -> bool:
+    """Whether `token` claims to be a run's token (`caller` says whether it is good)."""
+    return _tokens().is_token(token)
 
 
 def _tokens() -> Any:

@@ -27,9 +27,8 @@ def identify(token: str, path: str) -> Any:
     """
     from app import run_tokens
     from app.engine_service import service
-    from engine.run_tokens import is_run_token
 
-    if is_run_token(token):
+    if run_tokens.is_run_token(token):
         return run_tokens.caller(token, workspace_of(path))
     return service.accounts.caller(token) if token else None
 
@@ -40,14 +39,14 @@ def caller(request: Request) -> Any:
     Requests `TokenAuth` lets through unchecked (the signed approval links) see a run's
     token as nobody: a link's signature is its proof, not the token.
     """
+    from app import run_tokens
     from app.engine_service import service
-    from engine.run_tokens import is_run_token
 
     checked = request.scope.get(CALLER_KEY)
     if checked is not None:
         return checked
     token = bearer(request)
-    return service.accounts.caller(token) if token and not is_run_token(token) else None
+    return service.accounts.caller(token) if token and not run_tokens.is_run_token(token) else None
 
 
 def workspace_of(path: str) -> str | None:

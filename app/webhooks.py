@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from app.models import WebhookDelivery
-from engine.signing import mac, same
+from engine import Signer
 
 SIGNATURE_HEADER = "X-Millrace-Signature"
 TIMESTAMP_HEADER = "X-Millrace-Timestamp"
@@ -48,7 +48,7 @@ def set_secret(credentials: Any, path: str, secret: str | None) -> None:
 
 def signature(secret: str, timestamp: str, delivery: str, body: bytes) -> str:
     """The `X-Millrace-Signature` value a sender puts on `body`: `sha256=<hex>`."""
-    return "sha256=" + mac(secret.encode(), f"{timestamp}.{delivery}.".encode() + body)
+    return "sha256=" + Signer.mac(secret.encode(), f"{timestamp}.{delivery}.".encode() + body)
 
 
 def refusal(credentials: Any, path: str, headers: Any, body: bytes, now: float) -> str | None:
@@ -63,7 +63,7 @@ def refusal(credentials: Any, path: str, headers: Any, body: bytes, now: float) 
     if problem:
         return problem
     timestamp, delivery = headers[TIMESTAMP_HEADER].strip(), headers[DELIVERY_HEADER].strip()
-    if not same(headers[SIGNATURE_HEADER].strip(), signature(secret, timestamp, delivery, body)):
+    if not Signer.same(headers[SIGNATURE_HEADER].strip(), signature(secret, timestamp, delivery, body)):
         return (f"the {SIGNATURE_HEADER} signature does not match: it must be sha256=<hex HMAC-SHA256 with the "
                 f"flow's secret of \"<{TIMESTAMP_HEADER}>.<{DELIVERY_HEADER}>.<raw body>\">")
     if not _first_delivery(credentials, path, delivery, now):

@@ -52,6 +52,7 @@ _EXPORTS = {
     "describe_cron": "engine.cron",
     "timezones": "engine.cron",
     "Vault": "engine.vault",
+    "Signer": "engine.signing",
     "ResourceValidationError": "engine.resources",
 }
 

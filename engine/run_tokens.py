@@ -83,17 +83,19 @@ class RunTokens:
         root = getattr(run, "root_run_id", None) or run.id
         return {"WM_TOKEN": self.issue(root, getattr(run, "workspace", None) or "main")}
 
+    def run_refusal(self, claim: RunClaim, run: Any) -> str | None:
+        """Why the token is no longer good for `run`, its root run as stored (None when it
+        does not exist): a message, or None while the token is good (grace from `GRACE_ENV`)."""
+        return ended_refusal(claim, run, self.now(), seconds_setting(GRACE_ENV, DEFAULT_GRACE))
 
-def is_run_token(token: str) -> bool:
-    """Whether `token` claims to be a run token (whether it is good is `RunTokens.read`'s to say)."""
-    return token.startswith(PREFIX)
+    @staticmethod
+    def is_token(token: str) -> bool:
+        """Whether `token` claims to be a run token (whether it is good is `read`'s to say)."""
+        return token.startswith(PREFIX)
 
 
 def ended_refusal(claim: RunClaim, run: Any, now: float, grace: float) -> str | None:
-    """Why the token is no longer good for its run (a message), or None while it is.
-
-    `run` is the root run as stored (None when it does not exist).
-    """
+    """Why the token is no longer good for `run` at `now` (a message), or None while it is."""
     if run is None:
         return f"run {claim.run_id} of this token does not exist"
     if run.status in FINISHED and (run.finished_at or 0.0) + grace <= now:

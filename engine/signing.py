@@ -5,7 +5,7 @@ purpose as `info`), so a signature made for one purpose (a run token) never chec
 another (an approval link), and no purpose's key reveals the root key. Messages are
 lists of strings encoded unambiguously, so ("a.b", "c") and ("a", "b.c") sign differently.
 A secret somebody else chose and shares with us (a flow's webhook secret) is used as
-given, through `mac`. Every comparison takes constant time (`same`).
+given, through `Signer.mac`. Every comparison takes constant time (`Signer.same`).
 """
 
 from __future__ import annotations
@@ -17,16 +17,6 @@ import json
 PURPOSES = frozenset({"run-token", "approval-link", "session"})
 """What a Signer signs; asking for another purpose is a programming error."""
 MIN_ROOT_BYTES = 32
-
-
-def mac(key: bytes, message: bytes) -> str:
-    """HMAC-SHA256 of `message` under `key`, as 64 hex characters."""
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
-def same(given: str, expected: str) -> bool:
-    """Whether two signatures are equal, in time that does not depend on where they differ."""
-    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8", "replace"))
 
 
 class Signer:
@@ -42,6 +32,16 @@ class Signer:
         self._root = root
         self._keys: dict[str, bytes] = {}
 
+    @staticmethod
+    def mac(key: bytes, message: bytes) -> str:
+        """HMAC-SHA256 of `message` under `key`, as 64 hex characters (for secrets shared with others)."""
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+    @staticmethod
+    def same(given: str, expected: str) -> bool:
+        """Whether two signatures are equal, in time that does not depend on where they differ."""
+        return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8", "replace"))
+
     def key(self, purpose: str) -> bytes:
         """The 32-byte key of `purpose` (HKDF-SHA256 of the root key, info "millrace/<purpose>")."""
         if purpose not in PURPOSES:
@@ -56,11 +56,11 @@ class Signer:
 
     def sign(self, purpose: str, *parts: str) -> str:
         """The signature (64 hex characters) of `parts` for `purpose`."""
-        return mac(self.key(purpose), _message(parts))
+        return self.mac(self.key(purpose), _message(parts))
 
     def check(self, purpose: str, signature: str, *parts: str) -> bool:
         """Whether `signature` is the one `sign(purpose, *parts)` makes (constant time)."""
-        return same(signature, self.sign(purpose, *parts))
+        return self.same(signature, self.sign(purpose, *parts))
 
 
 def _message(parts: tuple[str, ...]) -> bytes:

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from engine import BadInput, FakeClock
-from engine.run_tokens import (RunTokenError, RunTokens, ended_refusal, is_run_token, seconds_setting)
+from engine.run_tokens import RunTokenError, RunTokens, ended_refusal, seconds_setting
 from engine.signing import Signer
 
 
@@ -25,7 +25,7 @@ def tokens(clock):
 
 def test_a_token_names_its_run_workspace_and_expiry(tokens, clock):
     token = tokens.issue("abc123", "main", lifetime=60)
-    assert is_run_token(token) and not is_run_token("some-api-token")
+    assert RunTokens.is_token(token) and not RunTokens.is_token("some-api-token")
     claim = tokens.read(token)
     assert (claim.run_id, claim.workspace, claim.expires_at) == ("abc123", "main", clock.now() + 60)
 
@@ -74,6 +74,14 @@ def test_a_token_works_while_its_run_lasts_and_for_the_grace_after(tokens, clock
     refused = ended_refusal(claim, ended, clock.now() + 900, grace=900)
     assert refused == "run r1 ended at 2023-11-14 22:13:20 UTC; its token stopped working 900 s later"
     assert ended_refusal(claim, None, clock.now(), grace=900) == "run r1 of this token does not exist"
+
+
+def test_the_grace_comes_from_the_environment(tokens, clock, monkeypatch):
+    claim = tokens.read(tokens.issue("r1", "main", lifetime=86400))
+    ended = SimpleNamespace(status="failure", finished_at=clock.now() - 60)
+    assert tokens.run_refusal(claim, ended) is None  # default: 900 s
+    monkeypatch.setenv("MILLRACE_RUN_TOKEN_GRACE", "30")
+    assert "stopped working 30 s later" in tokens.run_refusal(claim, ended)
 
 
 def test_script_env_gives_the_root_run_a_token(tokens):
