@@ -38,6 +38,8 @@ class Caller:
 
     username: str
     role: str
+    run_id: str | None = None
+    """Set when the caller is a run's own token (`WM_TOKEN`), acting for the run's starter."""
 
     @property
     def is_admin(self) -> bool:

@@ -8,6 +8,7 @@ the signed approval links (`jobs_u/resume|cancel/...`), whose signature is the p
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -16,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
-from app import approvals, catalog, demo_api, scheduling, settings, users, users_api, webhooks, wmill_api
+from app import (approval_requests, approvals, catalog, demo_api, run_tokens, scheduling, settings, users, users_api,
+                 webhooks, wmill_api)
 from app.engine_service import FINISHED, service
 from app.http_errors import WebhookRefused
 from app.http_errors import answers as _errors
@@ -54,8 +56,14 @@ def _script_out(row: Any) -> dict[str, Any]:
 
 
 def _audit(request: Request, action: str, target: str, detail: str = "") -> None:
-    who = service.accounts.caller(users.bearer(request))
-    service.accounts.record(who.username if who else "anonymous", action, target, detail)
+    who = users.caller(request)
+    service.accounts.record(_actor(who), action, target, detail)
+
+
+def _actor(who: Any) -> str:
+    if who is None:
+        return "anonymous"
+    return f"{who.username or 'nobody'} (run {who.run_id})" if who.run_id else who.username
 
 
 @_errors
@@ -125,27 +133,24 @@ def _start(request: Request, kind: str, args: dict[str, Any]) -> str:
     """Start a run of the flow (f) or script (p) at the request's path: a webhook."""
     from engine import NotFound
 
-    path = request.path_params["path"]
+    path, who = request.path_params["path"], users.caller(request)
     if kind == "f":
         document = catalog.load_document(service.store, path)
-        run_id = service.submit_flow(document, args, path=path, trigger="webhook")
-        who = users.caller(request)
-        if who is not None:  # the dispatcher runs only once this handler yields, so no race
-            service.store.update_run(run_id, state={"started_by": who.owner})
-        return run_id
+        return service.submit_flow(document, args, path=path, trigger="webhook", started_by=who)
     if kind != "p":
         raise NotFound(f"unknown job kind {kind!r}: use f/ (flow) or p/ (script)")
 
     row = service.store.get_script(path, workspace=settings.WORKSPACE)
     if row is None:
         raise NotFound(f"script {path!r} not found")
-    return service.submit_script(path, row.language, row.content, row.args_schema, args, trigger="api")
+    return service.submit_script(path, row.language, row.content, row.args_schema, args, trigger="api",
+                                 started_by=who)
 
 
 async def _args(request: Request) -> dict[str, Any]:
     if request.path_params["kind"] == "f":
         refused = webhooks.refusal(service.credentials, request.path_params["path"], request.headers,
-                                   await request.body())
+                                   await request.body(), time.time())
         if refused:
             raise WebhookRefused(refused)
     args = await _json_body(request, {})
@@ -222,9 +227,16 @@ def _run(request: Request) -> Any:
 
 @_errors
 async def resume_urls(request: Request) -> Response:
-    run = _run(request)
-    approver = request.query_params.get("approver", "")
-    return JSONResponse(approvals.links(service.credentials, run.id, request.path_params["resume_id"], approver))
+    """Links for `?approver=` (see `approvals.link_refusal` for who may ask for whom)."""
+    run, who, resume_id = _run(request), users.caller(request), request.path_params["resume_id"]
+    asked = request.query_params.get("approver", "")
+    refused = approvals.link_refusal(who, run, asked)
+    if refused:
+        return PlainTextResponse(refused, 403)
+    approver = approvals.link_approver(who, asked)
+    if approver and approver != who.username:
+        approval_requests.record(service.credentials, run.id, resume_id, approver, _actor(who))
+    return JSONResponse(approvals.links(run.id, resume_id, approver))
 
 
 def _decide(approve: bool) -> Handler:
@@ -233,10 +245,11 @@ def _decide(approve: bool) -> Handler:
         run = _run(request)
         resume_id, signature = request.path_params["resume_id"], request.path_params["signature"]
         named = request.query_params.get("approver", "")
-        if not approvals.check(service.credentials, run.id, resume_id, named, signature):
-            return PlainTextResponse("invalid signature", 401)
+        if not approvals.check(run.id, resume_id, named, signature):
+            made_for = f"approver {named!r}" if named else "no named approver (did you drop ?approver=...?)"
+            return PlainTextResponse(f"invalid signature: this link was not made for {made_for}", 401)
         who = users.caller(request)
-        approver = who.owner if who is not None else (named or approvals.LINK_APPROVER)
+        approver = who.username if who is not None else (named or approvals.LINK_APPROVER)
         waiting = approvals.waiting_step(service.store, run)
         options = waiting[2] if waiting else {}
         refused = approvals.refusal(run, options, approver=approver, via_link=who is None, approve=approve)
@@ -286,14 +299,22 @@ def _needs_token(path: str) -> bool:
 
 
 def _refusal(scope: dict[str, Any]) -> Response | None:
-    if not _authorized(scope):
+    path = scope["path"]
+    try:
+        who = users.identify(_token(scope), path)
+    except run_tokens.Refused as refused:
+        return PlainTextResponse(refused.message, refused.status)
+    if who is None:
         return PlainTextResponse("missing or unknown token (Authorization: Bearer <token>)", 401)
-    if users_api.admin_only(scope.get("method", "GET"), scope["path"]):
-        if _token(scope).startswith(wmill_api.RUN_TOKEN_PREFIX) and users_api.closed_to_runs(scope["path"]):
-            return PlainTextResponse("a run's token may not create users or tokens nor read webhook secrets", 403)
-        who = service.accounts.caller(_token(scope))
-        if who is not None and not who.is_admin:  # None: a run's own token, which acts for its run
-            return PlainTextResponse(f"{who.username} is an operator: only admins may do this", 403)
+    scope[users.CALLER_KEY] = who
+    if who.run_id and users_api.closed_to_runs(path):
+        return PlainTextResponse("a run's token may not create users or tokens nor read webhook secrets", 403)
+    if users_api.admin_only(scope.get("method", "GET"), path) and not who.is_admin:
+        if who.run_id:
+            name = who.username or "nobody known"
+            return PlainTextResponse(f"this run's token acts for {name}, who is not an admin: "
+                                     "only admins may do this", 403)
+        return PlainTextResponse(f"{who.username} is an operator: only admins may do this", 403)
     return None
 
 
@@ -305,13 +326,6 @@ def _token(scope: dict[str, Any]) -> str:
         query = dict(pair.split("=", 1) for pair in scope.get("query_string", b"").decode().split("&") if "=" in pair)
         token = query.get("token", "")
     return token
-
-
-def _authorized(scope: dict[str, Any]) -> bool:
-    token = _token(scope)
-    if token.startswith(wmill_api.RUN_TOKEN_PREFIX):
-        return wmill_api.run_of_token(token) is not None
-    return bool(token) and service.credentials.verify(token) is not None
 
 
 W = "/api/w/{workspace}"

@@ -1,52 +1,77 @@
-"""Approval decisions: links signed per approver, and the step's approval rules.
+"""Approval decisions: links signed per approver, who may ask for them, and the step's rules.
 
-A link names its approver and is signed over (run id, resume id, approver), so a link
-sent to one person cannot be reused under another's name. The step's `suspend` options
-decide who may answer: `user_auth_required` refuses links (the approver must call with
-a token, or use the inbox); `self_approval_disabled` refuses the user who started the run.
+A link names its approver and is signed (purpose "approval-link") over (run id, resume
+id, approver), so a link made for bob counts as bob only; a link made for nobody counts
+as one anonymous approver (`LINK_APPROVER`), however often it is used. Who may ask for
+links (`link_refusal`): an operator only for themselves; an admin, or the run's own
+token (a flow mailing its approvers), for anyone, and such a request also reaches the
+named approver's inbox (`app.approval_requests`). Approvals count once per approver
+(the engine's rule), so `required_events: 2` needs two people. The step's `suspend`
+options decide who may answer: `user_auth_required` refuses links (the approver calls
+with a token, or uses the inbox); `self_approval_disabled` refuses the run's starter,
+and anonymous links, whose user is unknown.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 
-from app import settings
+from app import settings, starters
 
 LINK_APPROVER = "approval link"
 """The approver recorded for a link that names nobody."""
+PURPOSE = "approval-link"
 
 
-def sign(credentials: Any, run_id: str, resume_id: str, approver: str = "") -> str:
-    """The signature of a link that lets `approver` resume or cancel one step of a run."""
-    if not approver:
-        return credentials.sign(run_id, resume_id)
-    message = f"{run_id}/{resume_id}/{approver}".encode()
-    return hmac.new(credentials.secret(), message, hashlib.sha256).hexdigest()[:32]
+def sign(run_id: str, resume_id: str, approver: str = "") -> str:
+    """The signature of a link that lets `approver` (or, with "", anyone) decide one step of a run."""
+    return _signer().sign(PURPOSE, run_id, resume_id, approver)
 
 
-def check(credentials: Any, run_id: str, resume_id: str, approver: str, signature: str) -> bool:
-    """True for a link signed for `approver`, or for a link signed for nobody.
-
-    A link signed for nobody lets its holder name themselves (Windmill's `?approver=`);
-    a link signed for one approver cannot be used under another's name.
-    """
-    if hmac.compare_digest(sign(credentials, run_id, resume_id, approver), signature):
-        return True
-    return bool(approver) and hmac.compare_digest(sign(credentials, run_id, resume_id), signature)
+def check(run_id: str, resume_id: str, approver: str, signature: str) -> bool:
+    """True only for a link signed for exactly `approver` ("" for a link that names nobody)."""
+    return _signer().check(PURPOSE, signature, run_id, resume_id, approver)
 
 
-def links(credentials: Any, run_id: str, resume_id: str, approver: str = "") -> dict[str, str]:
+def links(run_id: str, resume_id: str, approver: str = "") -> dict[str, str]:
     """The approval page, resume and cancel URLs for one approver."""
     from urllib.parse import quote
 
-    signature = sign(credentials, run_id, resume_id, approver)
+    signature = sign(run_id, resume_id, approver)
     base = f"{settings.public_url()}/api/w/{settings.WORKSPACE}/jobs_u"
     query = f"?approver={quote(approver)}" if approver else ""
     return {"approvalPage": f"{settings.public_url()}/approvals",
             "resume": f"{base}/resume/{run_id}/{resume_id}/{signature}{query}",
             "cancel": f"{base}/cancel/{run_id}/{resume_id}/{signature}{query}"}
+
+
+def link_refusal(who: Any, run: Any, approver: str) -> str | None:
+    """Why caller `who` may not have links for `approver` ("" for nobody) on `run`, or None."""
+    root = run.root_run_id or run.id
+    if who.run_id is not None:
+        if who.run_id != root:
+            return f"a run's token may ask approval links for its own run ({who.run_id}) only, not for run {root}"
+        return None
+    if who.is_admin or approver in ("", who.username):  # "": `link_approver` makes it theirs
+        return None
+    return (f"{who.username} is an operator: operators get approval links only for themselves, not for "
+            f"{approver!r}; an admin, or the flow itself, can ask links for other approvers")
+
+
+def link_approver(who: Any, asked: str) -> str:
+    """Whom the links are for: the approver asked for, else the caller when an operator
+    (operators never get anonymous links), else nobody ("")."""
+    if asked or who.run_id is not None or who.is_admin:
+        return asked
+    return who.username
+
+
+def _signer() -> Any:
+    from engine import Vault
+
+    from app.engine_service import service
+
+    return Vault.of(service.store).signer
 
 
 def waiting_step(store: Any, run: Any) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
@@ -89,8 +114,13 @@ def refusal(run: Any, options: dict[str, Any], *, approver: str, via_link: bool,
     """Why this decision is not allowed (a message), or None when it is."""
     if via_link and options.get("user_auth_required"):
         return "this step requires a logged-in approver: approval links are refused (use the inbox or a token)"
-    starter = (run.state or {}).get("started_by")
-    if approve and options.get("self_approval_disabled") and starter and approver == starter:
+    if not (approve and options.get("self_approval_disabled")):
+        return None
+    if approver == LINK_APPROVER:
+        return ("self-approval is disabled on this step, so it must know who approves: a link made for nobody "
+                "cannot approve it (ask for a link for a named approver, or use the inbox)")
+    starter = starters.starter(run).username
+    if starter and approver == starter:
         return f"{approver} started this run and may not approve it (self-approval is disabled)"
     return None
 

@@ -1,4 +1,4 @@
-"""API tokens (stored hashed) and signed approval links.
+"""API tokens (stored hashed) and the app's small named settings.
 
 The first start creates an admin token and prints it once; `MILLRACE_TOKEN` in the
 environment registers that token instead, so scripts and CI can know it in advance.
@@ -7,7 +7,6 @@ environment registers that token instead, so scripts and CI can know it in advan
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import secrets
 import time
@@ -17,7 +16,6 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from app.models import APP_TABLES, ApiToken, AppSetting
 
-_SECRET_KEY = "resume_secret"
 TOKEN_PREFIX_LENGTH = 10
 """As in Windmill: a token is listed and deleted by its first ten characters."""
 
@@ -28,7 +26,7 @@ def hash_token(token: str) -> str:
 
 
 class Credentials:
-    """Tokens and the approval-link secret, in the app's tables of the run database."""
+    """Tokens and small settings, in the app's tables of the run database."""
 
     def __init__(self, url: str):
         if url.startswith("sqlite"):
@@ -68,23 +66,26 @@ class Credentials:
             session.commit()
             return True
 
-    def secret(self) -> bytes:
-        """The key approval links are signed with, created on first use."""
+    def setting(self, key: str) -> str | None:
+        """A value the app keeps under `key` (app_settings), None when there is none."""
         with Session(self.engine) as session:
-            row = session.get(AppSetting, _SECRET_KEY)
-            if row is None:
-                row = AppSetting(key=_SECRET_KEY, value=secrets.token_hex(32))
-                session.add(row)
-                session.commit()
-            return bytes.fromhex(row.value)
+            row = session.get(AppSetting, key)
+            return row.value if row is not None and row.value else None
 
-    def sign(self, run_id: str, resume_id: str) -> str:
-        """The signature that lets an approval link resume or cancel one step."""
-        message = f"{run_id}/{resume_id}".encode()
-        return hmac.new(self.secret(), message, hashlib.sha256).hexdigest()[:32]
+    def set_setting(self, key: str, value: str | None) -> None:
+        """Keep `value` under `key`; None or "" removes it."""
+        with Session(self.engine) as session:
+            row = session.get(AppSetting, key)
+            if value:
+                session.add(AppSetting(key=key, value=value) if row is None else _changed(row, value))
+            elif row is not None:
+                session.delete(row)
+            session.commit()
 
-    def check_signature(self, run_id: str, resume_id: str, signature: str) -> bool:
-        return hmac.compare_digest(self.sign(run_id, resume_id), signature)
+
+def _changed(row: AppSetting, value: str) -> AppSetting:
+    row.value = value
+    return row
 
 
 def bootstrap_admin(credentials: Credentials) -> str | None:

@@ -17,8 +17,9 @@ import uuid
 from typing import Any
 
 from app import settings
-from app.accounts import Accounts, bootstrap_admin_user
+from app.accounts import Accounts, Caller, bootstrap_admin_user
 from app.auth import Credentials, bootstrap_admin
+from app.starters import started_state
 
 log = logging.getLogger("millrace.app")
 
@@ -69,18 +70,23 @@ class EngineService:
             self._accounts = Accounts(self.credentials)
         return self._accounts
 
-    def submit_flow(self, document: Any, args: dict[str, Any] | None, *, path: str, trigger: str = "ui") -> str:
+    def submit_flow(self, document: Any, args: dict[str, Any] | None, *, path: str, trigger: str = "ui",
+                    started_by: Caller | None = None) -> str:
         """Queue a run of a flow document; args are checked against its schema first.
+
+        `started_by` is whom the run acts for (its scripts' token, self-approval).
 
         Raises:
             ArgsValidationError: the args break the flow's schema.
         """
-        run_id = self.engine.submit(document, args or {}, path=path, trigger=trigger)
+        run_id = self.engine.submit(document, args or {}, path=path, trigger=trigger,
+                                    state=started_state(started_by))
         self.wake()
         return run_id
 
     def submit_script(self, path: str, language: str, content: str, schema: dict[str, Any] | None,
-                      args: dict[str, Any] | None, *, trigger: str = "ui", run_id: str | None = None) -> str:
+                      args: dict[str, Any] | None, *, trigger: str = "ui", run_id: str | None = None,
+                      started_by: Caller | None = None) -> str:
         """Queue a run of a stand-alone script (as a one-step flow of kind "script").
 
         A caller that wants every event of the run subscribes first, with its own `run_id`.
@@ -88,20 +94,21 @@ class EngineService:
         from engine import script_flow_value, validate_args
 
         args = validate_args(schema or None, dict(args or {}))
-        return self._queue("script", path, args, script_flow_value(language, content, args), trigger, run_id)
+        flow = script_flow_value(language, content, args)
+        return self._queue("script", path, args, flow, trigger, run_id, started_by=started_by)
 
-    def rerun(self, run_id: str) -> str:
+    def rerun(self, run_id: str, *, started_by: Caller | None = None) -> str:
         """Queue a new run of the same flow snapshot with the same args."""
         from engine import NotFound
 
         run = self.store.get_run(run_id)
         if run is None:
             raise NotFound(f"run {run_id!r} not found")
-        return self._queue(run.kind, run.path, dict(run.args or {}), run.flow, "rerun")
+        return self._queue(run.kind, run.path, dict(run.args or {}), run.flow, "rerun", started_by=started_by)
 
-    def restart(self, run_id: str, from_key: str) -> str:
+    def restart(self, run_id: str, from_key: str, *, started_by: Caller | None = None) -> str:
         """Queue a new run that reuses the steps before `from_key` and runs the rest again."""
-        new_id = self.engine.restart(run_id, from_key)
+        new_id = self.engine.restart(run_id, from_key, state=started_state(started_by))
         self.wake()
         return new_id
 
@@ -115,9 +122,10 @@ class EngineService:
         return verdict
 
     def _queue(self, kind: str, path: str, args: dict[str, Any], flow: Any, trigger: str,
-               run_id: str | None = None) -> str:
+               run_id: str | None = None, *, started_by: Caller | None = None) -> str:
         run = self.store.create_run(id=run_id, kind=kind, path=path, args=args, flow=flow, status="queued",
-                                    trigger=trigger, tag="flow", workspace=settings.WORKSPACE)
+                                    trigger=trigger, tag="flow", workspace=settings.WORKSPACE,
+                                    state=started_state(started_by))
         self.wake()
         return run.id
 
@@ -207,7 +215,7 @@ class EngineService:
 
 
 def _run_env(run: Any, key: str) -> dict[str, str]:
-    from app.wmill_api import run_env
+    from app.run_tokens import run_env
 
     return run_env(run, key)
 

@@ -14,7 +14,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 class WebhookRefused(Exception):
-    """A webhook whose signature is missing or wrong: answered 401, nothing runs."""
+    """A webhook whose signature is missing, wrong, stale or replayed: answered 401, nothing runs."""
 
 
 def answers(handler: Handler) -> Handler:

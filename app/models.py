@@ -55,4 +55,30 @@ class AuditEntry(SQLModel, table=True):
     detail: str = ""
 
 
-APP_TABLES = [ApiToken.__table__, AppSetting.__table__, User.__table__, AuditEntry.__table__]
+class ApprovalRequest(SQLModel, table=True):
+    """Links for a named approver were asked for: the request is in that approver's inbox."""
+
+    __tablename__ = "app_approval_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True)
+    resume_id: str
+    approver: str
+    asked_by: str
+    """Who asked: an admin's name, or "run <id>" for a flow's own token."""
+    at: float
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """A signed webhook delivery id already used for a flow: a replay of it is refused."""
+
+    __tablename__ = "app_webhook_deliveries"
+
+    path: str = Field(primary_key=True)
+    delivery: str = Field(primary_key=True)
+    at: float = Field(index=True)
+    """When it was seen; rows older than the replay window are deleted."""
+
+
+APP_TABLES = [ApiToken.__table__, AppSetting.__table__, User.__table__, AuditEntry.__table__,
+              ApprovalRequest.__table__, WebhookDelivery.__table__]

@@ -186,8 +186,15 @@ def failures_by_step(runs: list[Any]) -> list[dict[str, str]]:
     return [{"path": path, "step_id": step, "failures": str(count)} for (path, step), count in ranked]
 
 
-def approval_row(run: Any, steps: dict[str, Any]) -> dict[str, str] | None:
-    """A suspended run's step that waits for approvals, or None when none waits."""
+def approval_row(run: Any, steps: dict[str, Any],
+                 requests: list[tuple[str, float]] | None = None) -> dict[str, str] | None:
+    """A suspended run's step that waits for approvals, or None when none waits.
+
+    `requests` are the run's (approver, when asked) approval requests; those made since
+    the step started are its "asked of".
+    """
+    from app.approval_requests import asked_since
+
     for key, step in steps.items():
         state = (step.data or {}).get("suspend")
         if not isinstance(state, dict):
@@ -197,7 +204,8 @@ def approval_row(run: Any, steps: dict[str, Any]) -> dict[str, str] | None:
             continue
         return {**run_row(run), "step": key, "asked": when(state.get("asked_at")),
                 "deadline": when(state.get("deadline")),
-                "progress": f"{len(approvals)} of {state.get('required') or 1}"}
+                "progress": f"{len(approvals)} of {state.get('required') or 1}",
+                "asked_of": ", ".join(asked_since(requests or [], step.started_at))}
     return None
 
 

@@ -17,13 +17,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from app import catalog, settings
+from app import catalog, settings, users
 from app.engine_service import service
 
 log = logging.getLogger("millrace.app")
 
 FIELDS = ("schedule", "timezone", "script_path", "is_flow", "args", "enabled", "catch_up", "on_failure", "summary")
 TICK_SECONDS = 1.0
+_EDITOR = "schedule_editor:"
+"""app_settings key prefix: who last saved each schedule."""
 _scheduler: Any = None
 
 
@@ -80,12 +82,18 @@ def schedule_out(row: Any) -> dict[str, Any]:
             "script_path": row.script_path, "is_flow": row.is_flow, "args": row.args or {},
             "enabled": row.enabled, "on_failure": row.on_failure, "summary": row.summary,
             "catch_up": row.catch_up, "description": describe_cron(row.schedule),
-            "edited_by": "admin", "edited_at": iso(row.edited_at), "email": "admin@localhost",
+            "edited_by": editor(row.path) or "", "edited_at": iso(row.edited_at),
+            "email": f"{editor(row.path) or 'nobody'}@localhost",
             "extra_perms": {}}
 
 
-def save(path: str, body: dict[str, Any], *, creating: bool) -> Any:
-    """Check and save a schedule from a request body or a page.
+def editor(path: str) -> str | None:
+    """Who last saved the schedule at `path` (its runs act for them), None when unrecorded."""
+    return service.credentials.setting(_EDITOR + path)
+
+
+def save(path: str, body: dict[str, Any], *, creating: bool, edited_by: str) -> Any:
+    """Check and save a schedule from a request body or a page; `edited_by` saves it.
 
     Raises:
         BadInput / CatalogError: what is wrong; NotFound: a missing target or schedule.
@@ -101,7 +109,9 @@ def save(path: str, body: dict[str, Any], *, creating: bool) -> Any:
     fields = {name: body[name] for name in FIELDS if name in body}
     if "args" in fields and not isinstance(fields["args"], dict):
         raise catalog.CatalogError("args must be a JSON object")
-    return scheduler().save(path, workspace=settings.WORKSPACE, **fields)
+    row = scheduler().save(path, workspace=settings.WORKSPACE, **fields)
+    service.credentials.set_setting(_EDITOR + path, edited_by)
+    return row
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -112,11 +122,12 @@ def routes(prefix: str, errors: Callable[[Handler], Handler], json_body: Any) ->
 
     async def create(request: Request) -> Response:
         body = await json_body(request, {})
-        row = save(str(body.get("path") or ""), body, creating=True)
+        row = save(str(body.get("path") or ""), body, creating=True, edited_by=users.caller(request).username)
         return PlainTextResponse(row.path, 201)
 
     async def update(request: Request) -> Response:
-        row = save(request.path_params["path"], await json_body(request, {}), creating=False)
+        row = save(request.path_params["path"], await json_body(request, {}), creating=False,
+                   edited_by=users.caller(request).username)
         return PlainTextResponse(row.path)
 
     async def get(request: Request) -> Response:

@@ -23,6 +23,7 @@ _CHANGES = ("flows/create", "flows/update/", "flows/delete/", "scripts/create", 
             "resources/type/create", "users/create", "tokens/create", "tokens/delete/")
 _SECRETS = ("flows/webhook_secret/",)
 """Readable by admins only, whatever the method."""
+_OPEN_TO_RUNS = ("users/whoami",)
 
 
 def admin_only(method: str, path: str) -> bool:
@@ -40,11 +41,15 @@ def admin_only(method: str, path: str) -> bool:
 
 
 def closed_to_runs(path: str) -> bool:
-    """Whether `path` is refused to a run's own token: users, tokens and webhook secrets."""
+    """Whether `path` is refused to a run's own token, whoever started the run: users and
+    tokens (all but `users/whoami`), globally or in a workspace, and webhook secrets."""
     if path.startswith("/api/users/"):
-        return True
-    rest = path.split("/", 4)[4] if path.startswith("/api/w/") and path.count("/") >= 4 else ""
-    return rest.startswith(_SECRETS)
+        rest = path[len("/api/"):]
+    elif path.startswith("/api/w/") and path.count("/") >= 4:
+        rest = path.split("/", 4)[4]
+    else:
+        return False
+    return not rest.startswith(_OPEN_TO_RUNS) and rest.startswith(("users/", "tokens/", *_SECRETS))
 
 
 def _accounts() -> Any:
@@ -54,8 +59,8 @@ def _accounts() -> Any:
 
 
 def _caller(request: Request) -> Caller:
-    # TokenAuth has let the request through, so its token is known.
-    return _accounts().caller(users.bearer(request))
+    # TokenAuth has let the request through, so its caller is known.
+    return users.caller(request)
 
 
 async def _body(request: Request) -> dict[str, Any]:

@@ -1,10 +1,9 @@
 """REST for variables, resources and resource types, in Windmill's shapes, and what the
 `wmill` client calls from inside a running step (root job id, flow user state).
 
-Scripts get a run-scoped token (`WM_TOKEN`): `run.<root run id>.<signature>`, valid
-while that run has not finished. Only such a token reads secret values in clear
-(`variables/get_value`, `resources/get_value_interpolated`): people and admin tokens
-see that a variable is secret, never its value after it was saved.
+Scripts get a run-scoped token (`WM_TOKEN`, see `app.run_tokens`). Only such a token
+reads secret values in clear (`variables/get_value`, `resources/get_value_interpolated`):
+people and admin tokens see that a variable is secret, never its value after it was saved.
 """
 
 from __future__ import annotations
@@ -16,42 +15,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from app import settings
-from app.engine_service import FINISHED, service
+from app import settings, users
+from app.engine_service import service
 from app.http_errors import answers as _answers
-from engine.secrets import RUN_TOKEN_PREFIX  # noqa: F401  (app/api.py tells run tokens by it)
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def run_token(run_id: str) -> str:
-    """The token the scripts of run `run_id` (a root run) call the API with; workers
-    holding the same MILLRACE_SECRET_KEY make the same (see `Vault.run_token`)."""
-    return _vault().run_token(run_id)
-
-
-def run_of_token(token: str) -> str | None:
-    """The root run id a valid, still running run token stands for, else None."""
-    run_id = _vault().run_of_token(token)
-    if run_id is None:
-        return None
-    run = service.store.get_run(run_id)
-    return run_id if run is not None and run.status not in FINISHED else None
-
-
-def run_env(run: Any, key: str) -> dict[str, str]:
-    """What every script of a run gets to call back: the engine's `Services.run_env`."""
-    root = getattr(run, "root_run_id", None) or run.id
-    return {"WM_TOKEN": run_token(root), "BASE_INTERNAL_URL": settings.base_internal_url()}
-
-
-def _bearer(request: Request) -> str:
-    value = request.headers.get("authorization", "")
-    return value[7:].strip() if value.lower().startswith("bearer ") else request.query_params.get("token", "")
-
-
 def _is_runtime(request: Request) -> bool:
-    return run_of_token(_bearer(request)) is not None
+    who = users.caller(request)
+    return who is not None and who.run_id is not None
 
 
 def _vault() -> Any:

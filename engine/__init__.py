@@ -51,8 +51,9 @@ _EXPORTS = {
     "Cron": "engine.cron",
     "describe_cron": "engine.cron",
     "timezones": "engine.cron",
-    "Vault": "engine.secrets",
-    "ResourceValidationError": "engine.secrets",
+    "Vault": "engine.vault",
+    "Signer": "engine.signing",
+    "ResourceValidationError": "engine.resources",
 }
 
 __all__ = sorted(_EXPORTS)

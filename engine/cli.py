@@ -170,7 +170,7 @@ def _cmd_worker(options: argparse.Namespace) -> int:
     from engine.engine import Engine
     from engine.pgevents import EventRelay
     from engine.runners import RunnerPool
-    from engine.secrets import Vault
+    from engine.vault import Vault
     from engine.worker import QueueWorker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
@@ -184,7 +184,7 @@ def _cmd_worker(options: argparse.Namespace) -> int:
         engine = Engine(store=_store(options), script_roots=[os.getcwd()], runners=runners)
         # Scripts call the app back (wmill) with a run token the app accepts when both
         # hold the same MILLRACE_SECRET_KEY; BASE_INTERNAL_URL comes from this environment.
-        engine.services.run_env = Vault.of(engine.store).script_env
+        engine.services.run_env = Vault.of(engine.store).run_tokens.script_env
         # On PostgreSQL, pages served by app processes elsewhere follow these runs live.
         relay = EventRelay.for_engine(engine)
         try:

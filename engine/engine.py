@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.clock import Clock
-from engine.errors import NotFound
+from engine.errors import BadInput, NotFound
 from engine.events import EventBus
 from engine.executor.context import Services
 from engine.executor.flow import RunResult, execute
@@ -67,11 +67,14 @@ class Engine:
 
     def submit(self, flow: Any, args: dict[str, Any] | None = None, *, run_id: str | None = None,
                path: str = "", trigger: str = "api", status: str = "queued",
-               scheduled_for: float | None = None) -> str:
-        """Validate args against the flow's schema and record a run; returns its id."""
+               scheduled_for: float | None = None, state: dict[str, Any] | None = None) -> str:
+        """Validate args against the flow's schema and record a run; returns its id.
+
+        `state` starts the run's state (e.g. the app's record of who started it).
+        """
         [fields] = self._run_fields(flow, [args], path=path, trigger=trigger, status=status,
                                     scheduled_for=scheduled_for)
-        return self.store.create_run(id=run_id or uuid.uuid4().hex, **fields).id
+        return self.store.create_run(id=run_id or uuid.uuid4().hex, state=dict(state or {}), **fields).id
 
     def submit_many(self, flow: Any, args_list: list[dict[str, Any] | None], *, path: str = "",
                     trigger: str = "api", scheduled_for: float | None = None) -> list[str]:
@@ -139,6 +142,10 @@ class Engine:
         Returns the step's verdict: 'waiting', 'approved', 'rejected' or 'timed_out'.
         Once it is decided, the run goes back to the queue to be continued. Giving the
         same resume_id twice counts once. `comment` is kept with the decision (audit trail).
+
+        Raises:
+            NotFound: no such run, or it waits for no approval.
+            BadInput: `approver` has decided on this step already (each approver counts once).
         """
         run = self.store.get_run(run_id)
         if run is None:
@@ -146,6 +153,9 @@ class Engine:
         key, row = _waiting_step(self.store, run_id)
         data = dict(row.data or {})
         state = data["suspend"]
+        if suspension.decided_already(state, approver, str(resume_id)):
+            raise BadInput(f"{approver} has already decided on step {row.step_id} of run {run_id}: "
+                           "each approver counts once")
         suspension.add_decision(state, {
             "resume_id": str(resume_id), "approver": approver, "payload": payload,
             "approved": approve, "ts": self.clock.now(), "comment": comment,
@@ -161,14 +171,16 @@ class Engine:
         """Disapprove a waiting step: the run fails with SuspendedDisapproved."""
         return self.resume(run_id, resume_id, approver, payload, approve=False)
 
-    def restart(self, run_id: str, from_key: str, *, trigger: str = "restart") -> str:
+    def restart(self, run_id: str, from_key: str, *, trigger: str = "restart",
+                state: dict[str, Any] | None = None) -> str:
         """Record a new run of the same flow and args that starts again at `from_key`.
 
         The journal records of the steps that ran before `from_key` (in execution order,
         loop iterations included) are copied with their logs, so the new run replays
         them and runs `from_key` and everything after it afresh. Steps that enclose
         `from_key` (a loop, a branch) run again around the copied records. The new run
-        is queued: `continue_run` it, or let a worker claim it. Returns its id.
+        is queued: `continue_run` it, or let a worker claim it. `state` adds to the new
+        run's state. Returns its id.
 
         Raises:
             NotFound: no run `run_id`, or `from_key` is not in its journal.
@@ -183,7 +195,7 @@ class Engine:
         new = self.store.create_run(
             kind=run.kind, path=run.path, args=dict(run.args or {}), flow=run.flow, status="queued",
             trigger=trigger, tag=run.tag, workspace=run.workspace, scheduled_for=self.clock.now(),
-            state={"restarted_from": run_id, "from_key": from_key},
+            state={**(state or {}), "restarted_from": run_id, "from_key": from_key},
         )
         for key in kept:
             row = records[key]

@@ -19,6 +19,7 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(row["path"].to(str)),
         rx.table.cell(rx.code(row["step"].to(str))),
         rx.table.cell(row["progress"].to(str)),
+        rx.table.cell(row["asked_of"].to(str), custom_attrs={"data-asked-of": row["asked_of"].to(str)}),
         rx.table.cell(row["asked"].to(str)),
         rx.table.cell(row["deadline"].to(str)),
         rx.table.cell(rx.hstack(
@@ -41,7 +42,7 @@ def page() -> rx.Component:
             S.waiting.length() > 0,
             rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                    "Run", "Flow", "Step", "Approvals", "Asked", "Deadline", "")])),
+                    "Run", "Flow", "Step", "Approvals", "Asked of", "Asked", "Deadline", "")])),
                 rx.table.body(rx.foreach(S.waiting, _row)),
                 width="100%",
                 custom_attrs={"data-table": "approvals"},

@@ -12,7 +12,7 @@ from typing import Any
 
 import reflex as rx
 
-from app import approvals, present
+from app import approval_requests, approvals, present
 from app.engine_service import service
 from app.states.session import web_caller
 from components.schema_form import SchemaFormState
@@ -38,8 +38,10 @@ class ApprovalsState(SchemaFormState, rx.State):
     def load(self) -> None:
         store = service.store
         rows = []
-        for run in store.list_runs(status="suspended", top_level=True, limit=LIMIT):
-            row = present.approval_row(run, store.load_steps(run.id))
+        runs = store.list_runs(status="suspended", top_level=True, limit=LIMIT)
+        requests = approval_requests.of_runs(service.credentials, [run.id for run in runs])
+        for run in runs:
+            row = present.approval_row(run, store.load_steps(run.id), requests.get(run.id))
             if row is not None:
                 rows.append(row)
         self.waiting = rows
@@ -93,7 +95,7 @@ class ApprovalsState(SchemaFormState, rx.State):
 
     async def _decide(self, run_id: str, approve: bool, payload: Any, comment: str) -> None:
         """Decide in the logged-in user's name (the engine's decision and the audit log keep it)."""
-        from engine import NotFound
+        from engine import BadInput, NotFound
 
         who = await web_caller(self)
         if who is None:
@@ -109,7 +111,7 @@ class ApprovalsState(SchemaFormState, rx.State):
         try:
             verdict = service.decide(run_id, approve=approve, approver=who.username, payload=payload,
                                      comment=comment or None)
-        except NotFound as exc:
+        except (BadInput, NotFound) as exc:  # e.g. this user has decided already
             self.notice = str(exc)
         else:
             self.notice = f"Run {run_id[:8]}: {verdict}."

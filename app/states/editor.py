@@ -19,7 +19,7 @@ import reflex as rx
 
 from app import catalog, flow_graph, flow_ops, preview, schema_fields, settings, step_form, versions
 from app.engine_service import FINISHED, service
-from app.states.session import record, require_admin
+from app.states.session import record, require_admin, web_caller
 
 UNDO_DEPTH = 50
 PREVIEW_SECONDS = 300.0
@@ -378,7 +378,8 @@ class EditorState(rx.State):
                 return
             try:
                 document, args = self._preview_input(mode)
-                run_id = service.submit_flow(document, args, path=self.path or "preview", trigger="preview")
+                run_id = service.submit_flow(document, args, path=self.path or "preview", trigger="preview",
+                                             started_by=await web_caller(self))
             except Exception as exc:  # bad args or an invalid flow: say so, run nothing
                 self.preview_error, self.preview_status = str(exc), ""
                 return

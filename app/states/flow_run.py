@@ -8,7 +8,7 @@ import reflex as rx
 
 from app import catalog, routes
 from app.engine_service import service
-from app.states.session import record
+from app.states.session import record, web_caller
 from components.schema_form import SchemaFormState
 
 
@@ -47,7 +47,7 @@ class FlowRunState(SchemaFormState, rx.State):
             return None
         try:
             document = catalog.load_document(service.store, self.path)
-            run_id = service.submit_flow(document, args, path=self.path)
+            run_id = service.submit_flow(document, args, path=self.path, started_by=await web_caller(self))
         except (BadInput, NotFound) as exc:
             self.form_errors = {"": str(exc)}
             return None

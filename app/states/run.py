@@ -11,7 +11,7 @@ import reflex as rx
 
 from app import approvals, flow_graph, present, routes
 from app.engine_service import FINISHED, service
-from app.states.session import record
+from app.states.session import record, web_caller
 
 MAX_LOG_LINES = 2000
 """Log lines shown per run; the rest stays in the store (logs are paged, never held whole)."""
@@ -136,7 +136,8 @@ class RunState(rx.State):
     @rx.event
     async def rerun(self):
         """A new run of the same flow snapshot with the same args; opens it."""
-        return await self._start_new("rerun", lambda: service.rerun(self.shown_id))
+        who = await web_caller(self)
+        return await self._start_new("rerun", lambda: service.rerun(self.shown_id, started_by=who))
 
     @rx.event
     async def restart(self):
@@ -144,8 +145,9 @@ class RunState(rx.State):
         if not self.restart_from:
             self.action_problem = "choose the step to restart from"
             return None
+        who = await web_caller(self)
         return await self._start_new(f"restart from {self.restart_from}",
-                                     lambda: service.restart(self.shown_id, self.restart_from))
+                                     lambda: service.restart(self.shown_id, self.restart_from, started_by=who))
 
     async def _start_new(self, how: str, start: Any) -> Any:
         from engine import BadInput, NotFound

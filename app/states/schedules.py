@@ -188,7 +188,7 @@ class SchedulesState(SchemaFormState, rx.State):
                 "is_flow": self.kind == "flow", "args": args, "catch_up": self.catch_up,
                 "on_failure": self.on_failure.strip() or None}
         try:
-            row = scheduling.save(self.path, body, creating=self.is_new)
+            row = scheduling.save(self.path, body, creating=self.is_new, edited_by=who.username)
         except (MillraceError, catalog.CatalogError) as exc:
             self.problem, self.saved = str(exc), ""
             return

@@ -11,7 +11,7 @@ import reflex as rx
 
 from app import catalog, present, routes, settings
 from app.engine_service import FINISHED, service
-from app.states.session import NotAdmin, record, require_admin
+from app.states.session import NotAdmin, record, require_admin, web_caller
 from components.schema_form import SchemaFormState
 
 MAX_LOG_LINES = 1000
@@ -102,10 +102,11 @@ class ScriptEditorState(SchemaFormState, rx.State):
         async with self:
             run_id, args, path = self.run_id, dict(self._pending_args), self.path
             language, content, schema = self.language, self.draft, dict(self.form_schema)
+            who = await web_caller(self)
         subscription = service.engine.events.subscribe(run_id)
         try:
             try:
-                service.submit_script(path, language, content, schema, args, run_id=run_id)
+                service.submit_script(path, language, content, schema, args, run_id=run_id, started_by=who)
             except Exception as exc:  # ArgsValidationError and kin: shown, not raised
                 async with self:
                     self.running, self.run_status, self.run_error = False, "", str(exc)

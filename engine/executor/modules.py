@@ -12,6 +12,7 @@ from engine.executor.context import Frame, RunContext
 from engine.executor.outcome import Outcome
 from engine.executor.scope import build_args
 from engine.executor.step import failure, run_step
+from engine.masking import mask
 from engine.runners import ScriptJob
 
 LOG_FLUSH_LINES = 200
@@ -128,7 +129,7 @@ class _LogSink:
     def add(self, line: Any) -> None:
         if self.vault is None:
             self.vault, self.secrets = _secrets(self.ctx)
-        text = self.vault.mask(line.line, self.secrets) if self.secrets else line.line
+        text = mask(line.line, self.secrets) if self.secrets else line.line
         self.lines.append((line.ts, line.stream, text))
         self.ctx.emit("step_log", step_id=self.step_id, key=self.key, iteration=self.iteration,
                       data={"ts": line.ts, "stream": line.stream, "line": text})
@@ -143,7 +144,7 @@ class _LogSink:
 
 def _secrets(ctx: RunContext) -> tuple[Any, list[str]]:
     """The vault and the secret values to mask in this step's log lines."""
-    from engine.secrets import Vault
+    from engine.vault import Vault
 
     vault = Vault.of(ctx.services.store)
     return vault, vault.secret_values(workspace=ctx.services.workspace)

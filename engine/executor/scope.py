@@ -57,7 +57,7 @@ def build_args(ctx: RunContext, frame: Frame, module: Any, previous: Any) -> dic
 
 
 def _vault(ctx: RunContext) -> Any:
-    from engine.secrets import Vault
+    from engine.vault import Vault
 
     return Vault.of(ctx.services.store)
 

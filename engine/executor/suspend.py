@@ -38,17 +38,31 @@ def new_state(module: Any, now: float) -> dict[str, Any]:
 def decide(state: dict[str, Any], now: float) -> str:
     """'approved', 'rejected', 'timed_out' or 'waiting', from the decisions so far.
 
-    Decisions that arrive after the deadline do not count.
+    Decisions that arrive after the deadline do not count; approvals count once per
+    approver, so `required_events: 2` needs two different people.
     """
     deadline = state.get("deadline")
     in_time = [a for a in state["approvals"] if deadline is None or a.get("ts", 0) <= deadline]
     if any(not a["approved"] for a in in_time):
         return "rejected"
-    if sum(1 for a in in_time if a["approved"]) >= state["required"]:
+    if len({identity(a) for a in in_time if a["approved"]}) >= state["required"]:
         return "approved"
     if deadline is not None and now >= deadline:
         return "timed_out"
     return "waiting"
+
+
+def identity(decision: dict[str, Any]) -> str:
+    """Who a decision counts for: its approver, or (none named) its own resume id."""
+    approver = decision.get("approver")
+    return f"approver:{approver}" if approver else f"resume:{decision['resume_id']}"
+
+
+def decided_already(state: dict[str, Any], approver: str | None, resume_id: str) -> bool:
+    """Whether the named `approver` decided on this step before under another resume id
+    (the same resume id again is a repeated request, which `add_decision` ignores)."""
+    return bool(approver) and any(a.get("approver") == approver and a["resume_id"] != resume_id
+                                  for a in state["approvals"])
 
 
 def add_decision(state: dict[str, Any], decision: dict[str, Any]) -> bool:

@@ -1,6 +1,6 @@
 """Stored variables, resources, resource types and flow user states, as rows.
 
-This part of the Store neither encrypts nor validates: `engine.secrets.Vault` does,
+This part of the Store neither encrypts nor validates: `engine.vault.Vault` does,
 and is what the rest of the engine and the app call.
 """
 

@@ -54,3 +54,20 @@ def wait_status(api: httpx.Client, run_id: str, statuses: set[str], timeout: flo
         if job["status"] in statuses or time.monotonic() > deadline:
             return job
         time.sleep(0.1)
+
+
+def new_user(api: httpx.Client, role: str, prefix: str = "u") -> tuple[str, str]:
+    """A new user with `role`, logged in over REST: (username, their API token)."""
+    import uuid
+
+    name, password = f"{prefix}-{uuid.uuid4().hex[:6]}", "a-long-password"
+    created = api.post("/api/users/create", json={"username": name, "password": password, "role": role})
+    assert created.status_code == 201, created.text
+    login = httpx.post(f"{api.base_url}/api/auth/login", json={"username": name, "password": password})
+    assert login.status_code == 200, login.text
+    return name, login.text
+
+
+def client(api: httpx.Client, token: str) -> httpx.Client:
+    """A client of the same app with another token."""
+    return httpx.Client(base_url=str(api.base_url), headers={"Authorization": f"Bearer {token}"}, timeout=60)

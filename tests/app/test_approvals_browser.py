@@ -54,3 +54,11 @@ def test_inbox_review_rejects_with_a_comment(page, api):
     assert wait_status(api, run_id, {"success", "failure"})["status"] == "failure"
     [decision] = api.get(f"{W}/jobs_u/approvals/{run_id}").json()
     assert (decision["approved"], decision["comment"]) == (False, "no")
+
+
+def test_inbox_lists_whom_links_were_asked_for(page, api):
+    run_id = _suspended(api)
+    for approver in ("bob", "carol", "bob"):
+        assert api.get(f"{W}/jobs/resume_urls/{run_id}/r-{approver}", params={"approver": approver}).status_code == 200
+    page.goto("/approvals")
+    expect(page.locator(f'[data-run-id="{run_id}"] [data-asked-of]')).to_have_attribute("data-asked-of", "bob, carol")

@@ -98,9 +98,8 @@ def test_etl_run_again_for_the_same_day_replaces_the_day_instead_of_doubling_it(
 # ---- expense approval ------------------------------------------------------------------
 
 def _decide(api, run_id: str, *, approve: bool, approver: str, comment: str = "") -> None:
-    links = api.get(f"{W}/jobs/resume_urls/{run_id}/{uuid.uuid4().hex}").json()
-    url = links["resume" if approve else "cancel"]
-    response = api.post(url, params={"approver": approver}, json={"comment": comment})
+    links = api.get(f"{W}/jobs/resume_urls/{run_id}/{uuid.uuid4().hex}", params={"approver": approver}).json()
+    response = api.post(links["resume" if approve else "cancel"], json={"comment": comment})
     assert response.status_code == 200, response.text
 
 

@@ -37,3 +37,16 @@ def test_a_step_waiting_for_approval_shows_suspended_only_while_the_run_is_suspe
     steps = [_step("ask", "success", data=waiting), _step("done", "success", data=approved)]
     assert present.step_statuses(steps, run_suspended=True) == {"ask": "suspended", "done": "success"}
     assert present.step_statuses(steps) == {"ask": "success", "done": "success"}
+
+
+def test_an_approval_row_names_those_asked_since_its_step_started_each_once():
+    from types import SimpleNamespace
+
+    run = SimpleNamespace(id="r" * 32, path="f/x/y", kind="flow", status="suspended", trigger="api",
+                          created_at=1.0, started_at=1.0, finished_at=None)
+    waiting = SimpleNamespace(started_at=100.0, data={"suspend": {"required": 2, "approvals": [], "asked_at": 101.0,
+                                                                  "deadline": 900.0}})
+    requests = [("ann", 50.0), ("bob", 100.0), ("carol", 102.0), ("bob", 103.0)]
+    row = present.approval_row(run, {"ask": waiting}, requests)
+    assert row["asked_of"] == "bob, carol" and row["progress"] == "0 of 2"
+    assert present.approval_row(run, {"ask": waiting})["asked_of"] == ""

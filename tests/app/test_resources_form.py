@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.states.resource_types import field_summary, schema_problem
 from app.states.resources import parse_json, parse_value
-from engine.secrets import BUILTIN_TYPES
+from engine.resources import BUILTIN_TYPES
 
 POSTGRES = BUILTIN_TYPES["postgresql"]
 

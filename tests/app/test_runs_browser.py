@@ -52,7 +52,8 @@ def test_run_page_draws_a_bar_per_step_and_iteration_and_restarts_inside_the_loo
     old, new = store.load_steps(run_id), store.load_steps(new_id)
     assert new["a"].result == old["a"].result and new["l/0/s"].result == old["l/0/s"].result
     assert new["l/1/s"].result != old["l/1/s"].result and new["l/2/s"].result != old["l/2/s"].result
-    assert store.get_run(new_id).result == 3
+    assert wait_status(api, new_id, {"success", "failure"})["result"] == 3  # the run ends just after its last step
+    assert store.get_run(new_id).state["started_by"] == "admin"
 
 
 def test_rerun_starts_a_new_run_with_the_same_args(page, api, store):
@@ -63,6 +64,7 @@ def test_rerun_starts_a_new_run_with_the_same_args(page, api, store):
     expect(page.locator('[data-block="result"]')).to_contain_text('"doubled": 14')
     new_id = page.url.rstrip("/").rsplit("/", 1)[-1]
     assert store.get_run(new_id).args == {"x": 7}
+    assert store.get_run(new_id).state["started_by"] == "admin"  # the logged-in user: its token acts for them
 
 
 def test_runs_filter_by_flow_and_status_and_hide_subflow_runs(page, api, store):

@@ -6,25 +6,17 @@ import uuid
 
 import httpx
 
-from tests.app.apikit import DOUBLE, W, ensure_flow, flow_body, py_step, wait_status
+from tests.app.apikit import DOUBLE, W, client, ensure_flow, flow_body, new_user, py_step, wait_status
 from tests.app.server import ADMIN_PASSWORD
 
 
-def _client(api: httpx.Client, token: str) -> httpx.Client:
-    return httpx.Client(base_url=str(api.base_url), headers={"Authorization": f"Bearer {token}"}, timeout=60)
-
-
 def _operator_token(api: httpx.Client) -> str:
-    name = f"op-{uuid.uuid4().hex[:6]}"
-    assert api.post("/api/users/create", json={"username": name, "password": "operator-pw", "role": "operator"}
-                    ).status_code == 201
-    token = httpx.post(f"{api.base_url}/api/auth/login", json={"username": name, "password": "operator-pw"}).text
-    return token
+    return new_user(api, "operator", "op")[1]
 
 
 def test_operator_runs_a_flow_but_may_not_create_one(api: httpx.Client) -> None:
     path = ensure_flow(api, DOUBLE)
-    with _client(api, _operator_token(api)) as operator:
+    with client(api, _operator_token(api)) as operator:
         assert operator.get("/api/users/whoami").json()["role"] == "operator"
         started = operator.post(f"{W}/jobs/run/f/{path}", json={"x": 4})
         assert started.status_code == 201, started.text
@@ -38,7 +30,7 @@ def test_operator_runs_a_flow_but_may_not_create_one(api: httpx.Client) -> None:
 
 
 def test_requests_without_a_valid_token_get_401(api: httpx.Client) -> None:
-    with _client(api, "not-a-token") as stranger:
+    with client(api, "not-a-token") as stranger:
         assert stranger.get(f"{W}/flows/list").status_code == 401
         assert stranger.get("/api/users/whoami").status_code == 401
         assert stranger.post(f"{W}/jobs/run/f/{DOUBLE['path']}", json={"x": 1}).status_code == 401
@@ -49,7 +41,7 @@ def test_requests_without_a_valid_token_get_401(api: httpx.Client) -> None:
 def test_admin_logs_in_with_the_first_start_password(api: httpx.Client) -> None:
     token = httpx.post(f"{api.base_url}/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
     assert token.status_code == 200
-    with _client(api, token.text) as admin:
+    with client(api, token.text) as admin:
         assert admin.get("/api/users/whoami").json() == {
             "username": "admin", "email": "admin@localhost", "is_admin": True, "role": "admin", "operator": False}
     names = {user["username"]: user["role"] for user in api.get(f"{W}/users/list").json()}
@@ -65,7 +57,7 @@ def test_token_is_shown_once_listed_without_secret_and_deletable(api: httpx.Clie
     assert listed == [{"token_prefix": token[:10], "label": label, "owner": "admin",
                        "created_at": listed[0]["created_at"]}]
     assert token not in api.get("/api/users/tokens/list").text
-    with _client(api, token) as fresh:
+    with client(api, token) as fresh:
         assert fresh.get(f"{W}/flows/list").status_code == 200
         assert api.delete(f"/api/users/tokens/delete/{token[:10]}").status_code == 200
         assert fresh.get(f"{W}/flows/list").status_code == 401

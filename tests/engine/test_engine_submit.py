@@ -30,3 +30,11 @@ def test_submit_many_queues_nothing_when_one_args_breaks_the_schema(engine):
     with pytest.raises(ArgsValidationError):
         engine.submit_many(DOCUMENT, [{"x": 1}, {"x": "two"}])
     assert engine.store.count_runs() == 0
+
+
+def test_submit_and_restart_start_the_run_state_with_what_the_caller_gives(engine):
+    run_id = engine.submit(DOCUMENT, {"x": 1}, state={"started_by": "ann"})
+    assert engine.store.get_run(run_id).state == {"started_by": "ann"}
+    engine.store.save_step(run_id, "a", step_id="a", status="success", result=1)
+    again = engine.restart(run_id, "a", state={"started_by": "bo", "from_key": "not this"})
+    assert engine.store.get_run(again).state == {"started_by": "bo", "restarted_from": run_id, "from_key": "a"}

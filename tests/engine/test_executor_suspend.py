@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from engine import BadInput
 from tests.flowkit import counter_code, expr_step, flow, py
 
 
@@ -32,6 +35,28 @@ def test_required_events_counts_approvals_and_repeats_count_once(harness):
     done = harness.call(harness.engine.continue_run(outcome.run_id))
     assert done.result["approvers"] == ["alice", "bob"]
     assert done.result["resumes"] == [1, 2]
+
+
+def test_one_approver_counts_once_however_many_resume_ids_they_use(harness):
+    outcome = harness.run(approval_flow(required=2))
+    assert harness.engine.resume(outcome.run_id, "r1", "alice", 1) == "waiting"
+    with pytest.raises(BadInput, match="alice has already decided on step ask of run .*: each approver counts once"):
+        harness.engine.resume(outcome.run_id, "r2", "alice", 2)
+    with pytest.raises(BadInput, match="alice has already decided"):
+        harness.engine.cancel(outcome.run_id, "r3", "alice")
+    assert harness.engine.store.get_run(outcome.run_id).status == "suspended"
+    assert harness.engine.resume(outcome.run_id, "r4", "bob", 4) == "approved"
+
+
+def test_approvals_without_a_name_count_once_per_resume_id():
+    from engine.executor.suspend import decide
+
+    state = {"required": 2, "deadline": None, "approvals": [
+        {"resume_id": "r1", "approver": None, "approved": True},
+        {"resume_id": "r2", "approver": None, "approved": True}]}
+    assert decide(state, 0.0) == "approved"
+    state["approvals"][1]["approver"] = state["approvals"][0]["approver"] = "ann"  # a journal written otherwise
+    assert decide(state, 0.0) == "waiting"
 
 
 def test_cancel_fails_the_run_with_suspended_disapproved(harness):

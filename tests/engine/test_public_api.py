@@ -9,7 +9,7 @@ PUBLIC = {
     "EventBus", "EventRelay", "ExpressionError", "ExpressionSyntaxError", "FakeClock", "FlowDocument",
     "FlowLoadError", "FlowValidationError", "MillraceError", "NotFound", "Resolver",
     "ResourceValidationError", "RunResult", "RunnerPool", "Scheduler", "Scope", "ScriptJob",
-    "ScriptLoadError", "StepFailure", "Store", "Vault", "as_document", "check_flow",
+    "ScriptLoadError", "Signer", "StepFailure", "Store", "Vault", "as_document", "check_flow",
     "check_script", "describe_cron", "document_schema", "dump_flow", "flow_from_data",
     "iter_modules", "load_checked_flow", "load_flow", "parse_flow", "script_flow_value",
     "script_schema", "timezones", "validate_args", "validate_flow",

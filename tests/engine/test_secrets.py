@@ -7,7 +7,8 @@ import stat
 import pytest
 
 from engine import BadInput, NotFound, Store
-from engine.secrets import ResourceValidationError, Vault, key_path
+from engine.resources import ResourceValidationError
+from engine.vault import Vault, key_path
 
 SECRET = "hunter2-very-secret"
 

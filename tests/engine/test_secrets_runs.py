@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.secrets import Vault
+from engine.vault import Vault
 from tests.flowkit import py
 
 SECRET = "s3cr3t-value-42"

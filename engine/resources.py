@@ -1,32 +1,20 @@
-"""Variables, resources and resource types: encrypted, validated, resolved for runs.
+"""Resources and resource types, and how `$var:`/`$res:` references resolve for runs.
 
-A secret variable is stored as a Fernet token; the key is `MILLRACE_SECRET_KEY`, else
-a key file (`secret.key`, mode 0600) created in `MILLRACE_DATA_DIR`, else next to the
-SQLite file, else under `data/`. Secret values leave the vault only through
-`variable_value` / `resource_value(..., reveal=True)`, which the runtime uses, and log
-lines are masked with `mask` before they are stored or emitted.
-
-Flows refer to them as static args `"$var:path"` / `"$res:path"` and, in JavaScript,
-as `variable('path')` / `resource('path')` with a literal path.
+A resource is a typed JSON value (connection settings, state) checked against its
+type's JSON Schema; built-in types every workspace has are in `BUILTIN_TYPES`. Flows
+refer to variables and resources as static args `"$var:path"` / `"$res:path"` and, in
+JavaScript, as `variable('path')` / `resource('path')` with a literal path.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import os
+import json
 import re
-from pathlib import Path
 from typing import Any
 
 from engine.errors import BadInput, NotFound
+from engine.variables import check_path
 
-KEY_FILE = "secret.key"
-MASK = "***"
-RUN_TOKEN_PREFIX = "run."
-MIN_MASKED_LENGTH = 3
-"""Shorter secret values are not masked: masking "a" would garble every line."""
 VAR_PREFIX, RES_PREFIX = "$var:", "$res:"
 LOOKUPS_NAME = "__millrace_lookups"
 _LOOKUP_CALL = re.compile(r"""(?<![\w$.])(resource|variable)\(\s*(?:'([^'\\\n]+)'|"([^"\\\n]+)")\s*\)""")
@@ -62,107 +50,10 @@ class ResourceValidationError(BadInput):
     """A resource value breaks its type's schema; the message names the resource and field."""
 
 
-class Vault:
-    """Reads and writes variables and resources of a Store, encrypting secrets.
+class Resources:
+    """The resource half of `engine.vault.Vault` (variables come from `engine.variables.Variables`)."""
 
-    Args:
-        store: an `engine.store.Store`.
-        key: a Fernet key (or any passphrase); None: from the environment or key file.
-    """
-
-    def __init__(self, store: Any, key: str | bytes | None = None):
-        self.store = store
-        self._key = key
-        self._cipher: Any = None
-        self._run_key: bytes | None = None
-
-    @property
-    def _fernet(self) -> Any:
-        # Made on first use, so a store that never holds a secret never makes a key file.
-        if self._cipher is None:
-            from cryptography.fernet import Fernet
-
-            self._cipher = Fernet(_fernet_key(self._key if self._key is not None else load_key(self.store.url)))
-        return self._cipher
-
-    @classmethod
-    def of(cls, store: Any) -> "Vault":
-        """The vault of a store, made once per store object."""
-        vault = store.__dict__.get("_vault")
-        if vault is None:
-            vault = store.__dict__["_vault"] = cls(store)
-        return vault
-
-    # Run tokens: what a run's scripts call the app back with (WM_TOKEN)
-
-    def run_token(self, run_id: str) -> str:
-        """The token the scripts of root run `run_id` use: `run.<id>.<signature>`.
-
-        Signed with a key derived from the secret key, so any process holding the same
-        MILLRACE_SECRET_KEY (the app, every worker) makes and accepts the same tokens.
-        """
-        return f"{RUN_TOKEN_PREFIX}{run_id}.{self._sign_run(run_id)}"
-
-    def run_of_token(self, token: str) -> str | None:
-        """The run id a well-signed run token names, else None (whether the run still
-        runs is the caller's to check)."""
-        if not token.startswith(RUN_TOKEN_PREFIX):
-            return None
-        run_id, _, signature = token[len(RUN_TOKEN_PREFIX):].rpartition(".")
-        if not run_id or not hmac.compare_digest(self._sign_run(run_id), signature):
-            return None
-        return run_id
-
-    def script_env(self, run: Any, key: str = "") -> dict[str, str]:
-        """A run's scripts' WM_TOKEN (for `Services.run_env` of a worker process)."""
-        return {"WM_TOKEN": self.run_token(getattr(run, "root_run_id", None) or run.id)}
-
-    def _sign_run(self, run_id: str) -> str:
-        if self._run_key is None:
-            key = self._key if self._key is not None else load_key(self.store.url)
-            self._run_key = hashlib.sha256(b"millrace run tokens\0" + _fernet_key(key)).digest()
-        return hmac.new(self._run_key, f"run-token/{run_id}".encode(), hashlib.sha256).hexdigest()[:32]
-
-    # Variables
-
-    def set_variable(self, path: str, value: str | None = None, *, is_secret: bool | None = None,
-                     description: str | None = None, workspace: str = "main") -> None:
-        """Create or update a variable; only the fields given change."""
-        _check_path(path, "variable")
-        row = self.store.get_variable_row(path, workspace=workspace)
-        secret = is_secret if is_secret is not None else bool(row and row.is_secret)
-        if value is None and row is not None:
-            value = self._plain(row)
-        values: dict[str, Any] = {"is_secret": secret, "value": self._seal(str(value or ""), secret)}
-        if description is not None or row is None:
-            values["description"] = description or ""
-        self.store.put_variable(path, workspace=workspace, **values)
-
-    def variable(self, path: str, *, workspace: str = "main") -> dict[str, Any]:
-        """A variable as shown to people: a secret's value is None.
-
-        Raises:
-            NotFound: no variable at `path`.
-        """
-        return _public_variable(self._variable_row(path, workspace))
-
-    def list_variables(self, *, workspace: str = "main", path_start: str | None = None) -> list[dict[str, Any]]:
-        """Every variable as shown to people (secret values left out)."""
-        return [_public_variable(row) for row in self.store.list_variable_rows(workspace=workspace,
-                                                                                path_start=path_start)]
-
-    def variable_value(self, path: str, *, workspace: str = "main") -> str:
-        """The value in clear, secrets decrypted: for the runtime only."""
-        return self._plain(self._variable_row(path, workspace))
-
-    def delete_variable(self, path: str, *, workspace: str = "main") -> None:
-        self.store.delete_variable(path, workspace=workspace)
-
-    def secret_values(self, *, workspace: str = "main") -> list[str]:
-        """Every secret value of the workspace in clear, longest first (to mask logs)."""
-        rows = self.store.list_variable_rows(workspace=workspace)
-        values = {self._plain(row) for row in rows if row.is_secret}
-        return sorted((v for v in values if len(v) >= MIN_MASKED_LENGTH), key=len, reverse=True)
+    store: Any
 
     # Resource types
 
@@ -202,7 +93,7 @@ class Vault:
     def set_resource(self, path: str, value: Any = None, resource_type: str | None = None, *,
                      description: str | None = None, workspace: str = "main") -> None:
         """Create or update a resource after checking its value against its type."""
-        _check_path(path, "resource")
+        check_path(path, "resource")
         row = self.store.get_resource_row(path, workspace=workspace)
         if row is None and not resource_type:
             raise BadInput(f"resource {path}: resource_type is required")
@@ -298,94 +189,10 @@ class Vault:
             if key not in values:
                 values[key] = (self.resource_value(path, workspace=workspace, reveal=True) if kind == "resource"
                                else self.variable_value(path, workspace=workspace))
-            return f"{LOOKUPS_NAME}[{_js_string(key)}]"
+            return f"{LOOKUPS_NAME}[{json.dumps(key)}]"
 
         text = _LOOKUP_CALL.sub(replace, expr)
         return text, ({LOOKUPS_NAME: values} if values else {})
-
-    def mask(self, line: str, secrets: list[str]) -> str:
-        """`line` with every secret value replaced by `***`."""
-        for secret in secrets:
-            if secret in line:
-                line = line.replace(secret, MASK)
-        return line
-
-    # Encryption
-
-    def _variable_row(self, path: str, workspace: str) -> Any:
-        row = self.store.get_variable_row(path, workspace=workspace)
-        if row is None:
-            raise NotFound(f"variable {path!r} does not exist in workspace {workspace!r}")
-        return row
-
-    def _seal(self, value: str, secret: bool) -> str:
-        return self._fernet.encrypt(value.encode()).decode() if secret else value
-
-    def _plain(self, row: Any) -> str:
-        from cryptography.fernet import InvalidToken
-
-        if not row.is_secret:
-            return row.value
-        try:
-            return self._fernet.decrypt(row.value.encode()).decode()
-        except InvalidToken:
-            raise BadInput(f"secret variable {row.path} cannot be decrypted: it was saved with another key "
-                           "(check MILLRACE_SECRET_KEY or the key file)") from None
-
-
-def load_key(store_url: str) -> str:
-    """`MILLRACE_SECRET_KEY`, else the key file, created (mode 0600) on first use."""
-    given = os.environ.get("MILLRACE_SECRET_KEY")
-    if given:
-        return given
-    path = key_path(store_url)
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    from cryptography.fernet import Fernet
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = Fernet.generate_key().decode()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as file:
-        file.write(key)
-    return key
-
-
-def key_path(store_url: str) -> Path:
-    """Where the generated key lives: MILLRACE_DATA_DIR, the SQLite file's folder, or data/."""
-    folder = os.environ.get("MILLRACE_DATA_DIR")
-    if folder:
-        return Path(folder) / KEY_FILE
-    if store_url.startswith("sqlite:///") and store_url != "sqlite:///:memory:":
-        return Path(store_url[len("sqlite:///"):]).parent / KEY_FILE
-    return Path("data") / KEY_FILE
-
-
-def _fernet_key(key: str | bytes) -> bytes:
-    raw = key.encode() if isinstance(key, str) else key
-    try:
-        if len(base64.urlsafe_b64decode(raw)) == 32:
-            return raw
-    except ValueError:
-        pass
-    # A passphrase: derive a key from it.
-    return base64.urlsafe_b64encode(hashlib.sha256(raw).digest())
-
-
-def _public_variable(row: Any) -> dict[str, Any]:
-    return {"path": row.path, "value": None if row.is_secret else row.value, "is_secret": row.is_secret,
-            "description": row.description, "workspace_id": row.workspace, "is_oauth": False,
-            "created_at": row.created_at, "updated_at": row.updated_at}
-
-
-def _check_path(path: str, what: str) -> None:
-    if not re.fullmatch(r"[uf]/[\w.-]+(/[\w.-]+)+", path or ""):
-        raise BadInput(f"{what} path {path!r} must look like u/user/name or f/folder/name")
 
 
 def _is_reference(value: Any) -> bool:
@@ -397,9 +204,3 @@ def _json_path(parts: Any) -> str:
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else f".{part}"
     return text
-
-
-def _js_string(text: str) -> str:
-    import json
-
-    return json.dumps(text)
