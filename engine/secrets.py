@@ -384,8 +384,9 @@ def _public_variable(row: Any) -> dict[str, Any]:
 
 
 def _check_path(path: str, what: str) -> None:
-    if not re.fullmatch(r"[uf]/[\w.-]+(/[\w.-]+)+", path or ""):
-        raise BadInput(f"{what} path {path!r} must look like u/user/name or f/folder/name")
+    from engine.item_paths import check_item_path
+
+    check_item_path(path, what)
 
 
 def _is_reference(value: Any) -> bool:
