@@ -122,6 +122,9 @@ def state_path(run_path: str, key: str) -> str:
     """Where `wmill.get_state`/`set_state` keep a step's state: one resource per flow path and step."""
     import re
 
-    folder = re.sub(r"[^\w.-]+", "_", run_path).strip("_") or "run"
-    step = re.sub(r"[^\w.-]+", "_", re.sub(r"/\d+/", "/", key)) or "step"
-    return f"u/admin/state/{folder}/{step}"
+    def segment(text: str, default: str) -> str:
+        # An item path segment: ASCII letters, digits, _ - . and never "." or "..".
+        cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
+        return cleaned if cleaned.strip(".") else default
+
+    return f"u/admin/state/{segment(run_path, 'run')}/{segment(re.sub(r'/[0-9]+/', '/', key), 'step')}"
