@@ -3,8 +3,8 @@
 A secret variable is stored as a Fernet token; the key is `MILLRACE_SECRET_KEY`, else
 a key file (`secret.key`, mode 0600) created in `MILLRACE_DATA_DIR`, else next to the
 SQLite file, else under `data/`. Secret values leave the vault only through
-`variable_value` / `resource_value(..., reveal=True)`, which the runtime uses, and log
-lines are masked with `mask` before they are stored or emitted.
+`variable_value` / `resource_value(..., reveal=True)`, which the runtime uses; what a
+run shows is masked by `engine.masking`.
 
 Flows refer to them as static args `"$var:path"` / `"$res:path"` and, in JavaScript,
 as `variable('path')` / `resource('path')` with a literal path.
@@ -23,7 +23,6 @@ from typing import Any
 from engine.errors import BadInput, NotFound
 
 KEY_FILE = "secret.key"
-MASK = "***"
 RUN_TOKEN_PREFIX = "run."
 MIN_MASKED_LENGTH = 3
 """Shorter secret values are not masked: masking "a" would garble every line."""
@@ -302,13 +301,6 @@ class Vault:
 
         text = _LOOKUP_CALL.sub(replace, expr)
         return text, ({LOOKUPS_NAME: values} if values else {})
-
-    def mask(self, line: str, secrets: list[str]) -> str:
-        """`line` with every secret value replaced by `***`."""
-        for secret in secrets:
-            if secret in line:
-                line = line.replace(secret, MASK)
-        return line
 
     # Encryption
 

@@ -29,6 +29,8 @@ class Services:
     worker: Any = None
     """How this process takes part in a queue of workers (`engine.executor.parts.WorkerRole`);
     None: it runs everything itself, in process."""
+    masker: Any = None
+    """Masks secrets in log lines and events (`engine.masking.Masker`); None: nothing is masked."""
 
 
 @dataclass
@@ -89,6 +91,11 @@ class RunContext:
         self.latest[step_id] = result
 
     def emit(self, kind: str, **fields: Any) -> None:
+        """Publish an event of this run, with secrets masked in its data: every event a run
+        sends (to pages, the CLI, other processes) passes here."""
+        masker = self.services.masker
+        if masker is not None and fields.get("data"):
+            fields["data"] = masker.data(fields["data"])
         self.services.events.publish(Event(kind=kind, run_id=self.run_id, ts=self.clock.now(), **fields))
 
     def workdir(self) -> str | None:

@@ -26,6 +26,10 @@ R = TypeVar("R", Variable, Resource)
 class ResourceStore(StoreBase):
     """Rows of variables, resources and resource types, per workspace."""
 
+    secret_writes = 0
+    """Counts this object's writes of variables and resources: a masker re-reads the
+    secrets when it changes (`engine.masking.Masker`)."""
+
     def put_variable(self, path: str, *, workspace: str = "main", **values: Any) -> None:
         """Insert or update a variable's row (value already encrypted when secret).
 
@@ -99,6 +103,7 @@ class ResourceStore(StoreBase):
                                                    updated_at=now, **values))
             else:
                 conn.execute(update(table).where(*where).values(updated_at=now, **values))
+        self.secret_writes += 1
 
     def _get(self, model: type[R], workspace: str, path: str) -> R | None:
         table = model.__table__
@@ -120,3 +125,4 @@ class ResourceStore(StoreBase):
         with self.db.autocommit() as conn:
             if conn.execute(delete(table).where(*where)).rowcount == 0:
                 raise NotFound(f"{what} {path!r} does not exist in workspace {workspace!r}")
+        self.secret_writes += 1
