@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from engine.errors import BadInput, NotFound
+from engine.errors import ISSUE_CHARS, BadInput, NotFound, shorten
 
 KEY_FILE = "secret.key"
 RUN_TOKEN_PREFIX = "run."
@@ -219,7 +219,7 @@ class Vault:
 
         schema = self.type_schema(resource_type, workspace=workspace)
         problems = [
-            f"{_json_path(error.absolute_path)}: {error.message}"
+            f"{_json_path(error.absolute_path)}: {shorten(error.message, ISSUE_CHARS)}"
             for error in Draft202012Validator(schema).iter_errors(value)
             if not _is_reference(error.instance)  # "$var:..." stands for a value checked at use
         ]

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from engine import BadInput, ItemPathError, NotFound, Resolver
 from tests.flowkit import flow
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SECRET = "def main():\n    return 'the secret file was read'\n"
 
@@ -98,3 +104,16 @@ def test_a_run_with_a_hostile_script_step_fails_that_step_and_reads_nothing(harn
     assert (error["name"], error["step_id"]) == ("ItemPathError", "evil")
     assert f"script path {path!r} is invalid" in error["message"]
     assert "secret file was read" not in str(outcome.result)
+
+
+def test_the_cli_refuses_a_flow_whose_script_step_names_a_file_outside(tree, tmp_path):
+    root, _ = tree
+    step = {"id": "evil", "value": {"type": "script", "path": "../outside/secret", "input_transforms": {}}}
+    (root / "evil.json").write_text(json.dumps(flow(step)))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run([sys.executable, "-m", "engine", "run", "evil.json"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "value.modules[0].value.path: script path '../outside/secret' is invalid" in done.stderr
+    assert "secret file was read" not in done.stdout + done.stderr
