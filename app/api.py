@@ -38,6 +38,10 @@ async def _json_body(request: Request, default: Any = None) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise catalog.CatalogError(f"request body is not JSON: {exc.msg}") from None
+    except UnicodeDecodeError:
+        raise catalog.CatalogError("request body is not JSON: it is not UTF-8 text") from None
+    except RecursionError:
+        raise catalog.CatalogError("request body is nested too deeply") from None
 
 
 async def _object_body(request: Request, default: Any = None) -> dict[str, Any]:

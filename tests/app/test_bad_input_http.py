@@ -119,6 +119,18 @@ def test_a_chunked_body_under_the_limit_is_read_as_usual(app_server):
     assert text.startswith("request body is not JSON")
 
 
+@pytest.mark.parametrize("content, message", [
+    (b"[1, 2", "request body is not JSON: Expecting ',' delimiter"),
+    (b'{"path": "\xff\xfe"}', "request body is not JSON: it is not UTF-8 text"),
+    (b"[" * 100_000 + b"]" * 100_000, "request body is nested too deeply"),
+    (b"[1, 2]", "the request body must be a JSON object, not list"),
+])
+def test_a_body_that_is_not_a_json_object_is_a_clear_400(api, content, message):
+    for url in (f"{W}/flows/create", f"{W}/scripts/create", f"{W}/schedules/create"):
+        response = api.post(url, content=content, headers={"Content-Type": "application/json"})
+        assert (response.status_code, response.text) == (400, message)
+
+
 def test_a_yaml_body_creates_a_flow(api):
     text = """\
 path: f/tests/from_yaml
