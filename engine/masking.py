@@ -62,38 +62,33 @@ class Masker:
         return _mask_data(value, secrets) if secrets else value
 
 
-
 class MaskedStore:
-    """A Store as operators see it: runs, step records and log lines come back with
-    secrets masked in their results, errors and lines; everything else passes through.
+    """A Store as operators see it: every run, step record and log line it returns comes
+    back with secrets masked in its result, error or line, whichever method returned it;
+    everything else passes through.
 
     Objects the store returns are fresh copies, so they are masked in place.
     """
-
-    _RUNS = frozenset({"get_run", "get_runs", "list_runs", "schedule_runs", "update_run"})
-    _STEPS = frozenset({"load_step", "load_steps"})
 
     def __init__(self, store: Any, masker: Masker):
         self.store, self.masker = store, masker
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self.store, name)
-        if name in self._RUNS or name in self._STEPS:
-            return lambda *args, **kwargs: self._masked(method(*args, **kwargs))
-        if name == "get_logs":
-            return lambda *args, **kwargs: [self._line(entry) for entry in method(*args, **kwargs)]
-        return method
+        if not callable(method):
+            return method
+        return lambda *args, **kwargs: self._masked(method(*args, **kwargs))
 
     def _masked(self, found: Any) -> Any:
-        items = found.values() if isinstance(found, dict) else found if isinstance(found, list) else [found]
-        for item in items:
-            if item is not None:
-                item.result, item.error = self.masker.data(item.result), self.masker.data(item.error)
-        return found
+        from engine.store.tables import LogEntry, Run, StepRecord
 
-    def _line(self, entry: Any) -> Any:
-        entry.line = self.masker.text(entry.line)
-        return entry
+        items = found.values() if isinstance(found, dict) else found if isinstance(found, (list, tuple)) else [found]
+        for item in items:
+            if isinstance(item, (Run, StepRecord)):
+                item.result, item.error = self.masker.data(item.result), self.masker.data(item.error)
+            elif isinstance(item, LogEntry):
+                item.line = self.masker.text(item.line)
+        return found
 
 
 def masker_for(store: Any, workspace: str = "main") -> Masker:
