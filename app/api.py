@@ -19,12 +19,15 @@ from starlette.routing import Mount, Route
 
 from app import (approval_requests, approvals, catalog, demo_api, run_tokens, scheduling, settings, users, users_api,
                  webhooks, wmill_api)
+from app.body_limit import BodyLimit
 from app.engine_service import FINISHED, service
 from app.http_errors import WebhookRefused
 from app.http_errors import answers as _errors
 
 Handler = Callable[[Request], Awaitable[Response]]
 OPEN_PREFIXES = ("jobs_u/resume/", "jobs_u/cancel/")
+YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
+"""Content types of a flow body sent as YAML (anything else is read as JSON)."""
 WAIT_RESULT_TIMEOUT = 20.0
 """Seconds run_wait_result waits by default (`?timeout=` changes it) before answering 202."""
 
@@ -37,6 +40,33 @@ async def _json_body(request: Request, default: Any = None) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise catalog.CatalogError(f"request body is not JSON: {exc.msg}") from None
+    except UnicodeDecodeError:
+        raise catalog.CatalogError("request body is not JSON: it is not UTF-8 text") from None
+    except RecursionError:
+        raise catalog.CatalogError("request body is nested too deeply") from None
+
+
+async def _object_body(request: Request, default: Any = None) -> dict[str, Any]:
+    """The request's JSON body, which must be an object."""
+    body = await _json_body(request, default)
+    if not isinstance(body, dict):
+        raise catalog.CatalogError(f"the request body must be a JSON object, not {type(body).__name__}")
+    return body
+
+
+async def _flow_body(request: Request) -> dict[str, Any]:
+    """A flow save's body: JSON, or YAML when its Content-Type says so (read by the
+    engine's loader, which bounds what aliases may expand to)."""
+    from engine import dump_flow, parse_flow
+
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind in YAML_TYPES:
+        try:
+            text = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise catalog.CatalogError("request body is not UTF-8 text") from None
+        return dump_flow(parse_flow(text, source="request body", syntax="yaml"))
+    return await _object_body(request, {})
 
 
 def _flow_out(row: Any, with_value: bool = True) -> dict[str, Any]:
@@ -88,8 +118,8 @@ async def flows_exists(request: Request) -> Response:
 
 @_errors
 async def flows_save(request: Request) -> Response:
-    body = await _json_body(request, {})
-    path = request.path_params.get("path") or body.get("path", "")
+    body = await _flow_body(request)
+    path = catalog.check_path(request.path_params.get("path") or body.get("path", ""), "flow")
     creating = "path" not in request.path_params
     if creating and service.store.get_flow(path, workspace=settings.WORKSPACE) is not None:
         return PlainTextResponse(f"a flow exists already at {path}", 400)
@@ -123,7 +153,7 @@ async def scripts_get(request: Request) -> Response:
 
 @_errors
 async def scripts_create(request: Request) -> Response:
-    body = await _json_body(request, {})
+    body = await _object_body(request, {})
     version = catalog.save_script(service.store, body.get("path", ""), body.get("language", "python3"),
                                   body.get("content", ""), body.get("summary", ""))
     return PlainTextResponse(f"{version:016x}", 201)
@@ -171,7 +201,7 @@ def _timeout(request: Request) -> float:
     try:
         timeout = float(raw) if raw is not None else WAIT_RESULT_TIMEOUT
     except ValueError:
-        raise catalog.CatalogError(f"timeout must be a number of seconds, not {raw!r}") from None
+        raise catalog.CatalogError(f"timeout must be a number of seconds, not {raw[:40]!r}") from None
     if timeout < 0:
         raise catalog.CatalogError("timeout must not be negative")
     return timeout
@@ -354,10 +384,11 @@ routes = [
     Route(f"{W}/jobs_u/cancel/{{run_id}}/{{resume_id}}/{{signature}}", _decide(False), methods=["GET", "POST"]),
     Mount("/api/demo", routes=demo_api.routes),
 ]
-routes += scheduling.routes(W, _errors, _json_body)
+routes += scheduling.routes(W, _errors, _object_body)
 routes.extend(wmill_api.routes)
 
 
 def create_api() -> Starlette:
-    """The Starlette app Reflex mounts itself under (its routes match first)."""
-    return Starlette(routes=routes, middleware=[Middleware(TokenAuth)])
+    """The Starlette app Reflex mounts itself under (its routes match first); its
+    middleware sees every HTTP request, Reflex's own included."""
+    return Starlette(routes=routes, middleware=[Middleware(BodyLimit), Middleware(TokenAuth)])

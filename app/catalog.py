@@ -7,14 +7,12 @@ same way. Paths look like Windmill's: `f/folder/name` or `u/user/name`.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import yaml
 
 from app import settings
 
-PATH_RE = re.compile(r"\A[fu]/[A-Za-z0-9_-]+(/[A-Za-z0-9_.-]+)+\Z")
 LANGUAGES = ("python3", "bash", "bun")
 NEW_SCRIPT = {
     "python3": 'def main(name: str = "world") -> dict:\n    print(f"hello {name}")\n    return {"greeting": f"hello {name}"}\n',
@@ -27,13 +25,15 @@ class CatalogError(ValueError):
     """A user-facing problem with a path or document (shown next to the input)."""
 
 
-def check_path(path: str) -> str:
-    """The path, stripped, or CatalogError saying what a path must look like."""
-    path = (path or "").strip()
-    if not PATH_RE.match(path):
-        raise CatalogError("a path looks like f/folder/name or u/user/name "
-                           "(letters, digits, _ and -; at least one folder)")
-    return path
+def check_path(path: str, what: str = "item") -> str:
+    """The path, stripped, or CatalogError naming it and saying what is wrong with it
+    (the engine's one grammar of item paths)."""
+    from engine import ItemPathError, check_item_path
+
+    try:
+        return check_item_path(path.strip() if isinstance(path, str) else path, what)
+    except ItemPathError as exc:
+        raise CatalogError(str(exc)) from None
 
 
 def parse_document(text: str, source: str = "<input>") -> Any:
@@ -57,19 +57,19 @@ def save_flow(store: Any, path: str, document: Any, *, created_by: str | None = 
         document = flow_from_data(document, source=path)
     check_flow(document)
     data = dump_flow(document)
-    return store.save_flow(check_path(path), data, summary=data.get("summary") or "",
+    return store.save_flow(check_path(path, "flow"), data, summary=data.get("summary") or "",
                            created_by=created_by, workspace=settings.WORKSPACE)
 
 
 def import_flow(store: Any, path: str, text: str) -> int:
     """Parse OpenFlow text and save it at `path`; returns the new version."""
-    path = check_path(path)
+    path = check_path(path, "flow")
     return save_flow(store, path, parse_document(text, source=path))
 
 
 def new_flow(store: Any, path: str, summary: str) -> int:
     """Create an empty flow with a one-field args schema, ready for the editor."""
-    path = check_path(path)
+    path = check_path(path, "flow")
     if store.get_flow(path, workspace=settings.WORKSPACE) is not None:
         raise CatalogError(f"a flow exists already at {path}")
     document = {"summary": summary.strip() or path.rsplit("/", 1)[-1], "description": "",
@@ -102,7 +102,7 @@ def export_text(document: dict[str, Any], fmt: str) -> str:
 
 def duplicate_flow(store: Any, source: str, target: str) -> int:
     """Copy the latest version of a flow to a new path."""
-    target = check_path(target)
+    target = check_path(target, "flow")
     if store.get_flow(target, workspace=settings.WORKSPACE) is not None:
         raise CatalogError(f"a flow exists already at {target}")
     return save_flow(store, target, load_document(store, source))
@@ -121,7 +121,7 @@ def script_schema_or_error(language: str, content: str) -> tuple[dict[str, Any] 
 
 def save_script(store: Any, path: str, language: str, content: str, summary: str = "") -> int:
     """Check a script (it needs a `main` for Python/TypeScript) and save it."""
-    path = check_path(path)
+    path = check_path(path, "script")
     if language not in LANGUAGES:
         raise CatalogError(f"language must be one of {', '.join(LANGUAGES)}")
     schema, problem = script_schema_or_error(language, content)

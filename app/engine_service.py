@@ -55,7 +55,9 @@ class EngineService:
 
     @property
     def store(self) -> Any:
-        return self.engine.store
+        """The store as the app shows it: secrets masked in every run's results, errors
+        and logs (the engine itself reads and writes the real values)."""
+        return self.engine.shown_store
 
     @property
     def credentials(self) -> Credentials:

@@ -11,6 +11,8 @@ from starlette.responses import PlainTextResponse, Response
 from app import catalog, settings
 
 Handler = Callable[[Request], Awaitable[Response]]
+MAX_MESSAGE_CHARS = 2000
+"""An error's text is cut to this: it may quote what the request sent."""
 
 
 class WebhookRefused(Exception):
@@ -28,10 +30,17 @@ def answers(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except NotFound as exc:
-            return PlainTextResponse(str(exc), 404)
+            return _answer(exc, 404)
         except WebhookRefused as exc:
-            return PlainTextResponse(str(exc), 401)
+            return _answer(exc, 401)
         except (BadInput, catalog.CatalogError) as exc:
-            return PlainTextResponse(str(exc), 400)
+            return _answer(exc, 400)
 
     return wrapped
+
+
+def _answer(exc: Exception, status: int) -> Response:
+    text = str(exc)
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = f"{text[:MAX_MESSAGE_CHARS]}… ({len(text) - MAX_MESSAGE_CHARS} more characters left out)"
+    return PlainTextResponse(text, status)

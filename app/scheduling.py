@@ -100,7 +100,7 @@ def save(path: str, body: dict[str, Any], *, creating: bool, edited_by: str) -> 
     """
     from engine import NotFound
 
-    path = catalog.check_path(path)
+    path = catalog.check_path(path, "schedule")
     existing = service.store.get_schedule(path, workspace=settings.WORKSPACE)
     if creating and existing is not None:
         raise catalog.CatalogError(f"a schedule exists already at {path}")

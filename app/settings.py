@@ -24,3 +24,20 @@ def base_internal_url() -> str:
 def public_url() -> str:
     """The URL people open in a browser; used in approval links."""
     return os.environ.get("MILLRACE_PUBLIC_URL") or base_internal_url()
+
+
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+def max_body_bytes() -> int:
+    """`MILLRACE_MAX_BODY_BYTES`: the largest request body the app reads (default 16 MiB).
+
+    Raises:
+        ValueError: the variable is set to anything but a positive whole number.
+    """
+    raw = os.environ.get("MILLRACE_MAX_BODY_BYTES", "").strip()
+    if not raw:
+        return DEFAULT_MAX_BODY_BYTES
+    if not raw.isdigit() or int(raw) <= 0:
+        raise ValueError(f"MILLRACE_MAX_BODY_BYTES must be a positive whole number of bytes, not {raw[:40]!r}")
+    return int(raw)

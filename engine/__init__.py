@@ -45,6 +45,8 @@ _EXPORTS = {
     "ExpressionSyntaxError": "engine.errors",
     "ExpressionError": "engine.errors",
     "NotFound": "engine.errors",
+    "ItemPathError": "engine.errors",
+    "check_item_path": "engine.item_paths",
     "StepFailure": "engine.errors",
     "Scheduler": "engine.scheduler",
     "script_flow_value": "engine.scheduler",

@@ -105,7 +105,7 @@ async def _run(options: argparse.Namespace, document: Any, args: dict[str, Any])
     finally:
         detach()
         await engine.close()
-    print(json.dumps(outcome.result))
+    print(json.dumps(engine.masker.data(outcome.result)))
     return EXIT_OK if outcome.status == "success" else EXIT_FAILED
 
 
@@ -131,7 +131,7 @@ def _cmd_decide(options: argparse.Namespace) -> int:
 
 
 def _cmd_status(options: argparse.Namespace) -> int:
-    store = _store(options)
+    store = _shown_store(options)
     run = store.get_run(options.run_id)
     if run is None:
         raise NotFound(f"run {options.run_id!r} not found")
@@ -143,7 +143,7 @@ def _cmd_status(options: argparse.Namespace) -> int:
 
 
 def _cmd_logs(options: argparse.Namespace) -> int:
-    for line in _store(options).get_logs(options.run_id, limit=1_000_000):
+    for line in _shown_store(options).get_logs(options.run_id, limit=1_000_000):
         print(f"{line.step_key}\t{line.stream}\t{line.line}")
     return EXIT_OK
 
@@ -151,15 +151,16 @@ def _cmd_logs(options: argparse.Namespace) -> int:
 def _cmd_recover(options: argparse.Namespace) -> int:
     from engine.engine import Engine
 
-    async def recover() -> list[Any]:
+    async def recover() -> list[dict[str, Any]]:
         engine = Engine(store=_store(options))
         try:
-            return await engine.recover()
+            return [{"run_id": result.run_id, "status": result.status, "result": engine.masker.data(result.result)}
+                    for result in await engine.recover()]
         finally:
             await engine.close()
 
-    for result in asyncio.run(recover()):
-        print(json.dumps({"run_id": result.run_id, "status": result.status, "result": result.result}))
+    for shown in asyncio.run(recover()):
+        print(json.dumps(shown))
     return EXIT_OK
 
 
@@ -245,6 +246,14 @@ def _store(options: argparse.Namespace) -> Any:
     from engine.store import Store
 
     return Store.open(options.db)
+
+
+def _shown_store(options: argparse.Namespace) -> Any:
+    """The store as people see it: secrets masked in results, errors and logs."""
+    from engine.masking import MaskedStore, masker_for
+
+    store = _store(options)
+    return MaskedStore(store, masker_for(store))
 
 
 def _roots(file: str) -> list[str]:

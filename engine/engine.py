@@ -13,6 +13,7 @@ from engine.events import EventBus
 from engine.executor.context import Services
 from engine.executor.flow import RunResult, execute
 from engine.executor import suspend as suspension
+from engine.masking import MaskedStore, masker_for
 from engine.resolver import Resolver
 
 FINISHED = ("success", "failure", "canceled")
@@ -37,6 +38,9 @@ class Engine:
 
         self._own_runners = runners is None
         self.store = store if store is not None else Store.open()
+        self.masker = masker_for(self.store, workspace)
+        self.shown_store = MaskedStore(self.store, self.masker)
+        """The store as operators are shown it: results, errors and logs with secrets masked."""
         self.services = Services(
             store=self.store,
             runners=runners if runners is not None else RunnerPool(),
@@ -45,6 +49,7 @@ class Engine:
             clock=clock if clock is not None else Clock(),
             resolver=Resolver(self.store, script_roots),
             workspace=workspace,
+            masker=self.masker,
         )
 
     @property

@@ -6,6 +6,7 @@
     │   ├── FlowValidationError       flow document breaks OpenFlow rules (JSON paths)
     │   ├── ArgsValidationError       args break the flow/script schema (JSON paths)
     │   ├── ScriptLoadError           a script cannot be used (no `main`, bad language)
+    │   ├── ItemPathError             a flow/script/variable/... path breaks the grammar
     │   └── ExpressionSyntaxError     a JS expression does not parse (step, expr, position)
     ├── ExpressionError               an expression failed while evaluating
     │   ├── ExpressionTimeout         it ran past its time limit
@@ -15,12 +16,39 @@
 A failing user script or expression inside a run never raises out of the executor:
 it becomes a recorded failure, the error object `{"name", "message", "stack",
 "step_id", "iteration"?}` built by `StepFailure.to_dict()`. Only engine bugs raise.
+
+A message quotes what the caller gave only shortened (`quote`, `shorten`): an error
+never echoes a large input back.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+QUOTE_CHARS = 80
+"""How much of a value a message quotes."""
+EXPR_CHARS = 200
+"""How much of an expression a message quotes."""
+ISSUE_CHARS = 400
+"""How long one issue's message may be."""
+LISTED_ISSUES = 50
+"""How many issues an error lists; the rest are counted."""
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text`, or its start and end around a note of how much was left out."""
+    if len(text) <= limit:
+        return text
+    keep = max(limit - 40, 10)
+    return f"{text[:keep * 3 // 4]}…[{len(text) - keep} characters left out]…{text[-(keep // 4):]}"
+
+
+def quote(value: Any, limit: int = QUOTE_CHARS) -> str:
+    """`repr(value)` for a message, shortened to about `limit` characters."""
+    if isinstance(value, str):
+        return repr(shorten(value, limit))
+    return shorten(repr(value), limit)
 
 
 class MillraceError(Exception):
@@ -37,6 +65,10 @@ class Issue:
 
     path: str
     message: str
+
+    def __post_init__(self) -> None:
+        # Validators quote the value they refuse (jsonschema: "'...' is not of type ...").
+        self.path, self.message = shorten(self.path, ISSUE_CHARS), shorten(self.message, ISSUE_CHARS)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
@@ -58,8 +90,10 @@ class _IssuesError(BadInput):
 
     def __init__(self, issues: list[Issue]):
         self.issues = list(issues)
-        lines = "\n".join(f"  {issue}" for issue in self.issues)
-        super().__init__(f"{self.title} ({len(self.issues)} error(s)):\n{lines}")
+        lines = [f"  {issue}" for issue in self.issues[:LISTED_ISSUES]]
+        if len(self.issues) > LISTED_ISSUES:
+            lines.append(f"  ... and {len(self.issues) - LISTED_ISSUES} more")
+        super().__init__(f"{self.title} ({len(self.issues)} error(s)):\n" + "\n".join(lines))
 
 
 class FlowValidationError(_IssuesError):
@@ -85,7 +119,7 @@ class ExpressionSyntaxError(BadInput):
         self.expr, self.where, self.position, self.reason = expr, where, position, message
         at = f" at position {position}" if position is not None else ""
         loc = f"{where}: " if where else ""
-        super().__init__(f"{loc}syntax error in expression {expr!r}{at}: {message}")
+        super().__init__(f"{loc}syntax error in expression {quote(expr, EXPR_CHARS)}{at}: {message}")
 
 
 class ExpressionError(MillraceError):
@@ -94,7 +128,7 @@ class ExpressionError(MillraceError):
     def __init__(self, message: str, *, expr: str, where: str = ""):
         self.expr, self.where, self.reason = expr, where, message
         loc = f"{where}: " if where else ""
-        super().__init__(f"{loc}expression {expr!r} failed: {message}")
+        super().__init__(f"{loc}expression {quote(expr, EXPR_CHARS)} failed: {message}")
 
 
 class ExpressionTimeout(ExpressionError):
@@ -103,6 +137,11 @@ class ExpressionTimeout(ExpressionError):
 
 class ExpressionMemoryError(ExpressionError):
     """The expression ran past its memory limit."""
+
+
+class ItemPathError(BadInput):
+    """A flow, script, variable, resource or schedule path breaks the grammar
+    (`engine.item_paths`); the message names the path and the problem."""
 
 
 class NotFound(MillraceError):

@@ -76,10 +76,14 @@ class EventRelay:
 
     @classmethod
     def for_engine(cls, engine: Any) -> "EventRelay | None":
-        """A relay for an Engine's bus and store, or None when the store is not PostgreSQL."""
+        """A relay for an Engine's bus and store, or None when the store is not PostgreSQL.
+
+        What a slimmed event left out is read back from the store as operators see it
+        (secrets masked), as the sender masked the rest.
+        """
         if engine.store.dialect != "postgresql":
             return None
-        return cls(engine.events, engine.store)
+        return cls(engine.events, engine.shown_store)
 
     @property
     def sent(self) -> int:

@@ -1,12 +1,18 @@
 """Finding scripts and flows by path (`f/folder/name`): in the store first, then as
-files under the search roots, laid out as Windmill's sync writes them."""
+files under the search roots, laid out as Windmill's sync writes them.
+
+A path names a file only inside a root, by construction: it must be an item path (no
+absolute path, no `..`, nothing but letters, digits, `_`, `-`, `.` and `/`), and the
+file, once its symlinks are resolved, must still lie inside that root.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from engine.errors import NotFound
+from engine.errors import BadInput, NotFound
+from engine.item_paths import check_item_path
 
 SCRIPT_SUFFIXES = (
     (".py", "python3"), (".sh", "bash"), (".bun.ts", "bun"), (".deno.ts", "deno"),
@@ -23,30 +29,51 @@ class Resolver:
         self.roots = [Path(r) for r in (roots or [])]
 
     def script(self, path: str) -> tuple[str, str]:
-        """(language, content) of the script at `path`."""
+        """(language, content) of the script at `path`.
+
+        Raises:
+            ItemPathError: `path` is not an item path.
+            BadInput: the file found leads outside its root (a symlink).
+            NotFound: no such script.
+        """
+        check_item_path(path, "script")
         row = self.store.get_script(path) if self.store is not None else None
         if row is not None:
             return row.language, row.content
-        for root in self.roots:
-            for suffix, language in SCRIPT_SUFFIXES:
-                candidate = root / f"{path}{suffix}"
-                if candidate.is_file():
-                    return language, candidate.read_text()
+        languages = dict(SCRIPT_SUFFIXES)
+        for suffix, file in self._files(path, [suffix for suffix, _ in SCRIPT_SUFFIXES]):
+            return languages[suffix], file.read_text()
         raise NotFound(f"script {path!r} not found in the store or under {self._where()}")
 
     def flow(self, path: str) -> Any:
-        """The FlowDocument at `path`."""
+        """The FlowDocument at `path`.
+
+        Raises:
+            ItemPathError: `path` is not an item path.
+            BadInput: the file found leads outside its root (a symlink).
+            NotFound: no such flow.
+        """
         from engine.openflow import flow_from_data, load_flow
 
+        check_item_path(path, "flow")
         row = self.store.get_flow(path) if self.store is not None else None
         if row is not None:
             return flow_from_data(row.document, source=f"flow {path}")
-        for root in self.roots:
-            for suffix in FLOW_SUFFIXES:
-                candidate = root / f"{path}{suffix}"
-                if candidate.is_file():
-                    return load_flow(candidate)
+        for _, file in self._files(path, list(FLOW_SUFFIXES)):
+            return load_flow(file)
         raise NotFound(f"flow {path!r} not found in the store or under {self._where()}")
+
+    def _files(self, path: str, suffixes: list[str]) -> Iterator[tuple[str, Path]]:
+        """(suffix, real file) for each file `<root>/<path><suffix>`, roots and suffixes in order."""
+        for root in self.roots:
+            real_root = root.resolve()
+            for suffix in suffixes:
+                candidate = (real_root / f"{path}{suffix}").resolve()
+                if not candidate.is_file():
+                    continue
+                if not candidate.is_relative_to(real_root):
+                    raise BadInput(f"{path}{suffix} under {root} leads outside that folder through a symlink: refused")
+                yield suffix, candidate
 
     def _where(self) -> str:
         return ", ".join(str(r) for r in self.roots) or "no search folder"

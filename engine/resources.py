@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from engine.errors import BadInput, NotFound
+from engine.errors import ISSUE_CHARS, BadInput, NotFound, shorten
 from engine.variables import check_path
 
 VAR_PREFIX, RES_PREFIX = "$var:", "$res:"
@@ -111,7 +111,7 @@ class Resources:
 
         schema = self.type_schema(resource_type, workspace=workspace)
         problems = [
-            f"{_json_path(error.absolute_path)}: {error.message}"
+            f"{_json_path(error.absolute_path)}: {shorten(error.message, ISSUE_CHARS)}"
             for error in Draft202012Validator(schema).iter_errors(value)
             if not _is_reference(error.instance)  # "$var:..." stands for a value checked at use
         ]

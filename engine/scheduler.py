@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.cron import Cron
-from engine.errors import BadInput, MillraceError, NotFound
+from engine.errors import BadInput, MillraceError, NotFound, quote
+from engine.item_paths import check_item_path
 
 log = logging.getLogger("millrace.scheduler")
 
@@ -52,8 +53,8 @@ def parse_handler(on_failure: str | None) -> tuple[str, str] | None:
         return None
     kind, _, path = on_failure.partition("/")
     if kind not in ("script", "flow") or not path:
-        raise BadInput(f"on_failure must look like 'script/<path>' or 'flow/<path>', not {on_failure!r}")
-    return kind, path
+        raise BadInput(f"on_failure must look like 'script/<path>' or 'flow/<path>', not {quote(on_failure)}")
+    return kind, check_item_path(path, f"on_failure {kind}")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ out); the runtime reads it in clear with `variable_value`. Paths look like Windm
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from engine.errors import BadInput, NotFound
@@ -53,7 +52,7 @@ class Variables:
         self.store.delete_variable(path, workspace=workspace)
 
     def secret_values(self, *, workspace: str = "main") -> list[str]:
-        """Every secret value of the workspace in clear, as `engine.masking.mask` wants them."""
+        """Every secret value of the workspace in clear, as `engine.masking` wants them."""
         rows = self.store.list_variable_rows(workspace=workspace)
         return masked_values(self._plain(row) for row in rows if row.is_secret)
 
@@ -65,9 +64,10 @@ class Variables:
 
 
 def check_path(path: str, what: str) -> None:
-    """Raises BadInput unless `path` looks like u/user/name or f/folder/name."""
-    if not re.fullmatch(r"[uf]/[\w.-]+(/[\w.-]+)+", path or ""):
-        raise BadInput(f"{what} path {path!r} must look like u/user/name or f/folder/name")
+    """Raises ItemPathError (a BadInput) unless `path` is a valid item path (engine.item_paths)."""
+    from engine.item_paths import check_item_path
+
+    check_item_path(path, what)
 
 
 def _public_variable(row: Any) -> dict[str, Any]:

@@ -29,6 +29,8 @@ class Services:
     worker: Any = None
     """How this process takes part in a queue of workers (`engine.executor.parts.WorkerRole`);
     None: it runs everything itself, in process."""
+    masker: Any = None
+    """Masks secrets in log lines and events (`engine.masking.Masker`); None: nothing is masked."""
 
 
 @dataclass
@@ -89,6 +91,11 @@ class RunContext:
         self.latest[step_id] = result
 
     def emit(self, kind: str, **fields: Any) -> None:
+        """Publish an event of this run, with secrets masked in its data: every event a run
+        sends (to pages, the CLI, other processes) passes here."""
+        masker = self.services.masker
+        if masker is not None and fields.get("data"):
+            fields["data"] = masker.data(fields["data"])
         self.services.events.publish(Event(kind=kind, run_id=self.run_id, ts=self.clock.now(), **fields))
 
     def workdir(self) -> str | None:
@@ -126,6 +133,9 @@ def state_path(run_path: str, key: str) -> str:
     """Where `wmill.get_state`/`set_state` keep a step's state: one resource per flow path and step."""
     import re
 
-    folder = re.sub(r"[^\w.-]+", "_", run_path).strip("_") or "run"
-    step = re.sub(r"[^\w.-]+", "_", re.sub(r"/\d+/", "/", key)) or "step"
-    return f"u/admin/state/{folder}/{step}"
+    def segment(text: str, default: str) -> str:
+        # An item path segment: ASCII letters, digits, _ - . and never "." or "..".
+        cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
+        return cleaned if cleaned.strip(".") else default
+
+    return f"u/admin/state/{segment(run_path, 'run')}/{segment(re.sub(r'/[0-9]+/', '/', key), 'step')}"

@@ -12,7 +12,6 @@ from engine.executor.context import Frame, RunContext
 from engine.executor.outcome import Outcome
 from engine.executor.scope import build_args
 from engine.executor.step import failure, run_step
-from engine.masking import mask
 from engine.runners import ScriptJob
 
 LOG_FLUSH_LINES = 200
@@ -123,13 +122,11 @@ class _LogSink:
     def __init__(self, ctx: RunContext, step_id: str, key: str, iteration: int | None):
         self.ctx, self.step_id, self.key, self.iteration = ctx, step_id, key, iteration
         self.lines: list[tuple[float, str, str]] = []
-        self.vault: Any = None  # read at the first log line: silent steps never pay for it
-        self.secrets: list[str] = []
+        self.masker = ctx.services.masker
 
     def add(self, line: Any) -> None:
-        if self.vault is None:
-            self.vault, self.secrets = _secrets(self.ctx)
-        text = mask(line.line, self.secrets) if self.secrets else line.line
+        # Masked before it is stored or sent, whichever stream it came from.
+        text = self.masker.text(line.line) if self.masker is not None else line.line
         self.lines.append((line.ts, line.stream, text))
         self.ctx.emit("step_log", step_id=self.step_id, key=self.key, iteration=self.iteration,
                       data={"ts": line.ts, "stream": line.stream, "line": text})
@@ -140,11 +137,3 @@ class _LogSink:
         if self.lines:
             self.ctx.services.store.append_logs(self.ctx.run_id, self.key, self.lines)
             self.lines = []
-
-
-def _secrets(ctx: RunContext) -> tuple[Any, list[str]]:
-    """The vault and the secret values to mask in this step's log lines."""
-    from engine.vault import Vault
-
-    vault = Vault.of(ctx.services.store)
-    return vault, vault.secret_values(workspace=ctx.services.workspace)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Callable, Iterator
 
-from engine.errors import BadInput, FlowValidationError, Issue
+from engine.errors import BadInput, FlowValidationError, Issue, quote
+from engine.item_paths import EXPECTED, path_problem
 from engine.openflow.models import FlowDocument, FlowValue
 from engine.openflow.paths import IDENTIFIER
 from engine.openflow.walk import iter_expressions, iter_modules, iter_rawscripts
@@ -54,6 +55,16 @@ def _id_issues(value: FlowValue) -> Iterator[Issue]:
         yield Issue("value.early_return", f"no step has id {value.early_return!r}")
 
 
+def _path_issues(value: FlowValue) -> Iterator[Issue]:
+    """`script` and `flow` steps name saved items by path: the one grammar holds there too."""
+    for path, module in iter_modules(value):
+        if module.value.type in ("script", "flow"):
+            problem = path_problem(module.value.path)
+            if problem is not None:
+                yield Issue(f"{path}.value.path",
+                            f"{module.value.type} path {quote(module.value.path)} is invalid: {problem}; {EXPECTED}")
+
+
 def _reason(exc: BadInput, where: str) -> str:
     text = str(exc)
     prefix = f"{where}: "
@@ -89,6 +100,7 @@ def validate_flow(
     Step ids (at every depth, the failure and preprocessor steps included) must be
     identifiers, unique, and not reserved; `failure` and `preprocessor` are allowed only as
     the ids of the failure and preprocessor steps. `early_return` must name a step.
+    The `path` of `script` and `flow` steps must be an item path (`engine.item_paths`).
 
     Args:
         flow: the document (or its flow value) to check.
@@ -101,6 +113,6 @@ def validate_flow(
         FlowValidationError: listing every issue with its path.
     """
     value = flow.value if isinstance(flow, FlowDocument) else flow
-    issues = [*_id_issues(value), *_hook_issues(value, check_expression, check_script)]
+    issues = [*_id_issues(value), *_path_issues(value), *_hook_issues(value, check_expression, check_script)]
     if issues:
         raise FlowValidationError(issues)

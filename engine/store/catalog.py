@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, and_, delete, func, insert, or_, select, text
 
 from engine.errors import NotFound
+from engine.item_paths import check_item_path
 from engine.store.base import StoreBase, to_model, to_models
 from engine.store.tables import FlowVersion, ScriptVersion
 
@@ -28,7 +29,12 @@ class CatalogStore(StoreBase):
         *,
         workspace: str = "main",
     ) -> int:
-        """Save a flow document as the next version of `path` and return that version."""
+        """Save a flow document as the next version of `path` and return that version.
+
+        Raises:
+            ItemPathError: `path` is not an item path (`f/folder/name`, `u/user/name`).
+        """
+        check_item_path(path, "flow")
         values = {"document": document, "summary": summary, "created_by": created_by}
         return self._save_version(FLOWS, workspace, path, values)
 
@@ -64,7 +70,12 @@ class CatalogStore(StoreBase):
         *,
         workspace: str = "main",
     ) -> int:
-        """Save a script as the next version of `path` and return that version."""
+        """Save a script as the next version of `path` and return that version.
+
+        Raises:
+            ItemPathError: `path` is not an item path (`f/folder/name`, `u/user/name`).
+        """
+        check_item_path(path, "script")
         values = {"language": language, "content": content, "args_schema": schema, "summary": summary}
         return self._save_version(SCRIPTS, workspace, path, values)
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, delete, select, update
 
 from engine.errors import NotFound
+from engine.item_paths import check_item_path
 from engine.store.base import StoreBase, to_model, to_models
 from engine.store.tables import FlowUserState, Resource, ResourceType, Variable
 
@@ -25,9 +26,17 @@ R = TypeVar("R", Variable, Resource)
 class ResourceStore(StoreBase):
     """Rows of variables, resources and resource types, per workspace."""
 
+    secret_writes = 0
+    """Counts this object's writes of variables and resources: a masker re-reads the
+    secrets when it changes (`engine.masking.Masker`)."""
+
     def put_variable(self, path: str, *, workspace: str = "main", **values: Any) -> None:
-        """Insert or update a variable's row (value already encrypted when secret)."""
-        self._put(VARIABLES, workspace, path, values)
+        """Insert or update a variable's row (value already encrypted when secret).
+
+        Raises:
+            ItemPathError: `path` is not an item path.
+        """
+        self._put(VARIABLES, workspace, check_item_path(path, "variable"), values)
 
     def get_variable_row(self, path: str, *, workspace: str = "main") -> Variable | None:
         return self._get(Variable, workspace, path)
@@ -40,8 +49,12 @@ class ResourceStore(StoreBase):
         self._delete_row(VARIABLES, workspace, path, "variable")
 
     def put_resource(self, path: str, *, workspace: str = "main", **values: Any) -> None:
-        """Insert or update a resource's row (the value already validated)."""
-        self._put(RESOURCES, workspace, path, values)
+        """Insert or update a resource's row (the value already validated).
+
+        Raises:
+            ItemPathError: `path` is not an item path.
+        """
+        self._put(RESOURCES, workspace, check_item_path(path, "resource"), values)
 
     def get_resource_row(self, path: str, *, workspace: str = "main") -> Resource | None:
         return self._get(Resource, workspace, path)
@@ -90,6 +103,7 @@ class ResourceStore(StoreBase):
                                                    updated_at=now, **values))
             else:
                 conn.execute(update(table).where(*where).values(updated_at=now, **values))
+        self.secret_writes += 1
 
     def _get(self, model: type[R], workspace: str, path: str) -> R | None:
         table = model.__table__
@@ -111,3 +125,4 @@ class ResourceStore(StoreBase):
         with self.db.autocommit() as conn:
             if conn.execute(delete(table).where(*where)).rowcount == 0:
                 raise NotFound(f"{what} {path!r} does not exist in workspace {workspace!r}")
+        self.secret_writes += 1

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from engine.errors import NotFound
+from engine.item_paths import check_item_path
 from engine.store.base import StoreBase, to_model, to_models
 from engine.store.runs import RUNS
 from engine.store.tables import Run, RunStatus, Schedule
@@ -26,7 +27,13 @@ class ScheduleStore(StoreBase):
         A new schedule, or one whose expression, time zone or enabled flag changes,
         starts counting firings from `now` (the store's clock when None): firings
         before that are never caught up. A new on_failure handler sees failures from now.
+
+        Raises:
+            ItemPathError: `path`, or the flow or script path it runs, is not an item path.
         """
+        check_item_path(path, "schedule")
+        if "script_path" in fields:
+            check_item_path(fields["script_path"], "schedule target")
         unknown = set(fields) - set(_EDITABLE)
         if unknown:
             raise TypeError(f"Schedule has no field(s) {', '.join(sorted(unknown))}")

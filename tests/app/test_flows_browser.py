@@ -81,7 +81,7 @@ def test_import_refuses_a_broken_document_and_a_bad_path(page):
     dialog.locator("[data-field=path]").fill("nofolder")
     dialog.locator("[data-field=flow-text]").fill(GREETING_YAML)
     dialog.locator("[data-submit=import]").click()
-    expect(dialog.locator("[data-problem=flows]")).to_contain_text("f/folder/name")
+    expect(dialog.locator("[data-problem=flows]")).to_contain_text("f/<folder>/<name>")
     dialog.locator("[data-field=path]").fill("f/tests/broken")
     dialog.locator("[data-field=flow-text]").fill("value:\n  modules:\n    - id: 1bad\n      value: {type: identity}\n")
     dialog.locator("[data-submit=import]").click()

@@ -169,8 +169,8 @@ def start_run(deployment: Deployment, body: dict[str, Any], args: dict[str, Any]
 
 WMILL_CALLBACK = flow_body(
     "f/scale/wmill_callback",
-    [py_step("read", "import wmill\n\ndef main():\n    return [wmill.get_variable('u/admin/scale_pw'), "
-                     "wmill.get_root_job_id()]\n")],
+    [py_step("read", "import wmill\n\ndef main():\n    value = wmill.get_variable('u/admin/scale_pw')\n"
+                     "    return [value == 's3cret!', value, wmill.get_root_job_id()]\n")],
     {},
 )
 
@@ -185,7 +185,7 @@ def test_a_step_on_a_worker_process_calls_the_app_back_with_its_run_token(deploy
         run_id = response.text
         run = wait_status(api, run_id, {"success", "failure"})
     assert run["status"] == "success", run
-    assert run["result"] == ["s3cret!", run_id]
+    assert run["result"] == [True, "***", run_id]  # the step read the secret; it is served masked
     store = Store.open(deployment.db_url)
     try:
         assert store.get_run(run_id).worker_id.startswith("worker-")  # it ran on the worker process

@@ -27,24 +27,24 @@ def test_each_flow_save_is_a_new_version(store: Store) -> None:
 
 
 def test_flow_versions_are_per_path(store: Store) -> None:
-    store.save_flow("f/a", _doc(1))
-    store.save_flow("f/a", _doc(1))
-    assert store.save_flow("f/b", _doc(1)) == 1
-    assert [v.version for v in store.list_flow_versions("f/a")] == [2, 1]
+    store.save_flow("f/t/a", _doc(1))
+    store.save_flow("f/t/a", _doc(1))
+    assert store.save_flow("f/t/b", _doc(1)) == 1
+    assert [v.version for v in store.list_flow_versions("f/t/a")] == [2, 1]
 
 
 def test_missing_flow_or_version_is_none(store: Store) -> None:
-    store.save_flow("f/a", _doc(1))
-    assert store.get_flow("f/nope") is None
-    assert store.get_flow("f/a", version=7) is None
+    store.save_flow("f/t/a", _doc(1))
+    assert store.get_flow("f/t/nope") is None
+    assert store.get_flow("f/t/a", version=7) is None
 
 
 def test_list_flows_shows_latest_versions_by_path(store: Store) -> None:
-    store.save_flow("f/b", _doc(1), "Billing export")
-    store.save_flow("f/a", _doc(1), "old")
-    store.save_flow("f/a", _doc(2), "Alerts")
+    store.save_flow("f/t/b", _doc(1), "Billing export")
+    store.save_flow("f/t/a", _doc(1), "old")
+    store.save_flow("f/t/a", _doc(2), "Alerts")
     listed = store.list_flows()
-    assert [(f.path, f.version, f.summary) for f in listed] == [("f/a", 2, "Alerts"), ("f/b", 1, "Billing export")]
+    assert [(f.path, f.version, f.summary) for f in listed] == [("f/t/a", 2, "Alerts"), ("f/t/b", 1, "Billing export")]
 
 
 def test_list_flows_searches_path_and_summary_ignoring_case(store: Store) -> None:
@@ -58,19 +58,19 @@ def test_list_flows_searches_path_and_summary_ignoring_case(store: Store) -> Non
 
 
 def test_delete_flow_removes_every_version(store: Store) -> None:
-    store.save_flow("f/a", _doc(1))
-    store.save_flow("f/a", _doc(2))
-    assert store.delete_flow("f/a") == 2
-    assert store.get_flow("f/a") is None
-    assert store.save_flow("f/a", _doc(3)) == 1
-    with pytest.raises(NotFound, match="f/zz"):
-        store.delete_flow("f/zz")
+    store.save_flow("f/t/a", _doc(1))
+    store.save_flow("f/t/a", _doc(2))
+    assert store.delete_flow("f/t/a") == 2
+    assert store.get_flow("f/t/a") is None
+    assert store.save_flow("f/t/a", _doc(3)) == 1
+    with pytest.raises(NotFound, match="f/t/zz"):
+        store.delete_flow("f/t/zz")
 
 
 def test_workspaces_keep_flows_apart(store: Store) -> None:
-    store.save_flow("f/a", _doc(1), "main one")
-    assert store.save_flow("f/a", _doc(2), "team one", workspace="team") == 1
-    assert store.get_flow("f/a", workspace="team").summary == "team one"  # type: ignore[union-attr]
+    store.save_flow("f/t/a", _doc(1), "main one")
+    assert store.save_flow("f/t/a", _doc(2), "team one", workspace="team") == 1
+    assert store.get_flow("f/t/a", workspace="team").summary == "team one"  # type: ignore[union-attr]
     assert [f.summary for f in store.list_flows()] == ["main one"]
 
 
@@ -101,7 +101,7 @@ def test_list_and_delete_scripts(store: Store) -> None:
 
 def test_concurrent_saves_of_one_path_get_distinct_versions(store: Store) -> None:
     def save_ten() -> list[int]:
-        return [store.save_flow("f/busy", _doc(1)) for _ in range(10)]
+        return [store.save_flow("f/t/busy", _doc(1)) for _ in range(10)]
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         versions = [v for batch in pool.map(lambda _: save_ten(), range(4)) for v in batch]
