@@ -38,7 +38,7 @@ class FlowRunState(SchemaFormState, rx.State):
         self.show_schema(document.get("schema"))
 
     @rx.event
-    async def submit(self, form_data: dict[str, Any]):
+    def submit(self, form_data: dict[str, Any]):
         """Queue a run with the form's args and open its page."""
         from engine import BadInput, NotFound
 
@@ -51,5 +51,5 @@ class FlowRunState(SchemaFormState, rx.State):
         except (BadInput, NotFound) as exc:
             self.form_errors = {"": str(exc)}
             return None
-        await record(self, "run.started", self.path, run_id)
+        record("run.started", self.path, run_id)
         return rx.redirect(routes.run_url(run_id))

@@ -134,20 +134,20 @@ class RunState(rx.State):
         self.restart_from = key
 
     @rx.event
-    async def rerun(self):
+    def rerun(self):
         """A new run of the same flow snapshot with the same args; opens it."""
-        return await self._start_new("rerun", lambda: service.rerun(self.shown_id))
+        return self._start_new("rerun", lambda: service.rerun(self.shown_id))
 
     @rx.event
-    async def restart(self):
+    def restart(self):
         """A new run reusing the results before the chosen step; opens it."""
         if not self.restart_from:
             self.action_problem = "choose the step to restart from"
             return None
-        return await self._start_new(f"restart from {self.restart_from}",
+        return self._start_new(f"restart from {self.restart_from}",
                                      lambda: service.restart(self.shown_id, self.restart_from))
 
-    async def _start_new(self, how: str, start: Any) -> Any:
+    def _start_new(self, how: str, start: Any) -> Any:
         from engine import BadInput, NotFound
 
         try:
@@ -156,5 +156,5 @@ class RunState(rx.State):
             self.action_problem = str(exc)
             return None
         self.action_problem = ""
-        await record(self, "run.started", self.path, f"{new_id} ({how} of {self.shown_id})")
+        record("run.started", self.path, f"{new_id} ({how} of {self.shown_id})")
         return rx.redirect(routes.run_url(new_id))
