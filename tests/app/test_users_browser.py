@@ -85,3 +85,8 @@ def test_audit_log_page_lists_token_creation_newest_first(page, api):
     first = page.locator("[data-table=audit] tbody tr").first
     expect(first).to_contain_text("token.created")
     expect(first).to_contain_text(label)
+
+
+def test_the_login_page_says_when_logins_are_throttled(anonymous_page):
+    anonymous_page.goto("/login?failed=throttled&wait=60&next=%2Fflows")
+    expect(anonymous_page.locator("[data-problem=login]")).to_have_text("Too many failed logins, try again in 60 s.")
