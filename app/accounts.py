@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from app.auth import Credentials
 from app.models import ApiToken, AuditEntry, User
-from app.sessions import Sessions
+from app.sessions import Sessions, forget_legacy_sessions
 from app.throttle import LoginThrottle, address_key, user_key
 
 ADMIN = "admin"
@@ -76,6 +76,8 @@ class Accounts:
         self.credentials = credentials
         self.engine = credentials.engine
         self.sessions = Sessions(self.engine)
+        if credentials.first_time("sessions apart from tokens"):
+            forget_legacy_sessions(self.engine)
         self.throttle = LoginThrottle(self.engine)
 
     def create_user(self, username: str, password: str, role: str = OPERATOR) -> None:

@@ -23,8 +23,8 @@ from app.models import ApiToken, User
 
 COOKIE = "millrace_session"
 LIFETIME_SECONDS = 14 * 86_400
-_LEGACY_LABEL = "session"
-"""Web logins used to be API tokens with this label; they are not accepted any more."""
+LEGACY_LABEL = "session"
+"""Web logins used to be API tokens with this label (`forget_legacy_sessions`)."""
 
 
 class WebSession(SQLModel, table=True):
@@ -45,9 +45,6 @@ class Sessions:
         self.engine = engine
         self.clock = clock
         SQLModel.metadata.create_all(engine, tables=[WebSession.__table__])
-        with Session(engine) as session:
-            session.exec(delete(ApiToken).where(ApiToken.label == _LEGACY_LABEL))
-            session.commit()
 
     def start(self, username: str) -> str:
         """A new session of `username`; its secret (to set in the cookie, never stored)."""
@@ -82,6 +79,14 @@ class Sessions:
             if row is not None:
                 session.delete(row)
                 session.commit()
+
+
+def forget_legacy_sessions(engine: Engine) -> None:
+    """Delete the API tokens that web logins made before sessions had their own table:
+    left in place, each would stay a REST token that no one knows they hold."""
+    with Session(engine) as session:
+        session.exec(delete(ApiToken).where(ApiToken.label == LEGACY_LABEL))
+        session.commit()
 
 
 def secret_from(headers: Mapping[str, str]) -> str:
