@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Mapping
+from typing import Callable, Mapping
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, delete
@@ -41,7 +41,7 @@ class WebSession(SQLModel, table=True):
 class Sessions:
     """Start, look up and end browser sessions in the app's database."""
 
-    def __init__(self, engine: Engine, clock=time.time):
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time):
         self.engine = engine
         self.clock = clock
         SQLModel.metadata.create_all(engine, tables=[WebSession.__table__])

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from engine import FakeClock
+
 from app.accounts import ADMIN, Accounts
 from app.auth import Credentials
 from app.sessions import LIFETIME_SECONDS, LEGACY_LABEL, Sessions, secret_from
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -24,14 +19,14 @@ def credentials(tmp_path) -> Credentials:
 
 def test_a_session_lives_until_it_expires_or_ends(credentials) -> None:
     Accounts(credentials).create_user("ann", "ann-password", ADMIN)
-    clock = Clock()
-    sessions = Sessions(credentials.engine, clock)
+    clock = FakeClock()
+    sessions = Sessions(credentials.engine, clock.now)
     first, second = sessions.start("ann"), sessions.start("ann")
     assert first != second and sessions.user(first).username == "ann"
     assert credentials.verify(first) is None  # no API token
     sessions.end(first)
     assert sessions.user(first) is None and sessions.user(second) is not None
-    clock.now += LIFETIME_SECONDS
+    clock.advance(LIFETIME_SECONDS)
     assert sessions.user(second) is None
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+
+from engine import FakeClock
 from sqlmodel import create_engine
 
 from app.throttle import BASE_BACKOFF_SECONDS, LIMIT, MAX_BACKOFF_SECONDS, WINDOW_SECONDS, LoginThrottle
@@ -10,31 +12,24 @@ from app.throttle import BASE_BACKOFF_SECONDS, LIMIT, MAX_BACKOFF_SECONDS, WINDO
 KEYS = ["user:ann", "addr:10.0.0.1"]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
 def throttle(tmp_path, clock) -> LoginThrottle:
-    return LoginThrottle(create_engine(f"sqlite:///{tmp_path / 'throttle.db'}"), clock)
+    return LoginThrottle(create_engine(f"sqlite:///{tmp_path / 'throttle.db'}"), clock.now)
 
 
 def test_the_fifth_failure_locks_for_the_base_back_off(throttle, clock) -> None:
     for _ in range(LIMIT - 1):
         assert throttle.failed(KEYS) == 0.0
     assert throttle.failed(KEYS) == BASE_BACKOFF_SECONDS
-    clock.now += BASE_BACKOFF_SECONDS - 1
+    clock.advance(BASE_BACKOFF_SECONDS - 1)
     assert throttle.wait(KEYS) == 1.0
-    clock.now += 1
+    clock.advance(1)
     assert throttle.wait(KEYS) == 0.0
 
 
@@ -42,7 +37,7 @@ def test_each_further_failure_doubles_the_back_off_up_to_the_cap(throttle, clock
     waits = []
     for _ in range(LIMIT + 8):
         waits.append(throttle.failed(KEYS))
-        clock.now += 1
+        clock.advance(1)
     assert waits[LIMIT - 1:LIMIT + 3] == [BASE_BACKOFF_SECONDS * 2 ** n for n in range(4)]
     assert waits[-1] == MAX_BACKOFF_SECONDS
 
@@ -57,7 +52,7 @@ def test_one_locked_key_is_enough_to_wait(throttle) -> None:
 def test_failures_older_than_the_window_are_forgotten(throttle, clock) -> None:
     for _ in range(LIMIT - 1):
         throttle.failed(KEYS)
-    clock.now += WINDOW_SECONDS + 1
+    clock.advance(WINDOW_SECONDS + 1)
     assert throttle.failed(KEYS) == 0.0  # counting starts again at one
 
 
