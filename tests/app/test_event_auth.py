@@ -262,9 +262,12 @@ def test_previews_and_script_runs_are_audited_in_the_users_name(app_server, api,
     with EventSocket(app_server.url, session=secret) as socket:
         socket.send(_full_name(editor, "load"), page=f"/flows/edit/{planted.flow}")
         socket.send(_full_name(editor, "select"), {"step_id": "a"}, page=f"/flows/edit/{planted.flow}")
-        for mode in ("flow", "step", "upto"):
+        for count, mode in enumerate(("flow", "step", "upto"), 1):
             socket.send(_full_name(editor, "run_preview"), {"mode": mode}, page=f"/flows/edit/{planted.flow}")
             socket.wait_until(lambda: _audited(api, name, f"({mode} preview)"), EVENT_TIMEOUT, f"a {mode} preview")
+            # The editor starts no preview while one runs: wait for this one's end.
+            socket.wait_until(lambda: socket.count(lambda text: '"preview_running_rx_state_":false' in text) >= count,
+                              EVENT_TIMEOUT, f"the {mode} preview to end")
         socket.send(_full_name(scripts, "load"), page=f"/scripts/edit/{planted.script}")
         socket.send(_full_name(scripts, "submit"), {"form_data": {}}, page=f"/scripts/edit/{planted.script}")
         socket.wait_until(lambda: _audited(api, name, "", resource=planted.script), EVENT_TIMEOUT, "the script run")
