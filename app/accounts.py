@@ -2,13 +2,16 @@
 
 Passwords are kept as salted scrypt hashes. A token belongs to a user; its role is the
 user's role. Tokens without a user (MILLRACE_TOKEN, the first-start token) keep the
-role they were registered with.
+role they were registered with. Browser sessions are apart from tokens (`app.sessions`).
+Every login, from the web page or REST, goes through `Accounts.login`: throttled,
+audited, and as slow for an unknown user as for a wrong password.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 import secrets
 import time
@@ -18,18 +21,35 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.auth import Credentials, hash_token
+from app.auth import Credentials
 from app.models import ApiToken, AuditEntry, User
+from app.sessions import Sessions, forget_legacy_sessions
+from app.throttle import LoginThrottle, address_key, user_key
 
 ADMIN = "admin"
 OPERATOR = "operator"
 ROLES = (ADMIN, OPERATOR)
-SESSION_LABEL = "session"
-"""The label of tokens made by logging in to the web app."""
+_NO_HASH = "0" * 128
+"""What an unknown user's password is compared with (no scrypt output equals it)."""
+_NO_SALT = secrets.token_bytes(16)
+AUDITED_NAME_CHARS = 200
 
 
 class AccountError(ValueError):
     """A user or token request that cannot be carried out (the message says why)."""
+
+
+class LoginRefused(AccountError):
+    """A login that failed; `wait` > 0 when it was refused for too many failures."""
+
+    def __init__(self, message: str, wait: float = 0.0):
+        super().__init__(message)
+        self.wait = wait
+
+
+def too_many(wait: float) -> str:
+    """The message of a login refused by the throttle."""
+    return f"too many failed logins, try again in {math.ceil(wait)} s"
 
 
 @dataclass(frozen=True)
@@ -57,6 +77,10 @@ class Accounts:
     def __init__(self, credentials: Credentials):
         self.credentials = credentials
         self.engine = credentials.engine
+        self.sessions = Sessions(self.engine)
+        if credentials.first_time("sessions apart from tokens"):
+            forget_legacy_sessions(self.engine)
+        self.throttle = LoginThrottle(self.engine)
 
     def create_user(self, username: str, password: str, role: str = OPERATOR) -> None:
         """Add a user.
@@ -80,13 +104,45 @@ class Accounts:
             session.commit()
 
     def check_password(self, username: str, password: str) -> Caller | None:
-        """The user when the password is theirs, else None."""
+        """The user when the password is theirs, else None.
+
+        An unknown user costs one scrypt too, so the time taken does not tell whether
+        the username exists.
+        """
         with Session(self.engine) as session:
             user = session.get(User, username.strip())
-        if user is None:
-            return None
-        given = hash_password(password, bytes.fromhex(user.salt))
-        return Caller(user.username, user.role) if hmac.compare_digest(given, user.password_hash) else None
+        salt, stored = (bytes.fromhex(user.salt), user.password_hash) if user is not None else (_NO_SALT, _NO_HASH)
+        matches = hmac.compare_digest(hash_password(password, salt), stored)
+        return Caller(user.username, user.role) if user is not None and matches else None
+
+    def login(self, username: str, password: str, address: str, via: str) -> Caller:
+        """The user, after a successful login from `address` through `via` ("web", "api").
+
+        Raises:
+            LoginRefused: wrong username or password, or too many failures of this user
+                or address lately (then nothing is checked; the refusal counts as a failure).
+        """
+        keys = [user_key(username), address_key(address)]
+        if self.throttle.wait(keys) > 0:
+            wait = self.throttle.failed(keys)
+            self._audit_failure(username, address, "refused: too many failed logins")
+            raise LoginRefused(too_many(wait), wait)
+        who = self.check_password(username, password)
+        if who is None:
+            self.throttle.failed(keys)
+            self._audit_failure(username, address, "wrong username or password")
+            raise LoginRefused("wrong username or password")
+        self.throttle.succeeded(keys[0])
+        self.record(who.username, "login", via, f"from {address}")
+        return who
+
+    def _audit_failure(self, username: str, address: str, why: str) -> None:
+        self.record("anonymous", "login.failed", username.strip()[:AUDITED_NAME_CHARS], f"from {address}: {why}")
+
+    def session_caller(self, secret: str) -> Caller | None:
+        """Who a browser session acts as, or None (no session, or not a live one)."""
+        user = self.sessions.user(secret)
+        return Caller(user.username, user.role) if user is not None else None
 
     def list_users(self) -> list[dict[str, Any]]:
         with Session(self.engine) as session:
@@ -123,7 +179,7 @@ class Accounts:
                 query = query.where(ApiToken.owner == owner)
             rows = session.exec(query).scalars().all()
         return [{"token_prefix": row.prefix, "label": row.label, "owner": row.owner,
-                 "created_at": row.created_at} for row in rows if row.label != SESSION_LABEL]
+                 "created_at": row.created_at} for row in rows]
 
     def delete_token(self, prefix: str) -> None:
         """Delete the one token starting with `prefix`.
@@ -137,13 +193,6 @@ class Accounts:
                 raise AccountError(f"no single token with prefix {prefix!r} ({len(rows)} match)")
             session.delete(rows[0])
             session.commit()
-
-    def end_session(self, token: str) -> None:
-        with Session(self.engine) as session:
-            row = session.get(ApiToken, hash_token(token))
-            if row is not None and row.label == SESSION_LABEL:
-                session.delete(row)
-                session.commit()
 
     def record(self, actor: str, action: str, target: str = "", detail: str = "") -> None:
         """Add an entry to the audit log."""

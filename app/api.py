@@ -2,7 +2,8 @@
 
 Everything under `/api/w/{workspace}/` needs `Authorization: Bearer <token>`, except
 the signed approval links (`jobs_u/resume|cancel/...`), whose signature is the proof.
-`/api/demo/` is open: it is the offline service the example flows call.
+`/api/demo/` is open: it is the offline service the example flows call, and so are
+`/api/session/login|logout`, the browser's way in and out (`app.session_api`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
-from app import (approval_requests, approvals, catalog, demo_api, run_tokens, scheduling, settings, users, users_api,
-                 webhooks, wmill_api)
+from app import (approval_requests, approvals, catalog, demo_api, run_tokens, scheduling, session_api, settings, users,
+                 users_api, webhooks, wmill_api)
 from app.body_limit import BodyLimit
 from app.engine_service import FINISHED, service
 from app.http_errors import WebhookRefused
@@ -363,6 +364,7 @@ routes = [
     Route("/api/version", version),
     Route("/api/ready", ready),
     *users_api.routes(W),
+    *session_api.ROUTES,
     Route(f"{W}/flows/list", flows_list),
     Route(f"{W}/flows/get/{{path:path}}", flows_get),
     Route(f"{W}/flows/exists/{{path:path}}", flows_exists),

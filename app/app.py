@@ -7,7 +7,8 @@ import reflex as rx
 from app import routes, scheduling
 from app.api import create_api
 from app.engine_service import service
-from app.states.session import SessionState
+from app.states.guard import EventGuard
+from app.states.session import LoginState, SessionState
 
 
 async def run_engine() -> None:
@@ -16,10 +17,12 @@ async def run_engine() -> None:
 
 
 app = rx.App(api_transformer=create_api())
+app.add_middleware(EventGuard())  # every event passes it: no session, no handler (see guard)
 app.register_lifespan_task(run_engine)
 app.register_lifespan_task(scheduling.serve)
 for _page in routes.pages():
-    # Every page but the login page needs a session first (`SessionState.require_login`).
-    _loads = [] if _page.route == routes.LOGIN else [SessionState.require_login]
+    # Every page but the login page shows who is logged in (the guard sends a page
+    # without a session to the login page before any of its loads run).
+    _loads = [LoginState.load] if _page.route == routes.LOGIN else [SessionState.show_user]
     _loads += [_page.on_load] if _page.on_load is not None else []
     app.add_page(_page.component, route=_page.route, title=_page.title, on_load=_loads or None)

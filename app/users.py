@@ -1,5 +1,5 @@
 """Who is calling: the owner of the request's API token, or, for a run's own token, the
-user the run acts for (`app.run_tokens`)."""
+user the run acts for (`app.run_tokens`); and from which address."""
 
 from __future__ import annotations
 
@@ -53,3 +53,14 @@ def workspace_of(path: str) -> str | None:
     """The workspace of an `/api/w/<workspace>/...` path, None for other paths."""
     parts = path.split("/")
     return parts[3] if path.startswith("/api/w/") and len(parts) > 3 else None
+
+
+def address(request: Request) -> str:
+    """The client's address: the peer's, or behind `trusted_proxy_hops` reverse proxies
+    (Reflex's setting, REFLEX_TRUSTED_PROXY_HOPS) the one they saw in X-Forwarded-For."""
+    from reflex.config import get_config
+
+    peer = request.client.host if request.client is not None else "unknown"
+    hops = get_config().trusted_proxy_hops
+    forwarded = [ip.strip() for ip in request.headers.get("x-forwarded-for", "").split(",") if ip.strip()]
+    return forwarded[-hops] if hops and len(forwarded) >= hops else peer

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 from typing import Any
 
 from starlette.requests import Request
@@ -15,7 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from app import users
-from app.accounts import ADMIN, OPERATOR, AccountError, Caller
+from app.accounts import ADMIN, OPERATOR, AccountError, Caller, LoginRefused
 
 _CHANGES = ("flows/create", "flows/update/", "flows/delete/", "scripts/create", "schedules/create",
             "schedules/update/", "schedules/delete/", "schedules/setenabled/", "variables/create",
@@ -133,15 +134,16 @@ async def tokens_delete(request: Request) -> Response:
 
 @_answers
 async def login(request: Request) -> Response:
-    """Body: {"email" or "username", "password"}; answers a session token."""
+    """Body: {"email" or "username", "password"}; answers an API token (401 wrong, 429 throttled)."""
     body = await _body(request)
-    who = _accounts().check_password(str(body.get("username") or body.get("email") or ""),
-                                     str(body.get("password") or ""))
-    if who is None:
+    try:
+        who = _accounts().login(str(body.get("username") or body.get("email") or ""),
+                                str(body.get("password") or ""), users.address(request), "api")
+    except LoginRefused as exc:
+        if exc.wait:
+            return PlainTextResponse(str(exc), 429, headers={"Retry-After": str(math.ceil(exc.wait))})
         return PlainTextResponse("invalid username or password", 401)
-    token = _accounts().create_token(who, "api login")
-    _accounts().record(who.username, "login", "api")
-    return PlainTextResponse(token)
+    return PlainTextResponse(_accounts().create_token(who, "api login"))
 
 
 def audit_out(entry: dict[str, Any]) -> dict[str, Any]:

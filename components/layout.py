@@ -8,6 +8,7 @@ from typing import Callable
 import reflex as rx
 
 from app import routes
+from components.native_form import native_form
 
 SECTIONS = (
     ("Home", routes.HOME, "house"),
@@ -57,12 +58,18 @@ def sidebar(active: str) -> rx.Component:
 
 
 def _who() -> rx.Component:
+    from app.session_api import LOGOUT_PATH
     from app.states.session import SessionState
 
     return rx.vstack(
         rx.text(SessionState.username, size="2", weight="bold", custom_attrs={"data-user": "name"}),
         rx.text(SessionState.role, size="1", color_scheme="gray", custom_attrs={"data-user": "role"}),
-        rx.link("Log out", size="1", on_click=SessionState.log_out, custom_attrs={"data-action": "log-out"}),
+        # A real POST: only an HTTP answer can clear the HttpOnly session cookie.
+        native_form(
+            rx.button("Log out", type="submit", size="1", variant="ghost", custom_attrs={"data-action": "log-out"}),
+            action=LOGOUT_PATH,
+            method="post",
+        ),
         margin_top="auto",
         spacing="1",
     )

@@ -14,7 +14,7 @@ import reflex as rx
 
 from app import approval_requests, approvals, present
 from app.engine_service import service
-from app.states.session import web_caller
+from app.states.guard import caller
 from components.schema_form import SchemaFormState
 
 LIMIT = 200
@@ -97,10 +97,7 @@ class ApprovalsState(SchemaFormState, rx.State):
         """Decide in the logged-in user's name (the engine's decision and the audit log keep it)."""
         from engine import BadInput, NotFound
 
-        who = await web_caller(self)
-        if who is None:
-            self.notice = "Your session has ended: log in again to decide."
-            return
+        who = caller()
         run = service.store.get_run(run_id)
         waiting = approvals.waiting_step(service.store, run) if run is not None else None
         refused = approvals.refusal(run, waiting[2], approver=who.username, via_link=False,

@@ -19,7 +19,8 @@ import reflex as rx
 
 from app import catalog, flow_graph, flow_ops, preview, schema_fields, settings, step_form, versions
 from app.engine_service import FINISHED, service
-from app.states.session import record, require_admin, web_caller
+from app.states.guard import admin_only, caller
+from app.states.session import record
 
 UNDO_DEPTH = 50
 PREVIEW_SECONDS = 300.0
@@ -110,15 +111,15 @@ class EditorState(rx.State):
         self._load_history()
 
     @rx.event
-    async def save(self) -> None:
-        """Save the document as a new version of the flow (admins only)."""
+    @admin_only("save flows")
+    def save(self) -> None:
+        """Save the document as a new version of the flow."""
         try:
-            who = await require_admin(self, "save flows")
             self.version = catalog.save_flow(service.store, self.path, self._plain_document())
-        except Exception as exc:  # NotAdmin / BadInput / CatalogError: show what is wrong
+        except Exception as exc:  # BadInput / CatalogError: show what is wrong
             self.problem = f"Not saved: {exc}"
             return
-        service.accounts.record(who.username, "flow.saved", self.path, f"version {self.version}")
+        record("flow.saved", self.path, f"version {self.version}")
         self.dirty, self.problem, self.notice = False, "", f"Saved version {self.version}"
         self._load_history()
 
@@ -379,11 +380,11 @@ class EditorState(rx.State):
             try:
                 document, args = self._preview_input(mode)
                 run_id = service.submit_flow(document, args, path=self.path or "preview", trigger="preview",
-                                             started_by=await web_caller(self))
+                                             started_by=caller())
             except Exception as exc:  # bad args or an invalid flow: say so, run nothing
                 self.preview_error, self.preview_status = str(exc), ""
                 return
-            await record(self, "run.started", self.path or "preview", f"{run_id} (preview)")
+            record("run.started", self.path or "preview", f"{run_id} ({mode} preview)")
             subscription = service.engine.events.subscribe(run_id)
             self._reset_preview()
             self.preview_running, self.preview_mode, self.preview_run_id = True, mode, run_id

@@ -8,7 +8,8 @@ import reflex as rx
 
 from app import catalog, routes
 from app.engine_service import service
-from app.states.session import record, web_caller
+from app.states.guard import caller
+from app.states.session import record
 from components.schema_form import SchemaFormState
 
 
@@ -38,7 +39,7 @@ class FlowRunState(SchemaFormState, rx.State):
         self.show_schema(document.get("schema"))
 
     @rx.event
-    async def submit(self, form_data: dict[str, Any]):
+    def submit(self, form_data: dict[str, Any]):
         """Queue a run with the form's args and open its page."""
         from engine import BadInput, NotFound
 
@@ -47,9 +48,9 @@ class FlowRunState(SchemaFormState, rx.State):
             return None
         try:
             document = catalog.load_document(service.store, self.path)
-            run_id = service.submit_flow(document, args, path=self.path, started_by=await web_caller(self))
+            run_id = service.submit_flow(document, args, path=self.path, started_by=caller())
         except (BadInput, NotFound) as exc:
             self.form_errors = {"": str(exc)}
             return None
-        await record(self, "run.started", self.path, run_id)
+        record("run.started", self.path, run_id)
         return rx.redirect(routes.run_url(run_id))

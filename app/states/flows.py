@@ -8,7 +8,8 @@ import reflex as rx
 
 from app import catalog, present, routes, settings
 from app.engine_service import service
-from app.states.session import NotAdmin, require_admin
+from app.states.guard import admin_only
+from app.states.session import record
 
 DIALOGS = ("new", "import", "duplicate", "delete")
 
@@ -53,44 +54,47 @@ class FlowsState(rx.State):
             self.dialog, self.problem = "", ""
 
     @rx.event
-    async def create(self, form_data: dict[str, Any]):
+    @admin_only("create flows")
+    def create(self, form_data: dict[str, Any]):
         """A new empty flow at the path, opened in the editor."""
         path = str(form_data.get("path") or "")
-        return await self._act("create flows", "flow.saved", path, "created",
-                               lambda: catalog.new_flow(service.store, path, str(form_data.get("summary") or "")),
-                               lambda: routes.flow_editor_url(catalog.check_path(path)))
+        return self._act("flow.saved", path, "created",
+                         lambda: catalog.new_flow(service.store, path, str(form_data.get("summary") or "")),
+                         lambda: routes.flow_editor_url(catalog.check_path(path)))
 
     @rx.event
-    async def import_flow(self, form_data: dict[str, Any]):
+    @admin_only("import flows")
+    def import_flow(self, form_data: dict[str, Any]):
         """Save pasted (or uploaded) OpenFlow JSON or YAML at the path."""
         path = str(form_data.get("path") or "")
-        return await self._act("import flows", "flow.saved", path, "imported",
-                               lambda: catalog.import_flow(service.store, path, str(form_data.get("text") or "")))
+        return self._act("flow.saved", path, "imported",
+                         lambda: catalog.import_flow(service.store, path, str(form_data.get("text") or "")))
 
     @rx.event
-    async def duplicate(self, form_data: dict[str, Any]):
+    @admin_only("duplicate flows")
+    def duplicate(self, form_data: dict[str, Any]):
         """Copy the target flow's latest version to a new path."""
         path = str(form_data.get("path") or "")
-        return await self._act("duplicate flows", "flow.saved", path, f"duplicated from {self.target}",
-                               lambda: catalog.duplicate_flow(service.store, self.target, path))
+        return self._act("flow.saved", path, f"duplicated from {self.target}",
+                         lambda: catalog.duplicate_flow(service.store, self.target, path))
 
     @rx.event
-    async def delete(self):
+    @admin_only("delete flows")
+    def delete(self):
         """Delete every version of the target flow (after the dialog's confirmation)."""
-        return await self._act("delete flows", "flow.deleted", self.target, "",
-                               lambda: service.store.delete_flow(self.target, workspace=settings.WORKSPACE))
+        return self._act("flow.deleted", self.target, "",
+                         lambda: service.store.delete_flow(self.target, workspace=settings.WORKSPACE))
 
-    async def _act(self, what: str, audit_action: str, target: str, detail: str, action: Any, then: Any = None):
+    def _act(self, audit_action: str, target: str, detail: str, action: Any, then: Any = None):
         """Carry out an admin's change of the catalogue, audit it, close the dialog."""
         from engine import BadInput, NotFound
 
         try:
-            who = await require_admin(self, what)
             action()
-        except (NotAdmin, catalog.CatalogError, BadInput, NotFound) as exc:
+        except (catalog.CatalogError, BadInput, NotFound) as exc:
             self.problem = str(exc)
-            return rx.toast.error(str(exc)) if isinstance(exc, NotAdmin) else None
-        service.accounts.record(who.username, audit_action, target.strip(), detail)
+            return None
+        record(audit_action, target.strip(), detail)
         self.dialog, self.problem = "", ""
         self.load()
         return rx.redirect(then()) if then is not None else None

@@ -8,7 +8,8 @@ import reflex as rx
 
 from app import settings
 from app.engine_service import service
-from app.states.session import NotAdmin, require_admin
+from app.states.guard import admin_only
+from app.states.session import record
 from app.states.resources import parse_json
 
 
@@ -62,16 +63,12 @@ class ResourceTypesState(rx.State):
                       for t in _vault().resource_types(workspace=settings.WORKSPACE)]
 
     @rx.event
-    async def create(self, form_data: dict[str, Any]) -> None:
+    @admin_only("create resource types")
+    def create(self, form_data: dict[str, Any]) -> None:
         """Add a custom type; a message goes to the name or the schema field when wrong."""
         from engine import BadInput
 
         self.name_error = self.created = ""
-        try:
-            who = await require_admin(self, "create resource types")
-        except NotAdmin as exc:
-            self.name_error = str(exc)
-            return
         schema, problem = parse_json(str(form_data.get("schema") or ""))
         self.schema_error = problem or schema_problem(schema)
         if self.schema_error:
@@ -83,7 +80,7 @@ class ResourceTypesState(rx.State):
         except BadInput as exc:
             self.name_error = str(exc)
             return
-        service.accounts.record(who.username, "resource_type.created", name)
+        record("resource_type.created", name)
         self.created = name
         self.form_key += 1
         self.load()

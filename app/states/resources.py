@@ -14,7 +14,8 @@ import reflex as rx
 
 from app import settings
 from app.engine_service import service
-from app.states.session import NotAdmin, require_admin
+from app.states.guard import admin_only
+from app.states.session import record
 from components.schema_form import SchemaFormState, parse_form
 
 PATH_INPUT = "_resource_path"
@@ -101,43 +102,44 @@ class ResourcesState(SchemaFormState, rx.State):
         self.form_errors = {}
 
     @rx.event
-    async def save_fields(self, form_data: dict[str, Any]) -> None:
+    @admin_only("save resources")
+    def save_fields(self, form_data: dict[str, Any]) -> None:
         """Save a resource from the generated form; bad fields get their message."""
         value, errors = parse_value(self.form_schema, form_data)
         self.form_errors = errors
         if not errors:
-            self.form_errors = {"": problem} if (problem := await self._save(form_data, value)) else {}
+            self.form_errors = {"": problem} if (problem := self._save(form_data, value)) else {}
 
     @rx.event
-    async def save_raw(self, form_data: dict[str, Any]) -> None:
+    @admin_only("save resources")
+    def save_raw(self, form_data: dict[str, Any]) -> None:
         """Save a resource from its value typed as JSON."""
         value, self.raw_error = parse_json(str(form_data.get("value") or ""))
         if not self.raw_error:
-            self.raw_error = await self._save(form_data, value)
+            self.raw_error = self._save(form_data, value)
 
-    async def _save(self, form_data: dict[str, Any], value: Any) -> str:
-        """Store the resource; "" or what is wrong (the role, the path, or the engine's own check)."""
+    def _save(self, form_data: dict[str, Any], value: Any) -> str:
+        """Store the resource; "" or what is wrong (the path, or the engine's own check)."""
         from engine import BadInput, NotFound
 
         path = str(form_data.get(PATH_INPUT) or "").strip()
         try:
-            who = await require_admin(self, "save resources")
             _vault().set_resource(path, value, self.chosen_type or None, workspace=settings.WORKSPACE)
-        except (NotAdmin, BadInput, NotFound) as exc:
+        except (BadInput, NotFound) as exc:
             return str(exc)
-        service.accounts.record(who.username, "resource.saved", path, self.chosen_type)
+        record("resource.saved", path, self.chosen_type)
         self.saved = path
         self.load()
         return ""
 
     @rx.event
-    async def delete(self, path: str) -> None:
+    @admin_only("delete resources")
+    def delete(self, path: str) -> None:
         from engine import NotFound
 
         try:
-            who = await require_admin(self, "delete resources")
             _vault().delete_resource(path, workspace=settings.WORKSPACE)
-            service.accounts.record(who.username, "resource.deleted", path)
-        except (NotAdmin, NotFound) as exc:
+            record("resource.deleted", path)
+        except NotFound as exc:
             self.problem = str(exc)
         self.load()

@@ -11,7 +11,8 @@ import reflex as rx
 
 from app import approvals, flow_graph, present, routes
 from app.engine_service import FINISHED, service
-from app.states.session import record, web_caller
+from app.states.guard import caller
+from app.states.session import record
 
 MAX_LOG_LINES = 2000
 """Log lines shown per run; the rest stays in the store (logs are paged, never held whole)."""
@@ -134,22 +135,22 @@ class RunState(rx.State):
         self.restart_from = key
 
     @rx.event
-    async def rerun(self):
+    def rerun(self):
         """A new run of the same flow snapshot with the same args; opens it."""
-        who = await web_caller(self)
-        return await self._start_new("rerun", lambda: service.rerun(self.shown_id, started_by=who))
+        who = caller()
+        return self._start_new("rerun", lambda: service.rerun(self.shown_id, started_by=who))
 
     @rx.event
-    async def restart(self):
+    def restart(self):
         """A new run reusing the results before the chosen step; opens it."""
         if not self.restart_from:
             self.action_problem = "choose the step to restart from"
             return None
-        who = await web_caller(self)
-        return await self._start_new(f"restart from {self.restart_from}",
-                                     lambda: service.restart(self.shown_id, self.restart_from, started_by=who))
+        who = caller()
+        return self._start_new(f"restart from {self.restart_from}",
+                               lambda: service.restart(self.shown_id, self.restart_from, started_by=who))
 
-    async def _start_new(self, how: str, start: Any) -> Any:
+    def _start_new(self, how: str, start: Any) -> Any:
         from engine import BadInput, NotFound
 
         try:
@@ -158,5 +159,5 @@ class RunState(rx.State):
             self.action_problem = str(exc)
             return None
         self.action_problem = ""
-        await record(self, "run.started", self.path, f"{new_id} ({how} of {self.shown_id})")
+        record("run.started", self.path, f"{new_id} ({how} of {self.shown_id})")
         return rx.redirect(routes.run_url(new_id))

@@ -10,7 +10,8 @@ import reflex as rx
 
 from app import catalog, present, scheduling, settings
 from app.engine_service import service
-from app.states.session import NotAdmin, require_admin
+from app.states.guard import admin_only
+from app.states.session import record
 from components.schema_form import SchemaFormState
 
 TIMEZONES: list[str] = []
@@ -172,15 +173,11 @@ class SchedulesState(SchemaFormState, rx.State):
         self.show_schema(_with_args(schema, args))
 
     @rx.event
-    async def save(self, form_data: dict[str, Any]) -> None:
-        """Check and save the schedule with the form's args (admins only)."""
+    @admin_only("change schedules")
+    def save(self, form_data: dict[str, Any]) -> None:
+        """Check and save the schedule with the form's args."""
         from engine import MillraceError
 
-        try:
-            who = await require_admin(self, "change schedules")
-        except NotAdmin as exc:
-            self.problem, self.saved = str(exc), ""
-            return
         args = self.check_form(form_data)
         if args is None:
             return
@@ -192,35 +189,26 @@ class SchedulesState(SchemaFormState, rx.State):
         except (MillraceError, catalog.CatalogError) as exc:
             self.problem, self.saved = str(exc), ""
             return
-        service.accounts.record(who.username, "schedule.saved", row.path, self.cron)
+        record("schedule.saved", row.path, self.cron)
         self.problem, self.saved, self.is_new, self.path = "", f"Saved {row.path}", False, row.path
         self.load()
         self.problem = ""
 
     @rx.event
-    async def toggle(self, path: str, enabled: bool) -> None:
-        try:
-            who = await require_admin(self, "enable or pause schedules")
-        except NotAdmin as exc:
-            self.load()
-            self.problem = str(exc)
-            return
+    @admin_only("enable or pause schedules")
+    def toggle(self, path: str, enabled: bool) -> None:
         scheduling.scheduler().set_enabled(path, enabled, workspace=settings.WORKSPACE)
-        service.accounts.record(who.username, "schedule.enabled" if enabled else "schedule.disabled", path)
+        record("schedule.enabled" if enabled else "schedule.disabled", path)
         self.load()
 
     @rx.event
-    async def delete(self, path: str) -> None:
+    @admin_only("delete schedules")
+    def delete(self, path: str) -> None:
         from engine import NotFound
 
         try:
-            who = await require_admin(self, "delete schedules")
-        except NotAdmin as exc:
-            self.problem = str(exc)
-            return
-        try:
             service.store.delete_schedule(path, workspace=settings.WORKSPACE)
-            service.accounts.record(who.username, "schedule.deleted", path)
+            record("schedule.deleted", path)
         except NotFound:
             pass
         if self.path == path:

@@ -11,7 +11,8 @@ import reflex as rx
 
 from app import catalog, present, routes, settings
 from app.engine_service import FINISHED, service
-from app.states.session import NotAdmin, record, require_admin, web_caller
+from app.states.guard import admin_only, caller
+from app.states.session import record
 from components.schema_form import SchemaFormState
 
 MAX_LOG_LINES = 1000
@@ -64,15 +65,15 @@ class ScriptEditorState(SchemaFormState, rx.State):
         self.notice = ""
 
     @rx.event
-    async def save(self) -> None:
-        """Check the code (it needs a `main`) and save it as the next version (admins only)."""
+    @admin_only("save scripts")
+    def save(self) -> None:
+        """Check the code (it needs a `main`) and save it as the next version."""
         try:
-            who = await require_admin(self, "save scripts")
             self.version = catalog.save_script(service.store, self.path, self.language, self.draft, self.summary)
-        except (NotAdmin, catalog.CatalogError) as exc:
+        except catalog.CatalogError as exc:
             self.problem, self.notice = str(exc), ""
             return
-        service.accounts.record(who.username, "script.saved", self.path, f"version {self.version}")
+        record("script.saved", self.path, f"version {self.version}")
         self.problem, self.notice = "", f"Saved version {self.version}."
         schema, _ = catalog.script_schema_or_error(self.language, self.draft)
         if schema != self.form_schema:
@@ -102,7 +103,7 @@ class ScriptEditorState(SchemaFormState, rx.State):
         async with self:
             run_id, args, path = self.run_id, dict(self._pending_args), self.path
             language, content, schema = self.language, self.draft, dict(self.form_schema)
-            who = await web_caller(self)
+            who = caller()
         subscription = service.engine.events.subscribe(run_id)
         try:
             try:
@@ -111,8 +112,7 @@ class ScriptEditorState(SchemaFormState, rx.State):
                 async with self:
                     self.running, self.run_status, self.run_error = False, "", str(exc)
                 return
-            async with self:
-                await record(self, "run.started", path, run_id)
+            record("run.started", path, run_id)
             await self._stream(subscription, run_id)
         finally:
             subscription.close()

@@ -8,7 +8,8 @@ import reflex as rx
 
 from app import catalog, present, routes, settings
 from app.engine_service import service
-from app.states.session import NotAdmin, require_admin
+from app.states.guard import admin_only
+from app.states.session import record
 
 
 class ScriptsState(rx.State):
@@ -23,18 +24,18 @@ class ScriptsState(rx.State):
         self.scripts = [present.script_row(row) for row in service.store.list_scripts(workspace=settings.WORKSPACE)]
 
     @rx.event
-    async def create(self, form_data: dict[str, Any]):
-        """Save a starter script at the given path and open it in the editor (admins only)."""
+    @admin_only("create scripts")
+    def create(self, form_data: dict[str, Any]):
+        """Save a starter script at the given path and open it in the editor."""
         language = str(form_data.get("language") or "python3")
         try:
-            who = await require_admin(self, "create scripts")
             path = catalog.check_path(str(form_data.get("path") or ""))
             if service.store.get_script(path, workspace=settings.WORKSPACE) is not None:
                 raise catalog.CatalogError(f"a script exists already at {path}")
             catalog.save_script(service.store, path, language, catalog.NEW_SCRIPT.get(language, ""))
-        except (NotAdmin, catalog.CatalogError) as exc:
+        except catalog.CatalogError as exc:
             self.problem = str(exc)
             return None
-        service.accounts.record(who.username, "script.saved", path, "created")
+        record("script.saved", path, "created")
         self.problem = ""
         return rx.redirect(routes.script_editor_url(path))

@@ -8,10 +8,11 @@ import reflex as rx
 
 from app import present
 from app.engine_service import service
-from app.states.session import NotAdmin, SessionState, require_admin
+from app.states.guard import admin_only, caller
+from app.states.session import record
 
 
-class TokensState(SessionState):
+class TokensState(rx.State):
     """Tokens as shown to people, the token just created, the last problem."""
 
     tokens: list[dict[str, str]] = []
@@ -28,26 +29,22 @@ class TokensState(SessionState):
                         "created": present.when(row["created_at"])} for row in service.accounts.list_tokens()]
 
     @rx.event
-    async def create(self, form_data: dict[str, Any]) -> None:
-        try:
-            who = await require_admin(self, "create tokens")
-        except NotAdmin as exc:
-            self.problem = str(exc)
-            return
+    @admin_only("create tokens")
+    def create(self, form_data: dict[str, Any]) -> None:
         label = str(form_data.get("label") or "").strip()
-        self.new_token = service.accounts.create_token(who, label)
-        service.accounts.record(who.username, "token.created", self.new_token[:10], label)
+        self.new_token = service.accounts.create_token(caller(), label)
+        record("token.created", self.new_token[:10], label)
         self.problem = ""
         self._refresh()
 
     @rx.event
-    async def delete(self, prefix: str) -> None:
+    @admin_only("delete tokens")
+    def delete(self, prefix: str) -> None:
         from app.accounts import AccountError
 
         try:
-            who = await require_admin(self, "delete tokens")
             service.accounts.delete_token(prefix)
-            service.accounts.record(who.username, "token.deleted", prefix)
+            record("token.deleted", prefix)
         except AccountError as exc:
             self.problem = str(exc)
         self._refresh()

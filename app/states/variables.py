@@ -8,7 +8,8 @@ import reflex as rx
 
 from app import settings
 from app.engine_service import service
-from app.states.session import NotAdmin, require_admin
+from app.states.guard import admin_only
+from app.states.session import record
 
 MASKED = "••••••••"
 
@@ -31,32 +32,32 @@ class VariablesState(rx.State):
         self.variables = [_row(item) for item in Vault.of(service.store).list_variables(workspace=settings.WORKSPACE)]
 
     @rx.event
-    async def save(self, form_data: dict[str, Any]) -> None:
+    @admin_only("change variables")
+    def save(self, form_data: dict[str, Any]) -> None:
         """Create or update a variable; a secret's value is encrypted and not shown again."""
         from engine import BadInput, Vault
 
         path = str(form_data.get("path") or "").strip()
         try:
-            who = await require_admin(self, "change variables")
             Vault.of(service.store).set_variable(
                 path, str(form_data.get("value") or ""),
                 is_secret=bool(form_data.get("is_secret")), description=str(form_data.get("description") or ""),
                 workspace=settings.WORKSPACE)
-        except (NotAdmin, BadInput) as exc:
+        except BadInput as exc:
             self.problem = str(exc)
             return
-        service.accounts.record(who.username, "variable.saved", path)
+        record("variable.saved", path)
         self.problem = ""
         self.load()
 
     @rx.event
-    async def delete(self, path: str) -> None:
+    @admin_only("delete variables")
+    def delete(self, path: str) -> None:
         from engine import NotFound, Vault
 
         try:
-            who = await require_admin(self, "delete variables")
             Vault.of(service.store).delete_variable(path, workspace=settings.WORKSPACE)
-            service.accounts.record(who.username, "variable.deleted", path)
-        except (NotAdmin, NotFound) as exc:
+            record("variable.deleted", path)
+        except NotFound as exc:
             self.problem = str(exc)
         self.load()

@@ -11,10 +11,11 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from tests.app.server import Server, running_app
+from tests.app.server import ADMIN_PASSWORD, Server, running_app
 
 SESSION_COOKIE = "millrace_session"
-"""`app.states.session.SESSION_COOKIE` (not imported: that would import Reflex states here)."""
+"""`app.sessions.COOKIE` (not imported: tests of the running app import none of it)."""
+LOGIN_PATH = "/api/session/login"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -60,13 +61,31 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
+def log_in(url: str, username: str, password: str) -> str:
+    """A session secret of `username`, from the login endpoint as a browser gets it."""
+    response = httpx.post(f"{url}{LOGIN_PATH}", data={"username": username, "password": password, "next": "/"},
+                          follow_redirects=False)
+    assert response.status_code == 303 and "failed" not in response.headers["location"], response.headers
+    return response.cookies[SESSION_COOKIE]
+
+
+def session_cookie(url: str, secret: str) -> dict[str, Any]:
+    """The session cookie as the login endpoint sets it, for `BrowserContext.add_cookies`."""
+    return {"name": SESSION_COOKIE, "value": secret, "url": url, "httpOnly": True, "sameSite": "Lax"}
+
+
+@pytest.fixture(scope="session")
+def admin_session(app_server: Server) -> str:
+    """One login of `admin` for the whole test session (its secret); never logged out."""
+    return log_in(app_server.url, "admin", ADMIN_PASSWORD)
+
+
 @pytest.fixture
-def page(browser: Any, app_server: Server) -> Iterator[Any]:
+def page(browser: Any, app_server: Server, admin_session: str) -> Iterator[Any]:
     """A page in a fresh browser context, logged in as admin, relative URLs resolved against the app."""
     context = browser.new_context(base_url=app_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
-    # The session cookie holds an API token: the admin token stands in for a login.
-    context.add_cookies([{"name": SESSION_COOKIE, "value": app_server.token, "url": app_server.url}])
+    context.add_cookies([session_cookie(app_server.url, admin_session)])
     page = context.new_page()
     yield page
     context.close()

@@ -11,19 +11,18 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.app.apikit import DOUBLE, W, ensure_flow, flow_body, py_step, wait_status
-from tests.app.conftest import SESSION_COOKIE
+from tests.app.conftest import log_in, session_cookie
 
 
 @pytest.fixture
 def operator_page(browser: Any, app_server: Any, api: httpx.Client) -> Iterator[Any]:
-    """A page logged in as a new operator (its session cookie holds the operator's token)."""
+    """A page logged in as a new operator."""
     name, password = f"op-{uuid.uuid4().hex[:6]}", "operator-password"
     created = api.post("/api/users/create", json={"username": name, "password": password, "role": "operator"})
     assert created.status_code == 201, created.text
-    token = httpx.post(f"{app_server.url}/api/auth/login", json={"username": name, "password": password}).text
     context = browser.new_context(base_url=app_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
-    context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": app_server.url}])
+    context.add_cookies([session_cookie(app_server.url, log_in(app_server.url, name, password))])
     page = context.new_page()
     page.operator = name
     yield page
@@ -42,7 +41,7 @@ def test_an_operator_may_not_delete_a_flow(operator_page, api):
     page.goto("/flows")
     page.locator(f'[data-flow-path="{path}"] [data-action=delete]').click()
     page.locator("[data-dialog=delete] [data-submit=delete]").click()
-    expect(page.locator("[data-dialog=delete] [data-problem=flows]")).to_contain_text(
+    expect(page.locator("[data-sonner-toast]")).to_contain_text(
         f"Only admins may delete flows; {page.operator} is an operator.")
     assert api.get(f"{W}/flows/get/{path}").json() == before
 
@@ -52,7 +51,8 @@ def test_an_operator_may_not_save_in_the_editor(operator_page, api):
     path, before = _own_flow(api, "save")
     page.goto(f"/flows/edit/{path}")
     page.locator("[data-action=save]").click()
-    expect(page.locator("[data-problem]")).to_contain_text("Not saved: Only admins may save flows")
+    expect(page.locator("[data-sonner-toast]")).to_contain_text(
+        f"Only admins may save flows; {page.operator} is an operator.")
     assert api.get(f"{W}/flows/get/{path}").json() == before
 
 

@@ -25,8 +25,8 @@ from playwright.sync_api import expect
 
 from engine import Store
 from tests.app.apikit import W, ensure_flow, flow_body, py_step, wait_status
-from tests.app.conftest import SESSION_COOKIE
-from tests.app.server import ROOT, Server, ensure_frontend, free_port, start, stop
+from tests.app.conftest import log_in, session_cookie
+from tests.app.server import ADMIN_PASSWORD, ROOT, Server, ensure_frontend, free_port, start, stop
 from tests.pg import fresh_database, pg_url, shared_cluster  # noqa: F401  (fixtures)
 from tests.redis_server import running_redis
 
@@ -152,7 +152,7 @@ def page_on_b(browser: Any, deployment: Deployment) -> Iterator[Any]:
     url = deployment.b.url
     context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
-    context.add_cookies([{"name": SESSION_COOKIE, "value": deployment.b.token, "url": url}])
+    context.add_cookies([session_cookie(url, log_in(url, "admin", ADMIN_PASSWORD))])
     page = context.new_page()
     yield page
     context.close()
