@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import BadInput, NotFound
+from engine.errors import NotFound
 from engine.masking import masked_values
 
 

@@ -10,7 +10,7 @@ import reflex as rx
 
 from app import catalog, present, scheduling, settings
 from app.engine_service import service
-from app.states.guard import admin_only
+from app.states.guard import admin_only, caller
 from app.states.session import record
 from components.schema_form import SchemaFormState
 
@@ -185,7 +185,7 @@ class SchedulesState(SchemaFormState, rx.State):
                 "is_flow": self.kind == "flow", "args": args, "catch_up": self.catch_up,
                 "on_failure": self.on_failure.strip() or None}
         try:
-            row = scheduling.save(self.path, body, creating=self.is_new, edited_by=who.username)
+            row = scheduling.save(self.path, body, creating=self.is_new, edited_by=caller().username)
         except (MillraceError, catalog.CatalogError) as exc:
             self.problem, self.saved = str(exc), ""
             return

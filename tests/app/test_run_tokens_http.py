@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from tests.app.apikit import W, client, ensure_flow, flow_body, new_user, py_step, wait_status
+from tests.app.apikit import W, client, ensure_flow, flow_body, new_user, py_step
 
 PROBE_CODE = '''
 import json, os, urllib.request, urllib.error

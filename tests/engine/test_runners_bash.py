@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
-import os
 import time
 from pathlib import Path
 
