@@ -36,6 +36,8 @@ _EXPORTS = {
     "script_schema": "engine.runners",
     "check_script": "engine.runners",
     "Store": "engine.store",
+    "retrying_for": "engine.store.retry",
+    "is_transient": "engine.store.retry",
     "MillraceError": "engine.errors",
     "BadInput": "engine.errors",
     "FlowLoadError": "engine.errors",

@@ -17,6 +17,10 @@ stands still while the database is away (there is nothing it could record anyway
 scripts already started keep running and their output waits in their pipes).
 SQLite never retries: its busy timeout already waits for locks.
 
+A caller that would rather fail fast than wait (a web page, whose user is waiting)
+narrows the budget for the calls it makes with `retrying_for(seconds)`; such a call
+giving up does not make the process's other calls give up too.
+
 `Database.fence`, when set, is called before every attempt of an outermost call; a
 worker uses it to refuse the calls of a run it may have lost while it could not
 heartbeat (see engine/worker.py).
@@ -24,13 +28,14 @@ heartbeat (see engine/worker.py).
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import inspect
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError
@@ -49,6 +54,17 @@ _TRANSIENT_STATES = frozenset({"57P01", "57P02", "57P03", "53300", "40001", "40P
 
 F = TypeVar("F", bound=Callable[..., Any])
 _inside = contextvars.ContextVar("millrace_store_call", default=False)
+_narrowed: contextvars.ContextVar[float | None] = contextvars.ContextVar("millrace_store_retry_for", default=None)
+
+
+@contextlib.contextmanager
+def retrying_for(seconds: float) -> Iterator[None]:
+    """Within the block (this context only), Store calls retry for at most `seconds`."""
+    token = _narrowed.set(max(0.0, seconds))
+    try:
+        yield
+    finally:
+        _narrowed.reset(token)
 
 
 def default_retry_seconds() -> float:
@@ -111,7 +127,10 @@ def retried(method: F) -> F:
 def _with_retries(db: Any, method: Callable[..., Any], store: Any, args: tuple, kwargs: dict) -> Any:
     # Once a call has given up, the next ones try once each until one gets through:
     # a long outage costs one wait of `retry_for`, not one per call.
+    narrowed = _narrowed.get()
     budget = 0.0 if db.gave_up else db.retry_for
+    if narrowed is not None:
+        budget = min(budget, narrowed)
     started, delay, failures = time.monotonic(), FIRST_DELAY, 0
     while True:
         try:
@@ -125,7 +144,8 @@ def _with_retries(db: Any, method: Callable[..., Any], store: Any, args: tuple, 
                 if budget:
                     log.warning("database still unavailable after %.1f s; %s gives up",
                                 time.monotonic() - started, method.__name__)
-                db.gave_up = True
+                if narrowed is None:
+                    db.gave_up = True
                 raise
             if failures == 0:
                 log.warning("database unavailable (%s); retrying %s for up to %g s",

@@ -31,7 +31,7 @@ from sqlalchemy.exc import OperationalError
 
 from engine import Engine, Scheduler, Store
 from engine.store.db import Database, resolve_url
-from engine.store.retry import is_transient
+from engine.store.retry import is_transient, retrying_for
 from engine.worker import QueueWorker
 from tests.engine.runnerkit import none_left
 from tests.flowkit import flow, py
@@ -247,6 +247,23 @@ def test_a_store_call_gives_up_after_its_retry_time_and_later_ones_fail_fast_unt
             cluster.start_server()
         assert store.get_run("nothing") is None
         assert not store.db.gave_up
+
+
+def test_a_call_narrowed_to_a_short_retry_gives_up_in_its_time_and_leaves_the_others_their_own(cluster, db_url):
+    with Store(Database(resolve_url(db_url), retry_for=30)) as store:
+        store.create_all()
+        cluster.stop_server("fast")
+        try:
+            started = time.monotonic()
+            with pytest.raises(OperationalError), retrying_for(0.5):
+                store.get_run("nothing")  # a web page's call: it may not wait long
+            assert 0.3 < time.monotonic() - started < 5
+            assert not store.db.gave_up  # the engine's own calls still wait their 30 s
+        finally:
+            restart = threading.Timer(1.0, cluster.start_server)
+            restart.start()
+        assert store.get_run("nothing") is None  # waited for the database to come back
+        restart.join()
 
 
 def test_workers_ride_out_a_postgres_crash_and_restart_and_every_step_runs_once(cluster, store, db_url, tmp_path, workers):
