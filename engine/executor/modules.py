@@ -4,6 +4,7 @@ iteration and a branch are made of."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from engine.errors import ExpressionError, MillraceError
@@ -25,6 +26,9 @@ async def run_sequence(ctx: RunContext, frame: Frame, modules: list[Any], previo
     outcome = Outcome.ok(previous)
     for module in modules:
         outcome = await run_step(ctx, frame, module, previous)
+        # Let the engine's other runs move between two steps: a loop of steps that never
+        # wait (identity, mocks, cached results) would otherwise hold the engine's thread.
+        await asyncio.sleep(0)
         if not suspension.wants_suspend(module):
             frame.extra = {}
         if outcome.failed or outcome.stop:
