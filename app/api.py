@@ -24,6 +24,7 @@ from app.body_limit import BodyLimit
 from app.engine_service import FINISHED, service
 from app.http_errors import WebhookRefused
 from app.http_errors import answers as _errors
+from app.offloop import DatabaseUnavailable, off_loop
 
 Handler = Callable[[Request], Awaitable[Response]]
 OPEN_PREFIXES = ("jobs_u/resume/", "jobs_u/cancel/")
@@ -34,7 +35,11 @@ WAIT_RESULT_TIMEOUT = 20.0
 
 
 async def _json_body(request: Request, default: Any = None) -> Any:
-    raw = await request.body()
+    return _parsed(await request.body(), default)
+
+
+def _parsed(raw: bytes, default: Any = None) -> Any:
+    """A JSON request body (`default` when empty)."""
     if not raw.strip():
         return default
     try:
@@ -49,13 +54,17 @@ async def _json_body(request: Request, default: Any = None) -> Any:
 
 async def _object_body(request: Request, default: Any = None) -> dict[str, Any]:
     """The request's JSON body, which must be an object."""
-    body = await _json_body(request, default)
+    return _object(await request.body(), default)
+
+
+def _object(raw: bytes, default: Any = None) -> dict[str, Any]:
+    body = _parsed(raw, default)
     if not isinstance(body, dict):
         raise catalog.CatalogError(f"the request body must be a JSON object, not {type(body).__name__}")
     return body
 
 
-async def _flow_body(request: Request) -> dict[str, Any]:
+def _flow_body(request: Request, raw: bytes) -> dict[str, Any]:
     """A flow save's body: JSON, or YAML when its Content-Type says so (read by the
     engine's loader, which bounds what aliases may expand to)."""
     from engine import dump_flow, parse_flow
@@ -63,11 +72,11 @@ async def _flow_body(request: Request) -> dict[str, Any]:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind in YAML_TYPES:
         try:
-            text = (await request.body()).decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise catalog.CatalogError("request body is not UTF-8 text") from None
         return dump_flow(parse_flow(text, source="request body", syntax="yaml"))
-    return await _object_body(request, {})
+    return _object(raw, {})
 
 
 def _flow_out(row: Any, with_value: bool = True) -> dict[str, Any]:
@@ -86,9 +95,12 @@ def _script_out(row: Any) -> dict[str, Any]:
             "workspace_id": row.workspace, "kind": "script", "archived": False}
 
 
-def _audit(request: Request, action: str, target: str, detail: str = "") -> None:
-    who = users.caller(request)
-    service.accounts.record(_actor(who), action, target, detail)
+async def _audit(request: Request, action: str, target: str, detail: str = "") -> None:
+    await off_loop(_record, request, action, target, detail)
+
+
+def _record(request: Request, action: str, target: str, detail: str = "") -> None:
+    service.accounts.record(_actor(users.caller(request)), action, target, detail)
 
 
 def _actor(who: Any) -> str:
@@ -99,14 +111,15 @@ def _actor(who: Any) -> str:
 
 @_errors
 async def flows_list(request: Request) -> Response:
-    rows = service.store.list_flows(request.query_params.get("path_start") or None, workspace=settings.WORKSPACE)
+    rows = await off_loop(service.store.list_flows, request.query_params.get("path_start") or None,
+                          workspace=settings.WORKSPACE)
     return JSONResponse([_flow_out(row, with_value=False) for row in rows])
 
 
 @_errors
 async def flows_get(request: Request) -> Response:
     path = request.path_params["path"]
-    row = service.store.get_flow(path, workspace=settings.WORKSPACE)
+    row = await off_loop(service.store.get_flow, path, workspace=settings.WORKSPACE)
     if row is None:
         return PlainTextResponse(f"flow {path!r} not found", 404)
     return JSONResponse(_flow_out(row))
@@ -114,39 +127,45 @@ async def flows_get(request: Request) -> Response:
 
 @_errors
 async def flows_exists(request: Request) -> Response:
-    return JSONResponse(service.store.get_flow(request.path_params["path"], workspace=settings.WORKSPACE) is not None)
+    row = await off_loop(service.store.get_flow, request.path_params["path"], workspace=settings.WORKSPACE)
+    return JSONResponse(row is not None)
 
 
 @_errors
 async def flows_save(request: Request) -> Response:
-    body = await _flow_body(request)
+    return await off_loop(_save_flow, request, await request.body())
+
+
+def _save_flow(request: Request, raw: bytes) -> Response:
+    body = _flow_body(request, raw)
     path = catalog.check_path(request.path_params.get("path") or body.get("path", ""), "flow")
     creating = "path" not in request.path_params
     if creating and service.store.get_flow(path, workspace=settings.WORKSPACE) is not None:
         return PlainTextResponse(f"a flow exists already at {path}", 400)
     document = {key: body[key] for key in ("summary", "description", "value", "schema") if key in body}
     catalog.save_flow(service.store, body.get("path") or path, document, created_by="api")
-    _audit(request, "flow.saved", body.get("path") or path)
+    _record(request, "flow.saved", body.get("path") or path)
     return PlainTextResponse(body.get("path") or path, 201 if creating else 200)
 
 
 @_errors
 async def flows_delete(request: Request) -> Response:
-    service.store.delete_flow(request.path_params["path"], workspace=settings.WORKSPACE)
-    _audit(request, "flow.deleted", request.path_params["path"])
+    await off_loop(service.store.delete_flow, request.path_params["path"], workspace=settings.WORKSPACE)
+    await _audit(request, "flow.deleted", request.path_params["path"])
     return PlainTextResponse(f"flow {request.path_params['path']} deleted")
 
 
 @_errors
 async def scripts_list(request: Request) -> Response:
-    rows = service.store.list_scripts(request.query_params.get("path_start") or None, workspace=settings.WORKSPACE)
+    rows = await off_loop(service.store.list_scripts, request.query_params.get("path_start") or None,
+                          workspace=settings.WORKSPACE)
     return JSONResponse([_script_out(row) for row in rows])
 
 
 @_errors
 async def scripts_get(request: Request) -> Response:
     path = request.path_params["path"]
-    row = service.store.get_script(path, workspace=settings.WORKSPACE)
+    row = await off_loop(service.store.get_script, path, workspace=settings.WORKSPACE)
     if row is None:
         return PlainTextResponse(f"script {path!r} not found", 404)
     return JSONResponse(_script_out(row))
@@ -155,8 +174,8 @@ async def scripts_get(request: Request) -> Response:
 @_errors
 async def scripts_create(request: Request) -> Response:
     body = await _object_body(request, {})
-    version = catalog.save_script(service.store, body.get("path", ""), body.get("language", "python3"),
-                                  body.get("content", ""), body.get("summary", ""))
+    version = await off_loop(catalog.save_script, service.store, body.get("path", ""),
+                             body.get("language", "python3"), body.get("content", ""), body.get("summary", ""))
     return PlainTextResponse(f"{version:016x}", 201)
 
 
@@ -178,10 +197,16 @@ def _start(request: Request, kind: str, args: dict[str, Any]) -> str:
                                  started_by=who)
 
 
+def _start_audited(request: Request, args: dict[str, Any]) -> str:
+    run_id = _start(request, request.path_params["kind"], args)
+    _record(request, "run.started", request.path_params["path"], run_id)
+    return run_id
+
+
 async def _args(request: Request) -> dict[str, Any]:
     if request.path_params["kind"] == "f":
-        refused = webhooks.refusal(service.credentials, request.path_params["path"], request.headers,
-                                   await request.body(), time.time())
+        refused = await off_loop(webhooks.refusal, service.credentials, request.path_params["path"],
+                                 request.headers, await request.body(), time.time())
         if refused:
             raise WebhookRefused(refused)
     args = await _json_body(request, {})
@@ -192,8 +217,7 @@ async def _args(request: Request) -> dict[str, Any]:
 
 @_errors
 async def jobs_run(request: Request) -> Response:
-    run_id = _start(request, request.path_params["kind"], await _args(request))
-    _audit(request, "run.started", request.path_params["path"], run_id)
+    run_id = await off_loop(_start_audited, request, await _args(request))
     return PlainTextResponse(run_id, 201)
 
 
@@ -211,8 +235,7 @@ def _timeout(request: Request) -> float:
 @_errors
 async def jobs_run_wait_result(request: Request) -> Response:
     timeout = _timeout(request)
-    run_id = _start(request, request.path_params["kind"], await _args(request))
-    _audit(request, "run.started", request.path_params["path"], run_id)
+    run_id = await off_loop(_start_audited, request, await _args(request))
     run = await service.wait_finished(run_id, timeout)
     if run.status not in FINISHED:
         return JSONResponse({"error": f"run {run_id} is {run.status}", "run_id": run_id, "status": run.status}, 202)
@@ -221,7 +244,7 @@ async def jobs_run_wait_result(request: Request) -> Response:
 
 @_errors
 async def jobs_get_result(request: Request) -> Response:
-    run = _run(request)
+    run = await off_loop(_run, request)
     if run.status not in FINISHED:
         return PlainTextResponse(f"run {run.id} has not finished (status: {run.status})", 404)
     return JSONResponse(run.result)
@@ -229,7 +252,7 @@ async def jobs_get_result(request: Request) -> Response:
 
 @_errors
 async def jobs_get_result_maybe(request: Request) -> Response:
-    run = _run(request)
+    run = await off_loop(_run, request)
     done = run.status in FINISHED
     return JSONResponse({"completed": done, "result": run.result if done else None,
                          "success": run.status == "success", "started": run.started_at is not None})
@@ -237,7 +260,7 @@ async def jobs_get_result_maybe(request: Request) -> Response:
 
 @_errors
 async def jobs_get(request: Request) -> Response:
-    run = _run(request)
+    run = await off_loop(_run, request)
     done = run.status in FINISHED
     return JSONResponse({"id": run.id, "type": "CompletedJob" if done else "QueuedJob", "status": run.status,
                          "success": run.status == "success", "running": run.status == "running",
@@ -259,6 +282,10 @@ def _run(request: Request) -> Any:
 @_errors
 async def resume_urls(request: Request) -> Response:
     """Links for `?approver=` (see `approvals.link_refusal` for who may ask for whom)."""
+    return await off_loop(_resume_urls, request)
+
+
+def _resume_urls(request: Request) -> Response:
     run, who, resume_id = _run(request), users.caller(request), request.path_params["resume_id"]
     asked = request.query_params.get("approver", "")
     refused = approvals.link_refusal(who, run, asked)
@@ -273,26 +300,31 @@ async def resume_urls(request: Request) -> Response:
 def _decide(approve: bool) -> Handler:
     @_errors
     async def decide(request: Request) -> Response:
-        run = _run(request)
-        resume_id, signature = request.path_params["resume_id"], request.path_params["signature"]
-        named = request.query_params.get("approver", "")
-        if not approvals.check(run.id, resume_id, named, signature):
-            made_for = f"approver {named!r}" if named else "no named approver (did you drop ?approver=...?)"
-            return PlainTextResponse(f"invalid signature: this link was not made for {made_for}", 401)
-        who = users.caller(request)
-        approver = who.username if who is not None else (named or approvals.LINK_APPROVER)
-        waiting = approvals.waiting_step(service.store, run)
-        options = waiting[2] if waiting else {}
-        refused = approvals.refusal(run, options, approver=approver, via_link=who is None, approve=approve)
-        if refused:
-            return PlainTextResponse(refused, 403)
-        query = {k: v for k, v in request.query_params.items() if k not in ("approver", "comment", "token")}
-        payload = await _json_body(request, {}) if request.method == "POST" else query
-        verdict = service.decide(run.id, approve=approve, approver=approver, payload=payload, resume_id=resume_id,
-                                 comment=request.query_params.get("comment"))
-        return JSONResponse({"run_id": run.id, "verdict": verdict, "approver": approver})
+        return await off_loop(_decided, request, approve, await request.body())
 
     return decide
+
+
+def _decided(request: Request, approve: bool, body: bytes) -> Response:
+    """A signed link's decision: checked (signature, then who may decide), then recorded."""
+    run = _run(request)
+    resume_id, signature = request.path_params["resume_id"], request.path_params["signature"]
+    named = request.query_params.get("approver", "")
+    if not approvals.check(run.id, resume_id, named, signature):
+        made_for = f"approver {named!r}" if named else "no named approver (did you drop ?approver=...?)"
+        return PlainTextResponse(f"invalid signature: this link was not made for {made_for}", 401)
+    who = users.caller(request)
+    approver = who.username if who is not None else (named or approvals.LINK_APPROVER)
+    waiting = approvals.waiting_step(service.store, run)
+    options = waiting[2] if waiting else {}
+    refused = approvals.refusal(run, options, approver=approver, via_link=who is None, approve=approve)
+    if refused:
+        return PlainTextResponse(refused, 403)
+    query = {k: v for k, v in request.query_params.items() if k not in ("approver", "comment", "token")}
+    payload = _parsed(body, {}) if request.method == "POST" else query
+    verdict = service.decide(run.id, approve=approve, approver=approver, payload=payload, resume_id=resume_id,
+                             comment=request.query_params.get("comment"))
+    return JSONResponse({"run_id": run.id, "verdict": verdict, "approver": approver})
 
 
 async def version(request: Request) -> Response:
@@ -313,7 +345,10 @@ class TokenAuth:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and _needs_token(scope["path"]):
-            refused = _refusal(scope)
+            try:
+                refused = await off_loop(_refusal, scope)
+            except DatabaseUnavailable as exc:
+                refused = PlainTextResponse(str(exc), 503)
             if refused is not None:
                 await refused(scope, receive, send)
                 return
@@ -379,8 +414,8 @@ routes = [
     Route(f"{W}/jobs_u/completed/get_result/{{run_id}}", jobs_get_result),
     Route(f"{W}/jobs_u/completed/get_result_maybe/{{run_id}}", jobs_get_result_maybe),
     Route(f"{W}/jobs_u/get/{{run_id}}", jobs_get),
-    Route(f"{W}/flows/webhook_secret/{{path:path}}", webhooks.secret_endpoint, methods=["GET", "POST"]),
-    Route(f"{W}/jobs_u/approvals/{{run_id}}", approvals.audit_endpoint),
+    Route(f"{W}/flows/webhook_secret/{{path:path}}", _errors(webhooks.secret_endpoint), methods=["GET", "POST"]),
+    Route(f"{W}/jobs_u/approvals/{{run_id}}", _errors(approvals.audit_endpoint)),
     Route(f"{W}/jobs/resume_urls/{{run_id}}/{{resume_id}}", resume_urls),
     Route(f"{W}/jobs_u/resume/{{run_id}}/{{resume_id}}/{{signature}}", _decide(True), methods=["GET", "POST"]),
     Route(f"{W}/jobs_u/cancel/{{run_id}}/{{resume_id}}/{{signature}}", _decide(False), methods=["GET", "POST"]),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.app import default_backend_exception_handler
 
 from app import routes, scheduling
 from app.api import create_api
 from app.engine_service import service
+from app.offloop import DatabaseUnavailable
 from app.states.guard import EventGuard
 from app.states.session import LoginState, SessionState
 
@@ -16,7 +18,14 @@ async def run_engine() -> None:
     await service.serve()
 
 
-app = rx.App(api_transformer=create_api())
+def show_error(exception: Exception):
+    """What a page shows when its handler failed: the database being away says so plainly."""
+    if isinstance(exception, DatabaseUnavailable):
+        return rx.toast.error(str(exception), id="database_unavailable")
+    return default_backend_exception_handler(exception)
+
+
+app = rx.App(api_transformer=create_api(), backend_exception_handler=show_error)
 app.add_middleware(EventGuard())  # every event passes it: no session, no handler (see guard)
 app.register_lifespan_task(run_engine)
 app.register_lifespan_task(scheduling.serve)

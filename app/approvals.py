@@ -136,11 +136,16 @@ def decisions(steps: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def audit_endpoint(request: Any) -> Any:
     """GET the run's approval decisions (who, when, approved, payload, comment), oldest first."""
+    from app.offloop import off_loop
+
+    return await off_loop(_audit, request.path_params["run_id"])
+
+
+def _audit(run_id: str) -> Any:
     from starlette.responses import JSONResponse, PlainTextResponse
 
     from app.engine_service import service
 
-    run_id = request.path_params["run_id"]
     if service.store.get_run(run_id) is None:
         return PlainTextResponse(f"run {run_id!r} not found", 404)
     return JSONResponse(decisions(service.store.load_steps(run_id)))

@@ -19,6 +19,7 @@ from typing import Any
 from app import settings
 from app.accounts import Accounts, Caller, bootstrap_admin_user
 from app.auth import Credentials, bootstrap_admin
+from app.offloop import off_loop
 from app.starters import started_state
 
 log = logging.getLogger("millrace.app")
@@ -142,7 +143,7 @@ class EngineService:
         deadline = time.monotonic() + timeout
         try:
             while True:
-                run = self.store.get_run(run_id)
+                run = await off_loop(self.store.get_run, run_id)
                 if run is None or run.status in FINISHED or run.status == "suspended":
                     return run
                 left = deadline - time.monotonic()

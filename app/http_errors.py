@@ -1,4 +1,5 @@
-"""How the REST API answers the engine's errors: the message as text, with a 4xx status."""
+"""How the REST API answers the engine's errors: the message as text, with a 4xx status
+(503 while the database is away)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from app import catalog, settings
+from app.offloop import DatabaseUnavailable
 
 Handler = Callable[[Request], Awaitable[Response]]
 MAX_MESSAGE_CHARS = 2000
@@ -20,7 +22,8 @@ class WebhookRefused(Exception):
 
 
 def answers(handler: Handler) -> Handler:
-    """Turn the engine's errors into 400/404 answers with the message as text."""
+    """Turn the engine's errors into 400/404 answers with the message as text, and a
+    database that is away into 503."""
     from engine import BadInput, NotFound
 
     @functools.wraps(handler)
@@ -35,6 +38,8 @@ def answers(handler: Handler) -> Handler:
             return _answer(exc, 401)
         except (BadInput, catalog.CatalogError) as exc:
             return _answer(exc, 400)
+        except DatabaseUnavailable as exc:
+            return _answer(exc, 503)
 
     return wrapped
 

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from app import catalog, settings, users
 from app.engine_service import service
+from app.offloop import off_loop
 
 log = logging.getLogger("millrace.app")
 
@@ -122,35 +123,34 @@ def routes(prefix: str, errors: Callable[[Handler], Handler], json_body: Any) ->
 
     async def create(request: Request) -> Response:
         body = await json_body(request, {})
-        row = save(str(body.get("path") or ""), body, creating=True, edited_by=users.caller(request).username)
+        row = await off_loop(_save_as_caller, request, str(body.get("path") or ""), body, True)
         return PlainTextResponse(row.path, 201)
 
     async def update(request: Request) -> Response:
-        row = save(request.path_params["path"], await json_body(request, {}), creating=False,
-                   edited_by=users.caller(request).username)
+        row = await off_loop(_save_as_caller, request, request.path_params["path"], await json_body(request, {}), False)
         return PlainTextResponse(row.path)
 
     async def get(request: Request) -> Response:
-        return JSONResponse(schedule_out(_schedule(request)))
+        return JSONResponse(await off_loop(lambda: schedule_out(_schedule(request))))
 
     async def exists(request: Request) -> Response:
-        found = service.store.get_schedule(request.path_params["path"], workspace=settings.WORKSPACE)
+        found = await off_loop(service.store.get_schedule, request.path_params["path"], workspace=settings.WORKSPACE)
         return JSONResponse(found is not None)
 
     async def listing(request: Request) -> Response:
-        rows = service.store.list_schedules(workspace=settings.WORKSPACE)
         start = request.query_params.get("path_start") or ""
-        return JSONResponse([schedule_out(row) for row in rows if row.path.startswith(start)])
+        return JSONResponse(await off_loop(_listing, start))
 
     async def remove(request: Request) -> Response:
-        service.store.delete_schedule(request.path_params["path"], workspace=settings.WORKSPACE)
+        await off_loop(service.store.delete_schedule, request.path_params["path"], workspace=settings.WORKSPACE)
         return PlainTextResponse(f"schedule {request.path_params['path']} deleted")
 
     async def set_enabled(request: Request) -> Response:
         body = await json_body(request, {})
         if not isinstance(body, dict) or not isinstance(body.get("enabled"), bool):
             raise catalog.CatalogError('the body must be {"enabled": true} or {"enabled": false}')
-        row = scheduler().set_enabled(request.path_params["path"], body["enabled"], workspace=settings.WORKSPACE)
+        row = await off_loop(scheduler().set_enabled, request.path_params["path"], body["enabled"],
+                             workspace=settings.WORKSPACE)
         return PlainTextResponse(f"schedule {row.path} {'enabled' if row.enabled else 'disabled'}")
 
     async def preview_route(request: Request) -> Response:
@@ -161,12 +161,7 @@ def routes(prefix: str, errors: Callable[[Handler], Handler], json_body: Any) ->
         return JSONResponse(result["next"])
 
     async def runs(request: Request) -> Response:
-        _schedule(request)
-        rows = service.store.schedule_runs(request.path_params["path"], workspace=settings.WORKSPACE,
-                                           limit=int(request.query_params.get("per_page", 50)))
-        return JSONResponse([{"id": r.id, "status": r.status, "scheduled_for": iso(r.scheduled_for),
-                              "script_path": r.path, "success": r.status == "success", "result": r.result,
-                              "error": r.error} for r in rows])
+        return JSONResponse(await off_loop(_runs, request))
 
     s = f"{prefix}/schedules"
     return [
@@ -180,6 +175,23 @@ def routes(prefix: str, errors: Callable[[Handler], Handler], json_body: Any) ->
         Route(f"{s}/preview", errors(preview_route), methods=["POST"]),
         Route(f"{s}/runs/{{path:path}}", errors(runs)),
     ]
+
+
+def _save_as_caller(request: Request, path: str, body: dict[str, Any], creating: bool) -> Any:
+    return save(path, body, creating=creating, edited_by=users.caller(request).username)
+
+
+def _listing(start: str) -> list[dict[str, Any]]:
+    rows = service.store.list_schedules(workspace=settings.WORKSPACE)
+    return [schedule_out(row) for row in rows if row.path.startswith(start)]
+
+
+def _runs(request: Request) -> list[dict[str, Any]]:
+    _schedule(request)
+    rows = service.store.schedule_runs(request.path_params["path"], workspace=settings.WORKSPACE,
+                                       limit=int(request.query_params.get("per_page", 50)))
+    return [{"id": r.id, "status": r.status, "scheduled_for": iso(r.scheduled_for), "script_path": r.path,
+             "success": r.status == "success", "result": r.result, "error": r.error} for r in rows]
 
 
 def _schedule(request: Request) -> Any:

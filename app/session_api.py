@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from app import routes, users
 from app.accounts import LoginRefused
+from app.offloop import DatabaseUnavailable, off_loop
 from app.sessions import COOKIE, LIFETIME_SECONDS, same_origin, secret_from
 
 LOGIN_PATH = "/api/session/login"
@@ -55,28 +56,43 @@ async def log_in(request: Request) -> Response:
     form = await request.form()
     target = safe_next(str(form.get("next") or ""))
     try:
-        who = _service().accounts.login(str(form.get("username") or ""), str(form.get("password") or ""),
-                                        users.address(request), "web")
+        secret = await off_loop(_start_session, str(form.get("username") or ""), str(form.get("password") or ""),
+                                users.address(request))
     except LoginRefused as exc:
         return _back_to_login(target, THROTTLED if exc.wait else WRONG, exc.wait)
+    except DatabaseUnavailable as exc:
+        return PlainTextResponse(str(exc), 503)
     response = RedirectResponse(target, 303)
-    response.set_cookie(COOKIE, _service().accounts.sessions.start(who.username), max_age=LIFETIME_SECONDS,
+    response.set_cookie(COOKIE, secret, max_age=LIFETIME_SECONDS,
                         path="/", secure=over_https(request), httponly=True, samesite="lax")
     return response
+
+
+def _start_session(username: str, password: str, address: str) -> str:
+    """A new session's secret, after a successful login (else LoginRefused)."""
+    accounts = _service().accounts
+    return accounts.sessions.start(accounts.login(username, password, address, "web").username)
 
 
 async def log_out(request: Request) -> Response:
     """End the session server-side and clear the cookie; back to the login page."""
     if not same_origin(request.headers):
         return PlainTextResponse("a logout must come from this app's own pages", 403)
-    secret = secret_from(request.headers)
-    who = _service().accounts.session_caller(secret)
-    _service().accounts.sessions.end(secret)
-    if who is not None:
-        _service().accounts.record(who.username, "logout", "web")
+    try:
+        await off_loop(_end_session, secret_from(request.headers))
+    except DatabaseUnavailable as exc:
+        return PlainTextResponse(str(exc), 503)
     response = RedirectResponse(routes.LOGIN, 303)
     response.delete_cookie(COOKIE, path="/", secure=over_https(request), httponly=True, samesite="lax")
     return response
+
+
+def _end_session(secret: str) -> None:
+    accounts = _service().accounts
+    who = accounts.session_caller(secret)
+    accounts.sessions.end(secret)
+    if who is not None:
+        accounts.record(who.username, "logout", "web")
 
 
 ROUTES = [Route(LOGIN_PATH, log_in, methods=["POST"]), Route(LOGOUT_PATH, log_out, methods=["POST"])]

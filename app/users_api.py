@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from app import users
 from app.accounts import ADMIN, OPERATOR, AccountError, Caller, LoginRefused
+from app.offloop import DatabaseUnavailable, off_loop
 
 _CHANGES = ("flows/create", "flows/update/", "flows/delete/", "scripts/create", "schedules/create",
             "schedules/update/", "schedules/delete/", "schedules/setenabled/", "variables/create",
@@ -64,8 +65,7 @@ def _caller(request: Request) -> Caller:
     return users.caller(request)
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+def _body(raw: bytes) -> dict[str, Any]:
     try:
         body = json.loads(raw) if raw.strip() else {}
     except json.JSONDecodeError as exc:
@@ -76,27 +76,31 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 def _answers(handler: Any) -> Any:
+    """The endpoint of a handler (request, raw body) that reads the accounts: it runs off
+    the web loop (`off_loop`); refusals are answered 400, a database away 503."""
     async def wrapped(request: Request) -> Response:
         try:
-            return await handler(request)
+            return await off_loop(handler, request, await request.body())
         except AccountError as exc:
             return PlainTextResponse(str(exc), 400)
+        except DatabaseUnavailable as exc:
+            return PlainTextResponse(str(exc), 503)
 
     wrapped.__name__ = handler.__name__
     return wrapped
 
 
 @_answers
-async def whoami(request: Request) -> Response:
+def whoami(request: Request, raw: bytes) -> Response:
     who = _caller(request)
     return JSONResponse({"username": who.username, "email": f"{who.username}@localhost", "is_admin": who.is_admin,
                          "role": who.role, "operator": who.role == OPERATOR})
 
 
 @_answers
-async def users_create(request: Request) -> Response:
+def users_create(request: Request, raw: bytes) -> Response:
     """Body: {"username" (or "email"), "password", "role": "admin"|"operator" (or "super_admin": bool)}."""
-    body = await _body(request)
+    body = _body(raw)
     username = str(body.get("username") or body.get("email") or "")
     role = body.get("role") or (ADMIN if body.get("super_admin") or body.get("is_admin") else OPERATOR)
     _accounts().create_user(username, str(body.get("password") or ""), str(role))
@@ -105,14 +109,14 @@ async def users_create(request: Request) -> Response:
 
 
 @_answers
-async def users_list(request: Request) -> Response:
+def users_list(request: Request, raw: bytes) -> Response:
     return JSONResponse(_accounts().list_users())
 
 
 @_answers
-async def tokens_create(request: Request) -> Response:
+def tokens_create(request: Request, raw: bytes) -> Response:
     """Body: {"label": ...}; answers the token itself, the only time it is shown."""
-    body = await _body(request)
+    body = _body(raw)
     who = _caller(request)
     token = _accounts().create_token(who, str(body.get("label") or ""))
     _accounts().record(who.username, "token.created", token[:10], str(body.get("label") or ""))
@@ -120,12 +124,12 @@ async def tokens_create(request: Request) -> Response:
 
 
 @_answers
-async def tokens_list(request: Request) -> Response:
+def tokens_list(request: Request, raw: bytes) -> Response:
     return JSONResponse(_accounts().list_tokens())
 
 
 @_answers
-async def tokens_delete(request: Request) -> Response:
+def tokens_delete(request: Request, raw: bytes) -> Response:
     prefix = request.path_params["token_prefix"]
     _accounts().delete_token(prefix)
     _accounts().record(_caller(request).username, "token.deleted", prefix)
@@ -133,9 +137,9 @@ async def tokens_delete(request: Request) -> Response:
 
 
 @_answers
-async def login(request: Request) -> Response:
+def login(request: Request, raw: bytes) -> Response:
     """Body: {"email" or "username", "password"}; answers an API token (401 wrong, 429 throttled)."""
-    body = await _body(request)
+    body = _body(raw)
     try:
         who = _accounts().login(str(body.get("username") or body.get("email") or ""),
                                 str(body.get("password") or ""), users.address(request), "api")
@@ -154,7 +158,7 @@ def audit_out(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 @_answers
-async def audit_list(request: Request) -> Response:
+def audit_list(request: Request, raw: bytes) -> Response:
     """Newest first; `?operation=run.started` filters, `?per_page=` limits (default 100)."""
     limit = request.query_params.get("per_page", "100")
     if not limit.isdigit():

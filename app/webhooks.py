@@ -100,6 +100,12 @@ def _first_delivery(credentials: Any, path: str, delivery: str, now: float) -> b
 
 async def secret_endpoint(request: Request) -> Response:
     """GET: whether the flow has a secret. POST {"secret": "..."} sets it; null or "" removes it."""
+    from app.offloop import off_loop
+
+    return await off_loop(_secret, request, await request.body())
+
+
+def _secret(request: Request, raw: bytes) -> Response:
     from app import settings
     from app.engine_service import service
 
@@ -108,7 +114,7 @@ async def secret_endpoint(request: Request) -> Response:
         return PlainTextResponse(f"flow {path!r} not found", 404)
     if request.method == "POST":
         try:
-            body = json.loads(await request.body() or b"{}")
+            body = json.loads(raw or b"{}")
         except json.JSONDecodeError as exc:
             return PlainTextResponse(f"request body is not JSON: {exc.msg}", 400)
         secret = body.get("secret") if isinstance(body, dict) else None

@@ -17,9 +17,21 @@ from starlette.routing import Route
 
 from app import settings, users
 from app.engine_service import service
-from app.http_errors import answers as _answers
+from app.http_errors import answers
+from app.offloop import off_loop
 
 Handler = Callable[[Request], Awaitable[Response]]
+Blocking = Callable[[Request, bytes], Response]
+
+
+def _answers(handler: Blocking) -> Handler:
+    """The endpoint of a handler that reads the store: its body is read on the web loop,
+    the handler runs off it (`off_loop`), and errors are answered as the REST API does."""
+    async def endpoint(request: Request) -> Response:
+        return await off_loop(handler, request, await request.body())
+
+    endpoint.__name__ = handler.__name__
+    return answers(endpoint)
 
 
 def _is_runtime(request: Request) -> bool:
@@ -33,20 +45,19 @@ def _vault() -> Any:
     return Vault.of(service.store)
 
 
-async def _body(request: Request) -> Any:
+def _body(raw: bytes) -> Any:
     from engine import BadInput
 
-    raw = await request.body()
     try:
         return json.loads(raw) if raw.strip() else {}
     except json.JSONDecodeError as exc:
         raise BadInput(f"request body is not JSON: {exc.msg}") from None
 
 
-async def _object(request: Request) -> dict[str, Any]:
+def _object(raw: bytes) -> dict[str, Any]:
     from engine import BadInput
 
-    body = await _body(request)
+    body = _body(raw)
     if not isinstance(body, dict):
         raise BadInput("the request body must be a JSON object")
     return body
@@ -62,10 +73,10 @@ W = settings.WORKSPACE
 # Variables
 
 @_answers
-async def variables_create(request: Request) -> Response:
+def variables_create(request: Request, raw: bytes) -> Response:
     from engine import BadInput
 
-    body = await _object(request)
+    body = _object(raw)
     path = body.get("path", "")
     if service.store.get_variable_row(path, workspace=W) is not None:
         raise BadInput(f"variable {path} exists already; update it with variables/update/{path}")
@@ -75,12 +86,12 @@ async def variables_create(request: Request) -> Response:
 
 
 @_answers
-async def variables_get(request: Request) -> Response:
+def variables_get(request: Request, raw: bytes) -> Response:
     return JSONResponse(_vault().variable(_path(request), workspace=W))
 
 
 @_answers
-async def variables_get_value(request: Request) -> Response:
+def variables_get_value(request: Request, raw: bytes) -> Response:
     vault, path = _vault(), _path(request)
     if vault.variable(path, workspace=W)["is_secret"] and not _is_runtime(request):
         return PlainTextResponse(f"variable {path} is secret: only running scripts can read its value", 403)
@@ -88,18 +99,18 @@ async def variables_get_value(request: Request) -> Response:
 
 
 @_answers
-async def variables_exists(request: Request) -> Response:
+def variables_exists(request: Request, raw: bytes) -> Response:
     return JSONResponse(service.store.get_variable_row(_path(request), workspace=W) is not None)
 
 
 @_answers
-async def variables_list(request: Request) -> Response:
+def variables_list(request: Request, raw: bytes) -> Response:
     return JSONResponse(_vault().list_variables(workspace=W, path_start=request.query_params.get("path_start")))
 
 
 @_answers
-async def variables_update(request: Request) -> Response:
-    body, path, vault = await _object(request), _path(request), _vault()
+def variables_update(request: Request, raw: bytes) -> Response:
+    body, path, vault = _object(raw), _path(request), _vault()
     value = body.get("value")
     vault.variable(path, workspace=W)  # NotFound before anything changes
     new_path = body.get("path") or path
@@ -115,7 +126,7 @@ async def variables_update(request: Request) -> Response:
 
 
 @_answers
-async def variables_delete(request: Request) -> Response:
+def variables_delete(request: Request, raw: bytes) -> Response:
     _vault().delete_variable(_path(request), workspace=W)
     return PlainTextResponse(f"variable {_path(request)} deleted")
 
@@ -123,10 +134,10 @@ async def variables_delete(request: Request) -> Response:
 # Resources
 
 @_answers
-async def resources_create(request: Request) -> Response:
+def resources_create(request: Request, raw: bytes) -> Response:
     from engine import BadInput
 
-    body = await _object(request)
+    body = _object(raw)
     path = body.get("path", "")
     if service.store.get_resource_row(path, workspace=W) is not None and request.query_params.get(
             "update_if_exists") != "true":
@@ -137,35 +148,35 @@ async def resources_create(request: Request) -> Response:
 
 
 @_answers
-async def resources_get(request: Request) -> Response:
+def resources_get(request: Request, raw: bytes) -> Response:
     return JSONResponse(_vault().resource(_path(request), workspace=W))
 
 
 @_answers
-async def resources_get_value(request: Request) -> Response:
+def resources_get_value(request: Request, raw: bytes) -> Response:
     return JSONResponse(_vault().resource(_path(request), workspace=W)["value"])
 
 
 @_answers
-async def resources_get_value_interpolated(request: Request) -> Response:
+def resources_get_value_interpolated(request: Request, raw: bytes) -> Response:
     return JSONResponse(_vault().resource_value(_path(request), workspace=W, reveal=_is_runtime(request)))
 
 
 @_answers
-async def resources_exists(request: Request) -> Response:
+def resources_exists(request: Request, raw: bytes) -> Response:
     return JSONResponse(service.store.get_resource_row(_path(request), workspace=W) is not None)
 
 
 @_answers
-async def resources_list(request: Request) -> Response:
+def resources_list(request: Request, raw: bytes) -> Response:
     params = request.query_params
     return JSONResponse(_vault().list_resources(workspace=W, resource_type=params.get("resource_type") or None,
                                                 path_start=params.get("path_start") or None))
 
 
 @_answers
-async def resources_update(request: Request) -> Response:
-    body, path, vault = await _object(request), _path(request), _vault()
+def resources_update(request: Request, raw: bytes) -> Response:
+    body, path, vault = _object(raw), _path(request), _vault()
     current = vault.resource(path, workspace=W)
     new_path = body.get("path") or path
     value = body["value"] if "value" in body else current["value"]
@@ -177,19 +188,19 @@ async def resources_update(request: Request) -> Response:
 
 
 @_answers
-async def resources_delete(request: Request) -> Response:
+def resources_delete(request: Request, raw: bytes) -> Response:
     _vault().delete_resource(_path(request), workspace=W)
     return PlainTextResponse(f"resource {_path(request)} deleted")
 
 
 @_answers
-async def resource_types_list(request: Request) -> Response:
+def resource_types_list(request: Request, raw: bytes) -> Response:
     return JSONResponse(_vault().resource_types(workspace=W))
 
 
 @_answers
-async def resource_types_create(request: Request) -> Response:
-    body = await _object(request)
+def resource_types_create(request: Request, raw: bytes) -> Response:
+    body = _object(raw)
     _vault().create_resource_type(body.get("name", ""), body.get("schema"), body.get("description") or "",
                                   workspace=W)
     return PlainTextResponse(body.get("name", ""), 201)
@@ -207,16 +218,16 @@ def _root_run(job_id: str) -> Any:
 
 
 @_answers
-async def root_job_id(request: Request) -> Response:
+def root_job_id(request: Request, raw: bytes) -> Response:
     run = _root_run(request.path_params["job_id"])
     return JSONResponse(run.root_run_id or run.id)
 
 
 @_answers
-async def flow_user_state(request: Request) -> Response:
+def flow_user_state(request: Request, raw: bytes) -> Response:
     run, key = _root_run(request.path_params["job_id"]), request.path_params["key"]
     if request.method == "POST":
-        service.store.set_user_state(run.id, key, await _body(request))
+        service.store.set_user_state(run.id, key, _body(raw))
         return PlainTextResponse("ok")
     return JSONResponse(service.store.get_user_state(run.id, key))
 

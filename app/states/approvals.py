@@ -14,6 +14,7 @@ import reflex as rx
 
 from app import approval_requests, approvals, present
 from app.engine_service import service
+from app.offloop import off_loop
 from app.states.guard import caller
 from components.schema_form import SchemaFormState
 
@@ -35,15 +36,8 @@ class ApprovalsState(SchemaFormState, rx.State):
     approving: bool = True
 
     @rx.event
-    def load(self) -> None:
-        store = service.store
-        rows = []
-        runs = store.list_runs(status="suspended", top_level=True, limit=LIMIT)
-        requests = approval_requests.of_runs(service.credentials, [run.id for run in runs])
-        for run in runs:
-            row = present.approval_row(run, store.load_steps(run.id), requests.get(run.id))
-            if row is not None:
-                rows.append(row)
+    async def load(self) -> None:
+        rows = await off_loop(_waiting_rows)
         self.waiting = rows
         if self.reviewing and self.reviewing not in {row["id"] for row in rows}:
             self.reviewing, self.review, self.context = "", {}, []
@@ -54,13 +48,12 @@ class ApprovalsState(SchemaFormState, rx.State):
         await self._decide(run_id, approve, None, "")
 
     @rx.event
-    def start_review(self, run_id: str) -> None:
+    async def start_review(self, run_id: str) -> None:
         """Show the run's context and its step's resume form."""
-        run = service.store.get_run(run_id)
-        waiting = approvals.waiting_step(service.store, run) if run is not None else None
+        run, waiting, steps = await off_loop(_waiting_for, run_id)
         if waiting is None:
             self.notice = f"Run {run_id[:8]} waits for no approval any more."
-            self.load()
+            await self.load()
             return
         key, state, options = waiting
         form = options.get("resume_form") or {}
@@ -68,7 +61,7 @@ class ApprovalsState(SchemaFormState, rx.State):
         self.review = {"id": run_id, "short_id": run_id[:8], "path": run.path or "(ad hoc)", "step": key,
                        "asked": present.when(state.get("asked_at")), "deadline": present.when(state.get("deadline")),
                        "started_by": (run.state or {}).get("started_by") or ""}
-        self.context = _context(service.store.load_steps(run_id))
+        self.context = _context(steps)
         self.show_schema(form.get("schema") if isinstance(form, dict) else None)
         self.approving = True
 
@@ -97,22 +90,42 @@ class ApprovalsState(SchemaFormState, rx.State):
         """Decide in the logged-in user's name (the engine's decision and the audit log keep it)."""
         from engine import BadInput, NotFound
 
-        who = caller()
-        run = service.store.get_run(run_id)
-        waiting = approvals.waiting_step(service.store, run) if run is not None else None
-        refused = approvals.refusal(run, waiting[2], approver=who.username, via_link=False,
-                                    approve=approve) if waiting else None
-        if refused:
-            self.notice = refused
-            return
         try:
-            verdict = service.decide(run_id, approve=approve, approver=who.username, payload=payload,
-                                     comment=comment or None)
+            self.notice = await off_loop(_decided, run_id, approve, payload, comment)
         except (BadInput, NotFound) as exc:  # e.g. this user has decided already
             self.notice = str(exc)
-        else:
-            self.notice = f"Run {run_id[:8]}: {verdict}."
-        self.load()
+        await self.load()
+
+
+def _waiting_rows() -> list[dict[str, str]]:
+    """The runs waiting for an approval, as the inbox lists them."""
+    store, rows = service.store, []
+    runs = store.list_runs(status="suspended", top_level=True, limit=LIMIT)
+    requests = approval_requests.of_runs(service.credentials, [run.id for run in runs])
+    for run in runs:
+        row = present.approval_row(run, store.load_steps(run.id), requests.get(run.id))
+        if row is not None:
+            rows.append(row)
+    return rows
+
+
+def _waiting_for(run_id: str) -> tuple[Any, Any, dict[str, Any]]:
+    """The run, the step it waits on (None when none) and its steps."""
+    run = service.store.get_run(run_id)
+    waiting = approvals.waiting_step(service.store, run) if run is not None else None
+    return run, waiting, service.store.load_steps(run_id) if waiting is not None else {}
+
+
+def _decided(run_id: str, approve: bool, payload: Any, comment: str) -> str:
+    """The caller's decision, when they may decide: what the page says of it."""
+    who = caller()
+    run, waiting, _ = _waiting_for(run_id)
+    refused = approvals.refusal(run, waiting[2], approver=who.username, via_link=False,
+                                approve=approve) if waiting else None
+    if refused:
+        return refused
+    verdict = service.decide(run_id, approve=approve, approver=who.username, payload=payload, comment=comment or None)
+    return f"Run {run_id[:8]}: {verdict}."
 
 
 def _context(steps: dict[str, Any]) -> list[dict[str, str]]:

@@ -6,6 +6,7 @@ import reflex as rx
 
 from app import present
 from app.engine_service import service
+from app.offloop import off_loop
 
 PAGE_SIZE = 200
 
@@ -16,6 +17,10 @@ class AuditState(rx.State):
     entries: list[dict[str, str]] = []
 
     @rx.event
-    def load(self) -> None:
-        self.entries = [{"when": present.when(e["at"]), "actor": e["actor"], "action": e["action"],
-                         "target": e["target"], "detail": e["detail"]} for e in service.accounts.audit(PAGE_SIZE)]
+    async def load(self) -> None:
+        self.entries = await off_loop(_entries)
+
+
+def _entries() -> list[dict[str, str]]:
+    return [{"when": present.when(e["at"]), "actor": e["actor"], "action": e["action"], "target": e["target"],
+             "detail": e["detail"]} for e in service.accounts.audit(PAGE_SIZE)]

@@ -19,6 +19,7 @@ import reflex as rx
 
 from app import catalog, flow_graph, flow_ops, preview, schema_fields, settings, step_form, versions
 from app.engine_service import FINISHED, service
+from app.offloop import DatabaseUnavailable, off_loop
 from app.states.guard import admin_only, caller
 from app.states.session import record
 
@@ -89,7 +90,7 @@ class EditorState(rx.State):
     # ---- loading and saving ---------------------------------------------------------------
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
         """Open the flow named by the URL (/flows/edit/<path>)."""
         url_path = self.router.url.path.rstrip("/")
         self.path = url_path.split("/flows/edit/", 1)[-1] if "/flows/edit/" in url_path else ""
@@ -97,38 +98,40 @@ class EditorState(rx.State):
         self.view = "graph"
         self.selected, self.notice, self.problem, self._undo, self.undo_depth = "", "", "", [], 0
         try:
-            document = catalog.load_document(service.store, self.path)
+            document, version = await off_loop(_latest, self.path)
+        except DatabaseUnavailable:
+            raise
         except Exception:  # NotFound: any failure to read means "no such flow" here
             self.found, self._document = False, {}
             self._show(relayout=True)
             return
-        row = service.store.get_flow(self.path, workspace=settings.WORKSPACE)
-        self.found, self.version, self.dirty = True, row.version if row else 0, False
+        self.found, self.version, self.dirty = True, version, False
         self._document = document
         self._results = {}
         self._show(relayout=True)
         self._load_schema()
-        self._load_history()
+        await self._load_history()
 
     @rx.event
     @admin_only("save flows")
-    def save(self) -> None:
+    async def save(self) -> None:
         """Save the document as a new version of the flow."""
         try:
-            self.version = catalog.save_flow(service.store, self.path, self._plain_document())
+            self.version = await off_loop(_save, self.path, self._plain_document())
+        except DatabaseUnavailable:
+            raise
         except Exception as exc:  # BadInput / CatalogError: show what is wrong
             self.problem = f"Not saved: {exc}"
             return
-        record("flow.saved", self.path, f"version {self.version}")
         self.dirty, self.problem, self.notice = False, "", f"Saved version {self.version}"
-        self._load_history()
+        await self._load_history()
 
     @rx.event
-    def set_view(self, view: str) -> None:
+    async def set_view(self, view: str) -> None:
         """Show the graph, the input schema or the version history."""
         self.view = view
         if view == "history":
-            self._load_history()
+            await self._load_history()
 
     # ---- input schema -------------------------------------------------------------------------
 
@@ -164,50 +167,50 @@ class EditorState(rx.State):
     # ---- versions -------------------------------------------------------------------------------
 
     @rx.event
-    def pick_diff(self, side: str, version: str) -> None:
+    async def pick_diff(self, side: str, version: str) -> None:
         """Compare from (`side="from"`) or to (`side="to"`) another saved version."""
         if side == "from":
             self.diff_from = version
         else:
             self.diff_to = version
-        self._diff()
+        await self._diff()
 
     @rx.event
-    def restore_version(self, version: str) -> None:
+    async def restore_version(self, version: str) -> None:
         """Put a saved version in the editor (an undoable edit; saving makes it the latest)."""
-        row = service.store.get_flow(self.path, int(version), workspace=settings.WORKSPACE)
+        row = await off_loop(service.store.get_flow, self.path, int(version), workspace=settings.WORKSPACE)
         if row is None:
             return
         self._edit(copy.deepcopy(dict(row.document or {})))
         self._load_schema()
-        self._select("")
+        await self._select("")
         self.view, self.notice = "graph", f"Loaded version {version}: save to make it the latest"
 
-    def _load_history(self) -> None:
+    async def _load_history(self) -> None:
         """The saved versions, comparing the latest two."""
-        rows = service.store.list_flow_versions(self.path, workspace=settings.WORKSPACE) if self.path else []
+        rows = await off_loop(service.store.list_flow_versions, self.path, workspace=settings.WORKSPACE) \
+            if self.path else []
         self.history = versions.version_rows(rows)
         numbers = [row["version"] for row in self.history]
         self.diff_to = numbers[0] if numbers else ""
         self.diff_from = numbers[1] if len(numbers) > 1 else self.diff_to
-        self._diff()
+        await self._diff()
 
-    def _diff(self) -> None:
-        documents = [service.store.get_flow(self.path, int(v), workspace=settings.WORKSPACE) if v else None
-                     for v in (self.diff_from, self.diff_to)]
+    async def _diff(self) -> None:
+        documents = await off_loop(_documents, self.path, [self.diff_from, self.diff_to])
         if None in documents:
             self.diff, self.diff_summary = [], ""
             return
-        old, new = (row.document for row in documents)
+        old, new = documents
         self.diff = versions.diff_rows(old, new)
         self.diff_summary = versions.diff_summary(self.diff)
 
     # ---- canvas gestures --------------------------------------------------------------------
 
     @rx.event
-    def drop_item(self, drop: dict[str, Any]) -> None:
+    async def drop_item(self, drop: dict[str, Any]) -> None:
         """A palette item dropped on a slot: create the step there and select it."""
-        script_path = self._first_script_path() if drop.get("kind") == "script" else ""
+        script_path = await off_loop(_first_script_path) if drop.get("kind") == "script" else ""
         try:
             document, step_id = flow_ops.insert_step(self._document, str(drop.get("kind")),
                                                      str(drop.get("container", "")), int(drop.get("index", 0)),
@@ -217,7 +220,7 @@ class EditorState(rx.State):
             self._show(relayout=True)
             return
         self._edit(document)
-        self._select(step_id)
+        await self._select(step_id)
 
     @rx.event
     def move_step(self, move: dict[str, Any]) -> None:
@@ -232,11 +235,11 @@ class EditorState(rx.State):
         self._edit(document)
 
     @rx.event
-    def select(self, step_id: str) -> None:
-        self._select(step_id)
+    async def select(self, step_id: str) -> None:
+        await self._select(step_id)
 
     @rx.event
-    def delete_step(self, step_id: str) -> None:
+    async def delete_step(self, step_id: str) -> None:
         """Delete a step (the selected one when `step_id` is empty); Undo brings it back."""
         step_id = step_id or self.selected
         try:
@@ -245,23 +248,23 @@ class EditorState(rx.State):
             self.problem = str(exc)
             return
         self._edit(document)
-        self._select("")
+        await self._select("")
         self.notice = f"Deleted step {step_id}"
 
     @rx.event
-    def undo(self) -> None:
+    async def undo(self) -> None:
         if not self._undo:
             return
         self._document = self._undo.pop()
         self.undo_depth, self.dirty, self.notice = len(self._undo), True, "Undone"
         self._show(relayout=True)
         self._load_schema()
-        self._select(self.selected)
+        await self._select(self.selected)
 
     # ---- step panel -------------------------------------------------------------------------
 
     @rx.event
-    def set_id_draft(self, value: str) -> None:
+    async def set_id_draft(self, value: str) -> None:
         """Validate the step id as it is typed; apply it when valid."""
         self.id_draft = value
         problem = flow_ops.id_problem(self._document, self.selected, value)
@@ -269,7 +272,7 @@ class EditorState(rx.State):
         if problem is None and value != self.selected:
             self._edit(flow_ops.rename_step(self._document, self.selected, value))
             self.selected = value
-            self._refresh_panel(reload_code=False)
+            await self._refresh_panel(reload_code=False)
 
     @rx.event
     def set_summary(self, value: str) -> None:
@@ -278,7 +281,7 @@ class EditorState(rx.State):
                                      **({"summary": value} if value else {})}, relayout=True)
 
     @rx.event
-    def set_code(self, step_id: str, text: str) -> None:
+    async def set_code(self, step_id: str, text: str) -> None:
         """The code editor of `step_id` changed (debounced): store it, re-read the signature.
 
         The id comes with the text because a debounced change may arrive after another
@@ -292,33 +295,33 @@ class EditorState(rx.State):
         self._document = flow_ops.replace_step(self._document, step_id, changed)
         self.dirty, self.notice = True, ""
         if step_id == self.selected:
-            self._refresh_inputs()
+            await self._refresh_inputs()
 
     @rx.event
-    def set_script_path(self, value: str) -> None:
+    async def set_script_path(self, value: str) -> None:
         self.sel_script_path = value
         self._change_step(lambda m: {**m, "value": {**m["value"], "path": value}}, relayout=True)
-        self._refresh_inputs()
+        await self._refresh_inputs()
 
     @rx.event
-    def set_input_mode(self, name: str, mode: str) -> None:
+    async def set_input_mode(self, name: str, mode: str) -> None:
         row = next((r for r in self.inputs if r["name"] == name), None)
         if row is not None:
             text = row["text"] if row["unset"] == "false" else row["default"]
-            self._set_input(name, mode, text, row["widget"])
+            await self._set_input(name, mode, text, row["widget"])
 
     @rx.event
-    def set_input_text(self, name: str, text: str) -> None:
+    async def set_input_text(self, name: str, text: str) -> None:
         row = next((r for r in self.inputs if r["name"] == name), None)
         if row is not None:
-            self._set_input(name, row["mode"], text, row["widget"])
+            await self._set_input(name, row["mode"], text, row["widget"])
 
     @rx.event
-    def pick(self, name: str, expr: str) -> None:
+    async def pick(self, name: str, expr: str) -> None:
         """The picker chose an expression for input `name`."""
         row = next((r for r in self.inputs if r["name"] == name), None)
         if row is not None:
-            self._set_input(name, "javascript", expr, row["widget"])
+            await self._set_input(name, "javascript", expr, row["widget"])
 
     @rx.event
     def set_option(self, name: str, value: Any) -> None:
@@ -362,9 +365,9 @@ class EditorState(rx.State):
         self.args_text = {**self.args_text, name: ("true" if value else "false") if isinstance(value, bool) else str(value)}
 
     @rx.event
-    def download_result(self, key: str):
+    async def download_result(self, key: str):
         """Send a step's whole result (as stored) to the browser as a file."""
-        row = service.store.load_steps(self.preview_run_id).get(key) if self.preview_run_id else None
+        row = await off_loop(service.store.load_step, self.preview_run_id, key) if self.preview_run_id else None
         if row is None:
             return None
         text = json.dumps(row.result, indent=2, ensure_ascii=False, default=str)
@@ -377,25 +380,30 @@ class EditorState(rx.State):
         async with self:
             if self.preview_running:
                 return
+            self.preview_running = True  # no second preview meanwhile (the lock is let go below)
+            path = self.path or "preview"
             try:
                 document, args = self._preview_input(mode)
-                run_id = service.submit_flow(document, args, path=self.path or "preview", trigger="preview",
-                                             started_by=caller())
-            except Exception as exc:  # bad args or an invalid flow: say so, run nothing
-                self.preview_error, self.preview_status = str(exc), ""
+            except Exception as exc:  # bad args: say so, run nothing
+                self.preview_error, self.preview_status, self.preview_running = str(exc), "", False
                 return
-            record("run.started", self.path or "preview", f"{run_id} ({mode} preview)")
-            subscription = service.engine.events.subscribe(run_id)
+        try:
+            run_id = await off_loop(_start_preview, document, args, path, mode)
+        except Exception as exc:  # args that break the schema, an invalid flow: say so, run nothing
+            async with self:
+                self.preview_error, self.preview_status, self.preview_running = str(exc), "", False
+            return
+        subscription = service.engine.events.subscribe(run_id)
+        async with self:
             self._reset_preview()
-            self.preview_running, self.preview_mode, self.preview_run_id = True, mode, run_id
-            self.preview_status = "queued"
+            self.preview_mode, self.preview_run_id, self.preview_status = mode, run_id, "queued"
         try:
             await self._follow(subscription, run_id)
         finally:
             subscription.close()
+            run = await off_loop(service.store.get_run, run_id)
             async with self:
                 self.preview_running = False
-                run = service.store.get_run(run_id)
                 if run is not None and self.preview_status not in FINISHED | {"suspended"}:
                     self.preview_status = run.status
 
@@ -405,7 +413,7 @@ class EditorState(rx.State):
             try:
                 events = [await asyncio.wait_for(subscription.get(), 1.0)]
             except asyncio.TimeoutError:
-                run = service.store.get_run(run_id)
+                run = await off_loop(service.store.get_run, run_id)
                 if run is None or run.status in FINISHED or run.status == "suspended":
                     return
                 continue
@@ -490,15 +498,15 @@ class EditorState(rx.State):
         schema = self._document.get("schema") or {}
         self.args_fields = step_form.input_rows({"value": {"input_transforms": {}}}, schema)
 
-    def _select(self, step_id: str) -> None:
+    async def _select(self, step_id: str) -> None:
         try:
             flow_ops.find_step(self._document, step_id)
         except flow_ops.EditError:
             step_id = ""
         self.selected = step_id
-        self._refresh_panel(reload_code=True)
+        await self._refresh_panel(reload_code=True)
 
-    def _refresh_panel(self, *, reload_code: bool) -> None:
+    async def _refresh_panel(self, *, reload_code: bool) -> None:
         if not self.selected:
             self.sel_kind, self.inputs, self.picks = "", [], []
             return
@@ -512,10 +520,10 @@ class EditorState(rx.State):
         self.options = step_form.option_values(module)
         self.container = step_form.container_settings(module)
         self.branches = step_form.branch_rows(module)
-        self._refresh_inputs()
+        await self._refresh_inputs()
         self._refresh_picks()
 
-    def _refresh_inputs(self) -> None:
+    async def _refresh_inputs(self) -> None:
         _, _, module = flow_ops.find_step(self._document, self.selected)
         value = module.get("value") or {}
         schema, self.code_error = None, ""
@@ -523,7 +531,8 @@ class EditorState(rx.State):
             schema, self.code_error = catalog.script_schema_or_error(str(value.get("language")),
                                                                      str(value.get("content") or ""))
         elif value.get("type") == "script":
-            script = service.store.get_script(str(value.get("path") or ""), workspace=settings.WORKSPACE)
+            script = await off_loop(service.store.get_script, str(value.get("path") or ""),
+                                    workspace=settings.WORKSPACE)
             schema = script.args_schema if script is not None else None
         if schema is None and self.code_error:
             return  # keep the last good rows while the code does not parse
@@ -536,12 +545,12 @@ class EditorState(rx.State):
         earlier = flow_ops.steps_before(self._document, self.selected) if self.selected else []
         self.picks = preview.picks(self._document.get("schema"), earlier, self._results)
 
-    def _set_input(self, name: str, mode: str, text: str, widget: str) -> None:
+    async def _set_input(self, name: str, mode: str, text: str, widget: str) -> None:
         _, _, module = flow_ops.find_step(self._document, self.selected)
         changed, problem = step_form.set_input(module, name, mode, text, widget)
         self.input_errors = {**self.input_errors, name: problem}
         self._replace_step(changed, relayout=mode == "javascript")
-        self._refresh_inputs()
+        await self._refresh_inputs()
 
     def _change_step(self, change: Any, *, relayout: bool) -> None:
         if not self.selected:
@@ -555,6 +564,35 @@ class EditorState(rx.State):
         self.dirty, self.notice = True, ""
         self._show(relayout=relayout)
 
-    def _first_script_path(self) -> str:
-        scripts = service.store.list_scripts(workspace=settings.WORKSPACE)
-        return scripts[0].path if scripts else ""
+
+
+def _latest(path: str) -> tuple[dict[str, Any], int]:
+    """The flow's latest document and its version (NotFound when there is none)."""
+    document = catalog.load_document(service.store, path)
+    row = service.store.get_flow(path, workspace=settings.WORKSPACE)
+    return document, row.version if row else 0
+
+
+def _save(path: str, document: dict[str, Any]) -> int:
+    """Save the document as the flow's next version (audited); the version."""
+    version = catalog.save_flow(service.store, path, document)
+    record("flow.saved", path, f"version {version}")
+    return version
+
+
+def _documents(path: str, numbers: list[str]) -> list[Any]:
+    """The documents of these versions of the flow (None for a missing one)."""
+    rows = [service.store.get_flow(path, int(v), workspace=settings.WORKSPACE) if v else None for v in numbers]
+    return [row.document if row is not None else None for row in rows]
+
+
+def _start_preview(document: dict[str, Any], args: dict[str, Any], path: str, mode: str) -> str:
+    """Queue a preview run for the caller (audited); its id."""
+    run_id = service.submit_flow(document, args, path=path, trigger="preview", started_by=caller())
+    record("run.started", path, f"{run_id} ({mode} preview)")
+    return run_id
+
+
+def _first_script_path() -> str:
+    scripts = service.store.list_scripts(workspace=settings.WORKSPACE)
+    return scripts[0].path if scripts else ""

@@ -8,6 +8,7 @@ import reflex as rx
 
 from app import catalog, routes
 from app.engine_service import service
+from app.offloop import off_loop
 from app.states.guard import caller
 from app.states.session import record
 from components.schema_form import SchemaFormState
@@ -22,14 +23,14 @@ class FlowRunState(SchemaFormState, rx.State):
     description: str = ""
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
         """Open the flow named by the URL (/flows/run/<path>) and build its form."""
         from engine import NotFound
 
         url_path = self.router.url.path.rstrip("/")
         self.path = url_path.split(routes.FLOW_RUN_PREFIX, 1)[-1] if routes.FLOW_RUN_PREFIX in url_path else ""
         try:
-            document = catalog.load_document(service.store, self.path)
+            document = await off_loop(catalog.load_document, service.store, self.path)
         except NotFound:
             self.found = False
             return
@@ -39,7 +40,7 @@ class FlowRunState(SchemaFormState, rx.State):
         self.show_schema(document.get("schema"))
 
     @rx.event
-    def submit(self, form_data: dict[str, Any]):
+    async def submit(self, form_data: dict[str, Any]):
         """Queue a run with the form's args and open its page."""
         from engine import BadInput, NotFound
 
@@ -47,10 +48,16 @@ class FlowRunState(SchemaFormState, rx.State):
         if args is None:
             return None
         try:
-            document = catalog.load_document(service.store, self.path)
-            run_id = service.submit_flow(document, args, path=self.path, started_by=caller())
+            run_id = await off_loop(_start, self.path, args)
         except (BadInput, NotFound) as exc:
             self.form_errors = {"": str(exc)}
             return None
-        record("run.started", self.path, run_id)
         return rx.redirect(routes.run_url(run_id))
+
+
+def _start(path: str, args: dict[str, Any]) -> str:
+    """Queue a run of the flow at `path` for the caller (audited); its id."""
+    document = catalog.load_document(service.store, path)
+    run_id = service.submit_flow(document, args, path=path, started_by=caller())
+    record("run.started", path, run_id)
+    return run_id

@@ -8,6 +8,7 @@ import reflex as rx
 
 from app import catalog, present, routes, settings
 from app.engine_service import service
+from app.offloop import off_loop
 from app.states.guard import admin_only
 from app.states.session import record
 
@@ -26,8 +27,8 @@ class FlowsState(rx.State):
     import_key: int = 0
 
     @rx.event
-    def load(self) -> None:
-        self.flows = [present.flow_row(row) for row in service.store.list_flows(workspace=settings.WORKSPACE)]
+    async def load(self) -> None:
+        self.flows = await off_loop(_flow_rows)
 
     @rx.event
     def set_query(self, value: str) -> None:
@@ -55,48 +56,49 @@ class FlowsState(rx.State):
 
     @rx.event
     @admin_only("create flows")
-    def create(self, form_data: dict[str, Any]):
+    async def create(self, form_data: dict[str, Any]):
         """A new empty flow at the path, opened in the editor."""
         path = str(form_data.get("path") or "")
-        return self._act("flow.saved", path, "created",
-                         lambda: catalog.new_flow(service.store, path, str(form_data.get("summary") or "")),
-                         lambda: routes.flow_editor_url(catalog.check_path(path)))
+        return await self._act("flow.saved", path, "created",
+                               lambda: catalog.new_flow(service.store, path, str(form_data.get("summary") or "")),
+                               lambda: routes.flow_editor_url(catalog.check_path(path)))
 
     @rx.event
     @admin_only("import flows")
-    def import_flow(self, form_data: dict[str, Any]):
+    async def import_flow(self, form_data: dict[str, Any]):
         """Save pasted (or uploaded) OpenFlow JSON or YAML at the path."""
         path = str(form_data.get("path") or "")
-        return self._act("flow.saved", path, "imported",
-                         lambda: catalog.import_flow(service.store, path, str(form_data.get("text") or "")))
+        return await self._act("flow.saved", path, "imported",
+                               lambda: catalog.import_flow(service.store, path, str(form_data.get("text") or "")))
 
     @rx.event
     @admin_only("duplicate flows")
-    def duplicate(self, form_data: dict[str, Any]):
+    async def duplicate(self, form_data: dict[str, Any]):
         """Copy the target flow's latest version to a new path."""
-        path = str(form_data.get("path") or "")
-        return self._act("flow.saved", path, f"duplicated from {self.target}",
-                         lambda: catalog.duplicate_flow(service.store, self.target, path))
+        path, target = str(form_data.get("path") or ""), self.target
+        return await self._act("flow.saved", path, f"duplicated from {target}",
+                               lambda: catalog.duplicate_flow(service.store, target, path))
 
     @rx.event
     @admin_only("delete flows")
-    def delete(self):
+    async def delete(self):
         """Delete every version of the target flow (after the dialog's confirmation)."""
-        return self._act("flow.deleted", self.target, "",
-                         lambda: service.store.delete_flow(self.target, workspace=settings.WORKSPACE))
+        target = self.target
+        return await self._act("flow.deleted", target, "",
+                               lambda: service.store.delete_flow(target, workspace=settings.WORKSPACE))
 
-    def _act(self, audit_action: str, target: str, detail: str, action: Any, then: Any = None):
-        """Carry out an admin's change of the catalogue, audit it, close the dialog."""
+    async def _act(self, audit_action: str, target: str, detail: str, action: Any, then: Any = None):
+        """Carry out an admin's change of the catalogue (off the web loop), audit it, close the dialog."""
         from engine import BadInput, NotFound
 
         try:
-            action()
+            await off_loop(action)
         except (catalog.CatalogError, BadInput, NotFound) as exc:
             self.problem = str(exc)
             return None
-        record(audit_action, target.strip(), detail)
+        await off_loop(record, audit_action, target.strip(), detail)
         self.dialog, self.problem = "", ""
-        self.load()
+        await self.load()
         return rx.redirect(then()) if then is not None else None
 
     @rx.event
@@ -108,14 +110,18 @@ class FlowsState(rx.State):
             self.import_key += 1
 
     @rx.event
-    def export(self, path: str, fmt: str):
+    async def export(self, path: str, fmt: str):
         """Download the flow's latest version as JSON or YAML."""
         from engine import NotFound
 
         try:
-            document = catalog.load_document(service.store, path)
+            document = await off_loop(catalog.load_document, service.store, path)
         except NotFound as exc:
             return rx.toast.error(str(exc))
         name = path.rsplit("/", 1)[-1]
         suffix = "json" if fmt == "json" else "yaml"
         return rx.download(data=catalog.export_text(document, fmt), filename=f"{name}.flow.{suffix}")
+
+
+def _flow_rows() -> list[dict[str, str]]:
+    return [present.flow_row(row) for row in service.store.list_flows(workspace=settings.WORKSPACE)]

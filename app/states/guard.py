@@ -4,7 +4,8 @@
 event (sent over the websocket, chained by a handler, or started by an upload), and an
 answer from it means the handler does not run. It reads the session from the cookie
 of the websocket handshake (`app.sessions.secret_from`) and looks it up in the store
-for every event, so a logout or a role change counts at once. Then:
+for every event (off the web loop, `app.offloop`), so a logout or a role change counts
+at once; while the database is away the event is answered with a toast saying so. Then:
 
 - Reflex's own plumbing (hydrate, on-load dispatch, client storage) runs; a hydrate
   without a session first resets every page state, so its snapshot holds no page data.
@@ -29,6 +30,7 @@ from reflex_base.registry import RegistrationContext
 
 from app import routes
 from app.accounts import Caller
+from app.offloop import DatabaseUnavailable, off_loop
 from app.sessions import secret_from
 
 ALLOW, LOGIN, REFUSE = "allow", "login", "refuse"
@@ -101,8 +103,12 @@ class EventGuard(Middleware):
     async def preprocess(self, app: Any, state: BaseState, event: Event) -> StateUpdate | None:
         root = state._get_root_state()
         registered = RegistrationContext.get().event_handlers.get(event.name)
-        who = _session_caller(root.router_data)
-        _CALLER.set(who)  # set for every event, so none inherits its parent's
+        _CALLER.set(None)  # set for every event, so none inherits its parent's
+        try:
+            who = await off_loop(_session_caller, root.router_data)
+        except DatabaseUnavailable as exc:
+            return StateUpdate(events=Event.from_event_type([rx.toast.error(str(exc), id="database_unavailable")]))
+        _CALLER.set(who)
         if registered is None:
             return _to_login(root.router_data)
         cls, fn = registered.states[0], registered.handler.fn

@@ -9,6 +9,7 @@ import reflex as rx
 
 from app import present, settings
 from app.engine_service import service
+from app.offloop import off_loop
 
 RECENT = 10
 STATS_WINDOW = 2000
@@ -26,12 +27,18 @@ class HomeState(rx.State):
     failures: list[dict[str, str]] = []
 
     @rx.event
-    def load(self) -> None:
-        store = service.store
-        runs = store.list_runs(top_level=True, limit=STATS_WINDOW)
-        self.recent = [present.run_row(run) for run in runs[:RECENT]]
-        self.flow_count = len(store.list_flows(workspace=settings.WORKSPACE))
-        self.run_count = store.count_runs(top_level=True)
-        self.pending_count = store.count_runs(status="suspended", top_level=True)
-        self.stats = present.flow_stats(runs)
-        self.failures = present.failures_by_step(runs)[:10]
+    async def load(self) -> None:
+        shown = await off_loop(_summary)
+        self.recent, self.stats, self.failures = shown["recent"], shown["stats"], shown["failures"]
+        self.flow_count, self.run_count, self.pending_count = shown["flows"], shown["runs"], shown["pending"]
+
+
+def _summary() -> dict[str, Any]:
+    """What the home page shows, read from the store."""
+    store = service.store
+    runs = store.list_runs(top_level=True, limit=STATS_WINDOW)
+    return {"recent": [present.run_row(run) for run in runs[:RECENT]],
+            "flows": len(store.list_flows(workspace=settings.WORKSPACE)),
+            "runs": store.count_runs(top_level=True),
+            "pending": store.count_runs(status="suspended", top_level=True),
+            "stats": present.flow_stats(runs), "failures": present.failures_by_step(runs)[:10]}

@@ -8,6 +8,7 @@ import reflex as rx
 
 from app import settings
 from app.engine_service import service
+from app.offloop import off_loop
 from app.states.guard import admin_only
 from app.states.session import record
 from app.states.resources import parse_json
@@ -57,14 +58,12 @@ class ResourceTypesState(rx.State):
     form_key: int = 0
 
     @rx.event
-    def load(self) -> None:
-        self.types = [{"name": t["name"], "kind": "built-in" if t["builtin"] else "custom",
-                       "fields": field_summary(t["schema"]), "description": t["description"] or ""}
-                      for t in _vault().resource_types(workspace=settings.WORKSPACE)]
+    async def load(self) -> None:
+        self.types = await off_loop(_types)
 
     @rx.event
     @admin_only("create resource types")
-    def create(self, form_data: dict[str, Any]) -> None:
+    async def create(self, form_data: dict[str, Any]) -> None:
         """Add a custom type; a message goes to the name or the schema field when wrong."""
         from engine import BadInput
 
@@ -75,12 +74,20 @@ class ResourceTypesState(rx.State):
             return
         name = str(form_data.get("name") or "").strip()
         try:
-            _vault().create_resource_type(name, schema, str(form_data.get("description") or ""),
-                                          workspace=settings.WORKSPACE)
+            await off_loop(_create, name, schema, str(form_data.get("description") or ""))
         except BadInput as exc:
             self.name_error = str(exc)
             return
-        record("resource_type.created", name)
         self.created = name
         self.form_key += 1
-        self.load()
+        await self.load()
+
+
+def _types() -> list[dict[str, str]]:
+    return [{"name": t["name"], "kind": "built-in" if t["builtin"] else "custom", "fields": field_summary(t["schema"]),
+             "description": t["description"] or ""} for t in _vault().resource_types(workspace=settings.WORKSPACE)]
+
+
+def _create(name: str, schema: Any, description: str) -> None:
+    _vault().create_resource_type(name, schema, description, workspace=settings.WORKSPACE)
+    record("resource_type.created", name)

@@ -14,6 +14,7 @@ import reflex as rx
 
 from app import settings
 from app.engine_service import service
+from app.offloop import off_loop
 from app.states.guard import admin_only
 from app.states.session import record
 from components.schema_form import SchemaFormState, parse_form
@@ -80,13 +81,10 @@ class ResourcesState(SchemaFormState, rx.State):
         return self.chosen_type != "" and (self.raw_json or not self.chosen_has_fields)
 
     @rx.event
-    def load(self) -> None:
-        vault = _vault()
-        types = vault.resource_types(workspace=settings.WORKSPACE)
+    async def load(self) -> None:
+        types, self.resources = await off_loop(_types_and_resources)
         self.type_names = [t["name"] for t in types]
         self.schemas = {t["name"]: t["schema"] if isinstance(t["schema"], dict) else {} for t in types}
-        self.resources = [{"path": r["path"], "type": r["resource_type"], "value": json.dumps(r["value"])}
-                          for r in vault.list_resources(workspace=settings.WORKSPACE)]
 
     @rx.event
     def choose_type(self, name: str) -> None:
@@ -103,43 +101,58 @@ class ResourcesState(SchemaFormState, rx.State):
 
     @rx.event
     @admin_only("save resources")
-    def save_fields(self, form_data: dict[str, Any]) -> None:
+    async def save_fields(self, form_data: dict[str, Any]) -> None:
         """Save a resource from the generated form; bad fields get their message."""
         value, errors = parse_value(self.form_schema, form_data)
         self.form_errors = errors
         if not errors:
-            self.form_errors = {"": problem} if (problem := self._save(form_data, value)) else {}
+            self.form_errors = {"": problem} if (problem := await self._save(form_data, value)) else {}
 
     @rx.event
     @admin_only("save resources")
-    def save_raw(self, form_data: dict[str, Any]) -> None:
+    async def save_raw(self, form_data: dict[str, Any]) -> None:
         """Save a resource from its value typed as JSON."""
         value, self.raw_error = parse_json(str(form_data.get("value") or ""))
         if not self.raw_error:
-            self.raw_error = self._save(form_data, value)
+            self.raw_error = await self._save(form_data, value)
 
-    def _save(self, form_data: dict[str, Any], value: Any) -> str:
+    async def _save(self, form_data: dict[str, Any], value: Any) -> str:
         """Store the resource; "" or what is wrong (the path, or the engine's own check)."""
         from engine import BadInput, NotFound
 
         path = str(form_data.get(PATH_INPUT) or "").strip()
         try:
-            _vault().set_resource(path, value, self.chosen_type or None, workspace=settings.WORKSPACE)
+            await off_loop(_save, path, value, self.chosen_type)
         except (BadInput, NotFound) as exc:
             return str(exc)
-        record("resource.saved", path, self.chosen_type)
         self.saved = path
-        self.load()
+        await self.load()
         return ""
 
     @rx.event
     @admin_only("delete resources")
-    def delete(self, path: str) -> None:
+    async def delete(self, path: str) -> None:
         from engine import NotFound
 
         try:
-            _vault().delete_resource(path, workspace=settings.WORKSPACE)
-            record("resource.deleted", path)
+            await off_loop(_delete, path)
         except NotFound as exc:
             self.problem = str(exc)
-        self.load()
+        await self.load()
+
+
+def _types_and_resources() -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    vault = _vault()
+    resources = [{"path": r["path"], "type": r["resource_type"], "value": json.dumps(r["value"])}
+                 for r in vault.list_resources(workspace=settings.WORKSPACE)]
+    return vault.resource_types(workspace=settings.WORKSPACE), resources
+
+
+def _save(path: str, value: Any, kind: str) -> None:
+    _vault().set_resource(path, value, kind or None, workspace=settings.WORKSPACE)
+    record("resource.saved", path, kind)
+
+
+def _delete(path: str) -> None:
+    _vault().delete_resource(path, workspace=settings.WORKSPACE)
+    record("resource.deleted", path)

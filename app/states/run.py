@@ -11,6 +11,7 @@ import reflex as rx
 
 from app import approvals, flow_graph, present, routes
 from app.engine_service import FINISHED, service
+from app.offloop import off_loop
 from app.states.guard import caller
 from app.states.session import record
 
@@ -53,11 +54,11 @@ class RunState(rx.State):
     _watched_id: str = ""  # the run a watch task follows (one task per page at a time)
 
     @rx.event
-    def load(self):
+    async def load(self):
         """Show the run named by the URL, and follow it while it is not finished."""
         self.shown_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
         self.restart_from = self.action_problem = ""
-        self._fetch()
+        self._show(*await off_loop(_read, self.shown_id))
         if self.found and self.status not in FINISHED:
             return RunState.watch
 
@@ -78,10 +79,11 @@ class RunState(rx.State):
                     pass
                 while not subscription.queue.empty():  # one refresh for a burst of events
                     subscription.queue.get_nowait()
+                shown = await off_loop(_read, run_id)
                 async with self:
                     if self.shown_id != run_id:
                         break
-                    self._fetch()
+                    self._show(*shown)
                     if self.status in FINISHED:
                         break
         finally:
@@ -90,9 +92,8 @@ class RunState(rx.State):
                 if self._watched_id == run_id:
                     self._watched_id = ""
 
-    def _fetch(self) -> None:
-        store = service.store
-        run = store.get_run(self.shown_id)
+    def _show(self, run: Any, logs: list[Any], steps: list[Any]) -> None:
+        """Show the run as read by `_read` (None: not found)."""
         self.found = run is not None
         if run is None:
             self.status, self.steps = "", []
@@ -104,12 +105,10 @@ class RunState(rx.State):
         self.result_json = "" if run.result is None else present.pretty_json(run.result)
         error = run.error if isinstance(run.error, dict) else {}
         self.error_message = str(error.get("message", "")) if run.error else ""
-        logs = store.get_logs(run.id, limit=MAX_LOG_LINES + 1)
         self.logs_cut = len(logs) > MAX_LOG_LINES
         by_step: dict[str | None, list[str]] = defaultdict(list)
         for entry in logs[:MAX_LOG_LINES]:
             by_step[entry.step_key].append(entry.line)
-        steps = store.load_steps(run.id).values()
         ordered = sorted(steps, key=lambda step: (step.started_at or float("inf"), step.key))
         self.steps = [present.step_row(step, by_step.get(step.key, [])) for step in ordered]
         self.run_logs = "\n".join(by_step.get(None, []))
@@ -135,29 +134,38 @@ class RunState(rx.State):
         self.restart_from = key
 
     @rx.event
-    def rerun(self):
+    async def rerun(self):
         """A new run of the same flow snapshot with the same args; opens it."""
-        who = caller()
-        return self._start_new("rerun", lambda: service.rerun(self.shown_id, started_by=who))
+        shown_id, who = self.shown_id, caller()
+        return await self._start_new("rerun", lambda: service.rerun(shown_id, started_by=who))
 
     @rx.event
-    def restart(self):
+    async def restart(self):
         """A new run reusing the results before the chosen step; opens it."""
         if not self.restart_from:
             self.action_problem = "choose the step to restart from"
             return None
-        who = caller()
-        return self._start_new(f"restart from {self.restart_from}",
-                               lambda: service.restart(self.shown_id, self.restart_from, started_by=who))
+        shown_id, key, who = self.shown_id, self.restart_from, caller()
+        return await self._start_new(f"restart from {key}", lambda: service.restart(shown_id, key, started_by=who))
 
-    def _start_new(self, how: str, start: Any) -> Any:
+    async def _start_new(self, how: str, start: Any) -> Any:
         from engine import BadInput, NotFound
 
         try:
-            new_id = start()
+            new_id = await off_loop(start)
         except (BadInput, NotFound) as exc:
             self.action_problem = str(exc)
             return None
         self.action_problem = ""
-        record("run.started", self.path, f"{new_id} ({how} of {self.shown_id})")
+        await off_loop(record, "run.started", self.path, f"{new_id} ({how} of {self.shown_id})")
         return rx.redirect(routes.run_url(new_id))
+
+
+def _read(run_id: str) -> tuple[Any, list[Any], list[Any]]:
+    """The run (None when there is none), its first log lines (one more than shown, to
+    tell when some are left out) and its step records."""
+    store = service.store
+    run = store.get_run(run_id)
+    if run is None:
+        return None, [], []
+    return run, store.get_logs(run.id, limit=MAX_LOG_LINES + 1), list(store.load_steps(run.id).values())

@@ -9,6 +9,7 @@ import reflex as rx
 
 from app import present, settings
 from app.engine_service import service
+from app.offloop import off_loop
 
 PAGE_SIZE = 50
 ALL = "all"
@@ -29,16 +30,16 @@ class RunsState(rx.State):
     flow_paths: list[str] = [ALL]
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
         params = self.router.url.query_parameters
         self.flow = str(params.get("flow") or self.flow)
         self.status = str(params.get("status") or self.status)
-        self.flow_paths = [ALL] + sorted({row.path for row in service.store.list_flows(workspace=settings.WORKSPACE)}
-                                         | ({self.flow} - {ALL}))
-        self._fetch()
+        paths = await off_loop(_flow_paths)
+        self.flow_paths = [ALL] + sorted(paths | ({self.flow} - {ALL}))
+        await self._fetch()
 
     @rx.event
-    def set_filter(self, name: str, value: Any) -> None:
+    async def set_filter(self, name: str, value: Any) -> None:
         """Change one filter (flow, status, since, subflows) and go back to the first page."""
         if name == "flow":
             self.flow = str(value)
@@ -49,18 +50,18 @@ class RunsState(rx.State):
         elif name == "subflows":
             self.subflows = bool(value)
         self.offset = 0
-        self._fetch()
+        await self._fetch()
 
     @rx.event
-    def newer(self) -> None:
+    async def newer(self) -> None:
         self.offset = max(0, self.offset - PAGE_SIZE)
-        self._fetch()
+        await self._fetch()
 
     @rx.event
-    def older(self) -> None:
+    async def older(self) -> None:
         if self.offset + PAGE_SIZE < self.total:
             self.offset += PAGE_SIZE
-        self._fetch()
+        await self._fetch()
 
     def _filters(self) -> dict[str, Any]:
         window = RANGES.get(self.since)
@@ -71,12 +72,8 @@ class RunsState(rx.State):
             "top_level": not self.subflows,
         }
 
-    def _fetch(self) -> None:
-        store = service.store
-        filters = self._filters()
-        self.total = store.count_runs(**filters)
-        self.offset = min(self.offset, max(0, self.total - 1))
-        self.rows = [present.run_row(run) for run in store.list_runs(limit=PAGE_SIZE, offset=self.offset, **filters)]
+    async def _fetch(self) -> None:
+        self.total, self.offset, self.rows = await off_loop(_page, self._filters(), self.offset)
 
     @rx.var
     def has_newer(self) -> bool:
@@ -85,3 +82,15 @@ class RunsState(rx.State):
     @rx.var
     def has_older(self) -> bool:
         return self.offset + PAGE_SIZE < self.total
+
+
+def _flow_paths() -> set[str]:
+    return {row.path for row in service.store.list_flows(workspace=settings.WORKSPACE)}
+
+
+def _page(filters: dict[str, Any], offset: int) -> tuple[int, int, list[dict[str, str]]]:
+    """(how many runs match, the page's offset within them, the page's rows)."""
+    store = service.store
+    total = store.count_runs(**filters)
+    offset = min(offset, max(0, total - 1))
+    return total, offset, [present.run_row(run) for run in store.list_runs(limit=PAGE_SIZE, offset=offset, **filters)]

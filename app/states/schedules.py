@@ -10,6 +10,7 @@ import reflex as rx
 
 from app import catalog, present, scheduling, settings
 from app.engine_service import service
+from app.offloop import off_loop
 from app.states.guard import admin_only, caller
 from app.states.session import record
 from components.schema_form import SchemaFormState
@@ -96,31 +97,30 @@ class SchedulesState(SchemaFormState, rx.State):
         return list(self.preview["next"])
 
     @rx.event
-    def load(self) -> None:
-        self.schedules = [_row(row) for row in service.store.list_schedules(workspace=settings.WORKSPACE)]
+    async def load(self) -> None:
+        self.schedules = await off_loop(_rows)
         self.problem = ""
 
     @rx.event
-    def new(self) -> None:
+    async def new(self) -> None:
         """Open an empty editor."""
         self.editing, self.is_new, self.path, self.cron, self.timezone = True, True, "", "0 2 * * *", "UTC"
         self.catch_up, self.on_failure, self.runs, self.problem, self.saved = "skip", "", [], "", ""
-        self.set_kind("flow")
+        await self.set_kind("flow")
 
     @rx.event
-    def edit(self, path: str) -> None:
+    async def edit(self, path: str) -> None:
         """Open the editor on a saved schedule, with its past runs."""
-        row = service.store.get_schedule(path, workspace=settings.WORKSPACE)
+        row, runs = await off_loop(_schedule_and_runs, path)
         if row is None:
             self.problem = f"schedule {path} not found"
             return
         self.editing, self.is_new, self.path, self.cron, self.timezone = True, False, row.path, row.schedule, row.timezone
         self.catch_up, self.on_failure, self.problem, self.saved = row.catch_up, row.on_failure or "", "", ""
         self.kind = "flow" if row.is_flow else "script"
-        self._load_targets()
-        self._show_target(row.script_path, dict(row.args or {}))
-        runs = service.store.schedule_runs(row.path, workspace=settings.WORKSPACE, limit=20)
-        self.runs = [present.run_row(run) for run in runs]
+        await self._load_targets()
+        await self._show_target(row.script_path, dict(row.args or {}))
+        self.runs = runs
 
     @rx.event
     def close(self) -> None:
@@ -147,34 +147,32 @@ class SchedulesState(SchemaFormState, rx.State):
         self.on_failure = value
 
     @rx.event
-    def set_kind(self, value: str) -> None:
+    async def set_kind(self, value: str) -> None:
         """Choose flow or script; the first one of that kind becomes the target."""
         self.kind = value
-        self._load_targets()
-        self._show_target(self.targets[0] if self.targets else "", {})
+        await self._load_targets()
+        await self._show_target(self.targets[0] if self.targets else "", {})
 
     @rx.event
-    def set_target(self, value: str) -> None:
-        self._show_target(value, {})
+    async def set_target(self, value: str) -> None:
+        await self._show_target(value, {})
 
-    def _load_targets(self) -> None:
-        rows = (service.store.list_flows(workspace=settings.WORKSPACE) if self.kind == "flow"
-                else service.store.list_scripts(workspace=settings.WORKSPACE))
-        self.targets = [row.path for row in rows]
+    async def _load_targets(self) -> None:
+        self.targets = await off_loop(_targets, self.kind == "flow")
 
-    def _show_target(self, path: str, args: dict[str, Any]) -> None:
+    async def _show_target(self, path: str, args: dict[str, Any]) -> None:
         from engine import MillraceError
 
         self.target = path
         try:
-            schema = scheduling.scheduler().target_schema(path, self.kind == "flow") if path else None
+            schema = await off_loop(scheduling.scheduler().target_schema, path, self.kind == "flow") if path else None
         except MillraceError as exc:
             schema, self.problem = None, str(exc)
         self.show_schema(_with_args(schema, args))
 
     @rx.event
     @admin_only("change schedules")
-    def save(self, form_data: dict[str, Any]) -> None:
+    async def save(self, form_data: dict[str, Any]) -> None:
         """Check and save the schedule with the form's args."""
         from engine import MillraceError
 
@@ -185,32 +183,64 @@ class SchedulesState(SchemaFormState, rx.State):
                 "is_flow": self.kind == "flow", "args": args, "catch_up": self.catch_up,
                 "on_failure": self.on_failure.strip() or None}
         try:
-            row = scheduling.save(self.path, body, creating=self.is_new, edited_by=caller().username)
+            row = await off_loop(_save, self.path, body, self.is_new)
         except (MillraceError, catalog.CatalogError) as exc:
             self.problem, self.saved = str(exc), ""
             return
-        record("schedule.saved", row.path, self.cron)
         self.problem, self.saved, self.is_new, self.path = "", f"Saved {row.path}", False, row.path
-        self.load()
+        await self.load()
         self.problem = ""
 
     @rx.event
     @admin_only("enable or pause schedules")
-    def toggle(self, path: str, enabled: bool) -> None:
-        scheduling.scheduler().set_enabled(path, enabled, workspace=settings.WORKSPACE)
-        record("schedule.enabled" if enabled else "schedule.disabled", path)
-        self.load()
+    async def toggle(self, path: str, enabled: bool) -> None:
+        await off_loop(_toggle, path, enabled)
+        await self.load()
 
     @rx.event
     @admin_only("delete schedules")
-    def delete(self, path: str) -> None:
-        from engine import NotFound
-
-        try:
-            service.store.delete_schedule(path, workspace=settings.WORKSPACE)
-            record("schedule.deleted", path)
-        except NotFound:
-            pass
+    async def delete(self, path: str) -> None:
+        await off_loop(_delete, path)
         if self.path == path:
             self.editing = False
-        self.load()
+        await self.load()
+
+
+def _rows() -> list[dict[str, Any]]:
+    return [_row(row) for row in service.store.list_schedules(workspace=settings.WORKSPACE)]
+
+
+def _schedule_and_runs(path: str) -> tuple[Any, list[dict[str, str]]]:
+    """The saved schedule at `path` (None when there is none) and its latest runs."""
+    row = service.store.get_schedule(path, workspace=settings.WORKSPACE)
+    if row is None:
+        return None, []
+    runs = service.store.schedule_runs(row.path, workspace=settings.WORKSPACE, limit=20)
+    return row, [present.run_row(run) for run in runs]
+
+
+def _targets(flows: bool) -> list[str]:
+    store = service.store
+    rows = store.list_flows(workspace=settings.WORKSPACE) if flows else store.list_scripts(workspace=settings.WORKSPACE)
+    return [row.path for row in rows]
+
+
+def _save(path: str, body: dict[str, Any], creating: bool) -> Any:
+    row = scheduling.save(path, body, creating=creating, edited_by=caller().username)
+    record("schedule.saved", row.path, body["schedule"])
+    return row
+
+
+def _toggle(path: str, enabled: bool) -> None:
+    scheduling.scheduler().set_enabled(path, enabled, workspace=settings.WORKSPACE)
+    record("schedule.enabled" if enabled else "schedule.disabled", path)
+
+
+def _delete(path: str) -> None:
+    from engine import NotFound
+
+    try:
+        service.store.delete_schedule(path, workspace=settings.WORKSPACE)
+        record("schedule.deleted", path)
+    except NotFound:
+        pass

@@ -11,6 +11,7 @@ import reflex as rx
 
 from app import catalog, present, routes, settings
 from app.engine_service import FINISHED, service
+from app.offloop import off_loop
 from app.states.guard import admin_only, caller
 from app.states.session import record
 from components.schema_form import SchemaFormState
@@ -43,12 +44,12 @@ class ScriptEditorState(SchemaFormState, rx.State):
     _pending_args: dict[str, Any] = {}  # the checked args, from submit to follow_run
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
         """Open the script named by the URL (/scripts/edit/<path>)."""
         url_path = self.router.url.path.rstrip("/")
         self.path = url_path.split(routes.SCRIPT_EDITOR_PREFIX, 1)[-1] if routes.SCRIPT_EDITOR_PREFIX in url_path else ""
         self.problem = self.notice = ""
-        row = service.store.get_script(self.path, workspace=settings.WORKSPACE) if self.path else None
+        row = await off_loop(service.store.get_script, self.path, workspace=settings.WORKSPACE) if self.path else None
         self.found = row is not None
         if row is None:
             return
@@ -66,14 +67,13 @@ class ScriptEditorState(SchemaFormState, rx.State):
 
     @rx.event
     @admin_only("save scripts")
-    def save(self) -> None:
+    async def save(self) -> None:
         """Check the code (it needs a `main`) and save it as the next version."""
         try:
-            self.version = catalog.save_script(service.store, self.path, self.language, self.draft, self.summary)
+            self.version = await off_loop(_save, self.path, self.language, self.draft, self.summary)
         except catalog.CatalogError as exc:
             self.problem, self.notice = str(exc), ""
             return
-        record("script.saved", self.path, f"version {self.version}")
         self.problem, self.notice = "", f"Saved version {self.version}."
         schema, _ = catalog.script_schema_or_error(self.language, self.draft)
         if schema != self.form_schema:
@@ -107,12 +107,13 @@ class ScriptEditorState(SchemaFormState, rx.State):
         subscription = service.engine.events.subscribe(run_id)
         try:
             try:
-                service.submit_script(path, language, content, schema, args, run_id=run_id, started_by=who)
+                await off_loop(service.submit_script, path, language, content, schema, args, run_id=run_id,
+                               started_by=who)
             except Exception as exc:  # ArgsValidationError and kin: shown, not raised
                 async with self:
                     self.running, self.run_status, self.run_error = False, "", str(exc)
                 return
-            record("run.started", path, run_id)
+            await off_loop(record, "run.started", path, run_id)
             await self._stream(subscription, run_id)
         finally:
             subscription.close()
@@ -131,7 +132,9 @@ class ScriptEditorState(SchemaFormState, rx.State):
                 lines = [str(e.data.get("line", "")) for e in events if e.kind == "step_log"]
             except TimeoutError:
                 pass
-            run = service.store.get_run(run_id)
+            run = await off_loop(service.store.get_run, run_id)
+            logs = await off_loop(service.store.get_logs, run_id, limit=MAX_LOG_LINES) \
+                if run is not None and run.status in FINISHED else []
             async with self:
                 if self.run_id != run_id:
                     return
@@ -140,11 +143,10 @@ class ScriptEditorState(SchemaFormState, rx.State):
                 if run is not None:
                     self.run_status = run.status
                     if run.status in FINISHED:
-                        self._show_end(run)
+                        self._show_end(run, logs)
                         return
 
-    def _show_end(self, run: Any) -> None:
-        logs = service.store.get_logs(run.id, limit=MAX_LOG_LINES)
+    def _show_end(self, run: Any, logs: list[Any]) -> None:
         self.run_logs = "\n".join(entry.line for entry in logs)
         self.result_json = "" if run.result is None else present.pretty_json(run.result)
         error = run.error if isinstance(run.error, dict) else {}
@@ -154,3 +156,10 @@ class ScriptEditorState(SchemaFormState, rx.State):
 def _tail(text: str, lines: list[str]) -> str:
     joined = (text.split("\n") if text else []) + lines
     return "\n".join(joined[-MAX_LOG_LINES:])
+
+
+def _save(path: str, language: str, draft: str, summary: str) -> int:
+    """Save the code as the script's next version (audited); the version."""
+    version = catalog.save_script(service.store, path, language, draft, summary)
+    record("script.saved", path, f"version {version}")
+    return version

@@ -8,6 +8,7 @@ import reflex as rx
 
 from app import catalog, present, routes, settings
 from app.engine_service import service
+from app.offloop import off_loop
 from app.states.guard import admin_only
 from app.states.session import record
 
@@ -19,23 +20,33 @@ class ScriptsState(rx.State):
     problem: str = ""
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
         self.problem = ""
-        self.scripts = [present.script_row(row) for row in service.store.list_scripts(workspace=settings.WORKSPACE)]
+        self.scripts = await off_loop(_script_rows)
 
     @rx.event
     @admin_only("create scripts")
-    def create(self, form_data: dict[str, Any]):
+    async def create(self, form_data: dict[str, Any]):
         """Save a starter script at the given path and open it in the editor."""
-        language = str(form_data.get("language") or "python3")
         try:
-            path = catalog.check_path(str(form_data.get("path") or ""))
-            if service.store.get_script(path, workspace=settings.WORKSPACE) is not None:
-                raise catalog.CatalogError(f"a script exists already at {path}")
-            catalog.save_script(service.store, path, language, catalog.NEW_SCRIPT.get(language, ""))
+            path = await off_loop(_create, str(form_data.get("path") or ""),
+                                  str(form_data.get("language") or "python3"))
         except catalog.CatalogError as exc:
             self.problem = str(exc)
             return None
-        record("script.saved", path, "created")
         self.problem = ""
         return rx.redirect(routes.script_editor_url(path))
+
+
+def _script_rows() -> list[dict[str, str]]:
+    return [present.script_row(row) for row in service.store.list_scripts(workspace=settings.WORKSPACE)]
+
+
+def _create(path: str, language: str) -> str:
+    """Save a starter script at `path` (audited); its checked path."""
+    path = catalog.check_path(path)
+    if service.store.get_script(path, workspace=settings.WORKSPACE) is not None:
+        raise catalog.CatalogError(f"a script exists already at {path}")
+    catalog.save_script(service.store, path, language, catalog.NEW_SCRIPT.get(language, ""))
+    record("script.saved", path, "created")
+    return path

@@ -8,6 +8,7 @@ import reflex as rx
 
 from app import present
 from app.engine_service import service
+from app.offloop import off_loop
 from app.states.guard import admin_only, caller
 from app.states.session import record
 
@@ -20,31 +21,44 @@ class TokensState(rx.State):
     problem: str = ""
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
         self.new_token = ""
-        self._refresh()
+        await self._refresh()
 
-    def _refresh(self) -> None:
-        self.tokens = [{"prefix": row["token_prefix"], "label": row["label"], "owner": row["owner"],
-                        "created": present.when(row["created_at"])} for row in service.accounts.list_tokens()]
+    async def _refresh(self) -> None:
+        self.tokens = await off_loop(_token_rows)
 
     @rx.event
     @admin_only("create tokens")
-    def create(self, form_data: dict[str, Any]) -> None:
-        label = str(form_data.get("label") or "").strip()
-        self.new_token = service.accounts.create_token(caller(), label)
-        record("token.created", self.new_token[:10], label)
+    async def create(self, form_data: dict[str, Any]) -> None:
+        self.new_token = await off_loop(_create, str(form_data.get("label") or "").strip())
         self.problem = ""
-        self._refresh()
+        await self._refresh()
 
     @rx.event
     @admin_only("delete tokens")
-    def delete(self, prefix: str) -> None:
+    async def delete(self, prefix: str) -> None:
         from app.accounts import AccountError
 
         try:
-            service.accounts.delete_token(prefix)
-            record("token.deleted", prefix)
+            await off_loop(_delete, prefix)
         except AccountError as exc:
             self.problem = str(exc)
-        self._refresh()
+        await self._refresh()
+
+
+def _token_rows() -> list[dict[str, str]]:
+    return [{"prefix": row["token_prefix"], "label": row["label"], "owner": row["owner"],
+             "created": present.when(row["created_at"])} for row in service.accounts.list_tokens()]
+
+
+def _create(label: str) -> str:
+    """A new token of the caller's (audited)."""
+    token = service.accounts.create_token(caller(), label)
+    record("token.created", token[:10], label)
+    return token
+
+
+def _delete(prefix: str) -> None:
+    service.accounts.delete_token(prefix)
+    record("token.deleted", prefix)

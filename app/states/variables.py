@@ -8,6 +8,7 @@ import reflex as rx
 
 from app import settings
 from app.engine_service import service
+from app.offloop import off_loop
 from app.states.guard import admin_only
 from app.states.session import record
 
@@ -26,38 +27,52 @@ class VariablesState(rx.State):
     problem: str = ""
 
     @rx.event
-    def load(self) -> None:
-        from engine import Vault
-
-        self.variables = [_row(item) for item in Vault.of(service.store).list_variables(workspace=settings.WORKSPACE)]
+    async def load(self) -> None:
+        self.variables = await off_loop(_rows)
 
     @rx.event
     @admin_only("change variables")
-    def save(self, form_data: dict[str, Any]) -> None:
+    async def save(self, form_data: dict[str, Any]) -> None:
         """Create or update a variable; a secret's value is encrypted and not shown again."""
-        from engine import BadInput, Vault
+        from engine import BadInput
 
-        path = str(form_data.get("path") or "").strip()
         try:
-            Vault.of(service.store).set_variable(
-                path, str(form_data.get("value") or ""),
-                is_secret=bool(form_data.get("is_secret")), description=str(form_data.get("description") or ""),
-                workspace=settings.WORKSPACE)
+            await off_loop(_save, dict(form_data))
         except BadInput as exc:
             self.problem = str(exc)
             return
-        record("variable.saved", path)
         self.problem = ""
-        self.load()
+        await self.load()
 
     @rx.event
     @admin_only("delete variables")
-    def delete(self, path: str) -> None:
-        from engine import NotFound, Vault
+    async def delete(self, path: str) -> None:
+        from engine import NotFound
 
         try:
-            Vault.of(service.store).delete_variable(path, workspace=settings.WORKSPACE)
-            record("variable.deleted", path)
+            await off_loop(_delete, path)
         except NotFound as exc:
             self.problem = str(exc)
-        self.load()
+        await self.load()
+
+
+def _vault() -> Any:
+    from engine import Vault
+
+    return Vault.of(service.store)
+
+
+def _rows() -> list[dict[str, str]]:
+    return [_row(item) for item in _vault().list_variables(workspace=settings.WORKSPACE)]
+
+
+def _save(form_data: dict[str, Any]) -> None:
+    path = str(form_data.get("path") or "").strip()
+    _vault().set_variable(path, str(form_data.get("value") or ""), is_secret=bool(form_data.get("is_secret")),
+                          description=str(form_data.get("description") or ""), workspace=settings.WORKSPACE)
+    record("variable.saved", path)
+
+
+def _delete(path: str) -> None:
+    _vault().delete_variable(path, workspace=settings.WORKSPACE)
+    record("variable.deleted", path)

@@ -17,6 +17,8 @@ import simple_websocket
 
 NAMESPACE = "/_event"
 SESSION_COOKIE = "millrace_session"
+SET_QUERY = "reflex___state____state.app___states___flows____flows_state.set_query"
+"""An event of the flows page whose answer carries the value sent (for timing round trips)."""
 
 
 class EventSocket:
@@ -45,6 +47,18 @@ class EventSocket:
         event = {"name": name, "payload": payload or {}, "router_data": {"pathname": page.split("?")[0],
                                                                           "asPath": page}}
         self.ws.send(f"42{NAMESPACE}," + json.dumps(["event", event]))
+
+    def round_trip(self, timeout: float, instead: str | None = None) -> str:
+        """Send a page event whose answer carries a value of its own, and read until that
+        answer (or a message holding `instead`) comes; returns that message.
+        AssertionError after `timeout`."""
+        marker = uuid.uuid4().hex
+        self.received.clear()
+        self.send(SET_QUERY, {"value": marker}, page="/flows")
+        wanted = [marker] + ([instead] if instead else [])
+        self.wait_until(lambda: any(w in text for text in self.received for w in wanted), timeout,
+                        "the event's answer")
+        return next(text for text in self.received if any(w in text for w in wanted))
 
     def wait_for(self, matches: Callable[[str], bool], timeout: float, what: str) -> str:
         """Read messages until one `matches`; it is returned, all are kept in `received`."""

@@ -9,76 +9,22 @@ the audit log must never come back, and the store must be unchanged afterwards.
 
 from __future__ import annotations
 
-import inspect
-import typing
 import uuid
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy
 
-import app.app  # noqa: F401  (imports every state of the app, as the server does)
 from app.states import guard
 from reflex.state import State
-from tests.app.apikit import W, flow_body, py_step, wait_status
+from tests.app.apikit import W
 from tests.app.conftest import log_in
+from tests.app.handlers import (ADMIN_HANDLERS, APP_HANDLERS, HANDLERS, Planted, arguments, full_name, state_named,
+                                takes_files, upload)
 from tests.app.eventsocket import EventSocket, redirects_to_login, refused_as_operator
 
 EVENT_TIMEOUT = 10.0
-
-
-def _walk(cls: type) -> Iterator[type]:
-    yield cls
-    for sub in sorted(cls.get_substates(), key=lambda s: s.get_full_name()):
-        yield from _walk(sub)
-
-
-HANDLERS = [(cls, name, handler) for cls in _walk(State) for name, handler in sorted(cls.event_handlers.items())]
-APP_HANDLERS = [(cls, name, h) for cls, name, h in HANDLERS
-                if not guard.is_framework(cls) and not guard.is_open(h.fn)]
-ADMIN_HANDLERS = [(cls, name, h) for cls, name, h in APP_HANDLERS if guard.admin_task(h.fn)]
-
-
-def _full_name(cls: type, name: str) -> str:
-    return f"{cls.get_full_name()}.{name}"
-
-
-class Planted:
-    """What the module puts in the store through REST: marker strings and where they are."""
-
-    def __init__(self, api: httpx.Client):
-        tag = uuid.uuid4().hex[:10]
-        self.markers = {kind: f"mk{kind}{tag}" for kind in ("flow", "script", "result", "variable",
-                                                            "resource", "audit")}
-        self.flow = f"f/tests/guarded_{tag}"
-        code = f"def main():\n    return '{self.markers['result']}'\n"
-        body = flow_body(self.flow, [py_step("a", code)])
-        body["summary"] = self.markers["flow"]
-        assert api.post(f"{W}/flows/create", json=body).status_code == 201
-        self.run_id = api.post(f"{W}/jobs/run/f/{self.flow}", json={}).text
-        assert wait_status(api, self.run_id, {"success", "failure"})["status"] == "success"
-        self.script = f"f/tests/guarded_script_{tag}"
-        content = f"def main():\n    return '{self.markers['script']}'\n"
-        assert api.post(f"{W}/scripts/create", json={"path": self.script, "language": "python3",
-                                                     "content": content}).status_code == 201
-        self.variable = f"u/admin/guarded_{tag}"
-        assert api.post(f"{W}/variables/create", json={"path": self.variable, "value": self.markers["variable"],
-                                                       "is_secret": False}).status_code in (200, 201)
-        assert api.post(f"{W}/resources/create", json={"path": f"u/admin/guarded_{tag}", "resource_type": "any",
-                                                       "value": {"note": self.markers["resource"]}}
-                        ).status_code in (200, 201)
-        created = api.post("/api/users/tokens/create", json={"label": self.markers["audit"]})
-        self.token_prefix = created.text[:10]
-
-    def page_of(self, cls: type) -> str:
-        """The page a state's events come from (the URL its load reads)."""
-        return {"EditorState": f"/flows/edit/{self.flow}", "FlowRunState": f"/flows/run/{self.flow}",
-                "RunState": f"/runs/{self.run_id}", "ScriptEditorState": f"/scripts/edit/{self.script}",
-                }.get(cls.__name__, "/")
-
-    def leaked(self, text: str) -> list[str]:
-        return [marker for marker in self.markers.values() if marker in text]
 
 
 @pytest.fixture(scope="module")
@@ -93,38 +39,6 @@ def operator(app_server: Any, api: httpx.Client) -> tuple[str, str]:
     assert api.post("/api/users/create", json={"username": name, "password": password, "role": "operator"}
                     ).status_code == 201
     return name, log_in(app_server.url, name, password)
-
-
-def arguments(handler: Any, planted: Planted) -> dict[str, Any]:
-    """Plausible arguments for `handler`, from its signature (names and annotations)."""
-    hints = typing.get_type_hints(handler.fn)
-    params = list(inspect.signature(handler.fn).parameters.values())[1:]
-    return {p.name: _value(p.name, hints.get(p.name, Any), planted) for p in params
-            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
-
-
-def _value(name: str, hint: Any, planted: Planted) -> Any:
-    origin = typing.get_origin(hint) or hint
-    if origin is bool:
-        return True
-    if origin is int:
-        return 0
-    if origin is dict:
-        return _form(planted)
-    if origin is list:
-        return []
-    return {"path": planted.flow, "run_id": planted.run_id, "mode": "flow", "prefix": planted.token_prefix,
-            "step_id": "a", "key": "a", "index": "0", "version": "1", "side": "from", "view": "history",
-            "fmt": "json", "target": planted.flow, "name": "x", "expr": "flow_input.x"}.get(name, "x")
-
-
-def _form(planted: Planted) -> dict[str, Any]:
-    """A form that every form handler would accept: a new path, a label, a value, ..."""
-    fresh = f"f/tests/anon_{uuid.uuid4().hex[:6]}"
-    return {"path": fresh, "summary": "x", "text": "summary: x\nvalue:\n  modules: []\n", "label": "anon",
-            "value": "v", "language": "python3", "name": f"anon_{uuid.uuid4().hex[:6]}", "schema": "{}",
-            "description": "", "_resource_path": f"u/admin/anon_{uuid.uuid4().hex[:6]}", "kind": "rawscript",
-            "container": "", "index": 0, "step_id": "a", "__comment": "", "is_secret": False}
 
 
 def store_fingerprint(db_url: str) -> dict[str, Any]:
@@ -148,18 +62,6 @@ def store_fingerprint(db_url: str) -> dict[str, Any]:
         engine.dispose()
 
 
-def upload(url: str, token: str, handler_name: str, content: str) -> str:
-    """Call an upload handler through Reflex's upload endpoint; the streamed answer."""
-    response = httpx.post(f"{url}/_upload", headers={"reflex-client-token": token,
-                                                     "reflex-event-handler": handler_name},
-                          files={"files": ("flow.yaml", content.encode())}, timeout=30)
-    return response.text
-
-
-def _takes_files(handler: Any) -> bool:
-    return any("UploadFile" in str(hint) for hint in typing.get_type_hints(handler.fn).values())
-
-
 def test_the_walk_finds_the_pages_handlers_and_only_the_login_page_is_open() -> None:
     names = {(cls.__name__, name) for cls, name, _ in APP_HANDLERS}
     assert {("FlowsState", "delete"), ("EditorState", "run_preview"), ("TokensState", "create"),
@@ -177,15 +79,15 @@ def test_the_walk_finds_the_pages_handlers_and_only_the_login_page_is_open() -> 
 
 def test_no_handler_acts_or_answers_page_data_without_a_session(app_server, planted) -> None:
     before = store_fingerprint(app_server.db_url)
-    sent = [(cls, name, h) for cls, name, h in APP_HANDLERS if not _takes_files(h)]
+    sent = [(cls, name, h) for cls, name, h in APP_HANDLERS if not takes_files(h)]
     with EventSocket(app_server.url) as socket:
         for count, (cls, name, handler) in enumerate(sent, 1):
-            socket.send(_full_name(cls, name), arguments(handler, planted), planted.page_of(cls))
+            socket.send(full_name(cls, name), arguments(handler, planted), planted.page_of(cls))
             socket.wait_until(lambda: socket.count(redirects_to_login) >= count, EVENT_TIMEOUT,
                               f"{cls.__name__}.{name} to be refused")
         for cls, name, handler in APP_HANDLERS:
-            if _takes_files(handler):
-                answer = upload(app_server.url, socket.token, _full_name(cls, name), planted.markers["flow"])
+            if takes_files(handler):
+                answer = upload(app_server.url, socket.token, full_name(cls, name), planted.markers["flow"])
                 assert planted.leaked(answer) == [], (cls.__name__, name, answer)
         socket.drain(2.0)  # whatever a handler that did run would still send
         assert planted.leaked(socket.text()) == []
@@ -197,7 +99,7 @@ def test_admin_only_handlers_refuse_an_operator_who_can_read(app_server, planted
     before = store_fingerprint(app_server.db_url)
     with EventSocket(app_server.url, session=secret) as socket:
         for count, (cls, handler_name, handler) in enumerate(ADMIN_HANDLERS, 1):
-            socket.send(_full_name(cls, handler_name), arguments(handler, planted), planted.page_of(cls))
+            socket.send(full_name(cls, handler_name), arguments(handler, planted), planted.page_of(cls))
             socket.wait_until(lambda: socket.count(refused_as_operator) >= count, EVENT_TIMEOUT,
                               f"{cls.__name__}.{handler_name} to be refused")
         socket.drain(1.0)
@@ -205,12 +107,8 @@ def test_admin_only_handlers_refuse_an_operator_who_can_read(app_server, planted
         assert socket.count(lambda text: f"{name} is an operator" in text) == len(ADMIN_HANDLERS)
     assert store_fingerprint(app_server.db_url) == before
     with EventSocket(app_server.url, session=secret) as socket:  # the session itself is good
-        socket.send(_full_name(_state("FlowsState"), "load"), page="/flows")
+        socket.send(full_name(state_named("FlowsState"), "load"), page="/flows")
         socket.wait_until(lambda: planted.markers["flow"] in socket.text(), EVENT_TIMEOUT, "the flows list")
-
-
-def _state(name: str) -> type:
-    return next(cls for cls, _, _ in HANDLERS if cls.__name__ == name)
 
 
 PAGE_LOADS = [("FlowsState", "/flows"), ("AuditState", "/audit"), ("TokensState", "/tokens"),
@@ -221,13 +119,16 @@ def test_a_hydrate_without_a_session_sends_no_page_data(app_server, planted, adm
     with EventSocket(app_server.url, session=admin_session) as tab:  # a tab that loaded page data
         for state, page in PAGE_LOADS + [("RunState", f"/runs/{planted.run_id}"),
                                          ("EditorState", f"/flows/edit/{planted.flow}")]:
-            tab.send(_full_name(_state(state), "load"), page=page)
+            tab.send(full_name(state_named(state), "load"), page=page)
         tab.wait_until(lambda: set(planted.leaked(tab.text())) == set(planted.markers.values()) - {
             planted.markers["script"]}, EVENT_TIMEOUT, "every page's data")
         assert admin_session not in tab.text()  # the cookie stays on the server (router headers omit it)
+        # A tab's events are handled in order: once this one is answered, every load has
+        # ended (the editor's may still be reading when the flows page's data shows the marker).
+        tab.round_trip(EVENT_TIMEOUT)
     for token in (tab.token, None):  # the same tab after its session, and a new one
         with EventSocket(app_server.url, token=token) as socket:
-            socket.send(_full_name(State, "hydrate_and_load"), page="/flows")
+            socket.send(full_name(State, "hydrate_and_load"), page="/flows")
             socket.wait_until(lambda: socket.count(redirects_to_login) >= 2, EVENT_TIMEOUT, "the loads' refusal")
             socket.drain(1.0)
             assert planted.leaked(socket.text()) == []
@@ -236,7 +137,7 @@ def test_a_hydrate_without_a_session_sends_no_page_data(app_server, planted, adm
 
 def test_an_api_token_is_no_session_and_a_session_is_no_api_token(app_server, planted, admin_session) -> None:
     with EventSocket(app_server.url, session=app_server.token) as socket:
-        socket.send(_full_name(_state("FlowsState"), "load"), page="/flows")
+        socket.send(full_name(state_named("FlowsState"), "load"), page="/flows")
         socket.wait_until(lambda: socket.count(redirects_to_login) >= 1, EVENT_TIMEOUT, "the refusal")
         assert planted.leaked(socket.text()) == []
     refused = httpx.get(f"{app_server.url}{W}/flows/list", headers={"Authorization": f"Bearer {admin_session}"})
@@ -247,29 +148,29 @@ def test_an_api_token_is_no_session_and_a_session_is_no_api_token(app_server, pl
 def test_a_session_cookie_sent_from_another_origin_is_refused(app_server, planted, admin_session) -> None:
     port = app_server.url.rsplit(":", 1)[1]
     with EventSocket(app_server.url, session=admin_session, origin=f"http://127.0.0.1:{int(port) + 1}") as socket:
-        socket.send(_full_name(_state("FlowsState"), "load"), page="/flows")
+        socket.send(full_name(state_named("FlowsState"), "load"), page="/flows")
         socket.wait_until(lambda: socket.count(redirects_to_login) >= 1, EVENT_TIMEOUT, "the refusal")
         assert planted.leaked(socket.text()) == []
     # This client's Host header is the bare hostname (a browser's carries the port too).
     with EventSocket(app_server.url, session=admin_session, origin="http://127.0.0.1") as socket:
-        socket.send(_full_name(_state("FlowsState"), "load"), page="/flows")
+        socket.send(full_name(state_named("FlowsState"), "load"), page="/flows")
         socket.wait_until(lambda: planted.markers["flow"] in socket.text(), EVENT_TIMEOUT, "the flows list")
 
 
 def test_previews_and_script_runs_are_audited_in_the_users_name(app_server, api, planted, operator) -> None:
     name, secret = operator
-    editor, scripts = _state("EditorState"), _state("ScriptEditorState")
+    editor, scripts = state_named("EditorState"), state_named("ScriptEditorState")
     with EventSocket(app_server.url, session=secret) as socket:
-        socket.send(_full_name(editor, "load"), page=f"/flows/edit/{planted.flow}")
-        socket.send(_full_name(editor, "select"), {"step_id": "a"}, page=f"/flows/edit/{planted.flow}")
+        socket.send(full_name(editor, "load"), page=f"/flows/edit/{planted.flow}")
+        socket.send(full_name(editor, "select"), {"step_id": "a"}, page=f"/flows/edit/{planted.flow}")
         for count, mode in enumerate(("flow", "step", "upto"), 1):
-            socket.send(_full_name(editor, "run_preview"), {"mode": mode}, page=f"/flows/edit/{planted.flow}")
+            socket.send(full_name(editor, "run_preview"), {"mode": mode}, page=f"/flows/edit/{planted.flow}")
             socket.wait_until(lambda: _audited(api, name, f"({mode} preview)"), EVENT_TIMEOUT, f"a {mode} preview")
             # The editor starts no preview while one runs: wait for this one's end.
             socket.wait_until(lambda: socket.count(lambda text: '"preview_running_rx_state_":false' in text) >= count,
                               EVENT_TIMEOUT, f"the {mode} preview to end")
-        socket.send(_full_name(scripts, "load"), page=f"/scripts/edit/{planted.script}")
-        socket.send(_full_name(scripts, "submit"), {"form_data": {}}, page=f"/scripts/edit/{planted.script}")
+        socket.send(full_name(scripts, "load"), page=f"/scripts/edit/{planted.script}")
+        socket.send(full_name(scripts, "submit"), {"form_data": {}}, page=f"/scripts/edit/{planted.script}")
         socket.wait_until(lambda: _audited(api, name, "", resource=planted.script), EVENT_TIMEOUT, "the script run")
 
 
