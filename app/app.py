@@ -1,11 +1,12 @@
-"""The Millrace web app: pages, the REST API on the same port, the in-process workers."""
+"""The Millrace web app: pages, the REST API on the same port, the in-process workers
+(on a thread of their own, see app/engine_host.py)."""
 
 from __future__ import annotations
 
 import reflex as rx
 from reflex.app import default_backend_exception_handler
 
-from app import routes, scheduling
+from app import routes
 from app.api import create_api
 from app.engine_service import service
 from app.offloop import DatabaseUnavailable
@@ -14,7 +15,7 @@ from app.states.session import LoginState, SessionState
 
 
 async def run_engine() -> None:
-    """Lifespan task: first-start set-up, then dispatch queued runs until shutdown."""
+    """Lifespan task: first-start set-up, then run flows and schedules until shutdown."""
     await service.serve()
 
 
@@ -28,7 +29,6 @@ def show_error(exception: Exception):
 app = rx.App(api_transformer=create_api(), backend_exception_handler=show_error)
 app.add_middleware(EventGuard())  # every event passes it: no session, no handler (see guard)
 app.register_lifespan_task(run_engine)
-app.register_lifespan_task(scheduling.serve)
 for _page in routes.pages():
     # Every page but the login page shows who is logged in (the guard sends a page
     # without a session to the login page before any of its loads run).

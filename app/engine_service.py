@@ -1,9 +1,13 @@
-"""The app's one Engine, and the loop that runs queued runs and wakes due ones.
+"""The app's one Engine, and the thread that runs queued runs and wakes due ones.
 
 Every run the app starts (from a page, the REST API, an approval) is first recorded
-as queued; the dispatcher claims it through the store's queue and runs it as an
-asyncio task in the server's event loop. So a run never depends on the page or the
-request that started it, and a restarted server picks up what was left queued.
+as queued; the driver claims it through the store's queue and runs it on the engine's
+own thread (`app.engine_host`), never on the web server's event loop. So a run never
+depends on the page or the request that started it, whatever it does the pages keep
+answering, and a restarted server picks up what was left queued.
+
+The methods that start, decide or read runs block (they are store calls): web
+handlers call them through `app.offloop.off_loop`.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from typing import Any
@@ -19,7 +24,8 @@ from typing import Any
 from app import settings
 from app.accounts import Accounts, Caller, bootstrap_admin_user
 from app.auth import Credentials, bootstrap_admin
-from app.offloop import off_loop
+from app.engine_host import EngineThread
+from app.offloop import forbid_on_loop, mark_web_loop, off_loop
 from app.starters import started_state
 
 log = logging.getLogger("millrace.app")
@@ -39,19 +45,23 @@ class EngineService:
         self._credentials: Credentials | None = None
         self._accounts: Accounts | None = None
         self._worker: Any = None
+        self._host: EngineThread | None = None
+        self._creating = threading.RLock()
         self.ready = False  # set once first-start work is done and runs are dispatched
         self.worker_id = f"app-{socket.gethostname()}-{os.getpid()}"
 
     @property
     def engine(self) -> Any:
         """The Engine, created on first use (tables are created with its store)."""
-        if self._engine is None:
-            from engine import Engine, Store
+        with self._creating:  # the web pool's threads and the engine's may ask first together
+            if self._engine is None:
+                from engine import Engine, Store
 
-            os.environ.setdefault("BASE_INTERNAL_URL", settings.base_internal_url())
-            self._engine = Engine(store=Store.open(settings.database_url()),
-                                  script_roots=[settings.EXAMPLES_DIR], workspace=settings.WORKSPACE)
-            self._engine.services.run_env = _run_env
+                os.environ.setdefault("BASE_INTERNAL_URL", settings.base_internal_url())
+                engine = Engine(store=Store.open(settings.database_url()),
+                                script_roots=[settings.EXAMPLES_DIR], workspace=settings.WORKSPACE)
+                engine.services.run_env = _run_env
+                self._engine = engine
         return self._engine
 
     @property
@@ -62,15 +72,17 @@ class EngineService:
 
     @property
     def credentials(self) -> Credentials:
-        if self._credentials is None:
-            self._credentials = Credentials(self.store.url)
+        with self._creating:
+            if self._credentials is None:
+                self._credentials = Credentials(self.store.url)
         return self._credentials
 
     @property
     def accounts(self) -> Accounts:
         """Users, their tokens and the audit log."""
-        if self._accounts is None:
-            self._accounts = Accounts(self.credentials)
+        with self._creating:
+            if self._accounts is None:
+                self._accounts = Accounts(self.credentials)
         return self._accounts
 
     def submit_flow(self, document: Any, args: dict[str, Any] | None, *, path: str, trigger: str = "ui",
@@ -133,9 +145,11 @@ class EngineService:
         return run.id
 
     def wake(self) -> None:
-        """Make the in-process worker look at the queue now rather than at its next poll."""
-        if self._worker is not None:
-            self._worker.wake()
+        """Make the in-process worker look at the queue now rather than at its next poll
+        (from any thread)."""
+        worker, host = self._worker, self._host
+        if worker is not None and host is not None:
+            host.call_soon(worker.wake)
 
     async def wait_finished(self, run_id: str, timeout: float = 60.0) -> Any:
         """The run once it has finished (or is suspended, or `timeout` passed)."""
@@ -183,38 +197,65 @@ class EngineService:
             log.info("%s", runners.describe())
 
     async def serve(self) -> None:
-        """Lifespan task: bootstrap, then run queued runs in-process until the server stops.
+        """Lifespan task: bootstrap, then run the engine on its own thread until the server stops.
 
         With MILLRACE_WORKERS=0 the app only queues runs; `python -m engine worker`
         processes run them. On PostgreSQL, events cross processes (`EventRelay`).
         """
         from engine import EventRelay
-        from engine.worker import QueueWorker
 
+        mark_web_loop()
         await asyncio.to_thread(self.bootstrap)
-        dispatching = os.environ.get("MILLRACE_WORKERS", "").strip() != "0"
-        if dispatching:
+        for engine in {self.engine.store.db.engine, self.credentials.engine}:
+            forbid_on_loop(engine)  # from now on no database call may block this loop
+        if self.dispatching:
             await asyncio.to_thread(self.report_sandbox)
-            self._worker = QueueWorker(self.engine, worker_id=self.worker_id, concurrency=MAX_CONCURRENT_RUNS,
-                                       heartbeat=HEARTBEAT_SECONDS, stale_after=STALE_AFTER_SECONDS,
-                                       poll=POLL_SECONDS)
         # On PostgreSQL, the runs of workers and other app processes reach this one's pages.
         relay = EventRelay.for_engine(self.engine)
         if relay is not None:
             relay.start()
+        self._host = EngineThread(self._drive)
+        self._host.start()
         self.ready = True
         try:
-            if self._worker is not None:
-                await self._worker.serve()
-            else:
-                await asyncio.Event().wait()
+            await asyncio.Event().wait()
         finally:
             self.ready = False
-            self._worker = None
+            await self._host.stop()
             if relay is not None:
                 await relay.close()
-            if self._engine is not None:
-                await self._engine.close()
+
+    @property
+    def dispatching(self) -> bool:
+        """Whether this process runs flows (MILLRACE_WORKERS is not 0)."""
+        return os.environ.get("MILLRACE_WORKERS", "").strip() != "0"
+
+    async def _drive(self) -> None:
+        """On the engine's thread: the scheduler, and the worker that runs queued runs."""
+        from app import scheduling
+        from engine.worker import QueueWorker
+
+        if self.dispatching:
+            self._worker = QueueWorker(self.engine, worker_id=self.worker_id, concurrency=MAX_CONCURRENT_RUNS,
+                                       heartbeat=HEARTBEAT_SECONDS, stale_after=STALE_AFTER_SECONDS,
+                                       poll=POLL_SECONDS)
+        jobs = [scheduling.serve(on_submit=self.wake)] + ([self._worker.serve()] if self._worker else [])
+        tasks = [asyncio.create_task(job) for job in jobs]
+        try:
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            await _cancelled(tasks)  # the worker hands its runs back to the queue
+            await self.engine.close()  # stopping: the runners' processes go with the engine
+            raise
+        finally:
+            await _cancelled(tasks)  # one failed (an engine bug): the host starts them all again
+            self._worker = None
+
+
+async def _cancelled(tasks: list[asyncio.Task[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _run_env(run: Any, key: str) -> dict[str, str]:

@@ -8,7 +8,6 @@ Windmill has them; plus `runs/{path}` (the schedule's past runs), Millrace's own
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from typing import Any, Awaitable, Callable
@@ -40,11 +39,9 @@ def scheduler() -> Any:
     return _scheduler
 
 
-async def serve() -> None:
-    """Lifespan task: once the engine is set up, submit due firings every second."""
-    while not service.ready:
-        await asyncio.sleep(0.1)
-    await scheduler().serve(TICK_SECONDS, on_submit=lambda ids: service.wake())
+async def serve(on_submit: Callable[[], None]) -> None:
+    """On the engine's thread: submit due firings every second; `on_submit()` after each that did."""
+    await scheduler().serve(TICK_SECONDS, on_submit=lambda ids: on_submit())
 
 
 def iso(ts: float | None) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 
@@ -71,3 +71,14 @@ def new_user(api: httpx.Client, role: str, prefix: str = "u") -> tuple[str, str]
 def client(api: httpx.Client, token: str) -> httpx.Client:
     """A client of the same app with another token."""
     return httpx.Client(base_url=str(api.base_url), headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
+def timed(call: Callable[[], Any], failed: float) -> float:
+    """Seconds `call` took; `failed` when it returned something false or raised (an HTTP
+    error, an AssertionError of a wait that gave up)."""
+    began = time.monotonic()
+    try:
+        ok = call() is not False
+    except (httpx.HTTPError, AssertionError):
+        ok = False
+    return time.monotonic() - began if ok else failed

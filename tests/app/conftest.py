@@ -35,11 +35,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.xdist_group("app"))
 
 
+BLOCKED_LOOP = "a database call on the web server's event loop was refused"
+"""What the app logs when a web handler forgot `off_loop` (app/offloop.py)."""
+
+
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The app, built if needed and started, with `.url`, `.token` and `.db_url`."""
+    """The app, built if needed and started, with `.url`, `.token` and `.db_url`.
+
+    Once the session is over, no handler any test reached may have blocked the web loop.
+    """
     with running_app(tmp_path_factory.mktemp("app")) as server:
         yield server
+    assert BLOCKED_LOOP not in server.log_path.read_text(errors="replace"), server.log_tail(80)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""The app served on PostgreSQL keeps serving through a restart of its database.
+"""The app served on PostgreSQL keeps serving through a restart of its database, and
+answers at once while the database is away.
 
 The server runs on a PostgreSQL server of this module's own (see tests/pg.py), which
 the test stops and starts while runs are in flight in the app's in-process worker.
@@ -9,16 +10,22 @@ when there is none).
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.app.apikit import W, ensure_flow, flow_body, py_step, wait_status
-from tests.app.server import PORTS, Server, ensure_frontend, free_port, start, stop
+from tests.app.apikit import W, ensure_flow, flow_body, py_step, timed, wait_status
+from tests.app.conftest import log_in
+from tests.app.eventsocket import EventSocket
+from tests.app.server import ADMIN_PASSWORD, PORTS, Server, ensure_frontend, free_port, start, stop
 from tests.pg import Cluster, own_cluster
 
+BOUND = 2.0
+"""Seconds within which the app answers while PostgreSQL is away."""
+UNAVAILABLE = "the database is unavailable right now; try again in a moment"
 SLOW_DOUBLE = flow_body(
     "f/tests/slow_double",
     [py_step("double", "import time\ndef main(x: int):\n    time.sleep(0.8)\n    return x * 2\n", x="flow_input.x")],
@@ -36,7 +43,8 @@ def cluster() -> Iterator[Cluster]:
 def pg_app(cluster: Cluster, tmp_path: Path) -> Iterator[Server]:
     # The server mounts a build; for the API the session's (built for the first port) will do.
     ensure_frontend(PORTS[0])
-    server = start(free_port(), tmp_path, db_url=cluster.create_database("app_faults"), web_port=PORTS[0])
+    database = cluster.create_database(f"app_faults_{uuid.uuid4().hex[:8]}")
+    server = start(free_port(), tmp_path, db_url=database, web_port=PORTS[0])
     try:
         yield server
     finally:
@@ -62,3 +70,23 @@ def test_the_app_keeps_serving_runs_through_a_postgres_restart(cluster, pg_app):
         response = api.post(f"{W}/jobs/run_wait_result/f/{path}", json={"x": 21})
         assert (response.status_code, response.json()) == (200, 42)
         assert api.get("/api/ready").status_code == 200
+
+
+def test_while_postgres_is_away_pages_and_rest_answer_at_once_that_it_is(cluster, pg_app):
+    session = log_in(pg_app.url, "admin", ADMIN_PASSWORD)
+    headers = {"Authorization": f"Bearer {pg_app.token}"}
+    with httpx.Client(base_url=pg_app.url, headers=headers, timeout=BOUND * 2) as api, \
+            EventSocket(pg_app.url, session=session) as socket:
+        assert api.get(f"{W}/flows/list").status_code == 200
+        cluster.stop_server("fast")
+        try:
+            listed = api.get(f"{W}/flows/list")
+            times = [timed(lambda: api.get("/api/version").status_code == 200, BOUND * 2),
+                     timed(lambda: api.get(f"{W}/flows/list").status_code == 503, BOUND * 2),
+                     timed(lambda: UNAVAILABLE in socket.round_trip(BOUND * 2, UNAVAILABLE), BOUND * 2)]
+        finally:
+            cluster.start_server()
+        assert (listed.status_code, "try again" in listed.text) == (503, True), listed.text
+        assert max(times) < BOUND, times
+        assert api.get(f"{W}/flows/list").status_code == 200
+        assert timed(lambda: socket.round_trip(BOUND * 2), BOUND * 2) < BOUND
