@@ -25,7 +25,7 @@ from app import settings
 from app.accounts import Accounts, Caller, bootstrap_admin_user
 from app.auth import Credentials, bootstrap_admin
 from app.engine_host import EngineThread
-from app.offloop import forbid_on_loop, mark_web_loop, off_loop
+from app.offloop import DatabaseUnavailable, forbid_on_loop, mark_web_loop, off_loop
 from app.starters import started_state
 
 log = logging.getLogger("millrace.app")
@@ -35,6 +35,7 @@ POLL_SECONDS = 0.5
 HEARTBEAT_SECONDS = 10.0
 STALE_AFTER_SECONDS = 60.0
 MAX_CONCURRENT_RUNS = 8
+_UNREAD = object()
 
 
 class EngineService:
@@ -152,14 +153,25 @@ class EngineService:
             host.call_soon(worker.wake)
 
     async def wait_finished(self, run_id: str, timeout: float = 60.0) -> Any:
-        """The run once it has finished (or is suspended, or `timeout` passed)."""
+        """The run once it has finished (or is suspended, or `timeout` passed).
+
+        A database away for a while is waited for, like the run.
+
+        Raises:
+            DatabaseUnavailable: the database was away until `timeout`, the run never read.
+        """
         subscription = self.engine.events.subscribe(run_id)
-        deadline = time.monotonic() + timeout
+        deadline, run = time.monotonic() + timeout, _UNREAD
         try:
             while True:
-                run = await off_loop(self.store.get_run, run_id)
-                if run is None or run.status in FINISHED or run.status == "suspended":
-                    return run
+                try:
+                    run = await off_loop(self.store.get_run, run_id)
+                except DatabaseUnavailable:
+                    if run is _UNREAD and time.monotonic() >= deadline:
+                        raise
+                else:
+                    if run is None or run.status in FINISHED or run.status == "suspended":
+                        return run
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return run

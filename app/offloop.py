@@ -65,6 +65,15 @@ async def off_loop(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(_pool, call)
 
 
+async def when_available(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T | None:
+    """`off_loop(fn, ...)`, or None while the database is away: for the loops that follow
+    a run, which simply look again at their next turn."""
+    try:
+        return await off_loop(fn, *args, **kwargs)
+    except DatabaseUnavailable:
+        return None
+
+
 def _briefly(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
     from engine import is_transient, retrying_for
 

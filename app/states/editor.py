@@ -19,7 +19,7 @@ import reflex as rx
 
 from app import catalog, flow_graph, flow_ops, preview, schema_fields, settings, step_form, versions
 from app.engine_service import FINISHED, service
-from app.offloop import DatabaseUnavailable, off_loop
+from app.offloop import DatabaseUnavailable, off_loop, when_available
 from app.states.guard import admin_only, caller
 from app.states.session import record
 
@@ -401,7 +401,7 @@ class EditorState(rx.State):
             await self._follow(subscription, run_id)
         finally:
             subscription.close()
-            run = await off_loop(service.store.get_run, run_id)
+            run = await when_available(service.store.get_run, run_id)
             async with self:
                 self.preview_running = False
                 if run is not None and self.preview_status not in FINISHED | {"suspended"}:
@@ -413,8 +413,8 @@ class EditorState(rx.State):
             try:
                 events = [await asyncio.wait_for(subscription.get(), 1.0)]
             except asyncio.TimeoutError:
-                run = await off_loop(service.store.get_run, run_id)
-                if run is None or run.status in FINISHED or run.status == "suspended":
+                run = await when_available(service.store.get_run, run_id)
+                if run is not None and (run.status in FINISHED or run.status == "suspended"):
                     return
                 continue
             while not subscription.queue.empty():  # one push for a burst of events

@@ -11,7 +11,7 @@ import reflex as rx
 
 from app import approvals, flow_graph, present, routes
 from app.engine_service import FINISHED, service
-from app.offloop import off_loop
+from app.offloop import off_loop, when_available
 from app.states.guard import caller
 from app.states.session import record
 
@@ -79,7 +79,9 @@ class RunState(rx.State):
                     pass
                 while not subscription.queue.empty():  # one refresh for a burst of events
                     subscription.queue.get_nowait()
-                shown = await off_loop(_read, run_id)
+                shown = await when_available(_read, run_id)
+                if shown is None:
+                    continue  # the database is away: look again at the next event or refresh
                 async with self:
                     if self.shown_id != run_id:
                         break

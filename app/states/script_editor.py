@@ -11,7 +11,7 @@ import reflex as rx
 
 from app import catalog, present, routes, settings
 from app.engine_service import FINISHED, service
-from app.offloop import off_loop
+from app.offloop import off_loop, when_available
 from app.states.guard import admin_only, caller
 from app.states.session import record
 from components.schema_form import SchemaFormState
@@ -132,9 +132,11 @@ class ScriptEditorState(SchemaFormState, rx.State):
                 lines = [str(e.data.get("line", "")) for e in events if e.kind == "step_log"]
             except TimeoutError:
                 pass
-            run = await off_loop(service.store.get_run, run_id)
-            logs = await off_loop(service.store.get_logs, run_id, limit=MAX_LOG_LINES) \
+            run = await when_available(service.store.get_run, run_id)
+            logs = await when_available(service.store.get_logs, run_id, limit=MAX_LOG_LINES) \
                 if run is not None and run.status in FINISHED else []
+            if logs is None:
+                continue  # the database went away meanwhile: look again at the next turn
             async with self:
                 if self.run_id != run_id:
                     return

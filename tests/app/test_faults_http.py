@@ -26,6 +26,8 @@ from tests.pg import Cluster, own_cluster
 BOUND = 2.0
 """Seconds within which the app answers while PostgreSQL is away."""
 UNAVAILABLE = "the database is unavailable right now; try again in a moment"
+RUN_LOAD = "reflex___state____state.app___states___run____run_state.load"
+SLOW = flow_body("f/tests/slow", [py_step("slow", "import time\ndef main():\n    time.sleep(6)\n    return 1\n")])
 SLOW_DOUBLE = flow_body(
     "f/tests/slow_double",
     [py_step("double", "import time\ndef main(x: int):\n    time.sleep(0.8)\n    return x * 2\n", x="flow_input.x")],
@@ -76,17 +78,24 @@ def test_while_postgres_is_away_pages_and_rest_answer_at_once_that_it_is(cluster
     session = log_in(pg_app.url, "admin", ADMIN_PASSWORD)
     headers = {"Authorization": f"Bearer {pg_app.token}"}
     with httpx.Client(base_url=pg_app.url, headers=headers, timeout=BOUND * 2) as api, \
-            EventSocket(pg_app.url, session=session) as socket:
-        assert api.get(f"{W}/flows/list").status_code == 200
+            EventSocket(pg_app.url, session=session) as socket, EventSocket(pg_app.url, session=session) as watcher:
+        run_id = api.post(f"{W}/jobs/run/f/{ensure_flow(api, SLOW)}", json={}).text
+        watcher.send(RUN_LOAD, page=f"/runs/{run_id}")
+        watcher.wait_until(lambda: '"status_rx_state_"' in watcher.text(), BOUND * 5, "the run's page")
+        loaded = len(watcher.received)  # then the page follows the run: it refreshes every 2 s at least
+        watcher.wait_until(lambda: any("run_state" in text for text in watcher.received[loaded:]), 10, "a refresh")
         cluster.stop_server("fast")
         try:
             listed = api.get(f"{W}/flows/list")
             times = [timed(lambda: api.get("/api/version").status_code == 200, BOUND * 2),
                      timed(lambda: api.get(f"{W}/flows/list").status_code == 503, BOUND * 2),
                      timed(lambda: UNAVAILABLE in socket.round_trip(BOUND * 2, UNAVAILABLE), BOUND * 2)]
+            time.sleep(4.5)  # the run page looks again every 2 s at least: it meets the outage
         finally:
             cluster.start_server()
         assert (listed.status_code, "try again" in listed.text) == (503, True), listed.text
         assert max(times) < BOUND, times
         assert api.get(f"{W}/flows/list").status_code == 200
         assert timed(lambda: socket.round_trip(BOUND * 2), BOUND * 2) < BOUND
+        # The page kept following the run through the outage: it shows the run's end.
+        watcher.wait_until(lambda: '"status_rx_state_":"success"' in watcher.text(), 30, "the run's end on its page")
