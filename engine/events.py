@@ -7,8 +7,10 @@ dropped and `dropped` counts it).
 Publisher and subscriber may live on different threads, each with its event loop (the
 app runs flows on a thread of their own and serves pages on the web server's loop). A
 subscription belongs to the loop it was made on; an event published from elsewhere is
-handed over to that loop (`call_soon_threadsafe`), one wake-up per burst, never by
-touching its queue from the wrong thread.
+handed over to that loop (`call_soon_threadsafe`), never by touching its queue from the
+wrong thread. Hand-overs are gathered: the events of `HANDOVER_SECONDS` go together,
+as waking the other thread for each would cost the publisher a GIL switch per event
+(measured: a loop of identity steps ran 60% slower with a page watching it).
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import threading
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
+
+HANDOVER_SECONDS = 0.01
+"""How long events for a subscriber on another thread gather before they are handed over."""
 
 
 @dataclass
@@ -66,7 +71,7 @@ class Subscription:
                 return  # the hand-over already scheduled takes this event too
             self._handing_over = True
         try:
-            self._loop.call_soon_threadsafe(self._take_inbox)
+            self._loop.call_soon_threadsafe(self._loop.call_later, HANDOVER_SECONDS, self._take_inbox)
         except RuntimeError:
             pass  # that loop is closed: nobody reads this subscription any more
 

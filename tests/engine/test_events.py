@@ -7,7 +7,7 @@ import threading
 import time
 
 from engine import Event, EventBus
-from engine.events import Subscription
+from engine.events import HANDOVER_SECONDS, Subscription
 
 
 def event(n: int, run_id: str = "r") -> Event:
@@ -61,11 +61,36 @@ def test_a_burst_from_another_thread_wakes_the_subscriber_loop_once(monkeypatch)
         bus = EventBus()
         subscription = bus.subscribe()
         publish_from_a_thread(bus, [event(n) for n in range(1000)])  # this loop is busy meanwhile
-        await asyncio.sleep(0)
+        await asyncio.sleep(HANDOVER_SECONDS * 3)
         return subscription.queue.qsize()
 
     assert asyncio.run(main()) == 1000
     assert len(handovers) == 1
+
+
+def test_a_steady_stream_from_another_thread_is_handed_over_in_batches(monkeypatch):
+    handovers = []
+    original = Subscription._take_inbox
+    monkeypatch.setattr(Subscription, "_take_inbox", lambda self: (handovers.append(1), original(self)))
+
+    async def engine_side(bus: EventBus) -> float:
+        began = time.monotonic()
+        for n in range(200):  # an event every half millisecond or so, as a loop of instant steps sends them
+            bus.publish(event(n))
+            time.sleep(0.0005)
+        return time.monotonic() - began
+
+    async def main() -> tuple[int, float]:
+        bus = EventBus()
+        subscription = bus.subscribe()
+        took = await asyncio.to_thread(asyncio.run, engine_side(bus))
+        await asyncio.sleep(HANDOVER_SECONDS * 3)
+        return subscription.queue.qsize(), took
+
+    received, took = asyncio.run(main())
+    assert received == 200
+    assert len(handovers) <= took / HANDOVER_SECONDS + 2  # one per window, not one per event
+    assert len(handovers) < 200 / 4
 
 
 def test_a_full_subscription_fed_from_another_thread_keeps_the_newest_and_counts_the_dropped():
@@ -73,7 +98,7 @@ def test_a_full_subscription_fed_from_another_thread_keeps_the_newest_and_counts
         bus = EventBus()
         subscription = bus.subscribe(maxsize=3)
         publish_from_a_thread(bus, [event(n) for n in range(10)])
-        await asyncio.sleep(0)
+        await asyncio.sleep(HANDOVER_SECONDS * 3)
         return [subscription.queue.get_nowait().data["line"] for _ in range(3)], subscription.dropped
 
     assert asyncio.run(main()) == (["7", "8", "9"], 7)
