@@ -36,6 +36,7 @@ HEARTBEAT_SECONDS = 10.0
 STALE_AFTER_SECONDS = 60.0
 MAX_CONCURRENT_RUNS = 8
 _UNREAD = object()
+RUN_ENDS = frozenset({"run_finished", "run_suspended"})
 
 
 class EngineService:
@@ -175,10 +176,7 @@ class EngineService:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return run
-                try:
-                    await asyncio.wait_for(subscription.get(), min(left, POLL_SECONDS))
-                except asyncio.TimeoutError:
-                    pass
+                await _news_of_the_end(subscription, min(left, POLL_SECONDS))
         finally:
             subscription.close()
 
@@ -262,6 +260,22 @@ class EngineService:
         finally:
             await _cancelled(tasks)  # one failed (an engine bug): the host starts them all again
             self._worker = None
+
+
+async def _news_of_the_end(subscription: Any, seconds: float) -> None:
+    """Wait up to `seconds` for an event saying the run ended or waits for approval.
+
+    A run's other events (its steps) are let pass unread: reading the run after each
+    would cost a store read per step of a long loop.
+    """
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            event = await asyncio.wait_for(subscription.get(), left)
+        except asyncio.TimeoutError:
+            return
+        if event.kind in RUN_ENDS:
+            return
 
 
 async def _cancelled(tasks: list[asyncio.Task[Any]]) -> None:
