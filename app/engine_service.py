@@ -161,7 +161,8 @@ class EngineService:
         Raises:
             DatabaseUnavailable: the database was away until `timeout`, the run never read.
         """
-        subscription = self.engine.events.subscribe(run_id)
+        # Only the news that it ended: the events of its steps would be read for nothing.
+        subscription = self.engine.events.subscribe(run_id, kinds=RUN_ENDS)
         deadline, run = time.monotonic() + timeout, _UNREAD
         try:
             while True:
@@ -176,7 +177,10 @@ class EngineService:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return run
-                await _news_of_the_end(subscription, min(left, POLL_SECONDS))
+                try:
+                    await asyncio.wait_for(subscription.get(), min(left, POLL_SECONDS))
+                except asyncio.TimeoutError:
+                    pass
         finally:
             subscription.close()
 
@@ -260,22 +264,6 @@ class EngineService:
         finally:
             await _cancelled(tasks)  # one failed (an engine bug): the host starts them all again
             self._worker = None
-
-
-async def _news_of_the_end(subscription: Any, seconds: float) -> None:
-    """Wait up to `seconds` for an event saying the run ended or waits for approval.
-
-    A run's other events (its steps) are let pass unread: reading the run after each
-    would cost a store read per step of a long loop.
-    """
-    deadline = time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            event = await asyncio.wait_for(subscription.get(), left)
-        except asyncio.TimeoutError:
-            return
-        if event.kind in RUN_ENDS:
-            return
 
 
 async def _cancelled(tasks: list[asyncio.Task[Any]]) -> None:

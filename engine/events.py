@@ -48,8 +48,8 @@ class Event:
 class Subscription:
     """A subscriber's queue of events; iterate it with `async for` on the loop that made it."""
 
-    def __init__(self, bus: "EventBus", run_id: str | None, maxsize: int):
-        self._bus, self.run_id = bus, run_id
+    def __init__(self, bus: "EventBus", run_id: str | None, maxsize: int, kinds: frozenset[str] | None = None):
+        self._bus, self.run_id, self.kinds = bus, run_id, kinds
         self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
         self.dropped = 0
         self._loop = _running_loop()
@@ -120,10 +120,11 @@ class EventBus:
         self._callbacks: tuple[Callable[[Event], None], ...] = ()
         self._lock = threading.Lock()
 
-    def subscribe(self, run_id: str | None = None, *, maxsize: int = 10_000) -> Subscription:
-        """Subscribe to one run's events (or every run's when run_id is None); read the
-        subscription on the event loop that called this."""
-        sub = Subscription(self, run_id, maxsize)
+    def subscribe(self, run_id: str | None = None, *, maxsize: int = 10_000,
+                  kinds: frozenset[str] | None = None) -> Subscription:
+        """Subscribe to one run's events (or every run's when run_id is None), of `kinds`
+        only when given; read the subscription on the event loop that called this."""
+        sub = Subscription(self, run_id, maxsize, kinds)
         with self._lock:
             self._subs = (*self._subs, sub)
         return sub
@@ -146,5 +147,5 @@ class EventBus:
         for callback in self._callbacks:
             callback(event)
         for sub in self._subs:
-            if sub.run_id is None or sub.run_id == event.run_id:
+            if (sub.run_id is None or sub.run_id == event.run_id) and (sub.kinds is None or event.kind in sub.kinds):
                 sub.put(event)

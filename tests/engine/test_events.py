@@ -122,3 +122,14 @@ def test_listeners_are_called_on_the_publishing_thread():
     publish_from_a_thread(bus, [event(1)])
     bus.publish(event(2))
     assert threads[0] != threading.get_ident() and threads[1] == threading.get_ident()
+
+
+def test_a_subscription_to_some_kinds_gets_only_those():
+    async def main() -> list[str]:
+        bus = EventBus()
+        subscription = bus.subscribe("r", kinds=frozenset({"run_finished"}))
+        for kind in ("run_started", "step_started", "step_finished", "run_finished"):
+            bus.publish(Event(kind=kind, run_id="r", ts=0.0))
+        return [subscription.queue.get_nowait().kind for _ in range(subscription.queue.qsize())]
+
+    assert asyncio.run(main()) == ["run_finished"]
