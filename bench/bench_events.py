@@ -1,5 +1,7 @@
 """What relaying events through PostgreSQL costs: per event on the run's thread, in CPU,
-from one process's bus to another's, and per step of a flow.
+from one process's bus to another's, and per step of a flow; and, for comparison, how
+long an event takes from the engine's thread to a subscriber on another thread's loop
+(the app's web loop, which runs no flows).
 
 Run from the project root: `.venv/bin/python bench/bench_events.py` (starts a throwaway
 PostgreSQL server like the store tests do).
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -99,6 +102,28 @@ async def latency_rows(url: str) -> list[dict]:
             row("bus to another bus, p95", ordered[int(len(ordered) * 0.95)])]
 
 
+async def thread_latency_rows() -> list[dict]:
+    """An event published on a thread with its own loop, to a subscriber on this loop."""
+    bus = EventBus()
+    subscription = bus.subscribe("bench")
+    arrivals: list[float] = []
+
+    async def engine_side() -> None:
+        for n in range(LATENCY_EVENTS):
+            bus.publish(log_event(n))
+            await asyncio.sleep(0.01)
+
+    publisher = threading.Thread(target=asyncio.run, args=(engine_side(),))
+    publisher.start()
+    for _ in range(LATENCY_EVENTS):
+        event = await asyncio.wait_for(subscription.get(), 30)
+        arrivals.append(time.time() - event.ts)
+    publisher.join()
+    ordered = sorted(arrivals)
+    return [row("engine thread to the web loop, median", statistics.median(ordered)),
+            row("engine thread to the web loop, p95", ordered[int(len(ordered) * 0.95)])]
+
+
 def identity_flow(count: int) -> dict:
     return {"summary": "identities", "value": {"modules": [
         {"id": f"i{n}", "value": {"type": "identity"}} for n in range(count)]}}
@@ -136,7 +161,8 @@ def row(name: str, seconds: float) -> dict:
 
 
 async def all_rows(url: str) -> list[dict]:
-    return [*await per_event_rows(url), *await latency_rows(url), *await flow_rows(url)]
+    return [*await per_event_rows(url), *await latency_rows(url), *await thread_latency_rows(),
+            *await flow_rows(url)]
 
 
 def main() -> list[dict]:
