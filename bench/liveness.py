@@ -199,20 +199,41 @@ def step_rows_of(text: str) -> list[dict[str, Any]]:
     return []
 
 
-def watch_steps(socket: EventSocket, run_id: str, samples: Samples, stop: threading.Event) -> None:
-    """Follow the run's page; time each step's end (printed by the step) to the page."""
-    seen: set[str] = set()
+def watch_steps(socket: EventSocket, run_id: str, arrivals: dict[str, tuple[float, float]],
+                stop: threading.Event) -> None:
+    """Follow the run's page: when each step ended (as the step printed it) and when the
+    page showed it, by step key."""
     socket.send(RUN_LOAD, page=f"/runs/{run_id}")
     while not stop.is_set():
         socket.drain(0.05)
         now = time.time()
         for text in socket.received:
             for step in step_rows_of(text):
-                if step.get("status") == "success" and step["key"] not in seen and "ended " in step.get("logs", ""):
-                    seen.add(step["key"])
-                    ended = float(step["logs"].rsplit("ended ", 1)[1].split()[0])
-                    samples.add(ended, now - ended)
+                if step.get("status") == "success" and step["key"] not in arrivals and "ended " in step.get("logs", ""):
+                    arrivals[step["key"]] = (float(step["logs"].rsplit("ended ", 1)[1].split()[0]), now)
         socket.received.clear()
+
+
+def step_rows(db_url: str, run_id: str, arrivals: dict[str, tuple[float, float]]) -> list[Samples]:
+    """The steps' way to the page, whole and in two parts: to the journal (the engine),
+    then from the journal to the page (events, the page's refresh, the websocket)."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as connection:
+            recorded = dict(connection.execute(sqlalchemy.text(
+                "SELECT key, finished_at FROM steps WHERE run_id = :id"), {"id": run_id}).all())
+    finally:
+        engine.dispose()
+    whole, journaled, shown = (Samples("step end to the watching page"), Samples("  step end to its journal record"),
+                               Samples("  journal record to the page"))
+    for key, (ended, arrived) in arrivals.items():
+        whole.add(ended, arrived - ended)
+        if recorded.get(key):
+            journaled.add(ended, recorded[key] - ended)
+            shown.add(ended, arrived - recorded[key])
+    return [whole, journaled, shown]
 
 
 def start_workloads(api: httpx.Client, with_regex: bool) -> dict[str, Any]:
@@ -261,11 +282,11 @@ def measure(server: app_server.Server, setup: Setup, pg: Any = None) -> tuple[li
         print(f"quiet machine: {quiet:.2f} ms per identity step in the app (2,000-iteration loop)", flush=True)
         session = log_in(server.url, "admin", app_server.ADMIN_PASSWORD)
         runs = start_workloads(api, setup.with_regex)
-        samples = [Samples(n) for n in ("GET /api/version", "GET flows/list", "page event round trip",
-                                        "step end to the watching page")]
-        outage = _time_all(server, api, session, runs["probe"], samples, setup, pg)
+        samples = [Samples(n) for n in ("GET /api/version", "GET flows/list", "page event round trip")]
+        arrivals: dict[str, tuple[float, float]] = {}
+        outage = _time_all(server, api, session, runs["probe"], samples, arrivals, setup, pg)
         print(progress(server.db_url, runs), flush=True)
-    return samples, *outage
+    return samples + step_rows(server.db_url, runs["probe"], arrivals), *outage
 
 
 def progress(db_url: str, runs: dict[str, Any]) -> str:
@@ -291,14 +312,14 @@ def progress(db_url: str, runs: dict[str, Any]) -> str:
 
 
 def _time_all(server: app_server.Server, api: httpx.Client, session: str, probe: str, samples: list[Samples],
-              setup: Setup, pg: Any) -> tuple[float, float]:
+              arrivals: dict[str, tuple[float, float]], setup: Setup, pg: Any) -> tuple[float, float]:
     sampler, stop = Sampler(), threading.Event()
     with httpx.Client(base_url=server.url) as bare, EventSocket(server.url, session=session) as events, \
             EventSocket(server.url, session=session) as watcher:
         sampler.every(SAMPLE_EVERY, http_probe(bare, "/api/version", samples[0]))
         sampler.every(SAMPLE_EVERY, http_probe(api, f"{W}/flows/list", samples[1]))
         sampler.every(SAMPLE_EVERY, event_probe(events, samples[2]))
-        watch = threading.Thread(target=watch_steps, args=(watcher, probe, samples[3], stop), daemon=True)
+        watch = threading.Thread(target=watch_steps, args=(watcher, probe, arrivals, stop), daemon=True)
         watch.start()
         outage = _wait_window(setup, pg)
         stop.set()
