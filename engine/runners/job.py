@@ -64,6 +64,11 @@ def memory_limit_mb(job: ScriptJob) -> int:
     """The memory cap for `job` in MiB: its own, else the environment's, else 2048."""
     if job.memory_limit_mb is not None:
         return job.memory_limit_mb
+    return default_memory_mb()
+
+
+def default_memory_mb() -> int:
+    """The memory cap of a job that names none: MILLRACE_SCRIPT_MEMORY_MB, else 2048 MiB."""
     return int(os.environ.get("MILLRACE_SCRIPT_MEMORY_MB") or DEFAULT_MEMORY_MB)
 
 

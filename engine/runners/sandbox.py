@@ -135,7 +135,7 @@ def clean_env() -> dict[str, str]:
             "LC_ALL": "C.UTF-8", "TMPDIR": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
 
 
-def bwrap_argv(policy: SandboxPolicy, *, work: str, runtime: str) -> list[str]:
+def bwrap_argv(policy: SandboxPolicy, *, work: str, runtime: str, binds: dict[str, str] | None = None) -> list[str]:
     """The bubblewrap command line that the zygote runs under (before its own argv).
 
     Args:
@@ -144,6 +144,7 @@ def bwrap_argv(policy: SandboxPolicy, *, work: str, runtime: str) -> list[str]:
             writable at WORK_MOUNT.
         runtime: a host folder shown read-only at RUNTIME_MOUNT (files the engine
             writes once for all jobs, such as bun's wrapper).
+        binds: more host folders shown writable, to where (the pool's cgroup folders).
     """
     bwrap = find_bwrap()
     if bwrap is None:
@@ -167,6 +168,8 @@ def bwrap_argv(policy: SandboxPolicy, *, work: str, runtime: str) -> list[str]:
     # jobs never see this one.
     argv += ["--bind", "/proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run"]
     argv += ["--bind", host_tmp(), CWD_ROOT_MOUNT, "--bind", work, WORK_MOUNT]
+    for source, target in (binds or {}).items():
+        argv += ["--bind", source, target]
     for path in policy.shared:
         if not _under(path, host_tmp()):
             argv += ["--bind", path, path]
