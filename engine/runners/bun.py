@@ -15,7 +15,7 @@ import os
 import shutil
 from pathlib import Path
 
-from engine.runners.job import LogCallback, ScriptJob, ScriptOutcome, failure, memory_limit_mb
+from engine.runners.job import LogCallback, ScriptJob, ScriptOutcome, default_timeout, failure, memory_limit_mb
 from engine.runners.process import describe_exit, stderr_tail
 from engine.runners.python import outcome_of
 from engine.runners.signature_ts import ts_param_names
@@ -140,8 +140,8 @@ class BunRunner:
         payload = {"exec": argv, "files": {"main.ts": job.content, "args.json": arguments}, "env": env,
                    "cwd": job.cwd, "result_fd": True}
         memory = memory_limit_mb(job)
-        ended = await self._jobs.run(Launch(payload, job.timeout, memory, self._max_result_bytes,
-                                            ends_with_frame=True), on_log)
+        launch = Launch(payload, job.timeout or default_timeout(), memory, self._max_result_bytes, ends_with_frame=True)
+        ended = await self._jobs.run(launch, on_log)
         if ended.frame is None and not ended.timed_out and not ended.out_of_memory and ended.too_large is None:
             tail = stderr_tail(ended.stderr) or stderr_tail(ended.stdout)
             how = "ended" if ended.exit_code is None else describe_exit(ended.exit_code)

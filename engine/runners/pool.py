@@ -50,6 +50,11 @@ class RunnerPool:
         self._bash = BashRunner(self._jobs, self.max_result_bytes)
         self._bun = BunRunner(self._jobs, self.max_result_bytes)
 
+    @property
+    def folder(self) -> str:
+        """The pool's scratch folder on the host (its zygote's socket; its processes name it)."""
+        return str(self._scratch.root)
+
     def refusal(self) -> str | None:
         """Why this pool runs no user code (no sandbox can be made here), or None."""
         return sandbox.refusal(self.policy)
