@@ -6,9 +6,10 @@ loop never sees it. `/(a+)+$/.test("a".repeat(40) + "b")` backtracks for hours,
 loop for minutes, and a thread running them cannot be stopped. Measured before
 choosing: quickjs-ng (PyPI `quickjs-ng` 0.17) stops the regular expression and
 the array-likes but not the `join`, so no in-process engine is safe by
-construction; a process is, whatever the native code does, and it costs about
-20 µs a request over a pipe. Expressions that plain data access cannot answer
-come here; the fast path never does.
+construction; a process is, whatever the native code does, for a pipe round
+trip a request (tens of µs on a quiet machine, a few hundred on a busy one; see
+the README's Speed). Expressions that plain data access cannot answer come
+here; the fast path never does.
 
 The helper starts with `python -I` and an empty environment (no secrets, no
 `PYTHONPATH`), in a session of its own (a Ctrl-C at the terminal is the app's
