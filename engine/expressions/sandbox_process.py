@@ -62,6 +62,9 @@ class SandboxProcess:
         self._requests = cast(IO[bytes], self._proc.stdin)
         self._replies = cast(IO[bytes], self._proc.stdout)
         self._buffer = bytearray()
+        # poll, not select: an app with many connections has descriptors past select's 1024.
+        self._readable = select.poll()
+        self._readable.register(self._replies.fileno(), select.POLLIN)
         try:
             if self._read(time.monotonic() + START_TIMEOUT) != ["ready"]:
                 raise JsHelperLost("the JavaScript helper process did not start properly")
@@ -120,7 +123,7 @@ class SandboxProcess:
         while (end := self._buffer.find(b"\n", searched)) < 0:
             searched = len(self._buffer)
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
+            if left <= 0 or not self._readable.poll(left * 1000):
                 self.close()
                 raise JsTimeout()
             chunk = os.read(fd, _READ_SIZE)

@@ -71,6 +71,19 @@ def test_a_helper_sees_none_of_the_apps_environment(monkeypatch) -> None:
         fresh.close()
 
 
+def test_a_helper_works_when_the_app_holds_many_descriptors() -> None:
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        helper = SandboxProcess(LIMITS)
+        try:
+            assert helper.call(DOUBLE, "[[5], {}]") == "[10]"
+        finally:
+            helper.close()
+    finally:
+        for fd in held:
+            os.close(fd)
+
+
 def test_a_helper_whose_parent_is_gone_ends_itself_on_cpu_time() -> None:
     """The kernel ends a helper stuck in native code when nobody is left to kill it."""
     command = [sys.executable, "-I", sandbox.__file__, "0.1", str(32 * 2**20)]
