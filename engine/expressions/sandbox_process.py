@@ -111,11 +111,16 @@ class SandboxProcess:
             raise JsHelperLost("the JavaScript helper process has stopped")
         deadline = time.monotonic() + self._limits.deadline
         try:
-            self._requests.write(json.dumps(request, separators=(",", ":")).encode() + b"\n")
-            self._requests.flush()
-        except BrokenPipeError:
-            pass  # it died; reading its output says how
-        return outcome(self._read(deadline))
+            try:
+                self._requests.write(json.dumps(request, separators=(",", ":")).encode() + b"\n")
+                self._requests.flush()
+            except BrokenPipeError:
+                pass  # it died; reading its output says how
+            reply = self._read(deadline)
+        except BaseException:
+            self.close()  # interrupted: its reply must never reach the next caller
+            raise
+        return outcome(reply)
 
     def _read(self, deadline: float) -> list[Any]:
         """The next line the helper writes, as JSON; kills it at `deadline`."""

@@ -113,6 +113,30 @@ def test_a_pool_replaces_a_lost_helper() -> None:
         pool.close()
 
 
+class Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_request_never_hands_its_reply_to_the_next_caller() -> None:
+    def interrupt(signum, frame):
+        raise Interrupted
+
+    slow = "(function (flow_input, results) {\nconst end = Date.now() + 50; while (Date.now() < end); return 'slow';\n})"
+    pool = SandboxPool(LIMITS, size=1)
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with pytest.raises(Interrupted), pool.borrow() as first:
+            signal.setitimer(signal.ITIMER_REAL, 0.01)
+            first.call(slow, NO_ARGS)
+        assert not first.alive
+        with pool.borrow() as second:
+            assert second.call(DOUBLE, "[[4], {}]") == "[8]"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        pool.close()
+
+
 def test_a_full_pool_makes_callers_wait_for_a_helper() -> None:
     pool = SandboxPool(LIMITS, size=1)
     borrowed: list[int] = []
