@@ -61,11 +61,13 @@ def test_a_helper_that_dies_says_how(helper: SandboxProcess) -> None:
     assert not helper.alive
 
 
-def test_a_helper_sees_none_of_the_apps_environment(monkeypatch) -> None:
+def test_a_helper_sees_none_of_the_apps_environment_or_open_files(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("MILLRACE_PROBE_SECRET", "s3cret")
-    fresh = SandboxProcess(LIMITS)
+    with open(tmp_path / "app.db", "w"):
+        fresh = SandboxProcess(LIMITS)
     try:
         assert Path(f"/proc/{fresh.pid}/environ").read_bytes() == b""
+        assert sorted(os.listdir(f"/proc/{fresh.pid}/fd")) == ["0", "1", "2"]
         assert os.getsid(fresh.pid) != os.getsid(0)
     finally:
         fresh.close()
