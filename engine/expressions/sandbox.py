@@ -347,7 +347,7 @@ class _CpuBound:
         self._soft = 0
 
     def renew(self) -> None:
-        """Give the next request at least `deadline` + 1 s of CPU, and at most 1 s more."""
+        """Give the next request at least `deadline` + 1 s of CPU (and at most 2 s more)."""
         usage = resource.getrusage(resource.RUSAGE_SELF)
         wanted = usage.ru_utime + usage.ru_stime + self._budget
         if wanted > self._soft:
