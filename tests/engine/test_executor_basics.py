@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tests.flowkit import bash, expr_step, flow, py
 
 
@@ -57,6 +59,22 @@ def test_expression_that_never_ends_fails_its_step_and_the_engine_goes_on(harnes
     assert "time" in outcome.result["error"]["message"].lower()
     again = harness.run(flow(expr_step("b", "1 + 1")))
     assert again.result == 2
+
+
+def test_backtracking_regex_fails_its_step_at_the_limit_and_the_engine_goes_on(harness):
+    regex = 'js:/(a+)+$/.test("a".repeat(40) + "b")'
+    document = flow(py("parse", "def main(x):\n    return x\n", x=regex), py("never", "def main():\n    return 1\n"))
+    started = time.monotonic()
+    outcome = harness.run(document)
+    assert time.monotonic() - started < 1.0
+    assert outcome.status == "failure"
+    error = outcome.result["error"]
+    assert (error["name"], error["step_id"]) == ("ExpressionError", "parse")
+    assert error["message"].startswith("step parse, input x: expression ")
+    assert error["message"].endswith("failed: ran longer than its time limit of 0.1 s")
+    assert "never" not in harness.engine.store.load_steps(outcome.run_id)
+    again = harness.run(flow(expr_step("next", "[1, 2].map(x => x * 3)")))
+    assert (again.status, again.result) == ("success", [3, 6])
 
 
 def test_script_and_flow_modules_resolve_paths_from_files(harness, tmp_path):
