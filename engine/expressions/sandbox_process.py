@@ -13,7 +13,10 @@ here; the fast path never does.
 
 The helper starts with `python -I` and an empty environment (no secrets, no
 `PYTHONPATH`), in a session of its own (a Ctrl-C at the terminal is the app's
-to handle), and speaks one JSON line each way: nothing it sends is unpickled.
+to handle), inside the scripts' sandbox without network nor writable folders
+(`engine.runners.sandbox.helper_argv`: were QuickJS broken into, the flow's
+author would still reach nothing of the app), and speaks one JSON line each way:
+nothing it sends is unpickled.
 """
 
 from __future__ import annotations
@@ -50,9 +53,15 @@ class SandboxProcess:
     """
 
     def __init__(self, limits: Limits):
+        from engine.runners.sandbox import SandboxUnavailable, helper_argv
+
         self._limits = limits
+        try:
+            argv = helper_argv(_SERVER, repr(limits.time), str(limits.memory))
+        except SandboxUnavailable as exc:
+            raise JsHelperLost(str(exc)) from None
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", str(_SERVER), repr(limits.time), str(limits.memory)],
+            argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env={},
@@ -73,7 +82,7 @@ class SandboxProcess:
 
     @property
     def pid(self) -> int:
-        """The helper's process id."""
+        """The id of the helper's process group (bubblewrap's, and the helper's inside it)."""
         return self._proc.pid
 
     @property
@@ -100,7 +109,8 @@ class SandboxProcess:
     def close(self) -> None:
         """Stop the helper (killing it if it is busy) and reap it."""
         if self._proc.returncode is None:
-            self._proc.kill()
+            with contextlib.suppress(ProcessLookupError):  # its group: bubblewrap and the helper inside
+                os.killpg(self._proc.pid, signal.SIGKILL)
         self._proc.wait()
         with contextlib.suppress(BrokenPipeError):  # a request the dead helper never read
             self._requests.close()
@@ -143,6 +153,8 @@ class SandboxProcess:
         """The helper closed its output: it died. Say why."""
         self.close()
         code = self._proc.returncode
+        if code > 128:  # bubblewrap says a signal ended the helper inside as 128 + its number
+            code = 128 - code
         if code == -signal.SIGXCPU:
             raise JsTimeout()
         how = f"on signal {-code}" if code < 0 else f"with exit code {code}"

@@ -30,6 +30,7 @@ INSIDE_DIR = Path(__file__).with_name("inside")
 INSIDE_MOUNT = "/opt/millrace/inside"
 RUNTIME_MOUNT = "/opt/millrace/runtime"
 CWD_ROOT_MOUNT = "/run/millrace/cwd-root"
+HELPER_MOUNT = "/opt/millrace/helper"
 WORK_MOUNT = "/run/millrace/work"
 """Where the zygote's socket and the jobs' folders are inside (outside /tmp, which each job replaces)."""
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
@@ -176,6 +177,37 @@ def bwrap_argv(policy: SandboxPolicy, *, work: str, runtime: str, binds: dict[st
     for key, value in clean_env().items():
         argv += ["--setenv", key, value]
     return argv + ["--chdir", "/"]
+
+
+def helper_argv(program: Path, *args: str) -> list[str]:
+    """The command line of a helper program that evaluates user code (JavaScript
+    expressions): under bubblewrap with no network, no writable folder but a tmpfs, an
+    empty environment and a PID namespace of its own; unsandboxed only where
+    `MILLRACE_SANDBOX=off`.
+
+    Raises:
+        SandboxUnavailable: the sandbox is on and cannot be made here (`refusal` says why).
+    """
+    policy = SandboxPolicy.from_env(network=False)
+    command = [python_executable(), "-I", f"{HELPER_MOUNT}/{program.name}" if policy.enabled else str(program), *args]
+    if not policy.enabled:
+        return command
+    refused = refusal(policy)
+    if refused is not None:
+        raise SandboxUnavailable(refused)
+    # Not --die-with-parent: that follows the thread that started the helper, and helpers
+    # outlive the threads that start them; a helper ends when its requests pipe does.
+    argv = [find_bwrap(), "--unshare-all", "--clearenv"]
+    for path in SYSTEM_DIRS:
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            argv += ["--ro-bind", path, path]
+    for path in python_roots():
+        argv += ["--ro-bind", path, path]
+    argv += ["--ro-bind", str(program), f"{HELPER_MOUNT}/{program.name}", "--proc", "/proc", "--dev", "/dev",
+             "--tmpfs", "/tmp", "--chdir", "/"]
+    return argv + command
 
 
 def _under(path: str, folder: str) -> bool:

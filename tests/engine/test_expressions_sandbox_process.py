@@ -54,8 +54,22 @@ def test_a_helper_past_its_deadline_is_killed(helper: SandboxProcess) -> None:
         helper.call(DOUBLE, "[[1], {}]")
 
 
+def helper_inside(group: int) -> int:
+    """The pid of the Python helper in a helper's process group (under bubblewrap)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+                same_group = os.getpgid(int(entry.name)) == group
+            except (OSError, ProcessLookupError):
+                continue
+            if same_group and command[0].endswith(b"python") and b"-I" in command:
+                return int(entry.name)
+    raise AssertionError(f"no helper in process group {group}")
+
+
 def test_a_helper_that_dies_says_how(helper: SandboxProcess) -> None:
-    os.kill(helper.pid, signal.SIGKILL)
+    os.kill(helper_inside(helper.pid), signal.SIGKILL)
     with pytest.raises(JsHelperLost, match="stopped on signal 9"):
         helper.call(DOUBLE, "[[1], {}]")
     assert not helper.alive
@@ -66,9 +80,10 @@ def test_a_helper_sees_none_of_the_apps_environment_or_open_files(monkeypatch, t
     with open(tmp_path / "app.db", "w"):
         fresh = SandboxProcess(LIMITS)
     try:
-        assert Path(f"/proc/{fresh.pid}/environ").read_bytes() == b""
-        assert sorted(os.listdir(f"/proc/{fresh.pid}/fd")) == ["0", "1", "2"]
-        assert os.getsid(fresh.pid) != os.getsid(0)
+        inside = helper_inside(fresh.pid)
+        assert Path(f"/proc/{inside}/environ").read_bytes() in (b"", b"PWD=/\0")  # bubblewrap sets PWD
+        assert sorted(os.listdir(f"/proc/{inside}/fd")) == ["0", "1", "2"]
+        assert os.getsid(inside) != os.getsid(0)
     finally:
         fresh.close()
 
