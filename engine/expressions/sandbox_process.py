@@ -53,13 +53,10 @@ class SandboxProcess:
     """
 
     def __init__(self, limits: Limits):
-        from engine.runners.sandbox import SandboxUnavailable, helper_argv
+        from engine.runners.sandbox import helper_argv
 
         self._limits = limits
-        try:
-            argv = helper_argv(_SERVER, repr(limits.time), str(limits.memory))
-        except SandboxUnavailable as exc:
-            raise JsHelperLost(str(exc)) from None
+        argv, self._refused = helper_argv(_SERVER, repr(limits.time), str(limits.memory))
         self._proc = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE,
@@ -103,7 +100,13 @@ class SandboxProcess:
         return None
 
     def call(self, source: str, args_json: str, *, may_throw_null: bool = False) -> str | None:
-        """Compile `source` and call it with JSON arguments; see `Sandbox.run`."""
+        """Compile `source` and call it with JSON arguments; see `Sandbox.run`.
+
+        Raises:
+            JsHelperLost: no sandbox can be made here, so no expression runs (the message says why).
+        """
+        if self._refused is not None:
+            raise JsHelperLost(self._refused)
         return self._ask(["call", source, args_json, may_throw_null])
 
     def close(self) -> None:

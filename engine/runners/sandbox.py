@@ -179,22 +179,23 @@ def bwrap_argv(policy: SandboxPolicy, *, work: str, runtime: str, binds: dict[st
     return argv + ["--chdir", "/"]
 
 
-def helper_argv(program: Path, *args: str) -> list[str]:
+def helper_argv(program: Path, *args: str) -> tuple[list[str], str | None]:
     """The command line of a helper program that evaluates user code (JavaScript
     expressions): under bubblewrap with no network, no writable folder but a tmpfs, an
-    empty environment and a PID namespace of its own; unsandboxed only where
+    empty environment and a PID namespace of its own; unsandboxed where
     `MILLRACE_SANDBOX=off`.
 
-    Raises:
-        SandboxUnavailable: the sandbox is on and cannot be made here (`refusal` says why).
+    Returns:
+        The command line, and why user code may not run in it: where the sandbox is on
+        but cannot be made here, the helper runs unsandboxed for what runs no user code
+        (syntax checks, so that flows still load) and must refuse the rest.
     """
     policy = SandboxPolicy.from_env(network=False)
-    command = [python_executable(), "-I", f"{HELPER_MOUNT}/{program.name}" if policy.enabled else str(program), *args]
     if not policy.enabled:
-        return command
+        return [python_executable(), "-I", str(program), *args], None
     refused = refusal(policy)
     if refused is not None:
-        raise SandboxUnavailable(refused)
+        return [python_executable(), "-I", str(program), *args], refused
     # Not --die-with-parent: that follows the thread that started the helper, and helpers
     # outlive the threads that start them; a helper ends when its requests pipe does.
     argv = [find_bwrap(), "--unshare-all", "--clearenv"]
@@ -207,7 +208,7 @@ def helper_argv(program: Path, *args: str) -> list[str]:
         argv += ["--ro-bind", path, path]
     argv += ["--ro-bind", str(program), f"{HELPER_MOUNT}/{program.name}", "--proc", "/proc", "--dev", "/dev",
              "--tmpfs", "/tmp", "--chdir", "/"]
-    return argv + command
+    return argv + [python_executable(), "-I", f"{HELPER_MOUNT}/{program.name}", *args], None
 
 
 def _under(path: str, folder: str) -> bool:

@@ -187,3 +187,22 @@ def test_closing_a_pool_stops_its_helpers() -> None:
 def test_a_pool_needs_room() -> None:
     with pytest.raises(ValueError, match="at least one"):
         SandboxPool(LIMITS, size=0)
+
+
+def test_where_no_sandbox_can_be_made_a_helper_checks_syntax_but_runs_nothing(monkeypatch) -> None:
+    from engine.runners import sandbox as scripts_sandbox
+
+    monkeypatch.setattr(scripts_sandbox, "find_bwrap", lambda: None)
+    scripts_sandbox.probe.cache_clear()
+    try:
+        unboxed = SandboxProcess(LIMITS)
+        try:
+            unboxed.compile(DOUBLE)
+            with pytest.raises(JsSyntax):
+                unboxed.compile("(function () {\nreturn 1 +;\n})")
+            with pytest.raises(JsHelperLost, match="MILLRACE_SANDBOX=off"):
+                unboxed.call(DOUBLE, "[[1], {}]")
+        finally:
+            unboxed.close()
+    finally:
+        scripts_sandbox.probe.cache_clear()
