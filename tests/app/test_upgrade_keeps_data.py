@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,9 @@ from sqlalchemy import inspect
 
 from engine import Engine, Store, Vault
 from engine.store import schema
-from tests import pg
 from tests.app.server import ROOT
 from tests.pg import pg_url  # noqa: F401  (pytest fixture)
+from tests.store_fixtures import empty_url  # noqa: F401  (pytest fixture)
 
 PREVIOUS_RELEASE = "43a2e5b1de3641e82152ece5b40cebde199dc4b3"
 """The last commit of main before migrations: its tables came from create_all."""
@@ -81,17 +80,6 @@ def previous_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'millrace.db'}"
-        return
-    request.getfixturevalue("pg_url")
-    name, url = pg.fresh_database("upgrade")
-    yield url
-    pg.shared_cluster().drop_database(name)
-
-
 def fill_with_previous_release(folder: Path, url: str, data_dir: Path) -> dict[str, Any]:
     """Run FILL with the previous release's code; what it printed."""
     env = {**os.environ, "PYTHONPATH": str(folder), "MILLRACE_SECRET_KEY": SECRET_KEY,
@@ -102,12 +90,12 @@ def fill_with_previous_release(folder: Path, url: str, data_dir: Path) -> dict[s
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_an_upgrade_keeps_every_run_flow_secret_schedule_user_and_token(previous_release, db_url, tmp_path,
+def test_an_upgrade_keeps_every_run_flow_secret_schedule_user_and_token(previous_release, empty_url, tmp_path,
                                                                          monkeypatch):
-    made = fill_with_previous_release(previous_release, db_url, tmp_path)
+    made = fill_with_previous_release(previous_release, empty_url, tmp_path)
     assert (made["done_status"], made["waiting_status"]) == ("success", "suspended")
     monkeypatch.setenv("MILLRACE_SECRET_KEY", SECRET_KEY)
-    with Store.open(db_url) as store:
+    with Store.open(empty_url) as store:
         with store.db.autocommit() as conn:
             assert schema.revision(conn) == schema.HEAD
         check_runs(store, made)

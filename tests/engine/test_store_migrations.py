@@ -21,22 +21,10 @@ from engine import Store
 from engine.errors import SchemaVersionError
 from engine.store import schema
 from engine.store.db import lock_key
-from tests import pg
 from tests.pg import pg_url  # noqa: F401  (pytest fixture)
+from tests.store_fixtures import empty_url  # noqa: F401  (pytest fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty database, once per backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'millrace.db'}"
-        return
-    request.getfixturevalue("pg_url")
-    name, url = pg.fresh_database("migrations")
-    yield url
-    pg.shared_cluster().drop_database(name)
 
 
 def test_head_is_the_newest_revision_and_each_file_is_named_after_its_revision() -> None:
