@@ -62,7 +62,7 @@ class EngineService:
     @property
     def credentials(self) -> Credentials:
         if self._credentials is None:
-            self._credentials = Credentials(self.store.url)
+            self._credentials = Credentials(self.engine.store)
         return self._credentials
 
     @property

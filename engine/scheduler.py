@@ -79,24 +79,51 @@ class Scheduler:
         self.engine = engine
         self.workspace = workspace
         self.grace = grace
+        self._reported: dict[tuple[str, str], str] = {}
+        """The problem last logged per schedule (workspace, path), so it is logged once."""
 
     @property
     def store(self) -> Any:
         return self.engine.store
 
     def tick(self) -> list[str]:
-        """Submit every due firing and failure handler; returns their run ids."""
+        """Submit every due firing and failure handler; returns their run ids.
+
+        A schedule whose expression cannot fire (stored before such expressions were
+        refused) is marked with its error, said once in the log, and skipped from then
+        on. Any other problem of a schedule is logged when it first appears, not at
+        every tick.
+        """
         now = self.engine.clock.now()
         ids: list[str] = []
         for schedule in self.store.list_schedules(workspace=self.workspace):
+            if schedule.error or not self._can_fire(schedule):
+                continue
             try:
                 if schedule.enabled:
                     ids += self._fire(schedule, now)
                 if schedule.on_failure:
                     ids += self._handle_failures(schedule)
-            except MillraceError:
-                log.exception("schedule %s could not be served", schedule.path)
+            except MillraceError as exc:
+                self._report(schedule, str(exc))
+            else:
+                self._reported.pop((schedule.workspace, schedule.path), None)
         return ids
+
+    def _can_fire(self, schedule: Any) -> bool:
+        try:
+            Cron.parse(schedule.schedule, schedule.timezone)
+        except BadInput as exc:
+            if self.store.set_schedule_error(schedule.path, str(exc), workspace=schedule.workspace):
+                log.warning("schedule %s is skipped until its expression is changed: %s", schedule.path, exc)
+            return False
+        return True
+
+    def _report(self, schedule: Any, problem: str) -> None:
+        key = (schedule.workspace, schedule.path)
+        if self._reported.get(key) != problem:
+            self._reported[key] = problem
+            log.warning("schedule %s could not be served: %s", schedule.path, problem)
 
     async def serve(self, interval: float = 1.0, on_submit: Any = None) -> None:
         """Tick every `interval` seconds until cancelled; `on_submit(ids)` after a tick that submitted."""

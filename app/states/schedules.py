@@ -27,16 +27,18 @@ def timezone_names() -> list[str]:
 
 
 def _row(row: Any) -> dict[str, Any]:
-    from engine import Cron
+    from engine import BadInput, Cron
 
+    error, next_text = row.error or "", "paused"
     try:
-        upcoming = Cron.parse(row.schedule, row.timezone).next(service.engine.clock.now(), 1)
-        next_text = _local(upcoming[0], row.timezone)
-    except Exception:  # a stored expression a newer croniter refuses: show, don't break the page
-        next_text = "?"
+        cron = Cron.parse(row.schedule, row.timezone)
+    except BadInput as exc:  # stored before such expressions were refused: say why it never fires
+        cron, error = None, error or str(exc)
+    if row.enabled and cron is not None and not error:
+        next_text = _local(cron.next(service.engine.clock.now(), 1)[0], row.timezone)
     return {"path": row.path, "target": row.script_path, "kind": "flow" if row.is_flow else "script",
             "words": scheduling.schedule_out(row)["description"], "schedule": row.schedule,
-            "timezone": row.timezone, "enabled": row.enabled, "next": next_text if row.enabled else "paused"}
+            "timezone": row.timezone, "enabled": row.enabled, "next": next_text, "error": error}
 
 
 def _local(ts: float, timezone: str) -> str:

@@ -231,7 +231,7 @@ def restart_later(cluster: Cluster, mode: str, down_for: float) -> threading.Thr
 
 def test_a_store_call_gives_up_after_its_retry_time_and_later_ones_fail_fast_until_it_is_back(cluster, db_url):
     with Store(Database(resolve_url(db_url), retry_for=0.5)) as store:
-        store.create_all()
+        store.migrate()
         assert store.get_run("nothing") is None
         cluster.stop_server("fast")
         try:
