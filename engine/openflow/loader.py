@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from yaml.constructor import ConstructorError
 
 from engine.errors import FlowLoadError, FlowValidationError, Issue
+from engine.openflow.defaults import with_step_ids
 from engine.openflow.issues import issues_from_validation_error
 from engine.openflow.models import FlowDocument, FlowValue
 
@@ -178,6 +179,7 @@ def flow_from_data(data: Any, *, source: str = "<input>") -> FlowDocument:
 
     A bare flow value becomes `FlowDocument(value=...)`, and its issue paths read as in the
     full document (`value.modules[0]...`), the same paths `validate_flow` reports.
+    A step without an `id` gets one, as Windmill's engine gives it (`engine.openflow.defaults`).
 
     Raises:
         FlowValidationError: with every issue found; its `source` attribute names the input.
@@ -194,6 +196,7 @@ def flow_from_data(data: Any, *, source: str = "<input>") -> FlowDocument:
         error = FlowValidationError([Issue("", f"{TOO_DEEP} (more than {MAX_DEPTH} levels of objects and lists)")])
         error.source = source
         raise error
+    data = with_step_ids(data)
     try:
         return FlowDocument.model_validate(data)
     except ValidationError as exc:
