@@ -66,11 +66,11 @@ const describe = (error) => {
 };
 
 async function call() {
-  const { order, args } = JSON.parse(readFileSync(argsPath, "utf8"));
+  const { order, args, entry } = JSON.parse(readFileSync(argsPath, "utf8"));
   const mod = await import(mainPath);
-  const main = typeof mod.main === "function" ? mod.main : mod.default;
+  const main = entry !== "main" ? mod[entry] : typeof mod.main === "function" ? mod.main : mod.default;
   if (typeof main !== "function") {
-    const error = new Error("the script exports no function main; add `export async function main(...)`");
+    const error = new Error(`the script exports no function ${entry}; add \`export async function ${entry}(...)\``);
     error.name = "ScriptLoadError";
     throw error;
   }
@@ -135,7 +135,7 @@ class BunRunner:
         bun = find_bun()
         if bun is None:
             return failure("ScriptLoadError", INSTALL_HINT)
-        arguments = json.dumps({"order": ts_param_names(job.content), "args": job.args})
+        arguments = json.dumps({"order": ts_param_names(job.content, job.entry), "args": job.args, "entry": job.entry})
         argv = [os.path.realpath(bun), self._wrapper_path(), "{job_dir}/main.ts", "{job_dir}/args.json"]
         payload = {"exec": argv, "files": {"main.ts": job.content, "args.json": arguments}, "env": env,
                    "cwd": job.cwd, "result_fd": True}

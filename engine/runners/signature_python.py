@@ -57,13 +57,21 @@ def parse_python(content: str) -> ast.Module:
         ) from None
 
 
-def find_main(tree: ast.Module) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    """The last top-level `def main` or `async def main`, as Python would bind it."""
+def find_main(tree: ast.Module, name: str = "main") -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The last top-level `def main` (or `def <name>`), async or not, as Python would bind it."""
     found = None
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "main":
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
             found = node
     return found
+
+
+def defines_function(content: str, name: str) -> bool:
+    """Whether the script defines a top-level function `name` (False when it does not parse)."""
+    try:
+        return find_main(ast.parse(content), name) is not None
+    except SyntaxError:
+        return False
 
 
 def check_python(content: str) -> None:
