@@ -20,6 +20,7 @@ import string
 from typing import Any, Iterable, Iterator
 
 from engine.openflow.checks import RESERVED_IDS
+from engine.openflow.rawsteps import raw_steps
 
 _SPECIAL = {"failure_module": "failure", "preprocessor_module": "preprocessor"}
 _READ_IDS = re.compile(r"""results\s*(?:\??\.\s*([A-Za-z_$][\w$]*)|(?:\?\.)?\[\s*\\?["']([^"'\\]+)\\?["']\s*\])""")
@@ -44,8 +45,7 @@ def with_step_ids(document: Any) -> Any:
     Returns `document` itself when every step has one, else a copy with ids filled in.
     Data of the wrong shape is left alone for validation to report.
     """
-    value = document.get("value") if isinstance(document, dict) else None
-    if not isinstance(value, dict) or not any("id" not in step for step in _steps(value)):
+    if not any("id" not in step for _, step in raw_steps(document)):
         return document
     document = copy.deepcopy(document)
     value = document["value"]
@@ -53,34 +53,10 @@ def with_step_ids(document: Any) -> Any:
         step = value.get(key)
         if isinstance(step, dict) and "id" not in step:
             step["id"] = name
-    taken = {step["id"] for step in _steps(value) if isinstance(step.get("id"), str)}
+    taken = {step["id"] for _, step in raw_steps(document) if isinstance(step.get("id"), str)}
     taken |= {group for match in _READ_IDS.finditer(json.dumps(value)) for group in match.groups() if group}
-    for step in _steps(value):
+    for _, step in raw_steps(document):
         if "id" not in step:
             step["id"] = free_step_id(taken)
             taken.add(step["id"])
     return document
-
-
-def _steps(value: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every step (a dict) of a raw flow value at every depth, in run order."""
-    yield from _each([value.get("preprocessor_module")])
-    yield from _each(value.get("modules"))
-    yield from _each([value.get("failure_module")])
-
-
-def _each(modules: Any) -> Iterator[dict[str, Any]]:
-    if not isinstance(modules, list):
-        return
-    for module in modules:
-        if not isinstance(module, dict):
-            continue
-        yield module
-        inner = module.get("value")
-        if not isinstance(inner, dict):
-            continue
-        yield from _each(inner.get("modules"))
-        for branch in inner.get("branches") if isinstance(inner.get("branches"), list) else ():
-            if isinstance(branch, dict):
-                yield from _each(branch.get("modules"))
-        yield from _each(inner.get("default"))
