@@ -64,18 +64,21 @@ def check_script(language: str, content: str, *, preprocessor: bool = False) -> 
         check_ts(language, content)
 
 
-def script_schema(language: str, content: str) -> dict:
+def script_schema(language: str, content: str, *, preprocessor: bool = False) -> dict:
     """JSON Schema of the script's arguments, read from its source, never by running it.
 
     The schema is an object schema with `properties`, `required` and `order` (the
     parameter names in declaration order). A script without `main` takes no arguments.
+    For a flow's preprocessor step (`preprocessor` true), the arguments are those of the
+    function it calls (`step_entry`).
 
     Raises:
         ScriptLoadError: unsupported language, or Python that does not parse.
     """
     check_language(language)
+    entry = step_entry(language, content, preprocessor=preprocessor)
     if language == "python3":
-        return python_schema(content)
+        return python_schema(content, entry)
     if language in TS_LANGUAGES:
-        return ts_schema(content)
+        return ts_schema(content, entry)
     return bash_schema(content)

@@ -83,13 +83,13 @@ def check_python(content: str) -> None:
         )
 
 
-def python_schema(content: str) -> dict:
-    """JSON Schema of main's arguments; a script without main takes none.
+def python_schema(content: str, entry: str = "main") -> dict:
+    """JSON Schema of main's (or `entry`'s) arguments; a script without it takes none.
 
     Raises:
         ScriptLoadError: the script does not parse.
     """
-    main = find_main(parse_python(content))
+    main = find_main(parse_python(content), entry)
     properties: dict[str, dict] = {}
     required: list[str] = []
     if main is not None:

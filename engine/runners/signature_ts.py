@@ -239,9 +239,9 @@ def check_ts(language: str, content: str) -> None:
         )
 
 
-def ts_schema(content: str) -> dict:
-    """JSON Schema of exported main's arguments; a script without main takes none."""
-    found = find_main_params(content)
+def ts_schema(content: str, entry: str = "main") -> dict:
+    """JSON Schema of exported main's (or `entry`'s) arguments; a script without it takes none."""
+    found = find_main_params(content, entry)
     properties: dict[str, dict] = {}
     required: list[str] = []
     if found is not None:

@@ -376,17 +376,19 @@ def test_ts_without_exported_main_is_refused(source):
 
 
 PREPROCESSORS = [
-    ("python3", "def preprocessor(event):\n    return {'x': event}\n"),
-    ("bun", "export async function preprocessor(event: object) {\n  return { x: event }\n}\n"),
-    ("deno", "export function preprocessor(wm_trigger) { return {} }"),
+    ("python3", "def preprocessor(event):\n    return {'x': event}\n", "event"),
+    ("bun", "export async function preprocessor(event: object) {\n  return { x: event }\n}\n", "event"),
+    ("deno", "export function preprocessor(wm_trigger) { return {} }", "wm_trigger"),
 ]
 
 
-@pytest.mark.parametrize(("language", "source"), PREPROCESSORS)
-def test_a_preprocessor_step_may_define_preprocessor_instead_of_main(language, source):
+@pytest.mark.parametrize(("language", "source", "parameter"), PREPROCESSORS)
+def test_a_preprocessor_step_may_define_preprocessor_instead_of_main(language, source, parameter):
     check_script(language, source, preprocessor=True)
     assert step_entry(language, source, preprocessor=True) == "preprocessor"
     assert step_entry(language, source) == "main"
+    assert script_schema(language, source, preprocessor=True)["order"] == [parameter]
+    assert script_schema(language, source)["order"] == []
     with pytest.raises(ScriptLoadError, match="no function main|no top-level `def main"):
         check_script(language, source)
 
