@@ -108,13 +108,15 @@ def duplicate_flow(store: Any, source: str, target: str) -> int:
     return save_flow(store, target, load_document(store, source))
 
 
-def script_schema_or_error(language: str, content: str) -> tuple[dict[str, Any] | None, str]:
-    """(schema, "") for a usable script, else (None, what is wrong)."""
+def script_schema_or_error(language: str, content: str, *, preprocessor: bool = False
+                           ) -> tuple[dict[str, Any] | None, str]:
+    """(schema, "") for a usable script, else (None, what is wrong); a flow's preprocessor
+    step may call `preprocessor` instead of `main`."""
     from engine import BadInput, check_script, script_schema
 
     try:
-        check_script(language, content)
-        return script_schema(language, content), ""
+        check_script(language, content, preprocessor=preprocessor)
+        return script_schema(language, content, preprocessor=preprocessor), ""
     except BadInput as exc:
         return None, str(exc)
 

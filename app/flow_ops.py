@@ -20,7 +20,7 @@ import json
 import re
 from typing import Any, Iterator
 
-from engine.openflow import RESERVED_IDS
+from engine.openflow import RESERVED_IDS, free_step_id
 
 IDENTIFIER = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 LOOP_TYPES = frozenset({"forloopflow", "whileloopflow"})
@@ -151,18 +151,7 @@ def find_step(document: dict[str, Any], step_id: str) -> tuple[str, int, dict[st
 
 def next_step_id(document: dict[str, Any]) -> str:
     """The first free id of a, b, ..., z, aa, ab, ... (Windmill's naming)."""
-    taken = set(step_ids(document))
-    n = 0
-    while True:
-        candidate, k = "", n
-        while True:
-            candidate = chr(ord("a") + k % 26) + candidate
-            k = k // 26 - 1
-            if k < 0:
-                break
-        if candidate not in taken and candidate not in RESERVED_IDS:
-            return candidate
-        n += 1
+    return free_step_id(step_ids(document))
 
 
 def insert_step(document: dict[str, Any], kind: str, container: str, index: int,

@@ -62,6 +62,8 @@ def option_label(value: Any) -> str:
 def _initial_text(kind: str, prop: dict[str, Any]) -> str:
     if "default" not in prop or prop["default"] is None:
         return ""
+    if prop["default"] == "" and _main_type(prop) == "object":
+        return ""  # Windmill's UI writes "" as an object parameter's "no default"
     default = prop["default"]
     if kind == "json":
         return json.dumps(default)

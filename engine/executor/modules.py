@@ -13,6 +13,7 @@ from engine.executor.outcome import Outcome
 from engine.executor.scope import build_args
 from engine.executor.step import failure, run_step
 from engine.runners import ScriptJob
+from engine.runners.signature import step_entry
 
 LOG_FLUSH_LINES = 200
 
@@ -70,6 +71,8 @@ async def _run_script(
 
     job = {"language": language, "content": content, "args": build_args(ctx, frame, module, previous),
            "timeout": timeout}
+    if module is getattr(ctx.flow, "preprocessor_module", None):
+        job["entry"] = step_entry(language, content, preprocessor=True)
     tag = parts.step_tag(module.value, language)
     if parts.dispatches_step(ctx, tag):
         return await parts.run_step_part(ctx, key, module.id, frame.iteration, job, tag)
@@ -83,7 +86,7 @@ async def run_script_job(
     logs = _LogSink(ctx, step_id, key, iteration)
     script = ScriptJob(
         language=job["language"], content=job["content"], args=job["args"], job_id=f"{ctx.run_id}:{key}",
-        timeout=job.get("timeout"), cwd=ctx.workdir(), env=ctx.script_env(key),
+        timeout=job.get("timeout"), cwd=ctx.workdir(), env=ctx.script_env(key), entry=job.get("entry", "main"),
     )
     try:
         done = await ctx.services.runners.run(script, logs.add)

@@ -21,9 +21,18 @@ def scope_for(ctx: RunContext, frame: Frame, previous: Any, result: Any = None) 
     )
 
 
-def evaluate(ctx: RunContext, frame: Frame, expr: str, previous: Any, *, result: Any = None, where: str) -> Any:
-    """Evaluate one JS expression; syntax errors surface as ExpressionError here."""
-    scope = scope_for(ctx, frame, previous, result)
+_PREVIOUS = object()
+
+
+def evaluate(ctx: RunContext, frame: Frame, expr: str, previous: Any, *, result: Any = _PREVIOUS,
+             where: str) -> Any:
+    """Evaluate one JS expression; syntax errors surface as ExpressionError here.
+
+    `result` is the step's own result in predicates that are given one (stop_after_if,
+    retry_if); everywhere else it is the previous result, as Windmill binds it (its
+    legacy name, still found in iterators such as `result.items`).
+    """
+    scope = scope_for(ctx, frame, previous, previous if result is _PREVIOUS else result)
     source = expr
     try:
         if "resource(" in expr or "variable(" in expr:

@@ -29,6 +29,7 @@ from engine.errors import (
 )
 from engine.expressions.fastpath import JS_SPACE, compile_fast, expression_text
 from engine.expressions.jsvalues import Fallback
+from engine.expressions.legacy import without_legacy_import
 from engine.expressions.sandbox import (
     JsOutOfMemory,
     JsSyntax,
@@ -69,7 +70,7 @@ class _Form:
     head_lines: int = 2
 
     def text(self, expr: str) -> str:
-        return expr if self.is_body else expression_text(expr)
+        return without_legacy_import(expr) if self.is_body else expression_text(expr)
 
     def source(self, text: str, params: tuple[str, ...]) -> str:
         return f"(function ({', '.join(params)}) {{\n{self.head}{text}{self.tail}"

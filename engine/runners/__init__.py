@@ -1,7 +1,8 @@
 """Runners: run one script job in its language, and read a script's arguments.
 
 Python runs in children forked from a warm zygote process, bash as a subprocess,
-TypeScript/JavaScript under bun; user code never runs in the engine's process.
+TypeScript/JavaScript under bun, and "deno" scripts under Deno; user code never runs in
+the engine's process.
 """
 
 from __future__ import annotations

@@ -43,6 +43,8 @@ class ScriptJob:
     """Working directory (may hold ./shared); None means a fresh temporary directory."""
     env: dict[str, str] = field(default_factory=dict)
     """Extra environment variables for the script."""
+    entry: str = "main"
+    """The function of the script to call (a preprocessor step's may be `preprocessor`)."""
 
 
 @dataclass

@@ -7,7 +7,9 @@ import time
 
 from engine.runners import sandbox
 from engine.runners.bash import BashRunner
-from engine.runners.bun import BunRunner, bun_install_dir
+from engine.runners.bun import BUN
+from engine.runners.deno import DENO
+from engine.runners.javascript import JsRunner, install_dir
 from engine.runners.job import (
     LogCallback,
     ScriptJob,
@@ -40,15 +42,17 @@ class RunnerPool:
         """
         self.max_result_bytes = max_result_bytes or default_max_result_bytes()
         policy = policy or SandboxPolicy.from_env(network=network)
-        bun_dir = bun_install_dir()
-        if bun_dir is not None and bun_dir not in policy.extra_ro:
-            policy = dataclasses.replace(policy, extra_ro=(*policy.extra_ro, bun_dir))
+        for runtime in (BUN, DENO):
+            folder = install_dir(runtime)
+            if folder is not None and folder not in policy.extra_ro:
+                policy = dataclasses.replace(policy, extra_ro=(*policy.extra_ro, folder))
         self.policy = policy
         self._scratch = Scratch()
         self._jobs = ZygoteJobs(self._scratch, policy)
         self._python = PythonRunner(self._jobs, self.max_result_bytes)
         self._bash = BashRunner(self._jobs, self.max_result_bytes)
-        self._bun = BunRunner(self._jobs, self.max_result_bytes)
+        self._bun = JsRunner(self._jobs, self.max_result_bytes, BUN)
+        self._deno = JsRunner(self._jobs, self.max_result_bytes, DENO)
 
     @property
     def folder(self) -> str:
@@ -86,6 +90,8 @@ class RunnerPool:
             outcome = await self._python.run(job, on_log, env)
         elif job.language == "bash":
             outcome = await self._bash.run(job, on_log, env)
+        elif job.language == "deno":
+            outcome = await self._deno.run(job, on_log, env)
         elif job.language in TS_LANGUAGES:
             outcome = await self._bun.run(job, on_log, env)
         else:

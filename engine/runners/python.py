@@ -39,7 +39,7 @@ class PythonRunner:
             env: the job's whole environment.
         """
         memory = memory_limit_mb(job)
-        payload = {"content": job.content, "args": job.args, "env": env, "cwd": job.cwd,
+        payload = {"content": job.content, "entry": job.entry, "args": job.args, "env": env, "cwd": job.cwd,
                    "memory_mb": memory, "max_result_bytes": self._max_result_bytes}
         launch = Launch(payload, job.timeout or default_timeout(), memory, self._max_result_bytes, ends_with_frame=True)
         return outcome_of(await self._jobs.run(launch, on_log), job, self._max_result_bytes)

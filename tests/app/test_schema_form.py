@@ -32,6 +32,13 @@ def test_formats_pick_their_inputs_and_nullable_types_count_as_their_main_type()
     assert schema_fields(schema)[4]["options"] == ["1", "2"]
 
 
+def test_an_empty_string_default_of_an_object_as_windmill_writes_it_is_no_default():
+    schema = {"properties": {"o": {"type": "object", "default": ""}, "s": {"type": "string", "default": ""}}}
+    assert [f["value"] for f in schema_fields(schema)] == ["", ""]
+    args, errors = parse_form(schema, {"o": "", "s": ""})
+    assert (args, errors) == ({}, {})
+
+
 def test_submitted_texts_become_typed_args():
     schema = script_schema("python3", SIGNATURE)
     args, errors = parse_form(schema, {"n": " 3 ", "flag": "on", "color": "blue", "items": "[1, 2]",

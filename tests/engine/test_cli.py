@@ -52,6 +52,23 @@ def test_failed_flow_exits_1_with_the_error_object_on_stdout(tmp_path):
     assert (error["name"], error["message"], error["step_id"]) == ("ValueError", "bad", "boom")
 
 
+def test_run_reads_inline_scripts_beside_a_synced_flow_yaml(tmp_path):
+    folder = tmp_path / "greet.flow"
+    folder.mkdir()
+    (folder / "flow.yaml").write_text(
+        "summary: synced\nvalue:\n  modules:\n"
+        "    - id: a\n      value:\n        type: rawscript\n        language: python3\n"
+        "        content: '!inline a.inline_script.py'\n"
+        "        input_transforms: {name: {type: javascript, expr: flow_input.name}}\n")
+    (folder / "a.inline_script.py").write_text("def main(name):\n    return f'hi {name}'\n")
+    done = cli(tmp_path, "run", str(folder / "flow.yaml"), "--args", '{"name": "ada"}')
+    assert (done.returncode, json.loads(done.stdout or "null")) == (0, "hi ada"), done.stderr
+    (folder / "flow.yaml").write_text((folder / "flow.yaml").read_text().replace("a.inline", "../a.inline"))
+    refused = cli(tmp_path, "run", str(folder / "flow.yaml"))
+    assert refused.returncode == 2
+    assert "value.modules[0].value.content: '!inline ../a.inline_script.py' must name a file inside" in refused.stderr
+
+
 def test_invalid_yaml_exits_2_naming_file_and_line(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("summary: x\nvalue:\n  modules: [\n    - id: a\n  bad: : :\n")

@@ -30,6 +30,23 @@ def test_identity_passes_previous_result_through(harness):
     assert harness.run(document).result == 3
 
 
+def test_result_in_an_input_transform_is_the_previous_result(harness):
+    document = flow(py("a", "def main():\n    return {'n': 2}\n"), expr_step("b", "result.n + previous_result.n"))
+    assert harness.run(document).result == 4
+
+
+def test_steps_without_ids_and_inputs_run_as_windmill_runs_them(harness):
+    document = {"value": {"modules": [
+        {"value": {"type": "rawscript", "language": "python3", "content": "def main():\n    return 42\n"}},
+        {"value": {"type": "identity"}},
+        {"value": {"type": "rawscript", "language": "python3", "content": "def main(x):\n    return [x]\n",
+                   "input_transforms": {"x": {"type": "javascript", "expr": "previous_result + 1"}}}},
+    ]}}
+    outcome = harness.run(document)
+    assert (outcome.status, outcome.result) == ("success", [43])
+    assert set(harness.engine.store.load_steps(outcome.run_id)) == {"a", "b", "c"}
+
+
 def test_bash_step_gets_positional_args_and_json_last_line(harness):
     code = 'name="$1"\ncount="$2"\necho "hello $name"\necho "{\\"n\\": $count}"\n'
     document = flow(bash("b", code, name="ada", count="js:flow_input.c"))
@@ -105,6 +122,9 @@ def test_missing_script_path_fails_the_step_with_a_clear_message(harness):
 def test_flow_env_and_skip_expr(harness):
     document = flow(expr_step("a", "flow_env.REGION + '-' + flow_input.x"), flow_env={"REGION": "eu"})
     assert harness.run(document, {"x": "1"}).result == "eu-1"
+    typed = flow(expr_step("a", "[flow_env.ON, flow_env.N + 1, flow_env.CONF.url, flow_env.NONE]"),
+                 flow_env={"ON": True, "N": 30, "CONF": {"url": "u"}, "NONE": None})
+    assert harness.run(typed).result == [True, 31, "u", None]
     skipped = flow(py("a", "def main():\n    raise Exception('ran')\n"), skip_expr="flow_input.skip === true")
     outcome = harness.run(skipped, {"skip": True})
     assert (outcome.status, outcome.result) == ("success", None)

@@ -1,7 +1,7 @@
 """Running one Python job in this process (inside the sandbox; never imported by the engine).
 
-The job JSON for Python: {"content", "args", "env", "cwd", "memory_mb", "max_result_bytes"}.
-`run_job` loads the script as module `main`, calls `main` with the args converted to the
+The job JSON for Python: {"content", "entry", "args", "env", "cwd", "memory_mb", "max_result_bytes"}.
+`run_job` loads the script as module `main`, calls `main` (or the function `entry` names) with the args converted to the
 types its signature names, and sends back ``R`` (the result as JSON) or ``E`` (the error).
 """
 
@@ -150,8 +150,8 @@ def user_traceback(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
-def load_main(content: str) -> typing.Callable:
-    """Compile and execute the script as module `main`; return its `main`."""
+def load_main(content: str, entry: str = "main") -> typing.Callable:
+    """Compile and execute the script as module `main`; return its `main` (or `entry`)."""
     linecache.cache[SCRIPT_FILE] = (len(content), None, content.splitlines(True), SCRIPT_FILE)
     code = compile(content, SCRIPT_FILE, "exec", dont_inherit=True)
     module = types.ModuleType("main")
@@ -159,15 +159,15 @@ def load_main(content: str) -> typing.Callable:
     # dataclasses and pickle look the defining module up in sys.modules.
     sys.modules["main"] = module
     exec(code, module.__dict__)
-    main = module.__dict__.get("main")
+    main = module.__dict__.get(entry)
     if not callable(main):
-        raise LookupError("the script defines no function `main`; add `def main(...):`")
+        raise LookupError(f"the script defines no function `{entry}`; add `def {entry}(...):`")
     return main
 
 
 def run_main(job: dict) -> typing.Any:
     """Load the script, call main with the job's args, await it when async."""
-    main = load_main(job["content"])
+    main = load_main(job["content"], job.get("entry", "main"))
     result = call_main(main, call_arguments(main, job["args"]))
     if inspect.isawaitable(result):
 
