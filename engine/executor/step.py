@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 from engine.errors import ExpressionError
-from engine.executor import suspend as suspension
+from engine.executor import losses, suspend as suspension
 from engine.executor.context import Frame, RunContext
 from engine.executor.failures import failure
 from engine.executor.journal import Record
@@ -103,13 +103,17 @@ async def _run_with_retries(
 ) -> Outcome:
     retry = getattr(module, "retry", None)
     while True:
+        lost = losses.take_over(ctx, key, record, module)
+        if lost is not None:
+            return Outcome.fail(lost)  # not retried: the attempt would lose its worker again
         await _wait_retry_at(ctx, record)
-        record.status, record.started_at = "running", record.started_at or ctx.clock.now()
-        record.data.pop("retry_at", None)
-        ctx.journal.save(key, record)
-        ctx.emit("step_started", step_id=module.id, key=key, iteration=frame.iteration,
-                 data={"attempt": record.attempts, "type": module.value.type})
-        outcome = await _attempt(ctx, frame, module, key, previous)
+        async with losses.turn(ctx, key, record, module):
+            record.status, record.started_at = "running", record.started_at or ctx.clock.now()
+            record.data.pop("retry_at", None)
+            ctx.journal.save(key, record)
+            ctx.emit("step_started", step_id=module.id, key=key, iteration=frame.iteration,
+                     data={"attempt": record.attempts, "type": module.value.type})
+            outcome = await _attempt(ctx, frame, module, key, previous)
         if not outcome.failed or not _should_retry(ctx, frame, module, retry, record, outcome):
             return outcome
         delay = retry.delay(record.attempts)
