@@ -26,7 +26,7 @@ class Following:
         self.serving: asyncio.Task[Any] | None = None
         """The worker's `serve`, when started here for the followed runs."""
 
-    async def follow(self, run_id: str, *, through_approvals: bool = False) -> RunResult:
+    async def follow(self, run_id: str, *, through_approvals: bool = False, held: bool = False) -> RunResult:
         """Drive a run (and its parts) until it ends, or until it waits for approval.
 
         The run is the worker's to claim (added to its scope); should another worker
@@ -37,6 +37,8 @@ class Following:
             run_id: a top-level run, queued or not.
             through_approvals: keep driving a run that waits for approval until it ends
                 (an approval from anywhere queues it again); otherwise return then.
+            held: the run was queued held by this worker (`Engine.submit(held_by=...)`):
+                run it at once, before its heartbeat finds it held and not run.
 
         Raises:
             NotFound: there is no such run.
@@ -46,6 +48,8 @@ class Following:
         self.followers += 1
         if not worker.serving and self.serving is None:
             self.serving = asyncio.get_running_loop().create_task(worker.serve(), name=f"drive-{run_id}")
+        if held:
+            worker.adopt(worker.store.get_run(run_id))  # no await since it was queued: nothing ran between
         try:
             return await self._until_settled(run_id, through_approvals)
         finally:

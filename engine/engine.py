@@ -84,7 +84,8 @@ class Engine:
     def submit(self, flow: Any, args: dict[str, Any] | None = None, *, kind: str = "flow",
                run_id: str | None = None, path: str = "", trigger: str = "api",
                scheduled_for: float | None = None, state: dict[str, Any] | None = None,
-               workspace: str | None = None, schedule_id: str | None = None, exist_ok: bool = False) -> str:
+               workspace: str | None = None, schedule_id: str | None = None, exist_ok: bool = False,
+               held_by: str | None = None) -> str:
         """Queue a run: the one way a run comes in. Returns its id.
 
         Args:
@@ -101,6 +102,8 @@ class Engine:
             workspace: its workspace; the engine's when None.
             schedule_id: the schedule whose firing it is.
             exist_ok: when a run with this id exists, return its id instead of raising.
+            held_by: the queue worker of this process that runs it at once (`run`):
+                the run starts held by it, as if claimed, so no other worker takes it.
 
         Raises:
             ArgsValidationError: the args break the flow's schema.
@@ -109,6 +112,8 @@ class Engine:
         """
         [fields] = self._run_fields(flow, [args], kind=kind, path=path, trigger=trigger,
                                     scheduled_for=scheduled_for, workspace=workspace)
+        if held_by is not None:
+            fields.update(status="running", worker_id=held_by, heartbeat_at=self.clock.now())
         return self.store.create_run(id=run_id or uuid.uuid4().hex, state=dict(state or {}), exist_ok=exist_ok,
                                      schedule_id=schedule_id, **fields).id
 
@@ -150,12 +155,16 @@ class Engine:
                   path: str = "", trigger: str = "cli", **driving: Any) -> RunResult:
         """Queue a run of a flow and drive it here to its end, or until it waits for approval.
 
+        The run is queued held by the driver of this process, which runs it at once:
+        another worker on the same store (an app serving it too) does not take it.
         With the id of a run that exists, that run is driven instead (continued from
         its journal once no live worker holds it). `driving` goes to `drive`.
         """
-        if run_id is None or self.store.get_run(run_id) is None:
-            run_id = self.submit(flow, args, run_id=run_id, path=path, trigger=trigger)
-        return await self.drive(run_id, **driving)
+        if run_id is not None and self.store.get_run(run_id) is not None:
+            return await self.drive(run_id, **driving)
+        driver = self._driver(driving)
+        run_id = self.submit(flow, args, run_id=run_id, path=path, trigger=trigger, held_by=driver.worker_id)
+        return await driver.follow(run_id, held=True)
 
     async def drive(self, run_id: str, *, through_approvals: bool = False, **options: Any) -> RunResult:
         """Drive a queued (or interrupted) run through the queue driver in this process.
@@ -178,12 +187,16 @@ class Engine:
         Raises:
             NotFound: no run `run_id`.
         """
+        return await self._driver(options).follow(run_id, through_approvals=through_approvals)
+
+    def _driver(self, options: dict[str, Any]) -> Any:
+        """The queue worker serving this engine, or a new one scoped to the runs driven here."""
         from engine.worker import QueueWorker
 
-        driver = self.driver
-        if driver is None or driver.stopping:
-            driver = self.driver = QueueWorker(self, scope=(), grace=0, **options)
-        return await driver.follow(run_id, through_approvals=through_approvals)
+        if self.driver is None or self.driver.stopping:
+            # Nothing else waits for what is left of it once the driven runs end.
+            self.driver = QueueWorker(self, scope=(), **{"grace": 0, **options})
+        return self.driver
 
     def resume(self, run_id: str, resume_id: Any, approver: str | None = None,
                payload: Any = None, *, approve: bool = True, comment: str | None = None) -> str:

@@ -173,10 +173,15 @@ class QueueWorker:
         """Whether `stop()` was called: it claims nothing more."""
         return self._stopping
 
-    async def follow(self, run_id: str, *, through_approvals: bool = False) -> RunResult:
+    async def follow(self, run_id: str, *, through_approvals: bool = False, held: bool = False) -> RunResult:
         """Drive a run (and its parts) until it ends, or until it waits for approval;
         see `engine.driving.Following.follow`."""
-        return await self._following.follow(run_id, through_approvals=through_approvals)
+        return await self._following.follow(run_id, through_approvals=through_approvals, held=held)
+
+    def adopt(self, run: Any) -> None:
+        """Run a run that was queued held by this worker, as if it had just claimed it."""
+        log.info("worker %s runs run %s", self.worker_id, run.id)
+        self._start(run)
 
     async def changed(self, timeout: float) -> None:
         """Wait until one of this worker's runs stops (ends, waits, is lost), or `timeout`."""
