@@ -42,8 +42,11 @@ class Following:
 
         Raises:
             NotFound: there is no such run.
+            RuntimeError: the worker was told to stop (`Engine.drive` takes a new one then).
         """
         worker = self.worker
+        if worker.stopping:
+            raise RuntimeError(f"queue worker {worker.worker_id} is stopping: it drives no more runs")
         worker.take(run_id)
         self.followers += 1
         if not worker.serving and self.serving is None:
