@@ -48,6 +48,7 @@ _EXPORTS = {
     "ItemPathError": "engine.errors",
     "check_item_path": "engine.item_paths",
     "StepFailure": "engine.errors",
+    "QueueWorker": "engine.worker",
     "Scheduler": "engine.scheduler",
     "script_flow_value": "engine.scheduler",
     "Cron": "engine.cron",

@@ -11,7 +11,8 @@ from engine.executor import suspend as suspension
 from engine.executor.context import Frame, RunContext
 from engine.executor.outcome import Outcome
 from engine.executor.scope import build_args
-from engine.executor.step import failure, run_step
+from engine.executor.failures import failure
+from engine.executor.step import run_step
 from engine.runners import ScriptJob
 from engine.runners.signature import step_entry
 

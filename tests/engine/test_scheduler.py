@@ -50,7 +50,7 @@ def test_a_due_firing_becomes_one_queued_run_with_a_deterministic_id(harness, cl
     assert (run.status, run.trigger, run.schedule_id, run.path, run.scheduled_for) == (
         "queued", "schedule", "f/t/hourly", "f/t/double", START + HOUR)
     assert scheduler.tick() == []
-    assert harness.call(harness.engine.continue_run(ids[0])).result == 42
+    assert harness.call(harness.engine.drive(ids[0])).result == 42
     assert [r.id for r in schedule_runs(scheduler)] == ids
 
 
@@ -112,11 +112,11 @@ def test_on_failure_handler_runs_once_with_the_error(harness, clock, scheduler):
     scheduler.save("f/t/failing", schedule="0 * * * *", script_path="f/t/fail", on_failure="script/f/t/handler")
     clock.advance(HOUR + 1)
     [run_id] = scheduler.tick()
-    assert harness.call(harness.engine.continue_run(run_id)).status == "failure"
+    assert harness.call(harness.engine.drive(run_id)).status == "failure"
     clock.advance(1)
     assert scheduler.tick() == [f"{run_id}-onfail"]
     assert scheduler.tick() == []
-    handled = harness.call(harness.engine.continue_run(f"{run_id}-onfail"))
+    handled = harness.call(harness.engine.drive(f"{run_id}-onfail"))
     assert handled.status == "success"
     assert handled.result["seen"] == "disk full"
     assert handled.result["from"] == "f/t/failing"
@@ -140,7 +140,7 @@ def test_script_targets_run_as_one_step_flows(harness, clock, scheduler):
     clock.advance(HOUR + 1)
     [run_id] = scheduler.tick()
     assert harness.engine.store.get_run(run_id).kind == "script"
-    assert harness.call(harness.engine.continue_run(run_id)).result == "hi ada"
+    assert harness.call(harness.engine.drive(run_id)).result == "hi ada"
 
 
 @pytest.mark.parametrize("fields, error, fragment", [
