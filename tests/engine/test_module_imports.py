@@ -14,8 +14,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# Programs run inside the sandbox (not imported by the engine), and `python -m engine`.
-NOT_MODULES = ("engine.runners.inside.", "engine.__main__")
+# Programs run inside the sandbox (not imported by the engine), Alembic's migration scripts
+# (Alembic loads them, in its own context), and `python -m engine`.
+NOT_MODULES = ("engine.runners.inside.", "engine.store.migrations.env", "engine.store.migrations.versions.",
+               "engine.__main__")
 
 CHILDREN = r"""
 import importlib, os, sys, traceback
