@@ -28,12 +28,12 @@ COLLECTIONS = ("legacy", "last_statement_all_rows", "last_statement_first_row", 
 DATABASE_ARG = "database"
 
 _TYPE = r"[A-Za-z_][A-Za-z0-9_ ]*(?:\[\])?"
-_PG_ARG = re.compile(rf"^--[ \t]*\$(\d+)[ \t]+([A-Za-z_]\w*)(?:[ \t]*\(({_TYPE})\))?(?:[ \t]*=[ \t]*(.*?))?[ \t]*$",
+_PG_ARG = re.compile(rf"^[ \t]*--[ \t]*\$(\d+)[ \t]+([A-Za-z_]\w*)(?:[ \t]*\(({_TYPE})\))?(?:[ \t]*=[ \t]*(.*?))?[ \t]*$",
                      re.MULTILINE)
-_DUCKDB_ARG = re.compile(rf"^--[ \t]*\$([A-Za-z_]\w*)[ \t]*\(({_TYPE})\)(?:[ \t]*=[ \t]*(.*?))?[ \t]*$", re.MULTILINE)
-_DATABASE = re.compile(r"^--[ \t]*database[ \t]+(\S+)[ \t]*$", re.MULTILINE)
-_COLLECTION = re.compile(r"^--[ \t]*result_collection[ \t]*=[ \t]*(\S*)[ \t]*$", re.MULTILINE)
-_RETURN_LAST = re.compile(r"^--[ \t]*return_last_result[ \t]*$", re.MULTILINE)
+_DUCKDB_ARG = re.compile(rf"^[ \t]*--[ \t]*\$([A-Za-z_]\w*)[ \t]*\(({_TYPE})\)(?:[ \t]*=[ \t]*(.*?))?[ \t]*$", re.MULTILINE)
+_DATABASE = re.compile(r"^[ \t]*--[ \t]*database[ \t]+(\S+)[ \t]*$", re.MULTILINE)
+_COLLECTION = re.compile(r"^[ \t]*--[ \t]*result_collection[ \t]*=[ \t]*(\S*)[ \t]*$", re.MULTILINE)
+_RETURN_LAST = re.compile(r"^[ \t]*--[ \t]*return_last_result[ \t]*$", re.MULTILINE)
 
 _KINDS: dict[str, str] = {
     **dict.fromkeys(("int", "integer", "int1", "int2", "int4", "int8", "smallint", "bigint", "tinyint", "serial",
