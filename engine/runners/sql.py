@@ -48,9 +48,12 @@ def sql_plan(job: ScriptJob) -> dict[str, Any]:
             that was not resolved.
     """
     signature = sql_signature(job.language, job.content)
-    missing = [path for path in signature.resources() if not isinstance(job.resources.get(path), dict)]
-    if missing:
-        raise BadInput(f"{job.language} step names resource {missing[0]}, whose value was not given to it")
+    for path in signature.resources():
+        if path not in job.resources:
+            raise BadInput(f"{job.language} step names resource {path}, whose value was not given to it")
+        if not isinstance(job.resources[path], dict):
+            raise BadInput(f"{job.language} step names resource {path}, which is not a postgresql resource "
+                           "(an object with host and dbname)")
     values = {param.key: job.args.get(param.name, param.default) for param in signature.params}
     params = [{"key": p.key, "name": p.name, "type": p.type, "kind": value_kind(p.type)} for p in signature.params]
     return {"dialect": job.language, "content": job.content, "params": params, "values": values,

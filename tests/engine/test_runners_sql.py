@@ -270,3 +270,11 @@ def test_duckdb_argument_of_the_wrong_type_fails_naming_it(runner):
 def test_duckdb_downloads_no_extension(runner):
     outcome = duck(runner, "INSTALL spatial")
     assert not outcome.ok  # extensions come only from installed packages
+
+
+def test_duckdb_attaching_an_unreachable_resource_fails_without_its_password(runner, database):
+    unreachable = {**database, "port": 1, "password": "hunter2-secret"}
+    outcome, _ = runner.run("ATTACH '$res:u/admin/pg' AS pg (TYPE postgres)", {}, language="duckdb",
+                            resources={"u/admin/pg": unreachable})
+    assert outcome.error["name"] == "IOException" and "Unable to connect to Postgres" in outcome.error["message"]
+    assert "hunter2-secret" not in str(outcome.error) and "password='***'" in outcome.error["message"]

@@ -44,11 +44,13 @@ def run_postgres(plan: dict, memory_mb: int) -> list[list[dict]]:
 
     params = {param["key"]: param for param in plan["params"]}
     settings = connection_settings(plan["database"])
+    secrets = passwords([plan["database"]])
     try:
         conn = psycopg.connect(**settings, autocommit=True, cursor_factory=psycopg.RawCursor)
     except psycopg.Error as exc:
         where = f"{settings['host']}:{settings['port']}/{settings['dbname']}"
-        raise JobError(type(exc).__name__, f"cannot connect to PostgreSQL at {where}: {_first_line(exc)}") from None
+        raise JobError(type(exc).__name__, scrub(f"cannot connect to PostgreSQL at {where}: {_first_line(exc)}",
+                                                 secrets)) from None
     with conn:
         conn.adapters.register_loader("interval", TextLoader)  # PostgreSQL's own text: `1 day 02:00:00`
         cursor = conn.cursor()
@@ -61,7 +63,7 @@ def run_postgres(plan: dict, memory_mb: int) -> list[list[dict]]:
                 cursor.execute(sqltext.renumber(statement, numbers), values)
                 results.append(_rows(cursor.description, cursor.fetchall) if cursor.description else [])
             except psycopg.Error as exc:
-                raise _statement_error(exc, index, statement, str(exc)) from None
+                raise _statement_error(exc, index, statement, secrets) from None
     return results
 
 
@@ -82,6 +84,7 @@ def run_duckdb(plan: dict, memory_mb: int) -> list[list[dict]]:
     import duckdb
 
     params = {param["key"]: param for param in plan["params"]}
+    secrets = passwords(plan["attach"].values())
     db = duckdb.connect(":memory:", config=duckdb_settings(duckdb.__file__, memory_mb))
     try:
         results = []
@@ -94,7 +97,7 @@ def run_duckdb(plan: dict, memory_mb: int) -> list[list[dict]]:
                 db.execute(text, values) if values else db.execute(text)
                 results.append(_rows(db.description, db.fetchall) if db.description else [])
             except duckdb.Error as exc:
-                raise _statement_error(exc, index, statement, str(exc)) from None
+                raise _statement_error(exc, index, statement, secrets) from None
         return results
     finally:
         db.close()
@@ -144,11 +147,25 @@ def _rows(description: Any, fetch: Callable[[], list[tuple]]) -> list[dict]:
     return rows
 
 
-def _statement_error(exc: Exception, index: int, statement: str, detail: str) -> JobError:
-    """A database's error naming the statement it came from."""
+def _statement_error(exc: Exception, index: int, statement: str, secrets: list[str]) -> JobError:
+    """A database's error naming the statement it came from, without the passwords it was
+    given (DuckDB quotes a failed ATTACH's whole connection string)."""
     text = re.sub(r"\s+", " ", sqltext.strip_comments(statement)).strip()
     quoted = text if len(text) <= STATEMENT_QUOTE else text[:STATEMENT_QUOTE] + "…"
-    return JobError(type(exc).__name__, f"{_first_line(exc)} (statement {index}: {quoted})", detail)
+    return JobError(type(exc).__name__, scrub(f"{_first_line(exc)} (statement {index}: {quoted})", secrets),
+                    scrub(str(exc), secrets))
+
+
+def passwords(resources: Any) -> list[str]:
+    """The passwords of the resources a job connects with."""
+    return [str(value["password"]) for value in resources if isinstance(value, dict) and value.get("password")]
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """`text` with every secret in it replaced by `***`."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
 
 
 def _first_line(exc: Exception) -> str:
