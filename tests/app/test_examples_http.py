@@ -117,9 +117,12 @@ def test_etl_loads_into_postgresql_when_a_warehouse_resource_is_picked(api, pg_d
                 "value": {"host": url.hostname, "port": url.port, "user": url.username, "dbname": url.path[1:]}}
     assert api.post(f"{W}/resources/create", json=resource).status_code in (200, 201)
     args = {"date": "2024-05-03", "warehouse": "$res:u/admin/etl_warehouse"}
-    for _ in range(2):
-        response = api.post(f"{W}/jobs/run_wait_result/f/{ETL}", json=args, params={"timeout": 60})
-        assert response.status_code == 200, response.text
+    try:
+        for _ in range(2):
+            response = api.post(f"{W}/jobs/run_wait_result/f/{ETL}", json=args, params={"timeout": 60})
+            assert response.status_code == 200, response.text
+    finally:  # other tests list the session's postgresql resources
+        api.delete(f"{W}/resources/delete/u/admin/etl_warehouse")
     assert response.json() == {"date": "2024-05-03", "batch_id": "b-2024-05-03-2", "loaded": 6, "rejected": 3}
     with psycopg.connect(pg_database) as conn:
         rows = conn.execute("SELECT customer, total_usd, batch_id FROM customer_totals WHERE day = '2024-05-03'").fetchall()

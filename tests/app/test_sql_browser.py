@@ -32,7 +32,14 @@ def test_the_run_form_picks_a_postgresql_resource_and_the_step_queries_it(page, 
         response = api.post(f"{W}/resources/create", json={"path": path, "resource_type": "postgresql", "value": value})
         assert response.status_code in (200, 201), response.text
     assert api.post(f"{W}/flows/create", json=FLOW).status_code in (200, 201)
+    try:
+        _pick_and_run(page, value["dbname"])
+    finally:  # other tests list the session's postgresql resources
+        for path in ("u/admin/picked_db", "u/admin/other_db"):
+            api.delete(f"{W}/resources/delete/{path}")
 
+
+def _pick_and_run(page, dbname: str) -> None:
     page.goto(f"/flows/run/{FLOW['path']}")
     form = page.locator("[data-form=flow-args]")
     picker = form.locator('[data-field="db"]')
@@ -48,6 +55,6 @@ def test_the_run_form_picks_a_postgresql_resource_and_the_step_queries_it(page, 
 
     expect(page).to_have_url(re.compile(r"/runs/[0-9a-f]{32}$"))
     expect(page.locator('[data-step="ask"] [data-status]')).to_have_attribute("data-status", "success")
-    expect(page.locator('[data-block="result"]')).to_contain_text(f'"db": "{value["dbname"]}"')
+    expect(page.locator('[data-block="result"]')).to_contain_text(f'"db": "{dbname}"')
     expect(page.locator('[data-block="result"]')).to_contain_text('"word": "HELLO"')
     expect(page.locator('[data-block="args"]')).to_contain_text('"db": "$res:u/admin/picked_db"')
