@@ -13,11 +13,13 @@ import yaml
 
 from app import settings
 
-LANGUAGES = ("python3", "bash", "bun")
+LANGUAGES = ("python3", "bash", "bun", "postgresql", "duckdb")
 NEW_SCRIPT = {
     "python3": 'def main(name: str = "world") -> dict:\n    print(f"hello {name}")\n    return {"greeting": f"hello {name}"}\n',
     "bash": 'name="${1:-world}"\necho "hello $name"\n',
     "bun": 'export async function main(name: string = "world") {\n  console.log(`hello ${name}`);\n  return { greeting: `hello ${name}` };\n}\n',
+    "postgresql": "-- $1 name = 'world'\nSELECT 'hello ' || $1::TEXT AS greeting;\n",
+    "duckdb": "-- $name (text) = 'world'\nSELECT 'hello ' || $name AS greeting;\n",
 }
 
 

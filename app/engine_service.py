@@ -48,11 +48,13 @@ class EngineService:
     def engine(self) -> Any:
         """The Engine, created on first use (tables are created with its store)."""
         if self._engine is None:
-            from engine import Engine, Store
+            from engine import Engine, Store, data_folder
 
             os.environ.setdefault("BASE_INTERNAL_URL", settings.base_internal_url())
-            self._engine = Engine(store=Store.open(settings.database_url()),
-                                  script_roots=[settings.EXAMPLES_DIR], workspace=settings.WORKSPACE)
+            store = Store.open(settings.database_url())
+            # Files that outlive a run (the ETL example's DuckDB database) go here; jobs see it at /data.
+            os.environ.setdefault("MILLRACE_SCRIPT_DATA_DIR", str(data_folder(store.url).resolve() / "files"))
+            self._engine = Engine(store=store, script_roots=[settings.EXAMPLES_DIR], workspace=settings.WORKSPACE)
             self._engine.services.run_env = _run_env
         return self._engine
 

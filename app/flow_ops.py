@@ -30,6 +30,8 @@ PALETTE: tuple[tuple[str, str], ...] = (
     ("python", "Python"),
     ("bash", "Bash"),
     ("typescript", "TypeScript"),
+    ("postgresql", "PostgreSQL"),
+    ("duckdb", "DuckDB"),
     ("script", "Script by path"),
     ("forloop", "For loop"),
     ("whileloop", "While loop"),
@@ -43,6 +45,8 @@ PALETTE: tuple[tuple[str, str], ...] = (
 _PYTHON = 'def main(name: str = "world"):\n    return {"greeting": f"hello {name}"}\n'
 _BASH = 'name="${1:-world}"\necho "hello $name"\n'
 _TYPESCRIPT = 'export async function main(name: string = "world") {\n  return { greeting: `hello ${name}` };\n}\n'
+_POSTGRESQL = "-- $1 name = 'world'\nSELECT 'hello ' || $1::TEXT AS greeting;\n"
+_DUCKDB = "-- $name (text) = 'world'\nSELECT 'hello ' || $name AS greeting;\n"
 _APPROVAL = 'def main():\n    return {"approval": "requested"}\n'
 
 
@@ -56,6 +60,8 @@ def new_module(kind: str, step_id: str, *, script_path: str = "") -> dict[str, A
         "python": _rawscript("python3", _PYTHON),
         "bash": _rawscript("bash", _BASH),
         "typescript": _rawscript("bun", _TYPESCRIPT),
+        "postgresql": _rawscript("postgresql", _POSTGRESQL),
+        "duckdb": _rawscript("duckdb", _DUCKDB),
         "script": {"type": "script", "path": script_path, "input_transforms": {}},
         "forloop": {"type": "forloopflow", "modules": [],
                     "iterator": {"type": "javascript", "expr": "[1, 2, 3]"}},

@@ -55,6 +55,7 @@ _EXPORTS = {
     "describe_cron": "engine.cron",
     "timezones": "engine.cron",
     "Vault": "engine.vault",
+    "data_folder": "engine.vault",
     "Signer": "engine.signing",
     "ResourceValidationError": "engine.resources",
 }

@@ -10,6 +10,7 @@ import reflex as rx
 
 from app import catalog, present, scheduling, settings
 from app.engine_service import service
+from app.resource_choices import resource_choices
 from app.states.guard import admin_only, caller
 from app.states.session import record
 from components.schema_form import SchemaFormState
@@ -172,7 +173,8 @@ class SchedulesState(SchemaFormState, rx.State):
             schema = scheduling.scheduler().target_schema(path, self.kind == "flow") if path else None
         except MillraceError as exc:
             schema, self.problem = None, str(exc)
-        self.show_schema(_with_args(schema, args))
+        shown = _with_args(schema, args)
+        self.show_schema(shown, resource_choices(shown))
 
     @rx.event
     @admin_only("change schedules")

@@ -46,11 +46,15 @@ def evaluate(ctx: RunContext, frame: Frame, expr: str, previous: Any, *, result:
 
 
 def evaluate_transform(ctx: RunContext, frame: Frame, transform: Any, previous: Any, *, where: str) -> Any:
-    """An input transform's value: static as given, javascript evaluated."""
+    """An input transform's value: static as given, javascript evaluated; either way a
+    `"$var:path"` / `"$res:path"` string becomes the value it names, as Windmill resolves
+    a job's args (so a flow input chosen in a resource picker reaches the step as the
+    resource)."""
     kind = _get(transform, "type")
     if kind == "javascript":
-        return evaluate(ctx, frame, _get(transform, "expr") or "", previous, where=where)
-    value = _get(transform, "value")
+        value = evaluate(ctx, frame, _get(transform, "expr") or "", previous, where=where)
+    else:
+        value = _get(transform, "value")
     if isinstance(value, str) and value.startswith(("$var:", "$res:")):
         return _vault(ctx).resolve_static(value, workspace=ctx.services.workspace)
     return value

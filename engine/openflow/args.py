@@ -127,10 +127,31 @@ def validate_args(schema: dict[str, Any] | None, args: dict[str, Any] | None) ->
     cls = _validator_class(schema)
     _check_schema(cls, schema)
     filled = with_defaults(schema, args)
-    issues = _issues(cls(schema, format_checker=_FORMAT_CHECKER), filled)
+    checked_schema, checked = _without_resource_references(schema, filled)
+    issues = _issues(cls(checked_schema, format_checker=_FORMAT_CHECKER), checked)
     if issues:
         raise ArgsValidationError(issues)
     return filled
+
+
+def is_resource_reference(prop: Any, value: Any) -> bool:
+    """Whether `value` names a resource for a resource argument: `"$res:path"` where the
+    schema says `format: resource-<type>` (Windmill's resource pickers give such a string;
+    the step gets the resource's value when it starts)."""
+    return (isinstance(prop, dict) and str(prop.get("format", "")).startswith("resource-")
+            and isinstance(value, str) and value.startswith("$res:"))
+
+
+def _without_resource_references(schema: dict[str, Any], args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The schema and args to check: resource references stand for values checked when the
+    resource is saved, so they are left out (and count as given)."""
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    references = {name for name, value in args.items() if is_resource_reference(properties.get(name), value)}
+    if not references:
+        return schema, args
+    required = [name for name in schema.get("required") or [] if name not in references]
+    checked = {name: value for name, value in args.items() if name not in references}
+    return {**schema, "required": required}, checked
 
 
 def _path_key(error: schema_errors.ValidationError) -> list[tuple[int, int, str]]:

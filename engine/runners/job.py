@@ -28,7 +28,7 @@ class ScriptJob:
     """One script to run once, with its arguments and limits."""
 
     language: str
-    """One of SUPPORTED_LANGUAGES: "python3", "bash", "bun", "deno", "nativets"."""
+    """One of SUPPORTED_LANGUAGES: "python3", "bash", "bun", "deno", "nativets", "postgresql", "duckdb"."""
     content: str
     """The script source."""
     args: dict[str, Any]
@@ -45,6 +45,9 @@ class ScriptJob:
     """Extra environment variables for the script."""
     entry: str = "main"
     """The function of the script to call (a preprocessor step's may be `preprocessor`)."""
+    resources: dict[str, Any] = field(default_factory=dict)
+    """Values of the resources the script's text names by path (a SQL step's `-- database`
+    line or `ATTACH '$res:...'`), resolved by the engine: the job cannot reach the vault."""
 
 
 @dataclass

@@ -22,6 +22,8 @@ from engine.runners.process import Scratch
 from engine.runners.python import PythonRunner
 from engine.runners.sandbox import SandboxPolicy
 from engine.runners.signature import SUPPORTED_LANGUAGES, TS_LANGUAGES
+from engine.runners.signature_sql import SQL_LANGUAGES
+from engine.runners.sql import SqlRunner
 from engine.runners.zygote import ZygoteJobs
 
 
@@ -53,6 +55,7 @@ class RunnerPool:
         self._bash = BashRunner(self._jobs, self.max_result_bytes)
         self._bun = JsRunner(self._jobs, self.max_result_bytes, BUN)
         self._deno = JsRunner(self._jobs, self.max_result_bytes, DENO)
+        self._sql = SqlRunner(self._jobs, self.max_result_bytes)
 
     @property
     def folder(self) -> str:
@@ -69,7 +72,8 @@ class RunnerPool:
             return "scripts run WITHOUT a sandbox (MILLRACE_SANDBOX=off)"
         limits = self._jobs.cgroups.describe() if self._jobs.cgroups else "no cgroups (per-process limits only)"
         network = "with network" if self.policy.network else "without network"
-        return f"scripts run in a bubblewrap sandbox, {network}; job limits: {limits}"
+        data = f"; data folder {self.policy.data_dir} at /data" if self.policy.data_dir else ""
+        return f"scripts run in a bubblewrap sandbox, {network}; job limits: {limits}{data}"
 
     async def run(self, job: ScriptJob, on_log: LogCallback | None = None) -> ScriptOutcome:
         """Run one job to its end.
@@ -94,6 +98,8 @@ class RunnerPool:
             outcome = await self._deno.run(job, on_log, env)
         elif job.language in TS_LANGUAGES:
             outcome = await self._bun.run(job, on_log, env)
+        elif job.language in SQL_LANGUAGES:
+            outcome = await self._sql.run(job, on_log, env)
         else:
             supported = ", ".join(sorted(SUPPORTED_LANGUAGES))
             outcome = failure(

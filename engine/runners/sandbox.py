@@ -32,6 +32,8 @@ RUNTIME_MOUNT = "/opt/millrace/runtime"
 CWD_ROOT_MOUNT = "/run/millrace/cwd-root"
 HELPER_MOUNT = "/opt/millrace/helper"
 WORK_MOUNT = "/run/millrace/work"
+DATA_MOUNT = "/data"
+"""Where every job sees the data folder (SandboxPolicy.data_dir), when there is one."""
 """Where the zygote's socket and the jobs' folders are inside (outside /tmp, which each job replaces)."""
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 ETC_FILES = ("alternatives", "ca-certificates", "ca-certificates.conf", "ssl", "pki", "ld.so.cache",
@@ -71,6 +73,10 @@ class SandboxPolicy:
         shared: host folders every job sees, writable, at their own paths
             (`MILLRACE_SANDBOX_SHARED`, separated by `:`; default none). Whatever is
             there is readable and writable by every script.
+        data_dir: a host folder every job sees, writable, at `/data`
+            (`MILLRACE_SCRIPT_DATA_DIR`; the app's default: `files/` in its data
+            folder): files that outlive a run, such as a DuckDB database. Readable and
+            writable by every script.
     """
 
     enabled: bool = True
@@ -78,6 +84,7 @@ class SandboxPolicy:
     disk_mb: int = DEFAULT_DISK_MB
     max_processes: int = DEFAULT_PROCESSES
     shared: tuple[str, ...] = ()
+    data_dir: str | None = None
     extra_ro: tuple[str, ...] = field(default=())
     """More host paths to show read-only (the bun installation, say)."""
 
@@ -91,6 +98,8 @@ class SandboxPolicy:
             max_processes=int(os.environ.get("MILLRACE_SCRIPT_MAX_PROCESSES") or DEFAULT_PROCESSES),
             shared=tuple(os.path.realpath(path) for path in
                          os.environ.get("MILLRACE_SANDBOX_SHARED", "").split(":") if path.strip()),
+            data_dir=os.path.realpath(os.environ["MILLRACE_SCRIPT_DATA_DIR"])
+            if os.environ.get("MILLRACE_SCRIPT_DATA_DIR", "").strip() else None,
         )
 
     def shared_in_tmp(self) -> list[str]:
@@ -174,6 +183,9 @@ def bwrap_argv(policy: SandboxPolicy, *, work: str, runtime: str, binds: dict[st
     for path in policy.shared:
         if not _under(path, host_tmp()):
             argv += ["--bind", path, path]
+    if policy.data_dir:
+        os.makedirs(policy.data_dir, exist_ok=True)
+        argv += ["--bind", policy.data_dir, DATA_MOUNT]
     for key, value in clean_env().items():
         argv += ["--setenv", key, value]
     return argv + ["--chdir", "/"]

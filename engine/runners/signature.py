@@ -5,9 +5,10 @@ from __future__ import annotations
 from engine.errors import ScriptLoadError
 from engine.runners.bash import bash_schema
 from engine.runners.signature_python import check_python, defines_function, parse_python, python_schema
+from engine.runners.signature_sql import SQL_LANGUAGES, sql_schema, sql_signature
 from engine.runners.signature_ts import check_ts, exports_function, ts_schema
 
-SUPPORTED_LANGUAGES: frozenset[str] = frozenset({"python3", "bash", "bun", "deno", "nativets"})
+SUPPORTED_LANGUAGES: frozenset[str] = frozenset({"python3", "bash", "bun", "deno", "nativets"}) | SQL_LANGUAGES
 TS_LANGUAGES = frozenset({"bun", "deno", "nativets"})
 ENTRY_LANGUAGES = TS_LANGUAGES | {"python3"}
 """Languages whose scripts are called by function name (bash runs as a whole)."""
@@ -49,6 +50,9 @@ def check_script(language: str, content: str, *, preprocessor: bool = False) -> 
     check_language(language)
     if language == "python3":
         parse_python(content)  # a syntax error is reported as such, whatever the step
+    if language in SQL_LANGUAGES:
+        sql_signature(language, content)
+        return
     if preprocessor and language in ENTRY_LANGUAGES and not any(
         _has_function(language, content, name) for name in ("preprocessor", "main")
     ):
@@ -76,6 +80,8 @@ def script_schema(language: str, content: str, *, preprocessor: bool = False) ->
         ScriptLoadError: unsupported language, or Python that does not parse.
     """
     check_language(language)
+    if language in SQL_LANGUAGES:
+        return sql_schema(language, content)
     entry = step_entry(language, content, preprocessor=preprocessor)
     if language == "python3":
         return python_schema(content, entry)

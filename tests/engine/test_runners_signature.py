@@ -30,13 +30,13 @@ def ts_param(declaration: str) -> tuple[dict, bool]:
 
 
 def test_supported_languages():
-    assert SUPPORTED_LANGUAGES == {"python3", "bash", "bun", "deno", "nativets"}
+    assert SUPPORTED_LANGUAGES == {"python3", "bash", "bun", "deno", "nativets", "postgresql", "duckdb"}
 
 
 @pytest.mark.parametrize("language", ["ruby", "python", "typescript", ""])
 def test_unsupported_language_is_refused_naming_the_supported_ones(language):
     for read in (check_script, script_schema):
-        with pytest.raises(ScriptLoadError, match="Millrace runs: bash, bun, deno, nativets, python3"):
+        with pytest.raises(ScriptLoadError, match="Millrace runs: bash, bun, deno, duckdb, nativets, postgresql, python3"):
             read(language, "whatever")
 
 

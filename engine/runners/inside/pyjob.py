@@ -204,11 +204,25 @@ def flush_output() -> None:
             pass
 
 
+class JobError(Exception):
+    """A failure a job reports as it is: its own name, message and stack, no Python traceback
+    (a database's error, say)."""
+
+    def __init__(self, name: str, message: str, stack: str = ""):
+        super().__init__(message)
+        self.name, self.message, self.stack = name, message, stack
+
+
 def run_job(conn: socket.socket, job: dict) -> None:
     """Run one Python job in this process and report its result on `conn`."""
+    answer(conn, job, lambda: run_main(job))
+
+
+def answer(conn: socket.socket, job: dict, compute: typing.Callable[[], typing.Any]) -> None:
+    """Apply the job's limits, call `compute` and send its result (R) or how it failed (E)."""
     apply_limits(job)
     try:
-        result = run_main(job)
+        result = compute()
     except SyntaxError as exc:
         flush_output()
         message = f"{exc.msg} (line {exc.lineno})"
@@ -219,6 +233,10 @@ def run_job(conn: socket.socket, job: dict) -> None:
         flush_output()
         message = memory_message(job["memory_mb"])
         return send_error(conn, "MemoryError", message, user_traceback(exc))
+    except JobError as exc:
+        release_headroom()
+        flush_output()
+        return send_error(conn, exc.name, exc.message, exc.stack)
     except BaseException as exc:  # the user's failure, whatever it is, fails the step
         release_headroom()
         flush_output()

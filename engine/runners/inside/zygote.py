@@ -13,7 +13,7 @@ path): the *keeper*, forked from the zygote, joins the job's cgroup and enters n
 namespaces (isolation.py) and forks their *init* (PID 1), which mounts the job's own /proc, /tmp and folder and forks
 the *job process*. That one warms up and waits for a connection; per job it reports
 the keeper's and the init's pids (frame ``P``), receives the job (frames.py), drops
-every privilege and runs it: Python in this interpreter (pyjob.py), anything else
+every privilege and runs it: Python in this interpreter (pyjob.py), SQL too (sqljob.py), anything else
 (bash, bun) by exec'ing it, with the connection as fd 3 when asked (bun reports its
 result there). When the job process ends, the init tells the keeper how and exits,
 which ends every process left in the namespace; the keeper then ends the same way, so
@@ -56,6 +56,7 @@ import uuid
 
 import isolation
 import pyjob
+import sqljob
 from frames import receive_job, send_error, send_frame
 
 PRELOADED = (array, base64, collections, dataclasses, decimal, enum, functools, io)
@@ -396,6 +397,8 @@ class JobProcess:
             isolation.drop_privileges()
         if job.get("exec"):
             return self.exec(conn, job)
+        if job.get("sql"):
+            return sqljob.run_job(conn, job)
         pyjob.run_job(conn, job)
 
     def working_directory(self, wanted: str | None) -> str | None:
