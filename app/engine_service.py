@@ -1,10 +1,11 @@
 """The app's one Engine, and the thread that runs queued runs and wakes due ones.
 
-Every run the app starts (from a page, the REST API, an approval) is first recorded
-as queued; the driver claims it through the store's queue and runs it on the engine's
-own thread (`app.engine_host`), never on the web server's event loop. So a run never
-depends on the page or the request that started it, whatever it does the pages keep
-answering, and a restarted server picks up what was left queued.
+Every run the app starts (from a page, the REST API, a webhook, a rerun or restart) is
+queued through the engine's one way in (`Engine.submit`); the engine's queue worker,
+the one driver of runs, claims it and runs it on the engine's own thread
+(`app.engine_host`), never on the web server's event loop. So a run never depends on
+the page or the request that started it, whatever it does the pages keep answering,
+and a restarted server picks up what was left queued.
 
 The methods that start, decide or read runs block (they are store calls): web
 handlers call them through `app.offloop.off_loop`.
@@ -50,18 +51,22 @@ class EngineService:
         self._host: EngineThread | None = None
         self._creating = threading.RLock()
         self.ready = False  # set once first-start work is done and runs are dispatched
-        self.worker_id = f"app-{socket.gethostname()}-{os.getpid()}"
+        # Unique per process start: a restarted app (the same pid again, in a container)
+        # must not pass for the worker it replaces, whose runs it finds lost.
+        self.worker_id = f"app-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
     @property
     def engine(self) -> Any:
         """The Engine, created on first use (tables are created with its store)."""
         with self._creating:  # the web pool's threads and the engine's may ask first together
             if self._engine is None:
-                from engine import Engine, Store
+                from engine import Engine, Store, data_folder
 
                 os.environ.setdefault("BASE_INTERNAL_URL", settings.base_internal_url())
-                engine = Engine(store=Store.open(settings.database_url()),
-                                script_roots=[settings.EXAMPLES_DIR], workspace=settings.WORKSPACE)
+                store = Store.open(settings.database_url())
+                # Files that outlive a run (the ETL example's DuckDB database) go here; jobs see it at /data.
+                os.environ.setdefault("MILLRACE_SCRIPT_DATA_DIR", str(data_folder(store.url).resolve() / "files"))
+                engine = Engine(store=store, script_roots=[settings.EXAMPLES_DIR], workspace=settings.WORKSPACE)
                 engine.services.run_env = _run_env
                 self._engine = engine
         return self._engine
@@ -76,7 +81,7 @@ class EngineService:
     def credentials(self) -> Credentials:
         with self._creating:
             if self._credentials is None:
-                self._credentials = Credentials(self.store.url)
+                self._credentials = Credentials(self.engine.store)
         return self._credentials
 
     @property
@@ -111,17 +116,16 @@ class EngineService:
         from engine import script_flow_value, validate_args
 
         args = validate_args(schema or None, dict(args or {}))
-        flow = script_flow_value(language, content, args)
-        return self._queue("script", path, args, flow, trigger, run_id, started_by=started_by)
+        new_id = self.engine.submit(script_flow_value(language, content, args), args, kind="script", run_id=run_id,
+                                    path=path, trigger=trigger, state=started_state(started_by))
+        self.wake()
+        return new_id
 
     def rerun(self, run_id: str, *, started_by: Caller | None = None) -> str:
         """Queue a new run of the same flow snapshot with the same args."""
-        from engine import NotFound
-
-        run = self.store.get_run(run_id)
-        if run is None:
-            raise NotFound(f"run {run_id!r} not found")
-        return self._queue(run.kind, run.path, dict(run.args or {}), run.flow, "rerun", started_by=started_by)
+        new_id = self.engine.rerun(run_id, state=started_state(started_by))
+        self.wake()
+        return new_id
 
     def restart(self, run_id: str, from_key: str, *, started_by: Caller | None = None) -> str:
         """Queue a new run that reuses the steps before `from_key` and runs the rest again."""
@@ -137,14 +141,6 @@ class EngineService:
         self.accounts.record(approver, "approval.decided", run_id, f"{'approved' if approve else 'rejected'}: {verdict}")
         self.wake()
         return verdict
-
-    def _queue(self, kind: str, path: str, args: dict[str, Any], flow: Any, trigger: str,
-               run_id: str | None = None, *, started_by: Caller | None = None) -> str:
-        run = self.store.create_run(id=run_id, kind=kind, path=path, args=args, flow=flow, status="queued",
-                                    trigger=trigger, tag="flow", workspace=settings.WORKSPACE,
-                                    state=started_state(started_by))
-        self.wake()
-        return run.id
 
     def wake(self) -> None:
         """Make the in-process worker look at the queue now rather than at its next poll
@@ -220,8 +216,8 @@ class EngineService:
 
         mark_web_loop()
         await asyncio.to_thread(self.bootstrap)
-        for engine in {self.engine.store.db.engine, self.credentials.engine}:
-            forbid_on_loop(engine)  # from now on no database call may block this loop
+        # From now on no database call may block this loop (the app's tables are the store's).
+        forbid_on_loop(self.engine.store.db.engine)
         if self.dispatching:
             await asyncio.to_thread(self.report_sandbox)
         # On PostgreSQL, the runs of workers and other app processes reach this one's pages.
@@ -247,7 +243,7 @@ class EngineService:
     async def _drive(self) -> None:
         """On the engine's thread: the scheduler, and the worker that runs queued runs."""
         from app import scheduling
-        from engine.worker import QueueWorker
+        from engine import QueueWorker
 
         if self.dispatching:
             self._worker = QueueWorker(self.engine, worker_id=self.worker_id, concurrency=MAX_CONCURRENT_RUNS,

@@ -6,10 +6,13 @@ stalls every page at once. So:
 
 - `off_loop(fn, *args, **kwargs)` is the one way a web handler (a page's event, the
   event guard, a REST endpoint) reaches the store, the accounts or anything else that
-  blocks: `fn` runs on a thread of a pool kept for it while the loop serves others. The
-  store calls it makes retry only `WEB_RETRY_SECONDS` while the database is away, and
-  then fail with `DatabaseUnavailable`: a page is answered "try again" at once rather
-  than left waiting with its user.
+  blocks: `fn` runs on a thread of a pool kept for it while the loop serves others.
+  While the database is away, a page's store calls (the event guard marks them,
+  `serving_a_page`) retry only `PAGE_RETRY_SECONDS`, then fail with
+  `DatabaseUnavailable`: its user is told at once to try again. REST calls wait for the
+  database as the engine does (`MILLRACE_DB_RETRY_SECONDS`), so a script calling the
+  API rides out a restart; they have a pool of their own, so waiting ones never hold
+  up a page.
 - `forbid_on_loop(engine)` makes every SQL statement sent from the web loop fail with
   `BlockingOnLoop`, in use as in tests: a handler that forgot `off_loop` fails at once
   (and its test with it) instead of stalling everyone now and then.
@@ -26,12 +29,13 @@ from typing import Any, Callable, TypeVar
 
 log = logging.getLogger("millrace.app")
 
-WEB_RETRY_SECONDS = 1.0
-"""How long a web handler's store call waits for a database that is away."""
-POOL_THREADS = 16
+PAGE_RETRY_SECONDS = 1.0
+"""How long a page's store call waits for a database that is away."""
 T = TypeVar("T")
-_pool = ThreadPoolExecutor(POOL_THREADS, thread_name_prefix="millrace-web-io")
+_page_pool = ThreadPoolExecutor(8, thread_name_prefix="millrace-page-io")
+_rest_pool = ThreadPoolExecutor(16, thread_name_prefix="millrace-rest-io")
 _web_loop: asyncio.AbstractEventLoop | None = None
+_for_a_page: contextvars.ContextVar[bool] = contextvars.ContextVar("millrace_for_a_page", default=False)
 
 
 class BlockingOnLoop(RuntimeError):
@@ -53,16 +57,23 @@ def on_web_loop() -> bool:
     return _web_loop is not None and asyncio._get_running_loop() is _web_loop
 
 
+def serving_a_page() -> None:
+    """Mark the work of the page event being handled (this context): its store calls
+    fail soon while the database is away, rather than keep the page waiting."""
+    _for_a_page.set(True)
+
+
 async def off_loop(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """`fn(*args, **kwargs)` run on the web I/O pool, in a copy of this context (so
+    """`fn(*args, **kwargs)` run on a pool thread, in a copy of this context (so
     `caller()` still says whom the event acts for).
 
     Raises:
         DatabaseUnavailable: the database is away (the message says to try again).
     """
+    page = _for_a_page.get()
     context = contextvars.copy_context()
-    call = functools.partial(context.run, _briefly, fn, args, kwargs)
-    return await asyncio.get_running_loop().run_in_executor(_pool, call)
+    call = functools.partial(context.run, _unless_away, fn, args, kwargs, PAGE_RETRY_SECONDS if page else None)
+    return await asyncio.get_running_loop().run_in_executor(_page_pool if page else _rest_pool, call)
 
 
 async def when_available(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T | None:
@@ -74,11 +85,13 @@ async def when_available(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> 
         return None
 
 
-def _briefly(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+def _unless_away(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], retry_for: float | None) -> T:
     from engine import is_transient, retrying_for
 
     try:
-        with retrying_for(WEB_RETRY_SECONDS):
+        if retry_for is None:
+            return fn(*args, **kwargs)
+        with retrying_for(retry_for):
             return fn(*args, **kwargs)
     except Exception as error:
         if is_transient(error):

@@ -30,7 +30,7 @@ from reflex_base.registry import RegistrationContext
 
 from app import routes
 from app.accounts import Caller
-from app.offloop import DatabaseUnavailable, off_loop
+from app.offloop import DatabaseUnavailable, off_loop, serving_a_page
 from app.sessions import secret_from
 
 ALLOW, LOGIN, REFUSE = "allow", "login", "refuse"
@@ -104,6 +104,7 @@ class EventGuard(Middleware):
         root = state._get_root_state()
         registered = RegistrationContext.get().event_handlers.get(event.name)
         _CALLER.set(None)  # set for every event, so none inherits its parent's
+        serving_a_page()  # its store calls fail soon while the database is away
         try:
             who = await off_loop(_session_caller, root.router_data)
         except DatabaseUnavailable as exc:

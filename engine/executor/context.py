@@ -76,6 +76,8 @@ class RunContext:
         self.journal = Journal(services.store, run.id).load(journal_prefix)
         self.latest: dict[str, Any] = {}
         self.flow_env = dict(getattr(flow, "flow_env", None) or {})
+        self.lost_workers: dict[str, bool] = {}
+        """Whether each earlier holder of this run's steps was lost (engine/executor/losses.py)."""
         self._workdir: str | None = None
 
     @property

@@ -17,7 +17,8 @@ from engine.executor.context import Frame, RunContext
 from engine.executor.modules import run_sequence
 from engine.executor.outcome import Outcome, SuspendRun
 from engine.executor.scope import evaluate, evaluate_transform
-from engine.executor.step import failure, stopped
+from engine.executor.failures import failure
+from engine.executor.step import stopped
 
 
 async def run_loop(ctx: RunContext, frame: Frame, module: Any, key: str, previous: Any) -> Outcome:

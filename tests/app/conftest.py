@@ -6,6 +6,8 @@ tests share its data: give what a test creates a name of its own.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
@@ -40,14 +42,19 @@ BLOCKED_LOOP = "a database call on the web server's event loop was refused"
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def app_server() -> Iterator[Server]:
     """The app, built if needed and started, with `.url`, `.token` and `.db_url`.
 
-    Once the session is over, no handler any test reached may have blocked the web loop.
+    Its folder (database, key file) is outside pytest's temporary folder, which scripts
+    see (tests/conftest.py): the app's own files stay out of the scripts' reach, as in
+    production. Once the session is over, no handler any test reached may have blocked
+    the web loop.
     """
-    with running_app(tmp_path_factory.mktemp("app")) as server:
-        yield server
-    assert BLOCKED_LOOP not in server.log_path.read_text(errors="replace"), server.log_tail(80)
+    with tempfile.TemporaryDirectory(prefix="millrace-app-") as workdir:
+        with running_app(Path(workdir)) as server:
+            yield server
+        log = server.log_path.read_text(errors="replace")
+    assert BLOCKED_LOOP not in log, log[-8000:]
 
 
 @pytest.fixture(scope="session")

@@ -163,12 +163,14 @@ def test_drop_into_loop_delete_and_undo_and_id_validation(page, api):
     page.screenshot(path=str(ARTIFACTS / "editor-loop.png"))
 
 
-def settled_boxes(page, ids, rounds=40):
-    """The nodes' boxes once the canvas stopped moving them (a drop re-lays the graph out)."""
-    boxes = None
+def settled_boxes(page, ids, rounds=60, still=3):
+    """The nodes' boxes once the canvas stopped moving them for `still` looks in a row (a
+    drop re-lays the graph out, and on a busy machine the new layout can come late)."""
+    boxes, same = None, 0
     for _ in range(rounds):
         now = [node(page, i).bounding_box() for i in ids]
-        if now == boxes:
+        same = same + 1 if now == boxes else 0
+        if same >= still:
             return now
         boxes = now
         page.wait_for_timeout(150)
@@ -185,7 +187,9 @@ def test_drag_a_step_into_a_loop(page, api):
     top, bottom, moving = settled_boxes(page, ("b", "a:end", "c"))
     page.mouse.move(moving["x"] + moving["width"] / 2, moving["y"] + moving["height"] / 2)
     page.mouse.down()
-    page.mouse.move(top["x"] + top["width"] / 2, (top["y"] + top["height"] + bottom["y"]) / 2, steps=8)
+    gap_x, gap_y = top["x"] + top["width"] / 2, (top["y"] + top["height"] + bottom["y"]) / 2
+    page.mouse.move(gap_x, gap_y, steps=8)
+    page.mouse.move(gap_x + 2, gap_y, steps=2)  # a last move once the drag surely started
     expect(page.locator("[data-testid=flow-canvas]")).to_have_attribute("data-drop-target", "a:1")
     expect(page.locator("[data-drop-marker]")).to_be_visible()
     page.mouse.up()
