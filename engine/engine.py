@@ -155,7 +155,7 @@ class Engine:
         run = self.store.get_run(run_id)
         if run is None:
             raise NotFound(f"run {run_id!r} not found")
-        key, row = _waiting_step(self.store, run_id)
+        key, row = _waiting_step(self.store, run)
         data = dict(row.data or {})
         state = data["suspend"]
         if suspension.decided_already(state, approver, str(resume_id)):
@@ -190,25 +190,23 @@ class Engine:
         Raises:
             NotFound: no run `run_id`, or `from_key` is not in its journal.
         """
-        from engine.executor.restart import records_before
+        from engine.executor.restart import RestartPoint, unknown_step
 
         run = self.store.get_run(run_id)
         if run is None:
             raise NotFound(f"run {run_id!r} not found")
-        records = self.store.load_steps(run_id)
-        kept = records_before(records, from_key, run.flow)
+        if self.store.load_step(run_id, from_key) is None:
+            raise unknown_step(from_key, [key for key, _ in self.store.step_keys(run_id, limit=21)])
+        point = RestartPoint(from_key, run.flow)
         new = self.store.create_run(
             kind=run.kind, path=run.path, args=dict(run.args or {}), flow=run.flow, status="queued",
             trigger=trigger, tag=run.tag, workspace=run.workspace, scheduled_for=self.clock.now(),
             state={**(state or {}), "restarted_from": run_id, "from_key": from_key},
         )
-        for key in kept:
-            row = records[key]
-            self.store.save_step(new.id, key, step_id=row.step_id, status=row.status, result=row.result,
-                                 error=row.error, attempts=row.attempts, iteration=row.iteration,
-                                 started_at=row.started_at, finished_at=row.finished_at, data=dict(row.data or {}))
-            lines = self.store.get_logs(run_id, step_key=key, limit=100_000)
-            self.store.append_logs(new.id, key, [(line.ts, line.stream, line.line) for line in lines])
+        after = None
+        while page := self.store.step_keys(run_id, after):  # a page at a time: a loop may have millions
+            after = page[-1][0]
+            self.store.copy_steps(run_id, new.id, [key for key, status in page if point.keeps(key, status)])
         return new.id
 
     async def continue_due(self) -> list[RunResult]:
@@ -221,20 +219,22 @@ class Engine:
         return results
 
 
-def _waiting_step(store: Any, run_id: str) -> tuple[str, Any]:
+def _waiting_step(store: Any, run: Any) -> tuple[str, Any]:
     """The step a decision is for: of the steps still undecided, the one asked last.
 
     An earlier step whose approval timed out (and was carried on past, e.g. by a
     failure branch that escalates) may still look undecided; the run waits on the
     newest one.
     """
+    from engine.run_journal import RunJournal
+
     waiting = [
-        (key, row) for key, row in store.load_steps(run_id).items()
+        (key, row) for key, row in RunJournal(store, run).approval_steps().items()
         if (row.data or {}).get("suspend") is not None
         and suspension.decide(row.data["suspend"], float("-inf")) == "waiting"
     ]
     if not waiting:
-        raise NotFound(f"run {run_id!r} has no step waiting for approval")
+        raise NotFound(f"run {run.id!r} has no step waiting for approval")
     return max(waiting, key=lambda item: item[1].data["suspend"].get("asked_at") or 0.0)
 
 

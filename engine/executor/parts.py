@@ -279,7 +279,7 @@ async def _run_target(services: Any, parent: Any, target: dict[str, Any]) -> tup
     kind, key = target.get("type"), target["key"]
     flow = _flow_value(parent)
     if kind == "script":
-        ctx = RunContext(services, parent, flow, journal_prefix=key)
+        ctx = RunContext(services, parent, flow, level=[])  # a script step reads no journal record
         job = dict(target["job"])
         outcome = await run_script_job(ctx, key, target["step_id"], target.get("iteration"), job)
         return outcome, None
@@ -291,14 +291,14 @@ async def _run_target(services: Any, parent: Any, target: dict[str, Any]) -> tup
     index = int(target["index"])
     if kind == "iteration":
         prefix = f"{key}/{index}/"
-        ctx = RunContext(services, parent, flow, journal_prefix=prefix)
+        ctx = RunContext(services, parent, flow, journal_prefix=prefix, level=module.value.modules)
         ctx.latest = dict(snapshot["latest"])
         frame = _frame(snapshot).child(prefix=prefix, iteration=index, iter_value=target.get("item"))
         return await run_sequence(ctx, frame, module.value.modules, target.get("item")), None
-    ctx = RunContext(services, parent, flow)
-    ctx.latest = dict(snapshot["latest"])
     frame = _frame(snapshot)
     modules = module.value.branches[index].modules or []
+    ctx = RunContext(services, parent, flow, journal_prefix=frame.prefix, level=modules)
+    ctx.latest = dict(snapshot["latest"])
     outcome = await run_sequence(ctx, frame, modules, snapshot.get("previous"))
     return outcome, {m.id: frame.results[m.id] for m in modules if m.id in frame.results}
 

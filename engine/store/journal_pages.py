@@ -1,0 +1,119 @@
+"""Reading a long journal a part at a time: records by exact key, pages in key order,
+counts per step, the log lines of a few steps, and copying records to another run.
+
+A run with a 1,000,000-iteration loop has millions of step records; whoever reads its
+journal (the executor replaying it, a restart, the run page) reads the part it needs.
+Every read here goes through the journal's primary key (run, key) or one pass over
+the run's rows without decoding results, and never depends on how the database
+collates text (exact keys, not key ranges).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, literal, select
+
+from engine.store.base import StoreBase, to_models
+from engine.store.tables import LogEntry, StepRecord
+
+STEPS = StepRecord.__table__
+LOGS = LogEntry.__table__
+CHUNK = 500
+"""Keys per statement: well under SQLite's limit of bound parameters."""
+
+_BY_KEYS = select(STEPS).where(STEPS.c.run_id == bindparam("run_id"),
+                               STEPS.c.key.in_(bindparam("keys", expanding=True)))
+_COUNTS = (select(STEPS.c.step_id, STEPS.c.status, func.count())
+           .where(STEPS.c.run_id == bindparam("run_id"))
+           .group_by(STEPS.c.step_id, STEPS.c.status))
+
+
+class JournalPagesStore(StoreBase):
+    """Partial reads of a run's journal, and copying part of it to another run."""
+
+    def load_steps_at(self, run_id: str, keys: Iterable[str]) -> dict[str, StepRecord]:
+        """The records at exactly these keys (those that exist), by key."""
+        found: dict[str, StepRecord] = {}
+        with self.db.autocommit() as conn:
+            for chunk in _chunks(keys):
+                rows = conn.execute(_BY_KEYS, {"run_id": run_id, "keys": chunk})
+                found.update((step.key, step) for step in to_models(StepRecord, rows))
+        return found
+
+    def step_keys(self, run_id: str, after_key: str | None = None, limit: int = 1000) -> list[tuple[str, str]]:
+        """Up to `limit` (key, status) pairs of a run's records in key order, after
+        `after_key` (from the first when None): page through a journal by passing the
+        last key returned."""
+        stmt = select(STEPS.c.key, STEPS.c.status).where(STEPS.c.run_id == run_id)
+        if after_key is not None:
+            stmt = stmt.where(STEPS.c.key > after_key)
+        stmt = stmt.order_by(STEPS.c.key).limit(limit)
+        with self.db.autocommit() as conn:
+            return [(key, status) for key, status in conn.execute(stmt)]
+
+    def step_counts(self, run_id: str) -> dict[str, dict[str, int]]:
+        """Per step id, how many records it has by status (a step in a loop has one per
+        iteration), e.g. `{"s": {"success": 999, "failure": 1}}`."""
+        counts: dict[str, dict[str, int]] = {}
+        with self.db.autocommit() as conn:
+            for step_id, status, count in conn.execute(_COUNTS, {"run_id": run_id}):
+                counts.setdefault(step_id or "", {})[status] = count
+        return counts
+
+    def load_steps_of(self, run_id: str, step_ids: Iterable[str]) -> dict[str, StepRecord]:
+        """Every record of these step ids (each iteration's, inside loops), by key."""
+        ids = sorted(set(step_ids))
+        if not ids:
+            return {}
+        stmt = select(STEPS).where(STEPS.c.run_id == run_id, STEPS.c.step_id.in_(ids)).order_by(STEPS.c.key)
+        with self.db.autocommit() as conn:
+            return {step.key: step for step in to_models(StepRecord, conn.execute(stmt))}
+
+    def get_step_logs(self, run_id: str, keys: Sequence[str | None], per_step: int = 200) -> list[LogEntry]:
+        """The first `per_step` log lines of each step at `keys` (None: the run's own
+        lines), plus one more where a step has more, so a caller can tell it was cut.
+        In order of step, then of appending."""
+        wanted = [key for key in keys if key is not None]
+        entries: list[LogEntry] = []
+        with self.db.autocommit() as conn:
+            if None in keys:
+                stmt = (select(LOGS).where(LOGS.c.run_id == run_id, LOGS.c.step_key.is_(None))
+                        .order_by(LOGS.c.id).limit(per_step + 1))
+                entries.extend(to_models(LogEntry, conn.execute(stmt)))
+            for chunk in _chunks(wanted):
+                entries.extend(to_models(LogEntry, conn.execute(_first_lines(run_id, chunk, per_step + 1))))
+        return entries
+
+    def copy_steps(self, from_run: str, to_run: str, keys: Iterable[str]) -> None:
+        """Copy the records at `keys` of run `from_run`, with their log lines, into run
+        `to_run` (which has no records at those keys yet), in one transaction."""
+        record_columns = [c.name for c in STEPS.columns if c.name != "run_id"]
+        with self.db.transaction() as conn:
+            for chunk in _chunks(keys):
+                source = (select(literal(to_run), *[STEPS.c[name] for name in record_columns])
+                          .where(STEPS.c.run_id == from_run, STEPS.c.key.in_(chunk)))
+                conn.execute(insert(STEPS).from_select(["run_id", *record_columns], source))
+                lines = (select(literal(to_run), LOGS.c.step_key, LOGS.c.ts, LOGS.c.stream, LOGS.c.line)
+                         .where(LOGS.c.run_id == from_run, LOGS.c.step_key.in_(chunk)).order_by(LOGS.c.id))
+                conn.execute(insert(LOGS).from_select(["run_id", "step_key", "ts", "stream", "line"], lines))
+
+
+def _first_lines(run_id: str, keys: list[str], limit: int) -> Any:
+    """The first `limit` lines of each of `keys` (a window over the run-and-step index)."""
+    rank = func.row_number().over(partition_by=LOGS.c.step_key, order_by=LOGS.c.id).label("rank")
+    ranked = select(LOGS, rank).where(LOGS.c.run_id == run_id, LOGS.c.step_key.in_(keys)).subquery()
+    columns = [ranked.c[column.name] for column in LOGS.columns]
+    return select(*columns).where(ranked.c.rank <= limit).order_by(ranked.c.step_key, ranked.c.id)
+
+
+def _chunks(keys: Iterable[str]) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for key in keys:
+        chunk.append(key)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
