@@ -53,6 +53,29 @@ class RunJournal:
         found = self.store.load_steps_at(self.run.id, keys)
         return [found[key] for key in keys if key in found]
 
+    def around(self, key: str) -> list[Any]:
+        """The top level's records and, for a key inside a loop (`l/3/ask`), those of its
+        iteration: what ran before a step, as far as a reader needs it."""
+        rows = self.top_level()
+        loop_at, _, _ = key.rpartition("/")
+        if loop_at:
+            loop_key, _, index = loop_at.rpartition("/")
+            if index.isdigit():
+                rows += self.iterations(loop_key, int(index), 1)
+        return rows
+
+    def steps_inside(self, step_id: str) -> list[str]:
+        """The ids of every step inside a loop or branch step, at any depth."""
+        from engine.openflow.walk import child_modules
+
+        module = self.modules.get(step_id)
+        stack, ids = ([module] if module is not None else []), []
+        while stack:
+            for _, child in child_modules(stack.pop(), ""):
+                ids.append(child.id)
+                stack.append(child)
+        return ids
+
     def approval_steps(self) -> dict[str, Any]:
         """Every record of the steps that wait for approval, by key ({} when the flow has none)."""
         from engine.executor.suspend import wants_suspend

@@ -34,9 +34,10 @@ def level_ids(modules: list[Any]) -> list[str]:
 
 
 def flow_level(flow: Any) -> list[Any]:
-    """The modules of a flow's top level, its preprocessor and failure module included."""
-    extra = [getattr(flow, name, None) for name in ("preprocessor_module", "failure_module")]
-    return list(flow.modules or []) + [module for module in extra if module is not None]
+    """The modules of a flow's top level in run order: its preprocessor, its modules, its
+    failure module."""
+    first, last = getattr(flow, "preprocessor_module", None), getattr(flow, "failure_module", None)
+    return [m for m in (first, *(flow.modules or []), last) if m is not None]
 
 
 class IterationPages:

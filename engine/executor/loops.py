@@ -54,8 +54,8 @@ async def run_loop(ctx: RunContext, frame: Frame, module: Any, key: str, previou
 
 async def _in_order(ctx: RunContext, frame: Frame, module: Any, key: str, items: list[Any] | None,
                     previous: Any, skip_failures: bool) -> Outcome:
-    """A sequential for loop over `items`, or (items None) a while loop, each iteration fed
-    the result of the last one that succeeded."""
+    """A sequential for loop over `items` (each iteration fed its item), or (items None) a
+    while loop (each iteration fed the result of the last one that succeeded)."""
     results: list[Any] = []
     pages = IterationPages(ctx.journal, key, module.value.modules, in_order=True)
     progress = LoopProgress(ctx, key)
