@@ -51,10 +51,12 @@ def read(store: Any, run_id: str, pages: dict[str, int]) -> RunView | None:
     placed: list[tuple[Any, int, dict[str, str]]] = []  # record, depth, loop fields
     counts: dict[str, int] = {}
     loops: list[Any] = []
-    for record in journal.top_level():
+    for record in journal.top_level(results=False):  # rows show no results: a loop's may be huge
         if not journal.is_loop(record.step_id):
             placed.append((record, 0, {}))
             continue
+        if "progress" not in (record.data or {}) and record.status != "running":
+            record = store.load_step(run.id, record.key) or record  # a loop run before loops kept progress
         start = max(pages.get(record.key, 0), 0)
         page = journal.iterations(record.key, start, PAGE_ITERATIONS)
         counts[record.key] = present.loop_count(record, page[-1].iteration if page else None)

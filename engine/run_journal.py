@@ -30,10 +30,11 @@ class RunJournal:
         self.flow = flow_from_data({"value": run.flow or {"modules": []}}, source=f"run {run.id}").value
         self.modules = {module.id: module for _, module in iter_modules(self.flow)}
 
-    def top_level(self) -> list[Any]:
-        """The records of the flow's top level (branches included, loop bodies not), in flow order."""
+    def top_level(self, *, results: bool = True) -> list[Any]:
+        """The records of the flow's top level (branches included, loop bodies not), in flow
+        order; without their results (None) when `results` is False."""
         ids = level_ids(flow_level(self.flow))
-        found = self.store.load_steps_at(self.run.id, ids)
+        found = self.store.load_steps_at(self.run.id, ids, results=results)
         return [found[step_id] for step_id in ids if step_id in found]
 
     def is_loop(self, step_id: str) -> bool:

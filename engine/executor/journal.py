@@ -50,6 +50,9 @@ class Journal:
 
     def load_keys(self, keys: Iterable[str]) -> list[str]:
         """Read the records at these keys back from the store; returns the keys found."""
+        keys = list(keys)
+        if not keys:
+            return []
         found = self.store.load_steps_at(self.run_id, keys)
         for key, row in found.items():
             self.records[key] = _record(row)

@@ -32,6 +32,8 @@ def test_load_steps_at_reads_exactly_the_keys_asked_for_in_chunks(store: Store, 
     assert sorted(found) == ["l", "l/1/s", "l/10/s", "l/11/s", "l/2/s"]  # "l/40/s" does not exist
     assert found["l/1/s"].result == 1 and found["l/10/s"].iteration == 10
     assert store.load_steps_at(run_id, []) == {}
+    bare = store.load_steps_at(run_id, ["l/1/s"], results=False)["l/1/s"]
+    assert (bare.result, bare.status, bare.iteration) == (None, "success", 1)
 
 
 def test_step_keys_pages_through_the_journal_in_key_order(store: Store, run_id: str) -> None:
