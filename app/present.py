@@ -183,6 +183,16 @@ def pager(start: int, count: int, size: int) -> dict[str, str]:
     }
 
 
+def log_pager(start: int, shown: int, more: bool, size: int) -> dict[str, str]:
+    """Which of a step's log lines are shown ("lines 201–400"; "" when all fit on one page)
+    and where its earlier and later pages start ("" where there is none)."""
+    if start <= 0 and not more:
+        return {"log_range": "", "log_prev": "", "log_next": ""}
+    return {"log_range": f"lines {start + 1:,}–{start + shown:,}" if shown else f"no lines after {start:,}",
+            "log_prev": str(max(start - size, 0)) if start > 0 else "",
+            "log_next": str(start + size) if more else ""}
+
+
 def loop_failures(statuses: dict[str, str], loops: list[Any]) -> dict[str, str]:
     """Graph statuses with each step that failed in some iteration of a loop (as the loop's
     progress counts them, shown or not) coloured as a failure."""

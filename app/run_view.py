@@ -2,7 +2,7 @@
 with a million-iteration loop opens as fast as any other.
 
 It reads the run, the records of the flow's top level, one page of iterations of each
-top-level loop, the first log lines of the steps it shows and the steps that asked for
+top-level loop, a page of log lines of each step it shows and the steps that asked for
 approval. A loop is summarised (iterations by status) from the progress it keeps on its
 own record, and its failed steps colour the graph wherever they failed.
 """
@@ -10,7 +10,7 @@ own record, and its failed steps colour the graph wherever they failed.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app import approvals, present
@@ -19,8 +19,18 @@ from engine import RunJournal
 PAGE_ITERATIONS = 50
 """Iterations of a loop shown at a time."""
 LOG_LINES = 200
-"""Log lines shown per step (and for the run itself); the rest stays in the store."""
+"""Log lines shown at a time per step (and for the run itself); the rest stays in the store."""
 LOOP_FIELDS = ("loop", "range", "first", "prev", "next", "last")
+
+
+@dataclass
+class Pages:
+    """Where the page is in each loop and each step's log lines."""
+
+    loops: dict[str, int] = field(default_factory=dict)
+    """Loop key -> its first iteration shown (0 when absent)."""
+    logs: dict[str, int] = field(default_factory=dict)
+    """Step key -> its first log line shown (0 when absent)."""
 
 
 @dataclass
@@ -35,15 +45,13 @@ class RunView:
     counts: dict[str, int]
     """Loop key -> iterations run (so far)."""
     run_logs: str
-    logs_cut: bool
     decisions: list[dict[str, Any]]
     statuses: dict[str, str]
     """Step id -> the colour of its node on the graph."""
 
 
-def read(store: Any, run_id: str, pages: dict[str, int]) -> RunView | None:
-    """The run as its page shows it, `pages` giving the first iteration shown of each loop
-    (by loop key; 0 when absent); None when there is no such run."""
+def read(store: Any, run_id: str, pages: Pages) -> RunView | None:
+    """The run as its page shows it, at `pages`; None when there is no such run."""
     run = store.get_run(run_id)
     if run is None:
         return None
@@ -57,7 +65,7 @@ def read(store: Any, run_id: str, pages: dict[str, int]) -> RunView | None:
             continue
         if "progress" not in (record.data or {}) and record.status != "running":
             record = store.load_step(run.id, record.key) or record  # a loop run before loops kept progress
-        start = max(pages.get(record.key, 0), 0)
+        start = max(pages.loops.get(record.key, 0), 0)
         page = journal.iterations(record.key, start, PAGE_ITERATIONS)
         counts[record.key] = present.loop_count(record, page[-1].iteration if page else None)
         fields = {"loop": present.loop_summary(record, counts[record.key]),
@@ -65,29 +73,35 @@ def read(store: Any, run_id: str, pages: dict[str, int]) -> RunView | None:
         placed += [(record, 0, fields)] + [(row, 1, {}) for row in page]
         loops.append(record)
     shown = [record for record, _, _ in placed]
-    logs, cut = _logs(store, run.id, shown)
+    logs, more = _logs(store, run.id, shown, pages.logs)
     statuses = present.step_statuses(shown, run_suspended=run.status == "suspended")
     return RunView(
         run=run,
-        steps=[_row(record, depth, fields, logs.get(record.key, []), record.key in cut)
+        steps=[_row(record, depth, fields, logs.get(record.key, []),
+                    present.log_pager(pages.logs.get(record.key, 0), len(logs.get(record.key, [])),
+                                      record.key in more, LOG_LINES))
                for record, depth, fields in placed],
-        shown=shown, counts=counts, run_logs="\n".join(logs.get(None, [])), logs_cut=bool(cut),
+        shown=shown, counts=counts, run_logs="\n".join(logs.get(None, [])),
         decisions=approvals.decisions(journal.approval_steps()),
         statuses=present.loop_failures(statuses, loops),
     )
 
 
-def _logs(store: Any, run_id: str, shown: list[Any]) -> tuple[dict[str | None, list[str]], set[str | None]]:
-    """The first LOG_LINES lines of each step shown and of the run, and which have more."""
+def _logs(store: Any, run_id: str, shown: list[Any],
+          starts: dict[str, int]) -> tuple[dict[str | None, list[str]], set[str | None]]:
+    """A page of LOG_LINES lines of each step shown (from its start) and of the run, and
+    which have more after it."""
     lines: dict[str | None, list[str]] = defaultdict(list)
-    for entry in store.get_step_logs(run_id, [None] + [record.key for record in shown], LOG_LINES):
+    keys = [None] + [record.key for record in shown]
+    for entry in store.get_step_logs(run_id, keys, LOG_LINES, skip=starts):
         lines[entry.step_key].append(entry.line)
-    cut = {key for key, found in lines.items() if len(found) > LOG_LINES}
-    return {key: found[:LOG_LINES] for key, found in lines.items()}, cut
+    more = {key for key, found in lines.items() if len(found) > LOG_LINES}
+    return {key: found[:LOG_LINES] for key, found in lines.items()}, more
 
 
-def _row(record: Any, depth: int, fields: dict[str, str], logs: list[str], cut: bool) -> dict[str, str]:
+def _row(record: Any, depth: int, fields: dict[str, str], logs: list[str],
+         log_pager: dict[str, str]) -> dict[str, str]:
     row = present.step_row(record, logs)
     row.update({name: fields.get(name, "") for name in LOOP_FIELDS})
-    row.update({"depth": str(depth), "logs_cut": "1" if cut else ""})
+    row.update(log_pager, depth=str(depth))
     return row

@@ -44,8 +44,7 @@ def _step(step: rx.Var[dict[str, str]]) -> rx.Component:
                       style={"font_size": "12px", "max_height": "16rem", "overflow": "auto", "margin": "0.25rem 0",
                              "padding": "0.5rem", "background": "var(--gray-a3)", "white_space": "pre-wrap"}),
         ),
-        rx.cond(step["logs_cut"].to(str) != "",
-                rx.text("Only the first log lines of this step are shown.", color_scheme="gray", size="1")),
+        rx.cond(step["log_range"].to(str) != "", _log_pager(step)),
         custom_attrs={"data-step": key},
         padding_y="0.5rem",
         padding_left=rx.cond(step["depth"].to(str) == "1", "1.5rem", "0"),
@@ -54,11 +53,21 @@ def _step(step: rx.Var[dict[str, str]]) -> rx.Component:
     )
 
 
-def _page_button(label: str, step: rx.Var[dict[str, str]], where: str) -> rx.Component:
+def _page_button(label: str, step: rx.Var[dict[str, str]], where: str, what: str) -> rx.Component:
     start = step[where].to(str)
     return rx.button(label, size="1", variant="soft", disabled=start == "",
-                     on_click=RunState.show_iterations(step["key"].to(str), start),
-                     custom_attrs={"data-page": where})
+                     on_click=RunState.turn_page(what, step["key"].to(str), start), custom_attrs={"data-page": where})
+
+
+def _log_pager(step: rx.Var[dict[str, str]]) -> rx.Component:
+    """Which of a step's log lines are shown, and the way to its earlier and later ones."""
+    return rx.hstack(
+        _page_button("‹ earlier lines", step, "log_prev", "logs"),
+        rx.text(step["log_range"].to(str), size="1", color_scheme="gray",
+                custom_attrs={"data-log-range": step["key"].to(str)}),
+        _page_button("later lines ›", step, "log_next", "logs"),
+        align="center",
+    )
 
 
 def _loop(step: rx.Var[dict[str, str]]) -> rx.Component:
@@ -66,12 +75,12 @@ def _loop(step: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.hstack(
         rx.text(step["loop"].to(str), size="2", custom_attrs={"data-loop-summary": step["key"].to(str)}),
         rx.spacer(),
-        _page_button("« first", step, "first"),
-        _page_button("‹ previous", step, "prev"),
+        _page_button("« first", step, "first", "iterations"),
+        _page_button("‹ previous", step, "prev", "iterations"),
         rx.text("iterations ", step["range"].to(str), size="2", color_scheme="gray",
                 custom_attrs={"data-loop-range": step["key"].to(str)}),
-        _page_button("next ›", step, "next"),
-        _page_button("last »", step, "last"),
+        _page_button("next ›", step, "next", "iterations"),
+        _page_button("last »", step, "last", "iterations"),
         align="center",
         width="100%",
         custom_attrs={"data-loop": step["key"].to(str)},
@@ -165,8 +174,6 @@ def _found() -> rx.Component:
         rx.heading("Steps", size="4"),
         rx.vstack(rx.foreach(RunState.steps, _step), width="100%", spacing="0",
                   custom_attrs={"data-block": "steps"}),
-        rx.cond(RunState.logs_cut, rx.text("Only the first log lines of each step are shown.", color_scheme="gray",
-                                           size="2")),
         width="100%",
         spacing="3",
     )

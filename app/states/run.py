@@ -1,7 +1,7 @@
 """State of one run's page: status, args, result, steps with their logs, kept live.
 
 What it shows is read in parts (`app.run_view`): the top level and a page of each loop's
-iterations, with their first log lines, so a run of any length opens fast.
+iterations, with a page of log lines each, so a run of any length opens fast.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ class RunState(rx.State):
     error_message: str = ""
     steps: list[dict[str, str]] = []  # the top level, each loop followed by its page of iterations
     run_logs: str = ""
-    logs_cut: bool = False
     timeline: list[dict[str, str]] = []
     decisions: list[dict[str, str]] = []  # approval decisions: the run's audit trail
     graph_nodes: list[dict[str, Any]] = []  # the flow snapshot as laid out for the canvas
@@ -53,13 +52,14 @@ class RunState(rx.State):
     _graph_of: str = ""  # the run whose graph is laid out
     _watched_id: str = ""  # the run a watch task follows (one task per page at a time)
     _pages: dict[str, int] = {}  # loop key -> first iteration shown
+    _log_pages: dict[str, int] = {}  # step key -> first log line shown
 
     @rx.event
     async def load(self):
         """Show the run named by the URL, and follow it while it is not finished."""
         shown_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
         if shown_id != self.shown_id:
-            self._pages = {}
+            self._pages, self._log_pages = {}, {}
         self.shown_id = shown_id
         self.restart_from = self.action_problem = ""
         await self._refresh()
@@ -67,11 +67,15 @@ class RunState(rx.State):
             return RunState.watch
 
     @rx.event
-    async def show_iterations(self, loop_key: str, start: str):
-        """Show the page of a loop's iterations that starts at iteration `start`."""
-        if not start.isdigit() or not loop_key:
+    async def turn_page(self, what: str, key: str, start: str):
+        """Show the page that starts at `start` (from 0) of a loop's iterations (`what`
+        "iterations", `key` the loop's) or of a step's log lines ("logs", the step's key)."""
+        if not start.isdigit() or not key or what not in ("iterations", "logs"):
             return
-        self._pages = {**self._pages, loop_key: int(start)}
+        if what == "iterations":
+            self._pages = {**self._pages, key: int(start)}
+        else:
+            self._log_pages = {**self._log_pages, key: int(start)}
         await self._refresh()
 
     @rx.event(background=True)
@@ -83,7 +87,7 @@ class RunState(rx.State):
             if self._watched_id == self.shown_id:
                 return
             run_id = self._watched_id = self.shown_id
-            pages = dict(self._pages)
+            pages = self._paging()
         subscription = service.engine.events.subscribe(run_id)
         deadline, rest = time.monotonic() + WATCH_SECONDS, 0.0
         try:
@@ -101,9 +105,9 @@ class RunState(rx.State):
                 async with self:
                     if self.shown_id != run_id:
                         break
-                    if self._pages == pages:
+                    if self._paging() == pages:
                         self._show(view)
-                    pages = dict(self._pages)
+                    pages = self._paging()
                     if self.status in FINISHED:
                         break
         finally:
@@ -114,7 +118,10 @@ class RunState(rx.State):
 
     async def _refresh(self) -> None:
         # Read in a thread: a page of a long run must not hold the server's loop.
-        self._show(await asyncio.to_thread(run_view.read, service.store, self.shown_id, dict(self._pages)))
+        self._show(await asyncio.to_thread(run_view.read, service.store, self.shown_id, self._paging()))
+
+    def _paging(self) -> run_view.Pages:
+        return run_view.Pages(loops=dict(self._pages), logs=dict(self._log_pages))
 
     def _show(self, view: run_view.RunView | None) -> None:
         self.found = view is not None
@@ -129,7 +136,7 @@ class RunState(rx.State):
         self.result_json = "" if run.result is None else present.pretty_json(run.result)
         error = run.error if isinstance(run.error, dict) else {}
         self.error_message = str(error.get("message", "")) if run.error else ""
-        self.steps, self.run_logs, self.logs_cut = view.steps, view.run_logs, view.logs_cut
+        self.steps, self.run_logs = view.steps, view.run_logs
         self.timeline = present.timeline(run, view.shown, counts=view.counts)
         self._show_graph(run, view)
         self.restart_keys = [step.key for step in view.shown]
@@ -144,8 +151,11 @@ class RunState(rx.State):
             self.graph_version += 1
             self._graph_of = run.id
         self.node_statuses = view.statuses
-        self.node_durations = {step.step_id: present.duration(step.started_at, step.finished_at)
-                               for step in view.shown if step.step_id and step.finished_at and step.iteration is None}
+        durations = {step.step_id: present.duration(step.started_at, step.finished_at)
+                     for step in view.shown if step.step_id and step.finished_at and step.iteration is None}
+        for loop_id, count in view.counts.items():  # a top-level loop's key is its id
+            durations[loop_id] = " · ".join(filter(None, [durations.get(loop_id, ""), f"×{count:,}"]))
+        self.node_durations = durations
 
     @rx.event
     def set_restart_from(self, key: str) -> None:

@@ -1,19 +1,17 @@
 """Reading a long journal a part at a time: records by exact key, pages in key order,
-counts per step, the log lines of a few steps, and copying records to another run.
+a page of log lines of a few steps, and copying records to another run.
 
 A run with a 1,000,000-iteration loop has millions of step records; whoever reads its
 journal (the executor replaying it, a restart, the run page) reads the part it needs.
-Every read here goes through the journal's primary key (run, key) or one pass over
-the run's rows without decoding results, and never depends on how the database
-collates text (exact keys, not key ranges).
+Reads go through the journal's primary key (run, key) or the logs' (run, step, id)
+index, by exact keys rather than key ranges, so they do not depend on how the database
+collates text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
-
-from sqlalchemy import bindparam, func, insert, literal, select
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from sqlalchemy import bindparam, insert, literal, select
 
 from engine.store.base import StoreBase, to_models
 from engine.store.tables import LogEntry, StepRecord
@@ -23,14 +21,10 @@ LOGS = LogEntry.__table__
 CHUNK = 500
 """Keys per statement: well under SQLite's limit of bound parameters."""
 
-_BY_KEYS = select(STEPS).where(STEPS.c.run_id == bindparam("run_id"),
-                               STEPS.c.key.in_(bindparam("keys", expanding=True)))
-_BY_KEYS_NO_RESULTS = (select(*[c for c in STEPS.columns if c.name != "result"])
-                       .where(STEPS.c.run_id == bindparam("run_id"),
-                              STEPS.c.key.in_(bindparam("keys", expanding=True))))
-_COUNTS = (select(STEPS.c.step_id, STEPS.c.status, func.count())
-           .where(STEPS.c.run_id == bindparam("run_id"))
-           .group_by(STEPS.c.step_id, STEPS.c.status))
+_BY_KEYS, _BY_KEYS_NO_RESULTS = (
+    select(*columns).where(STEPS.c.run_id == bindparam("run_id"), STEPS.c.key.in_(bindparam("keys", expanding=True)))
+    for columns in (list(STEPS.columns), [c for c in STEPS.columns if c.name != "result"])
+)
 
 
 class JournalPagesStore(StoreBase):
@@ -59,15 +53,6 @@ class JournalPagesStore(StoreBase):
         with self.db.autocommit() as conn:
             return [(key, status) for key, status in conn.execute(stmt)]
 
-    def step_counts(self, run_id: str) -> dict[str, dict[str, int]]:
-        """Per step id, how many records it has by status (a step in a loop has one per
-        iteration), e.g. `{"s": {"success": 999, "failure": 1}}`."""
-        counts: dict[str, dict[str, int]] = {}
-        with self.db.autocommit() as conn:
-            for step_id, status, count in conn.execute(_COUNTS, {"run_id": run_id}):
-                counts.setdefault(step_id or "", {})[status] = count
-        return counts
-
     def load_steps_of(self, run_id: str, step_ids: Iterable[str]) -> dict[str, StepRecord]:
         """Every record of these step ids (each iteration's, inside loops), by key."""
         ids = sorted(set(step_ids))
@@ -77,19 +62,23 @@ class JournalPagesStore(StoreBase):
         with self.db.autocommit() as conn:
             return {step.key: step for step in to_models(StepRecord, conn.execute(stmt))}
 
-    def get_step_logs(self, run_id: str, keys: Sequence[str | None], per_step: int = 200) -> list[LogEntry]:
-        """The first `per_step` log lines of each step at `keys` (None: the run's own
-        lines), plus one more where a step has more, so a caller can tell it was cut.
-        In order of step, then of appending."""
-        wanted = [key for key in keys if key is not None]
+    def get_step_logs(self, run_id: str, keys: Sequence[str | None], per_step: int = 200,
+                      skip: Mapping[str | None, int] | None = None) -> list[LogEntry]:
+        """Up to `per_step` log lines of each step at `keys` (None: the run's own lines),
+        after its first `skip[key]` lines (none skipped by default), plus one more where the
+        step has more, so a caller can tell. In order of `keys`, then of appending.
+
+        Each step's lines are read through the (run, step, id) index and no further than
+        asked, however many a step logged.
+        """
+        skip = skip or {}
         entries: list[LogEntry] = []
         with self.db.autocommit() as conn:
-            if None in keys:
-                stmt = (select(LOGS).where(LOGS.c.run_id == run_id, LOGS.c.step_key.is_(None))
-                        .order_by(LOGS.c.id).limit(per_step + 1))
+            for key in keys:
+                step = LOGS.c.step_key.is_(None) if key is None else LOGS.c.step_key == key
+                stmt = (select(LOGS).where(LOGS.c.run_id == run_id, step).order_by(LOGS.c.id)
+                        .offset(max(skip.get(key, 0), 0)).limit(per_step + 1))
                 entries.extend(to_models(LogEntry, conn.execute(stmt)))
-            for chunk in _chunks(wanted):
-                entries.extend(to_models(LogEntry, conn.execute(_first_lines(run_id, chunk, per_step + 1))))
         return entries
 
     def copy_steps(self, from_run: str, to_run: str, keys: Iterable[str]) -> None:
@@ -104,14 +93,6 @@ class JournalPagesStore(StoreBase):
                 lines = (select(literal(to_run), LOGS.c.step_key, LOGS.c.ts, LOGS.c.stream, LOGS.c.line)
                          .where(LOGS.c.run_id == from_run, LOGS.c.step_key.in_(chunk)).order_by(LOGS.c.id))
                 conn.execute(insert(LOGS).from_select(["run_id", "step_key", "ts", "stream", "line"], lines))
-
-
-def _first_lines(run_id: str, keys: list[str], limit: int) -> Any:
-    """The first `limit` lines of each of `keys` (a window over the run-and-step index)."""
-    rank = func.row_number().over(partition_by=LOGS.c.step_key, order_by=LOGS.c.id).label("rank")
-    ranked = select(LOGS, rank).where(LOGS.c.run_id == run_id, LOGS.c.step_key.in_(keys)).subquery()
-    columns = [ranked.c[column.name] for column in LOGS.columns]
-    return select(*columns).where(ranked.c.rank <= limit).order_by(ranked.c.step_key, ranked.c.id)
 
 
 def _chunks(keys: Iterable[str]) -> Iterator[list[str]]:

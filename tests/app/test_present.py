@@ -53,6 +53,14 @@ def test_the_pager_of_a_loop_goes_to_the_first_previous_next_and_last_pages():
     assert present.pager(0, 0, 50)["range"] == "none of 0"
 
 
+def test_a_long_log_is_paged_and_a_short_one_needs_no_pager():
+    assert present.log_pager(0, 12, False, 200) == {"log_range": "", "log_prev": "", "log_next": ""}
+    assert present.log_pager(0, 200, True, 200) == {"log_range": "lines 1–200", "log_prev": "", "log_next": "200"}
+    assert present.log_pager(400, 50, False, 200) == {"log_range": "lines 401–450", "log_prev": "200",
+                                                      "log_next": ""}
+    assert present.log_pager(600, 0, False, 200)["log_range"] == "no lines after 600"
+
+
 def test_a_step_that_failed_in_any_iteration_of_a_loop_shows_as_a_failure_on_the_graph():
     loop = _loop(progress={"iterations": 9, "failed_steps": {"t": 1}})
     assert present.loop_failures({"l": "success", "s": "success", "t": "success"}, [loop]) == {

@@ -1,5 +1,6 @@
 """The page of a run with a 5,000-iteration loop opens fast, summarises the loop and pages
-through its iterations (a page at a time, never a row per iteration)."""
+through its iterations (a page at a time, never a row per iteration); a step's long log
+is paged too."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 
 from playwright.sync_api import expect
 
-from tests.app.apikit import W, ensure_flow, flow_body, wait_status
+from tests.app.apikit import W, ensure_flow, flow_body, py_step, wait_status
 
 COUNT = 5_000
 PAGE = 50  # app.run_view.PAGE_ITERATIONS
@@ -16,6 +17,9 @@ BIG_LOOP = flow_body("f/tests/big_loop", [
                           "iterator": {"type": "javascript", "expr": f"Array.from({{length: {COUNT}}}, (_, i) => i)"},
                           "modules": [{"id": "s", "value": {"type": "identity"}}]}},
     {"id": "after", "value": {"type": "identity"}},
+])
+LONG_LOG = flow_body("f/tests/long_log", [
+    py_step("chatty", "def main():\n    for n in range(450):\n        print(f'line {n}')\n    return 'done'\n"),
 ])
 
 
@@ -35,6 +39,7 @@ def test_a_run_of_a_big_loop_opens_fast_and_pages_through_its_iterations(page, a
     expect(page.locator('[data-bar="l"]')).to_be_visible()
     expect(page.get_by_text("l ×5,000")).to_be_visible()  # the timeline's bar of the loop says its count
     expect(page.locator('[data-block=run-graph] [data-step="s"]')).to_have_attribute("data-status", "success")
+    expect(page.locator('[data-block=run-graph] [data-step="l"]')).to_contain_text("×5,000")  # the graph says it too
 
     loop = page.locator('[data-loop="l"]')
     loop.locator("[data-page=next]").click()
@@ -51,3 +56,24 @@ def test_a_run_of_a_big_loop_opens_fast_and_pages_through_its_iterations(page, a
     loop.locator("[data-page=first]").click()
     expect(page.locator('[data-step="l/0/s"]')).to_be_visible()
     expect(loop.locator("[data-page=prev]")).to_be_disabled()
+
+
+def test_a_step_with_a_long_log_shows_it_a_page_of_lines_at_a_time(page, api):
+    run_id = api.post(f"{W}/jobs/run/f/{ensure_flow(api, LONG_LOG)}", json={}).text
+    assert wait_status(api, run_id, {"success", "failure"})["status"] == "success"
+    page.goto(f"/runs/{run_id}")
+    logs, where = page.locator('[data-logs="chatty"]'), page.locator('[data-log-range="chatty"]')
+    step = page.locator('[data-step="chatty"]')
+    expect(where).to_have_text("lines 1–200")
+    expect(logs).to_contain_text("line 199")
+    expect(logs).not_to_contain_text("line 200")
+    step.locator("[data-page=log_next]").click()
+    expect(where).to_have_text("lines 201–400")
+    expect(logs).to_contain_text("line 200")
+    expect(logs).not_to_contain_text("line 199")
+    step.locator("[data-page=log_next]").click()
+    expect(where).to_have_text("lines 401–450")
+    expect(logs).to_contain_text("line 449")
+    expect(step.locator("[data-page=log_next]")).to_be_disabled()
+    step.locator("[data-page=log_prev]").click()
+    expect(where).to_have_text("lines 201–400")

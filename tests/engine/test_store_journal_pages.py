@@ -1,5 +1,5 @@
-"""Partial reads of a long journal, on SQLite and PostgreSQL: exact keys, key pages, counts
-per step, the first log lines of some steps, and copying records with their logs."""
+"""Partial reads of a long journal, on SQLite and PostgreSQL: exact keys, key pages, the
+records of some steps, a page of log lines of some steps, and copying records with their logs."""
 
 from __future__ import annotations
 
@@ -47,13 +47,6 @@ def test_step_keys_pages_through_the_journal_in_key_order(store: Store, run_id: 
     assert dict(seen)["l/3/s"] == "success"
 
 
-def test_step_counts_count_records_by_step_and_status(store: Store, run_id: str) -> None:
-    _loop(store, run_id, 10, failing=(3, 7))
-    store.save_step(run_id, "after", step_id="after", status="running")
-    assert store.step_counts(run_id) == {"l": {"success": 1}, "s": {"success": 8, "failure": 2},
-                                         "after": {"running": 1}}
-
-
 def test_load_steps_of_reads_every_record_of_some_steps(store: Store, run_id: str) -> None:
     _loop(store, run_id, 3)
     store.save_step(run_id, "ask", step_id="ask", data={"suspend": {"required": 1}})
@@ -61,7 +54,7 @@ def test_load_steps_of_reads_every_record_of_some_steps(store: Store, run_id: st
     assert store.load_steps_of(run_id, []) == {}
 
 
-def test_get_step_logs_gives_the_first_lines_of_each_step_and_one_more_when_cut(store: Store, run_id: str) -> None:
+def test_get_step_logs_gives_a_page_of_lines_of_each_step_and_one_more_when_cut(store: Store, run_id: str) -> None:
     store.append_logs(run_id, None, [(1.0, "stdout", f"run {n}") for n in range(5)])
     store.append_logs(run_id, "a", [(1.0, "stdout", f"a {n}") for n in range(10)])
     store.append_logs(run_id, "b", [(1.0, "stderr", "b 0")])
@@ -71,6 +64,9 @@ def test_get_step_logs_gives_the_first_lines_of_each_step_and_one_more_when_cut(
     for entry in lines:
         by_step.setdefault(entry.step_key, []).append(entry.line)
     assert by_step == {None: ["run 0", "run 1", "run 2", "run 3"], "a": ["a 0", "a 1", "a 2", "a 3"], "b": ["b 0"]}
+    later = store.get_step_logs(run_id, ["a", "b"], per_step=3, skip={"a": 3, "b": 1})
+    assert [entry.line for entry in later] == ["a 3", "a 4", "a 5", "a 6"]  # the next page of a's lines
+    assert [entry.line for entry in store.get_step_logs(run_id, ["a"], per_step=3, skip={"a": 8})] == ["a 8", "a 9"]
 
 
 def test_copy_steps_copies_records_with_their_log_lines(store: Store, run_id: str) -> None:
