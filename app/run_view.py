@@ -19,7 +19,10 @@ from engine import RunJournal
 PAGE_ITERATIONS = 50
 """Iterations of a loop shown at a time."""
 LOG_LINES = 200
-"""Log lines shown at a time per step (and for the run itself); the rest stays in the store."""
+"""Log lines shown at a time per top-level step (and for the run itself); the rest stays
+in the store, a page away."""
+ITERATION_LOG_LINES = 20
+"""Log lines shown at a time per step of a loop's iteration (a page shows fifty of them)."""
 LOOP_FIELDS = ("loop", "range", "first", "prev", "next", "last")
 
 
@@ -56,7 +59,25 @@ def read(store: Any, run_id: str, pages: Pages) -> RunView | None:
     if run is None:
         return None
     journal = RunJournal(store, run)
-    placed: list[tuple[Any, int, dict[str, str]]] = []  # record, depth, loop fields
+    placed, counts, loops = _place(store, journal, pages)
+    shown = [record for record, _, _ in placed]
+    logs, more = _logs(store, run.id, placed, pages.logs)
+    statuses = present.step_statuses(shown, run_suspended=run.status == "suspended")
+    rows = []
+    for record, depth, fields in placed:
+        lines = logs.get(record.key, [])
+        pager = present.log_pager(pages.logs.get(record.key, 0), len(lines), record.key in more, _lines(depth))
+        rows.append(_row(record, depth, fields, lines, pager))
+    return RunView(run=run, steps=rows, shown=shown, counts=counts, run_logs="\n".join(logs.get(None, [])),
+                   decisions=approvals.decisions(journal.approval_steps()),
+                   statuses=present.loop_failures(statuses, loops))
+
+
+def _place(store: Any, journal: Any, pages: Pages) -> tuple[list[tuple[Any, int, dict[str, str]]], dict[str, int],
+                                                            list[Any]]:
+    """The records shown, in order, each with its depth (1 inside a loop) and, for a loop,
+    its summary and pager; the loops' iteration counts; the loops' records."""
+    placed: list[tuple[Any, int, dict[str, str]]] = []
     counts: dict[str, int] = {}
     loops: list[Any] = []
     for record in journal.top_level(results=False):  # rows show no results: a loop's may be huge
@@ -64,7 +85,7 @@ def read(store: Any, run_id: str, pages: Pages) -> RunView | None:
             placed.append((record, 0, {}))
             continue
         if "progress" not in (record.data or {}) and record.status != "running":
-            record = store.load_step(run.id, record.key) or record  # a loop run before loops kept progress
+            record = store.load_step(journal.run.id, record.key) or record  # run before loops kept progress
         start = max(pages.loops.get(record.key, 0), 0)
         page = journal.iterations(record.key, start, PAGE_ITERATIONS)
         counts[record.key] = present.loop_count(record, page[-1].iteration if page else None)
@@ -72,31 +93,25 @@ def read(store: Any, run_id: str, pages: Pages) -> RunView | None:
                   **present.pager(start, counts[record.key], PAGE_ITERATIONS)}
         placed += [(record, 0, fields)] + [(row, 1, {}) for row in page]
         loops.append(record)
-    shown = [record for record, _, _ in placed]
-    logs, more = _logs(store, run.id, shown, pages.logs)
-    statuses = present.step_statuses(shown, run_suspended=run.status == "suspended")
-    return RunView(
-        run=run,
-        steps=[_row(record, depth, fields, logs.get(record.key, []),
-                    present.log_pager(pages.logs.get(record.key, 0), len(logs.get(record.key, [])),
-                                      record.key in more, LOG_LINES))
-               for record, depth, fields in placed],
-        shown=shown, counts=counts, run_logs="\n".join(logs.get(None, [])),
-        decisions=approvals.decisions(journal.approval_steps()),
-        statuses=present.loop_failures(statuses, loops),
-    )
+    return placed, counts, loops
 
 
-def _logs(store: Any, run_id: str, shown: list[Any],
+def _lines(depth: int) -> int:
+    return LOG_LINES if depth == 0 else ITERATION_LOG_LINES
+
+
+def _logs(store: Any, run_id: str, placed: list[tuple[Any, int, dict[str, str]]],
           starts: dict[str, int]) -> tuple[dict[str | None, list[str]], set[str | None]]:
-    """A page of LOG_LINES lines of each step shown (from its start) and of the run, and
-    which have more after it."""
+    """A page of log lines of each step shown (from its start) and of the run, and which
+    steps have more after it."""
+    depth_of: dict[str | None, int] = {None: 0, **{record.key: depth for record, depth, _ in placed}}
     lines: dict[str | None, list[str]] = defaultdict(list)
-    keys = [None] + [record.key for record in shown]
-    for entry in store.get_step_logs(run_id, keys, LOG_LINES, skip=starts):
-        lines[entry.step_key].append(entry.line)
-    more = {key for key, found in lines.items() if len(found) > LOG_LINES}
-    return {key: found[:LOG_LINES] for key, found in lines.items()}, more
+    for depth in (0, 1):
+        keys = [key for key, at in depth_of.items() if at == depth]
+        for entry in store.get_step_logs(run_id, keys, _lines(depth), skip=starts) if keys else []:
+            lines[entry.step_key].append(entry.line)
+    more = {key for key, found in lines.items() if len(found) > _lines(depth_of[key])}
+    return {key: found[:_lines(depth_of[key])] for key, found in lines.items()}, more
 
 
 def _row(record: Any, depth: int, fields: dict[str, str], logs: list[str],

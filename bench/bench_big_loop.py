@@ -146,7 +146,7 @@ def _timed_reads(db_url: str, run_id: str, times: int) -> list[float]:
     samples = []
     for _ in range(times):
         began = time.perf_counter()
-        run_view.read(store, run_id, {})
+        run_view.read(store, run_id, run_view.Pages())
         samples.append((time.perf_counter() - began) * 1000)
     store.close()
     return samples
