@@ -25,6 +25,7 @@ from app.auth import Credentials
 from app.models import ApiToken, AuditEntry, User
 from app.sessions import Sessions, forget_legacy_sessions
 from app.throttle import LoginThrottle, address_key, user_key
+from app.transactions import reads, writes
 
 ADMIN = "admin"
 OPERATOR = "operator"
@@ -72,15 +73,15 @@ def hash_password(password: str, salt: bytes) -> str:
 
 
 class Accounts:
-    """Users, tokens and the audit log, in the app's tables of the run database."""
+    """Users, tokens and the audit log, in the app's tables of the store's database."""
 
     def __init__(self, credentials: Credentials):
         self.credentials = credentials
-        self.engine = credentials.engine
-        self.sessions = Sessions(self.engine)
+        self.store = credentials.store
+        self.sessions = Sessions(self.store)
         if credentials.first_time("sessions apart from tokens"):
-            forget_legacy_sessions(self.engine)
-        self.throttle = LoginThrottle(self.engine)
+            forget_legacy_sessions(self.store)
+        self.throttle = LoginThrottle(self.store)
 
     def create_user(self, username: str, password: str, role: str = OPERATOR) -> None:
         """Add a user.
@@ -96,12 +97,19 @@ class Accounts:
         if len(password) < 8:
             raise AccountError("a password needs at least 8 characters")
         salt = secrets.token_bytes(16)
-        with Session(self.engine) as session:
-            if session.get(User, username) is not None:
-                raise AccountError(f"user {username!r} exists already")
-            session.add(User(username=username, role=role, password_hash=hash_password(password, salt),
-                             salt=salt.hex(), created_at=time.time()))
-            session.commit()
+        self._add_user(User(username=username, role=role, password_hash=hash_password(password, salt),
+                            salt=salt.hex(), created_at=time.time()))
+
+    @writes
+    def _add_user(self, session: Session, user: User) -> None:
+        if session.get(User, user.username) is not None:
+            raise AccountError(f"user {user.username!r} exists already")
+        session.add(user)
+
+    @reads
+    def user(self, session: Session, username: str) -> User | None:
+        """The user called `username`, or None."""
+        return session.get(User, username)
 
     def check_password(self, username: str, password: str) -> Caller | None:
         """The user when the password is theirs, else None.
@@ -109,8 +117,7 @@ class Accounts:
         An unknown user costs one scrypt too, so the time taken does not tell whether
         the username exists.
         """
-        with Session(self.engine) as session:
-            user = session.get(User, username.strip())
+        user = self.user(username.strip())
         salt, stored = (bytes.fromhex(user.salt), user.password_hash) if user is not None else (_NO_SALT, _NO_HASH)
         matches = hmac.compare_digest(hash_password(password, salt), stored)
         return Caller(user.username, user.role) if user is not None and matches else None
@@ -144,23 +151,22 @@ class Accounts:
         user = self.sessions.user(secret)
         return Caller(user.username, user.role) if user is not None else None
 
-    def list_users(self) -> list[dict[str, Any]]:
-        with Session(self.engine) as session:
-            users = session.exec(select(User).order_by(User.username)).scalars().all()
+    @reads
+    def list_users(self, session: Session) -> list[dict[str, Any]]:
+        users = session.exec(select(User).order_by(User.username)).scalars().all()
         return [{"username": u.username, "role": u.role, "is_admin": u.role == ADMIN, "created_at": u.created_at}
                 for u in users]
 
-    def has_users(self) -> bool:
-        with Session(self.engine) as session:
-            return session.exec(select(User.username).limit(1)).first() is not None
+    @reads
+    def has_users(self, session: Session) -> bool:
+        return session.exec(select(User.username).limit(1)).first() is not None
 
     def caller(self, token: str) -> Caller | None:
         """Who a token acts as, or None for an unknown token."""
         record = self.credentials.verify(token) if token else None
         if record is None:
             return None
-        with Session(self.engine) as session:
-            user = session.get(User, record.owner)
+        user = self.user(record.owner)
         if user is not None:
             return Caller(user.username, user.role)
         return Caller(record.owner, ADMIN if record.is_admin else OPERATOR)
@@ -171,42 +177,40 @@ class Accounts:
         self.credentials.register(token, label or "token", owner=owner.username, is_admin=owner.is_admin)
         return token
 
-    def list_tokens(self, owner: str | None = None) -> list[dict[str, Any]]:
+    @reads
+    def list_tokens(self, session: Session, owner: str | None = None) -> list[dict[str, Any]]:
         """Tokens without their secrets (all of them, or `owner`'s), newest first."""
-        with Session(self.engine) as session:
-            query = select(ApiToken).order_by(ApiToken.created_at.desc())
-            if owner is not None:
-                query = query.where(ApiToken.owner == owner)
-            rows = session.exec(query).scalars().all()
+        query = select(ApiToken).order_by(ApiToken.created_at.desc())
+        if owner is not None:
+            query = query.where(ApiToken.owner == owner)
+        rows = session.exec(query).scalars().all()
         return [{"token_prefix": row.prefix, "label": row.label, "owner": row.owner,
                  "created_at": row.created_at} for row in rows]
 
-    def delete_token(self, prefix: str) -> None:
+    @writes
+    def delete_token(self, session: Session, prefix: str) -> None:
         """Delete the one token starting with `prefix`.
 
         Raises:
             AccountError: no token, or more than one, has that prefix.
         """
-        with Session(self.engine) as session:
-            rows = session.exec(select(ApiToken).where(ApiToken.prefix == prefix)).scalars().all()
-            if len(rows) != 1 or not prefix:
-                raise AccountError(f"no single token with prefix {prefix!r} ({len(rows)} match)")
-            session.delete(rows[0])
-            session.commit()
+        rows = session.exec(select(ApiToken).where(ApiToken.prefix == prefix)).scalars().all()
+        if len(rows) != 1 or not prefix:
+            raise AccountError(f"no single token with prefix {prefix!r} ({len(rows)} match)")
+        session.delete(rows[0])
 
-    def record(self, actor: str, action: str, target: str = "", detail: str = "") -> None:
+    @writes
+    def record(self, session: Session, actor: str, action: str, target: str = "", detail: str = "") -> None:
         """Add an entry to the audit log."""
-        with Session(self.engine) as session:
-            session.add(AuditEntry(at=time.time(), actor=actor, action=action, target=target, detail=detail))
-            session.commit()
+        session.add(AuditEntry(at=time.time(), actor=actor, action=action, target=target, detail=detail))
 
-    def audit(self, limit: int = 200, action: str | None = None) -> list[dict[str, Any]]:
+    @reads
+    def audit(self, session: Session, limit: int = 200, action: str | None = None) -> list[dict[str, Any]]:
         """The latest audit entries, newest first."""
-        with Session(self.engine) as session:
-            query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
-            if action:
-                query = query.where(AuditEntry.action == action)
-            rows = session.exec(query).scalars().all()
+        query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+        if action:
+            query = query.where(AuditEntry.action == action)
+        rows = session.exec(query).scalars().all()
         return [{"id": r.id, "at": r.at, "actor": r.actor, "action": r.action, "target": r.target,
                  "detail": r.detail} for r in rows]
 

@@ -11,17 +11,14 @@ import time
 from typing import Any, Iterable
 
 from sqlalchemy import select
-from sqlmodel import Session
 
 from app.models import ApprovalRequest
 
 
 def record(credentials: Any, run_id: str, resume_id: str, approver: str, asked_by: str) -> None:
     """Remember that links for `approver` were asked for on run `run_id`."""
-    with Session(credentials.engine) as session:
-        session.add(ApprovalRequest(run_id=run_id, resume_id=resume_id, approver=approver, asked_by=asked_by,
-                                    at=time.time()))
-        session.commit()
+    row = ApprovalRequest(run_id=run_id, resume_id=resume_id, approver=approver, asked_by=asked_by, at=time.time())
+    credentials.store.transact(lambda session: session.add(row))
 
 
 def of_runs(credentials: Any, run_ids: Iterable[str]) -> dict[str, list[tuple[str, float]]]:
@@ -30,8 +27,7 @@ def of_runs(credentials: Any, run_ids: Iterable[str]) -> dict[str, list[tuple[st
     if not ids:
         return {}
     query = select(ApprovalRequest).where(ApprovalRequest.run_id.in_(ids)).order_by(ApprovalRequest.at)
-    with Session(credentials.engine) as session:
-        rows = session.exec(query).scalars().all()
+    rows = credentials.store.transact(lambda session: session.exec(query).scalars().all(), read_only=True)
     out: dict[str, list[tuple[str, float]]] = {}
     for row in rows:
         out.setdefault(row.run_id, []).append((row.approver, row.at))

@@ -10,11 +10,13 @@ import hashlib
 import os
 import secrets
 import time
+from typing import Any
 
-from sqlalchemy import Engine, inspect, select, text
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy import func, select
+from sqlmodel import Session
 
-from app.models import APP_TABLES, ApiToken, AppSetting
+from app.models import ApiToken, AppSetting
+from app.transactions import reads, writes
 
 TOKEN_PREFIX_LENGTH = 10
 """As in Windmill: a token is listed and deleted by its first ten characters."""
@@ -26,61 +28,53 @@ def hash_token(token: str) -> str:
 
 
 class Credentials:
-    """Tokens and small settings, in the app's tables of the run database."""
+    """Tokens and small settings, in the app's tables of the store's database.
 
-    def __init__(self, url: str):
-        if url.startswith("sqlite"):
-            self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False})
-        else:
-            # Pre-ping: after a PostgreSQL restart every pooled connection is dead.
-            self.engine = create_engine(url, pool_pre_ping=True)
-        SQLModel.metadata.create_all(self.engine, tables=APP_TABLES)
-        _add_prefix_column(self.engine)
+    Args:
+        store: the engine's Store (not the masked one the app shows runs through).
+    """
 
-    def close(self) -> None:
-        self.engine.dispose()
+    def __init__(self, store: Any):
+        self.store = store
 
-    def register(self, token: str, label: str, owner: str = "admin", is_admin: bool = True) -> None:
+    @writes
+    def register(self, session: Session, token: str, label: str, owner: str = "admin", is_admin: bool = True) -> None:
         """Accept `token` from now on (idempotent)."""
-        with Session(self.engine) as session:
-            if session.get(ApiToken, hash_token(token)) is None:
-                session.add(ApiToken(token_hash=hash_token(token), label=label, owner=owner, is_admin=is_admin,
-                                     created_at=time.time(), prefix=token[:TOKEN_PREFIX_LENGTH]))
-                session.commit()
+        if session.get(ApiToken, hash_token(token)) is None:
+            session.add(ApiToken(token_hash=hash_token(token), label=label, owner=owner, is_admin=is_admin,
+                                 created_at=time.time(), prefix=token[:TOKEN_PREFIX_LENGTH]))
 
-    def verify(self, token: str) -> ApiToken | None:
+    @reads
+    def verify(self, session: Session, token: str) -> ApiToken | None:
         """The token's record when it is known, else None."""
-        with Session(self.engine) as session:
-            return session.get(ApiToken, hash_token(token))
+        return session.get(ApiToken, hash_token(token))
 
-    def count(self) -> int:
-        with Session(self.engine) as session:
-            return len(session.exec(select(ApiToken.token_hash)).all())
+    @reads
+    def count(self, session: Session) -> int:
+        return session.exec(select(func.count()).select_from(ApiToken)).scalar_one()
 
-    def first_time(self, key: str) -> bool:
+    @writes
+    def first_time(self, session: Session, key: str) -> bool:
         """True the first time it is asked for `key` in this database, then False."""
-        with Session(self.engine) as session:
-            if session.get(AppSetting, key) is not None:
-                return False
-            session.add(AppSetting(key=key, value=str(time.time())))
-            session.commit()
-            return True
+        if session.get(AppSetting, key) is not None:
+            return False
+        session.add(AppSetting(key=key, value=str(time.time())))
+        return True
 
-    def setting(self, key: str) -> str | None:
+    @reads
+    def setting(self, session: Session, key: str) -> str | None:
         """A value the app keeps under `key` (app_settings), None when there is none."""
-        with Session(self.engine) as session:
-            row = session.get(AppSetting, key)
-            return row.value if row is not None and row.value else None
+        row = session.get(AppSetting, key)
+        return row.value if row is not None and row.value else None
 
-    def set_setting(self, key: str, value: str | None) -> None:
+    @writes
+    def set_setting(self, session: Session, key: str, value: str | None) -> None:
         """Keep `value` under `key`; None or "" removes it."""
-        with Session(self.engine) as session:
-            row = session.get(AppSetting, key)
-            if value:
-                session.add(AppSetting(key=key, value=value) if row is None else _changed(row, value))
-            elif row is not None:
-                session.delete(row)
-            session.commit()
+        row = session.get(AppSetting, key)
+        if value:
+            session.add(AppSetting(key=key, value=value) if row is None else _changed(row, value))
+        elif row is not None:
+            session.delete(row)
 
 
 def _changed(row: AppSetting, value: str) -> AppSetting:
@@ -104,9 +98,3 @@ def bootstrap_admin(credentials: Credentials) -> str | None:
     credentials.register(token, "first start")
     return token
 
-
-def _add_prefix_column(engine: Engine) -> None:
-    # app_tokens predates its `prefix` column; create_all does not add columns to a table.
-    if "prefix" not in {column["name"] for column in inspect(engine).get_columns("app_tokens")}:
-        with engine.begin() as connection:
-            connection.execute(text("ALTER TABLE app_tokens ADD COLUMN prefix VARCHAR DEFAULT ''"))

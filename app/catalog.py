@@ -13,11 +13,13 @@ import yaml
 
 from app import settings
 
-LANGUAGES = ("python3", "bash", "bun")
+LANGUAGES = ("python3", "bash", "bun", "postgresql", "duckdb")
 NEW_SCRIPT = {
     "python3": 'def main(name: str = "world") -> dict:\n    print(f"hello {name}")\n    return {"greeting": f"hello {name}"}\n',
     "bash": 'name="${1:-world}"\necho "hello $name"\n',
     "bun": 'export async function main(name: string = "world") {\n  console.log(`hello ${name}`);\n  return { greeting: `hello ${name}` };\n}\n',
+    "postgresql": "-- $1 name = 'world'\nSELECT 'hello ' || $1::TEXT AS greeting;\n",
+    "duckdb": "-- $name (text) = 'world'\nSELECT 'hello ' || $name AS greeting;\n",
 }
 
 
@@ -108,13 +110,15 @@ def duplicate_flow(store: Any, source: str, target: str) -> int:
     return save_flow(store, target, load_document(store, source))
 
 
-def script_schema_or_error(language: str, content: str) -> tuple[dict[str, Any] | None, str]:
-    """(schema, "") for a usable script, else (None, what is wrong)."""
+def script_schema_or_error(language: str, content: str, *, preprocessor: bool = False
+                           ) -> tuple[dict[str, Any] | None, str]:
+    """(schema, "") for a usable script, else (None, what is wrong); a flow's preprocessor
+    step may call `preprocessor` instead of `main`."""
     from engine import BadInput, check_script, script_schema
 
     try:
-        check_script(language, content)
-        return script_schema(language, content), ""
+        check_script(language, content, preprocessor=preprocessor)
+        return script_schema(language, content, preprocessor=preprocessor), ""
     except BadInput as exc:
         return None, str(exc)
 

@@ -1,12 +1,11 @@
-"""A small offline API the example flows call: orders and a warehouse for the ETL,
-employees and departments for expense approval, and CRM, billing and support
+"""A small offline API the example flows call: orders for the ETL (which loads them
+into a database with a SQL step, not through this API), employees and departments for expense approval, and CRM, billing and support
 systems for the sync. Everything lives in memory and starts from the same data.
 
 Some behaviours exist to show the engine at work: the orders endpoint answers 503 to
 the first request for page 2 of each run (the extract step retries), the support
 system is down when asked with `outage=1`, and `POST /faults` makes systems refuse
-writes (the sync handles partial failures). Loading the warehouse replaces the day's
-rows, so a retried or repeated load does not count twice.
+writes (the sync handles partial failures).
 """
 
 from __future__ import annotations
@@ -70,8 +69,6 @@ class DemoData:
 
     def reset(self) -> None:
         self.systems = _systems()
-        self.batches: list[dict[str, Any]] = []
-        self.warehouse: dict[str, list[dict[str, Any]]] = {}  # date -> customer totals
         self.refuse_writes: set[str] = set()  # systems that answer 423 to updates
         self.notifications: list[dict[str, Any]] = []
         self.expenses: list[dict[str, Any]] = []
@@ -114,22 +111,6 @@ async def list_orders(request: Request) -> JSONResponse:
     next_page = page + 1 if start + per_page < len(orders) else None
     return JSONResponse({"page": page, "per_page": per_page, "total": len(orders),
                          "items": items, "next_page": next_page})
-
-
-async def load_warehouse(request: Request) -> JSONResponse:
-    body = await request.json()
-    rows = body.get("rows") or []
-    day = str(body.get("date", "today"))
-    batch = {"batch_id": f"b-{day}-{len(DATA.batches) + 1}", "inserted": len(rows)}
-    DATA.batches.append({**batch, "rows": rows})
-    DATA.warehouse[day] = rows
-    return JSONResponse(batch)
-
-
-async def read_warehouse(request: Request) -> JSONResponse:
-    day = request.query_params.get("date", "")
-    return JSONResponse({"date": day, "rows": DATA.warehouse.get(day, []),
-                         "batches": [b["batch_id"] for b in DATA.batches if b["batch_id"].startswith(f"b-{day}-")]})
 
 
 async def notify(request: Request) -> JSONResponse:
@@ -207,8 +188,6 @@ async def reset(request: Request) -> JSONResponse:
 
 routes = [
     Route("/orders", list_orders),
-    Route("/warehouse/load", load_warehouse, methods=["POST"]),
-    Route("/warehouse", read_warehouse),
     Route("/notify", notify, methods=["POST"]),
     Route("/notifications", list_notifications),
     Route("/employees/{employee_id}", get_employee),

@@ -1,9 +1,10 @@
 """The app's one Engine, and the loop that runs queued runs and wakes due ones.
 
-Every run the app starts (from a page, the REST API, an approval) is first recorded
-as queued; the dispatcher claims it through the store's queue and runs it as an
-asyncio task in the server's event loop. So a run never depends on the page or the
-request that started it, and a restarted server picks up what was left queued.
+Every run the app starts (from a page, the REST API, a webhook, a rerun or restart) is
+queued through the engine's one way in (`Engine.submit`); the engine's queue worker,
+the one driver of runs, claims it and runs it as an asyncio task in the server's event
+loop. So a run never depends on the page or the request that started it, and a
+restarted server picks up what was left queued.
 """
 
 from __future__ import annotations
@@ -39,17 +40,21 @@ class EngineService:
         self._accounts: Accounts | None = None
         self._worker: Any = None
         self.ready = False  # set once first-start work is done and runs are dispatched
-        self.worker_id = f"app-{socket.gethostname()}-{os.getpid()}"
+        # Unique per process start: a restarted app (the same pid again, in a container)
+        # must not pass for the worker it replaces, whose runs it finds lost.
+        self.worker_id = f"app-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
     @property
     def engine(self) -> Any:
         """The Engine, created on first use (tables are created with its store)."""
         if self._engine is None:
-            from engine import Engine, Store
+            from engine import Engine, Store, data_folder
 
             os.environ.setdefault("BASE_INTERNAL_URL", settings.base_internal_url())
-            self._engine = Engine(store=Store.open(settings.database_url()),
-                                  script_roots=[settings.EXAMPLES_DIR], workspace=settings.WORKSPACE)
+            store = Store.open(settings.database_url())
+            # Files that outlive a run (the ETL example's DuckDB database) go here; jobs see it at /data.
+            os.environ.setdefault("MILLRACE_SCRIPT_DATA_DIR", str(data_folder(store.url).resolve() / "files"))
+            self._engine = Engine(store=store, script_roots=[settings.EXAMPLES_DIR], workspace=settings.WORKSPACE)
             self._engine.services.run_env = _run_env
         return self._engine
 
@@ -62,7 +67,7 @@ class EngineService:
     @property
     def credentials(self) -> Credentials:
         if self._credentials is None:
-            self._credentials = Credentials(self.store.url)
+            self._credentials = Credentials(self.engine.store)
         return self._credentials
 
     @property
@@ -96,17 +101,16 @@ class EngineService:
         from engine import script_flow_value, validate_args
 
         args = validate_args(schema or None, dict(args or {}))
-        flow = script_flow_value(language, content, args)
-        return self._queue("script", path, args, flow, trigger, run_id, started_by=started_by)
+        new_id = self.engine.submit(script_flow_value(language, content, args), args, kind="script", run_id=run_id,
+                                    path=path, trigger=trigger, state=started_state(started_by))
+        self.wake()
+        return new_id
 
     def rerun(self, run_id: str, *, started_by: Caller | None = None) -> str:
         """Queue a new run of the same flow snapshot with the same args."""
-        from engine import NotFound
-
-        run = self.store.get_run(run_id)
-        if run is None:
-            raise NotFound(f"run {run_id!r} not found")
-        return self._queue(run.kind, run.path, dict(run.args or {}), run.flow, "rerun", started_by=started_by)
+        new_id = self.engine.rerun(run_id, state=started_state(started_by))
+        self.wake()
+        return new_id
 
     def restart(self, run_id: str, from_key: str, *, started_by: Caller | None = None) -> str:
         """Queue a new run that reuses the steps before `from_key` and runs the rest again."""
@@ -122,14 +126,6 @@ class EngineService:
         self.accounts.record(approver, "approval.decided", run_id, f"{'approved' if approve else 'rejected'}: {verdict}")
         self.wake()
         return verdict
-
-    def _queue(self, kind: str, path: str, args: dict[str, Any], flow: Any, trigger: str,
-               run_id: str | None = None, *, started_by: Caller | None = None) -> str:
-        run = self.store.create_run(id=run_id, kind=kind, path=path, args=args, flow=flow, status="queued",
-                                    trigger=trigger, tag="flow", workspace=settings.WORKSPACE,
-                                    state=started_state(started_by))
-        self.wake()
-        return run.id
 
     def wake(self) -> None:
         """Make the in-process worker look at the queue now rather than at its next poll."""
@@ -187,8 +183,7 @@ class EngineService:
         With MILLRACE_WORKERS=0 the app only queues runs; `python -m engine worker`
         processes run them. On PostgreSQL, events cross processes (`EventRelay`).
         """
-        from engine import EventRelay
-        from engine.worker import QueueWorker
+        from engine import EventRelay, QueueWorker
 
         await asyncio.to_thread(self.bootstrap)
         dispatching = os.environ.get("MILLRACE_WORKERS", "").strip() != "0"

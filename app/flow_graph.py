@@ -41,7 +41,7 @@ _KIND_LABELS = {
     "flow": "Flow",
 }
 _LANGUAGE_LABELS = {"python3": "Python", "bash": "Bash", "bun": "TypeScript", "deno": "TypeScript",
-                    "nativets": "TypeScript"}
+                    "nativets": "TypeScript", "postgresql": "PostgreSQL", "duckdb": "DuckDB"}
 
 
 @dataclass

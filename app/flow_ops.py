@@ -20,7 +20,7 @@ import json
 import re
 from typing import Any, Iterator
 
-from engine.openflow import RESERVED_IDS
+from engine.openflow import RESERVED_IDS, free_step_id
 
 IDENTIFIER = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 LOOP_TYPES = frozenset({"forloopflow", "whileloopflow"})
@@ -30,6 +30,8 @@ PALETTE: tuple[tuple[str, str], ...] = (
     ("python", "Python"),
     ("bash", "Bash"),
     ("typescript", "TypeScript"),
+    ("postgresql", "PostgreSQL"),
+    ("duckdb", "DuckDB"),
     ("script", "Script by path"),
     ("forloop", "For loop"),
     ("whileloop", "While loop"),
@@ -43,6 +45,8 @@ PALETTE: tuple[tuple[str, str], ...] = (
 _PYTHON = 'def main(name: str = "world"):\n    return {"greeting": f"hello {name}"}\n'
 _BASH = 'name="${1:-world}"\necho "hello $name"\n'
 _TYPESCRIPT = 'export async function main(name: string = "world") {\n  return { greeting: `hello ${name}` };\n}\n'
+_POSTGRESQL = "-- $1 name = 'world'\nSELECT 'hello ' || $1::TEXT AS greeting;\n"
+_DUCKDB = "-- $name (text) = 'world'\nSELECT 'hello ' || $name AS greeting;\n"
 _APPROVAL = 'def main():\n    return {"approval": "requested"}\n'
 
 
@@ -56,6 +60,8 @@ def new_module(kind: str, step_id: str, *, script_path: str = "") -> dict[str, A
         "python": _rawscript("python3", _PYTHON),
         "bash": _rawscript("bash", _BASH),
         "typescript": _rawscript("bun", _TYPESCRIPT),
+        "postgresql": _rawscript("postgresql", _POSTGRESQL),
+        "duckdb": _rawscript("duckdb", _DUCKDB),
         "script": {"type": "script", "path": script_path, "input_transforms": {}},
         "forloop": {"type": "forloopflow", "modules": [],
                     "iterator": {"type": "javascript", "expr": "[1, 2, 3]"}},
@@ -151,18 +157,7 @@ def find_step(document: dict[str, Any], step_id: str) -> tuple[str, int, dict[st
 
 def next_step_id(document: dict[str, Any]) -> str:
     """The first free id of a, b, ..., z, aa, ab, ... (Windmill's naming)."""
-    taken = set(step_ids(document))
-    n = 0
-    while True:
-        candidate, k = "", n
-        while True:
-            candidate = chr(ord("a") + k % 26) + candidate
-            k = k // 26 - 1
-            if k < 0:
-                break
-        if candidate not in taken and candidate not in RESERVED_IDS:
-            return candidate
-        n += 1
+    return free_step_id(step_ids(document))
 
 
 def insert_step(document: dict[str, Any], kind: str, container: str, index: int,

@@ -1,4 +1,9 @@
-"""The app's own tables, beside the engine's: API tokens, users, the audit log, small settings."""
+"""The app's own tables, beside the engine's: API tokens, users, the audit log, small settings,
+browser sessions, login failures, approval requests and webhook deliveries.
+
+They live in the store's database and are made and changed by its migrations
+(engine/store/migrations/); the app reaches them through the store (`app.transactions`).
+"""
 
 from __future__ import annotations
 
@@ -80,5 +85,23 @@ class WebhookDelivery(SQLModel, table=True):
     """When it was seen; rows older than the replay window are deleted."""
 
 
-APP_TABLES = [ApiToken.__table__, AppSetting.__table__, User.__table__, AuditEntry.__table__,
-              ApprovalRequest.__table__, WebhookDelivery.__table__]
+
+class WebSession(SQLModel, table=True):
+    """One logged-in browser: whose it is and until when, under the hash of its secret."""
+
+    __tablename__ = "app_sessions"
+
+    secret_hash: str = Field(primary_key=True)
+    username: str = Field(index=True)
+    created_at: float
+    expires_at: float
+
+
+class LoginFailures(SQLModel, table=True):
+    """The recent failed logins of one key ("user:<name>" or "addr:<address>")."""
+
+    __tablename__ = "app_login_failures"
+
+    key: str = Field(primary_key=True)
+    failures: int = 0
+    last_at: float = 0.0

@@ -75,13 +75,14 @@ def cron_zone(name: str) -> Any:
 
 
 def schedule_out(row: Any) -> dict[str, Any]:
-    """A schedule as Windmill's API shows it (plus Millrace's catch_up and description)."""
+    """A schedule as Windmill's API shows it (plus Millrace's catch_up and description); `error`
+    says why it never fires, when the scheduler found it cannot."""
     from engine import describe_cron
 
     return {"path": row.path, "workspace_id": row.workspace, "schedule": row.schedule, "timezone": row.timezone,
             "script_path": row.script_path, "is_flow": row.is_flow, "args": row.args or {},
             "enabled": row.enabled, "on_failure": row.on_failure, "summary": row.summary,
-            "catch_up": row.catch_up, "description": describe_cron(row.schedule),
+            "catch_up": row.catch_up, "description": describe_cron(row.schedule), "error": row.error,
             "edited_by": editor(row.path) or "", "edited_at": iso(row.edited_at),
             "email": f"{editor(row.path) or 'nobody'}@localhost",
             "extra_perms": {}}

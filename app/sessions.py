@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, delete
-from sqlmodel import Field, Session, SQLModel
+from sqlalchemy import delete
+from sqlmodel import Session
 from starlette.requests import cookie_parser
 
 from app.auth import hash_token
-from app.models import ApiToken, User
+from app.models import ApiToken, User, WebSession
+from app.transactions import reads, writes
 
 COOKIE = "millrace_session"
 LIFETIME_SECONDS = 14 * 86_400
@@ -27,66 +28,62 @@ LEGACY_LABEL = "session"
 """Web logins used to be API tokens with this label (`forget_legacy_sessions`)."""
 
 
-class WebSession(SQLModel, table=True):
-    """One logged-in browser: whose it is and until when, under the hash of its secret."""
-
-    __tablename__ = "app_sessions"
-
-    secret_hash: str = Field(primary_key=True)
-    username: str = Field(index=True)
-    created_at: float
-    expires_at: float
-
-
 class Sessions:
-    """Start, look up and end browser sessions in the app's database."""
+    """Start, look up and end browser sessions in the store's database.
 
-    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time):
-        self.engine = engine
+    Args:
+        store: the engine's Store.
+        clock: where "now" comes from.
+    """
+
+    def __init__(self, store: Any, clock: Callable[[], float] = time.time):
+        self.store = store
         self.clock = clock
-        SQLModel.metadata.create_all(engine, tables=[WebSession.__table__])
 
     def start(self, username: str) -> str:
         """A new session of `username`; its secret (to set in the cookie, never stored)."""
         secret = secrets.token_urlsafe(32)
         now = self.clock()
-        with Session(self.engine) as session:
-            session.add(WebSession(secret_hash=hash_token(secret), username=username, created_at=now,
-                                   expires_at=now + LIFETIME_SECONDS))
-            session.commit()
+        self._add(WebSession(secret_hash=hash_token(secret), username=username, created_at=now,
+                             expires_at=now + LIFETIME_SECONDS))
         return secret
+
+    @writes
+    def _add(self, session: Session, row: WebSession) -> None:
+        session.add(row)
 
     def user(self, secret: str) -> User | None:
         """The user of a live session, or None (no secret, unknown, expired, user gone)."""
         if not secret:
             return None
-        with Session(self.engine) as session:
-            row = session.get(WebSession, hash_token(secret))
-            if row is None:
-                return None
-            if row.expires_at <= self.clock():
-                session.delete(row)
-                session.commit()
-                return None
-            return session.get(User, row.username)
+        row, user = self._lookup(hash_token(secret))
+        if row is not None and row.expires_at <= self.clock():
+            self._forget(row.secret_hash)
+            return None
+        return user
+
+    @reads
+    def _lookup(self, session: Session, secret_hash: str) -> tuple[WebSession | None, User | None]:
+        # Every web event asks: a read that takes no lock, a write only for an expired session.
+        row = session.get(WebSession, secret_hash)
+        return row, (session.get(User, row.username) if row is not None else None)
 
     def end(self, secret: str) -> None:
         """Forget the session (logging out); an unknown secret is ignored."""
-        if not secret:
-            return
-        with Session(self.engine) as session:
-            row = session.get(WebSession, hash_token(secret))
-            if row is not None:
-                session.delete(row)
-                session.commit()
+        if secret:
+            self._forget(hash_token(secret))
+
+    @writes
+    def _forget(self, session: Session, secret_hash: str) -> None:
+        row = session.get(WebSession, secret_hash)
+        if row is not None:
+            session.delete(row)
 
 
-def forget_legacy_sessions(engine: Engine) -> None:
+def forget_legacy_sessions(store: Any) -> None:
     """Delete the API tokens that web logins made before sessions had their own table:
     left in place, each would stay a REST token that no one knows they hold."""
-    with Session(engine) as session:
-        session.exec(delete(ApiToken).where(ApiToken.label == LEGACY_LABEL))
-        session.commit()
+    store.transact(lambda session: session.exec(delete(ApiToken).where(ApiToken.label == LEGACY_LABEL)))
 
 
 def secret_from(headers: Mapping[str, str]) -> str:

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
-
 from app.accounts import OPERATOR, Caller
-from app.models import User
 
 STARTED_BY, STARTED_ROLE = "started_by", "started_role"
 NOBODY = Caller("", OPERATOR)
@@ -44,6 +41,5 @@ def starter(run: Any) -> Caller:
 def _current_role(username: str) -> str | None:
     from app.engine_service import service
 
-    with Session(service.credentials.engine) as session:
-        user = session.get(User, username)
+    user = service.accounts.user(username)
     return user.role if user is not None else None

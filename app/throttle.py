@@ -11,26 +11,18 @@ Counts live in the app's database, so every app instance sees the same ones.
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
-from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Session
+
+from app.models import LoginFailures
+from app.transactions import reads, writes
 
 LIMIT = 5
 WINDOW_SECONDS = 15 * 60.0
 BASE_BACKOFF_SECONDS = 30.0
 MAX_BACKOFF_SECONDS = 15 * 60.0
-
-
-class LoginFailures(SQLModel, table=True):
-    """The recent failed logins of one key ("user:<name>" or "addr:<address>")."""
-
-    __tablename__ = "app_login_failures"
-
-    key: str = Field(primary_key=True)
-    failures: int = 0
-    last_at: float = 0.0
 
 
 def backoff(failures: int) -> float:
@@ -49,19 +41,25 @@ def address_key(address: str) -> str:
 
 
 class LoginThrottle:
-    """Counts failures per key and says how long a key must still wait."""
+    """Counts failures per key and says how long a key must still wait.
 
-    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time):
-        self.engine = engine
+    Args:
+        store: the engine's Store.
+        clock: where "now" comes from.
+    """
+
+    def __init__(self, store: Any, clock: Callable[[], float] = time.time):
+        self.store = store
         self.clock = clock
-        SQLModel.metadata.create_all(engine, tables=[LoginFailures.__table__])
 
     def wait(self, keys: Iterable[str]) -> float:
         """Seconds until every key may try again (0: now)."""
         now = self.clock()
-        with Session(self.engine) as session:
-            rows = [session.get(LoginFailures, key) for key in keys]
-        return max([row.last_at + backoff(row.failures) - now for row in rows if row is not None] + [0.0])
+        return max([row.last_at + backoff(row.failures) - now for row in self._rows(list(keys))] + [0.0])
+
+    @reads
+    def _rows(self, session: Session, keys: list[str]) -> list[LoginFailures]:
+        return [row for row in (session.get(LoginFailures, key) for key in keys) if row is not None]
 
     def failed(self, keys: Iterable[str]) -> float:
         """Count one failure against each key; the seconds they must now wait."""
@@ -73,22 +71,20 @@ class LoginThrottle:
                 self._count(key, now)
         return self.wait(keys)
 
-    def _count(self, key: str, now: float) -> None:
-        with Session(self.engine) as session:
-            row = session.get(LoginFailures, key)
-            if row is None:
-                row = LoginFailures(key=key)
-            elif now - row.last_at > WINDOW_SECONDS:
-                row.failures = 0  # the last failure is old: start counting again
-            row.failures += 1
-            row.last_at = now
-            session.add(row)
-            session.commit()
+    @writes
+    def _count(self, session: Session, key: str, now: float) -> None:
+        row = session.get(LoginFailures, key)
+        if row is None:
+            row = LoginFailures(key=key)
+        elif now - row.last_at > WINDOW_SECONDS:
+            row.failures = 0  # the last failure is old: start counting again
+        row.failures += 1
+        row.last_at = now
+        session.add(row)
 
-    def succeeded(self, key: str) -> None:
+    @writes
+    def succeeded(self, session: Session, key: str) -> None:
         """Forget `key`'s failures (its user just proved the password)."""
-        with Session(self.engine) as session:
-            row = session.get(LoginFailures, key)
-            if row is not None:
-                session.delete(row)
-                session.commit()
+        row = session.get(LoginFailures, key)
+        if row is not None:
+            session.delete(row)

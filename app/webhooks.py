@@ -88,13 +88,15 @@ def _header_problem(path: str, headers: Any, now: float) -> str | None:
 
 def _first_delivery(credentials: Any, path: str, delivery: str, now: float) -> bool:
     """Record the delivery; False when it was recorded before (a replay)."""
-    with Session(credentials.engine) as session:
+
+    def record(session: Session) -> None:
         session.exec(delete(WebhookDelivery).where(WebhookDelivery.at < now - 2 * WINDOW_SECONDS))
         session.add(WebhookDelivery(path=path, delivery=delivery, at=now))
-        try:
-            session.commit()
-        except IntegrityError:
-            return False
+
+    try:
+        credentials.store.transact(record)
+    except IntegrityError:
+        return False
     return True
 
 

@@ -28,7 +28,10 @@ from typing import Any
 import reflex as rx
 from jsonschema import FormatChecker, validators
 
-KINDS = ("string", "email", "date", "datetime", "integer", "number", "boolean", "enum", "json")
+KINDS = ("string", "email", "date", "datetime", "integer", "number", "boolean", "enum", "json", "resource")
+RESOURCE_FORMAT = "resource-"
+"""Windmill's format of a resource argument: `resource-postgresql` takes a postgresql resource."""
+RESOURCE_PREFIX = "$res:"
 _FORMAT_KINDS = {"email": "email", "date": "date", "date-time": "datetime"}
 _TYPE_KINDS = {"integer": "integer", "number": "number", "boolean": "boolean",
                "array": "json", "object": "json", "string": "string"}
@@ -44,8 +47,16 @@ def _main_type(prop: dict[str, Any]) -> str:
     return kind if isinstance(kind, str) else ""
 
 
+def resource_type(prop: dict[str, Any]) -> str | None:
+    """The resource type a property takes (`format: resource-<type>`), or None."""
+    text = str(prop.get("format") or "")
+    return text[len(RESOURCE_FORMAT):] if text.startswith(RESOURCE_FORMAT) and len(text) > len(RESOURCE_FORMAT) else None
+
+
 def field_kind(prop: dict[str, Any]) -> str:
     """Which input a schema property gets (one of KINDS); unknown shapes are JSON text."""
+    if resource_type(prop) is not None:
+        return "resource"
     if isinstance(prop.get("enum"), list) and prop["enum"]:
         return "enum"
     kind = _main_type(prop)
@@ -62,7 +73,11 @@ def option_label(value: Any) -> str:
 def _initial_text(kind: str, prop: dict[str, Any]) -> str:
     if "default" not in prop or prop["default"] is None:
         return ""
+    if prop["default"] == "" and _main_type(prop) == "object":
+        return ""  # Windmill's UI writes "" as an object parameter's "no default"
     default = prop["default"]
+    if kind == "resource":
+        return str(default).removeprefix(RESOURCE_PREFIX)
     if kind == "json":
         return json.dumps(default)
     if kind == "enum":
@@ -78,11 +93,13 @@ def _ordered_names(schema: dict[str, Any]) -> list[str]:
     return order + [name for name in properties if name not in order]
 
 
-def schema_fields(schema: dict[str, Any] | None) -> list[dict[str, Any]]:
+def schema_fields(schema: dict[str, Any] | None,
+                  resources: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
     """One dict per top-level property, in the schema's `order` (Windmill's), else as written.
 
     Keys: name, label, kind, required (bool), hint (type and "optional"), description,
-    value (initial text), checked (initial switch state), options (enum labels).
+    value (initial text), checked (initial switch state), options (enum labels; for a
+    resource argument the paths of `resources[type]`, the resources of its type).
     """
     schema = schema or {}
     properties = schema.get("properties") or {}
@@ -91,8 +108,11 @@ def schema_fields(schema: dict[str, Any] | None) -> list[dict[str, Any]]:
     for name in _ordered_names(schema):
         prop = properties[name] if isinstance(properties[name], dict) else {}
         kind = field_kind(prop)
-        hint = {"json": _main_type(prop) or "JSON", "datetime": "date-time"}.get(kind, kind)
+        wanted = resource_type(prop)
+        hint = {"json": _main_type(prop) or "JSON", "datetime": "date-time",
+                "resource": f"{wanted} resource"}.get(kind, kind)
         text = _initial_text(kind, prop)
+        options = (resources or {}).get(wanted, []) if wanted else [option_label(v) for v in prop.get("enum") or []]
         fields.append({
             "name": name,
             "label": str(prop.get("title") or name),
@@ -102,13 +122,15 @@ def schema_fields(schema: dict[str, Any] | None) -> list[dict[str, Any]]:
             "description": str(prop.get("description") or ""),
             "value": text,
             "checked": kind == "boolean" and text == "true",
-            "options": [option_label(v) for v in prop.get("enum") or []],
-            "placeholder": _placeholder(kind),
+            "options": options,
+            "placeholder": _placeholder(kind, wanted, bool(options)),
         })
     return fields
 
 
-def _placeholder(kind: str) -> str:
+def _placeholder(kind: str, wanted: str | None = None, any_option: bool = True) -> str:
+    if kind == "resource":
+        return f"choose a {wanted} resource…" if any_option else f"no {wanted} resource yet: add one under Resources"
     return {"json": "JSON, e.g. [1, 2] or {\"a\": 1}", "datetime": "2024-01-31T09:00:00Z",
             "email": "name@example.com"}.get(kind, "")
 
@@ -127,6 +149,8 @@ def _coerce(field: dict[str, Any], prop: dict[str, Any], raw: Any) -> tuple[Any,
         except ValueError:
             return None, "must be a number"
         return (int(number) if number.is_integer() and "." not in text else number), ""
+    if kind == "resource":
+        return (text if text.startswith(RESOURCE_PREFIX) else RESOURCE_PREFIX + text), ""
     if kind == "enum":
         for value in prop.get("enum") or []:
             if option_label(value) == str(raw):
@@ -194,6 +218,11 @@ _CHECKER = _format_checker()
 def schema_errors(schema: dict[str, Any], args: dict[str, Any]) -> dict[str, str]:
     """jsonschema's first message per top-level property ("" for the args as a whole)."""
     cls = validators.validator_for(schema, default=validators.Draft202012Validator)
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    # A picked resource ("$res:path") stands for its value, checked when it was saved.
+    args = {name: value for name, value in args.items()
+            if not (isinstance(value, str) and value.startswith(RESOURCE_PREFIX)
+                    and resource_type(properties.get(name) or {}) is not None)}
     errors: dict[str, str] = {}
     for error in cls(schema, format_checker=_CHECKER).iter_errors(args):
         if error.validator == "required":
@@ -216,13 +245,15 @@ class SchemaFormState(rx.State, mixin=True):
     """The schema a form is built from, its per-field messages, and a key to reset it."""
 
     form_schema: dict[str, Any] = {}
+    form_resources: dict[str, list[str]] = {}
+    """Paths of the resources a resource argument may take, by resource type."""
     form_errors: dict[str, str] = {}
     form_key: int = 0
 
     @rx.var
     def form_fields(self) -> list[dict[str, Any]]:
         """The fields to render, each with its current message under "error"."""
-        fields = schema_fields(self.form_schema)
+        fields = schema_fields(self.form_schema, self.form_resources)
         for field in fields:
             field["error"] = self.form_errors.get(field["name"], "")
         return fields
@@ -232,9 +263,11 @@ class SchemaFormState(rx.State, mixin=True):
         """A problem that belongs to no single field."""
         return self.form_errors.get("", "")
 
-    def show_schema(self, schema: dict[str, Any] | None) -> None:
-        """Build the form from `schema`, with every input back at its default."""
+    def show_schema(self, schema: dict[str, Any] | None, resources: dict[str, list[str]] | None = None) -> None:
+        """Build the form from `schema`, with every input back at its default; `resources`
+        lists, by type, the resources its resource arguments may take."""
         self.form_schema = dict(schema or {})
+        self.form_resources = dict(resources or {})
         self.form_errors = {}
         self.form_key += 1
 
@@ -264,6 +297,8 @@ def _input(field: rx.Var[dict[str, Any]]) -> rx.Component:
         ("boolean", rx.switch(name=name, default_checked=field["checked"].to(bool))),
         ("enum", rx.select(field["options"].to(list[str]), name=name, default_value=value,
                            placeholder="choose…", width="100%")),
+        ("resource", rx.select(field["options"].to(list[str]), name=name, default_value=value,
+                               placeholder=placeholder, width="100%")),
         ("json", rx.text_area(name=name, default_value=value, placeholder=placeholder, rows="3",
                               width="100%", font_family="var(--code-font-family)")),
         ("integer", rx.input(name=name, default_value=value, input_mode="numeric", width="100%")),

@@ -2,6 +2,10 @@
 
 Contract of `run`: stdout is the flow's final result as one JSON document; exit 0 on
 success, 1 when the flow failed (stdout still holds its result), 2 on bad input.
+
+`run`, `recover` and `worker` all drive runs through the one queue driver
+(engine/worker.py): `run` queues its run and serves a driver in process that takes only
+that run; `recover` serves one that takes every run until none is left to take.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from typing import Any
 from engine.errors import BadInput, NotFound
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-POLL_SECONDS = 0.25
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--events", action="store_true", help="write step events as JSON lines on stderr")
     run.add_argument("--run-id", help="id of the run; an unfinished run with this id is continued")
     run.add_argument("--quiet", action="store_true", help="no progress display on stderr")
+    _liveness_options(run)
     run.set_defaults(handler=_cmd_run)
     for name, helptext in (("resume", "approve a step waiting for approval"),
                            ("cancel", "disapprove a step waiting for approval")):
@@ -58,7 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     logs = sub.add_parser("logs", help="print a run's log lines")
     logs.add_argument("run_id")
     logs.set_defaults(handler=_cmd_logs)
-    recover = sub.add_parser("recover", help="continue every run a killed process left unfinished")
+    recover = sub.add_parser("recover", help="run every queued run and every run a dead process left "
+                             "unfinished (after --stale-after seconds without its heartbeat), then exit")
+    recover.add_argument("--concurrency", type=int, default=4, help="runs held at once (default 4)")
+    _liveness_options(recover)
     recover.set_defaults(handler=_cmd_recover)
     worker = sub.add_parser("worker", help="claim queued runs from the store and run them (scale-out)")
     worker.add_argument("--db", default=argparse.SUPPRESS, help="database URL (as before the command)")
@@ -66,9 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--tags", help="comma-separated tags of the work it takes (worker group): flow (whole "
                         "flows, loop iterations, branches), python3 (or python), bash, bun, deno, nativets, "
                         "or a step's own tag; steps it has no tag for go to workers that have (default: all)")
-    worker.add_argument("--heartbeat", type=float, default=10.0, help="seconds between heartbeats (default 10)")
-    worker.add_argument("--stale-after", type=float, default=60.0,
-                        help="seconds without heartbeat before a worker's runs are taken over (default 60)")
+    _liveness_options(worker)
     worker.add_argument("--grace", type=float, default=30.0,
                         help="seconds to finish held runs on SIGTERM before handing them back (default 30)")
     worker.add_argument("--spread", action=argparse.BooleanOptionalAction, default=None,
@@ -82,6 +87,17 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("file")
     schema.set_defaults(handler=_cmd_schema)
     return parser
+
+
+def _liveness_options(parser: argparse.ArgumentParser) -> None:
+    """The driver's heartbeat options, the same for every command that drives runs."""
+    parser.add_argument("--heartbeat", type=float, default=10.0, help="seconds between heartbeats (default 10)")
+    parser.add_argument("--stale-after", type=float, default=60.0,
+                        help="seconds without heartbeat before a worker's runs are taken over (default 60)")
+
+
+def _liveness(options: argparse.Namespace) -> dict[str, float]:
+    return {"heartbeat": options.heartbeat, "stale_after": options.stale_after}
 
 
 def _cmd_run(options: argparse.Namespace) -> int:
@@ -99,24 +115,18 @@ async def _run(options: argparse.Namespace, document: Any, args: dict[str, Any])
     engine = Engine(store=_store(options), script_roots=_roots(options.file))
     detach = attach_display(engine.events, events=options.events, quiet=options.quiet)
     try:
-        outcome = await engine.run(document, args, run_id=options.run_id, path=options.file)
-        while outcome.status == "suspended":
-            outcome = await _wait_for_decision(engine, outcome.run_id)
+        outcome = await engine.run(document, args, run_id=options.run_id, path=options.file, trigger="cli",
+                                   **_liveness(options))
+        if outcome.status == "suspended":
+            # Another process decides (`resume`, the web app, a link): keep driving until then.
+            print(f"run {outcome.run_id} waits for approval: python -m engine resume {outcome.run_id}",
+                  file=sys.stderr)
+            outcome = await engine.drive(outcome.run_id, through_approvals=True, **_liveness(options))
     finally:
         detach()
         await engine.close()
     print(json.dumps(engine.masker.data(outcome.result)))
     return EXIT_OK if outcome.status == "success" else EXIT_FAILED
-
-
-async def _wait_for_decision(engine: Any, run_id: str) -> Any:
-    print(f"run {run_id} waits for approval: python -m engine resume {run_id}", file=sys.stderr)
-    while True:
-        run = engine.store.get_run(run_id)
-        due = run.status == "suspended" and (run.scheduled_for or 0) <= engine.clock.now()
-        if run.status == "queued" or due:
-            return await engine.continue_run(run_id)
-        await asyncio.sleep(POLL_SECONDS)
 
 
 def _cmd_decide(options: argparse.Namespace) -> int:
@@ -149,13 +159,19 @@ def _cmd_logs(options: argparse.Namespace) -> int:
 
 
 def _cmd_recover(options: argparse.Namespace) -> int:
+    import os
+
     from engine.engine import Engine
+    from engine.worker import QueueWorker
 
     async def recover() -> list[dict[str, Any]]:
-        engine = Engine(store=_store(options))
+        engine = Engine(store=_store(options), script_roots=[os.getcwd()])
         try:
-            return [{"run_id": result.run_id, "status": result.status, "result": engine.masker.data(result.result)}
-                    for result in await engine.recover()]
+            worker = QueueWorker(engine, concurrency=options.concurrency, **_liveness(options))
+            driven = await worker.serve(until_idle=True)
+            runs = [engine.store.get_run(run_id) for run_id in driven]
+            return [{"run_id": run.id, "status": run.status, "result": engine.masker.data(run.result)}
+                    for run in runs]
         finally:
             await engine.close()
 

@@ -13,14 +13,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from croniter import CroniterError, croniter
+from croniter import CroniterBadDateError, CroniterError, croniter
 
 from engine.errors import BadInput
 
 DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 _DAY_NAMES = {name[:3].upper(): str(i) for i, name in enumerate(DAYS)}
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+_LONGEST_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,8 @@ class Cron:
         """Check the expression and the time zone.
 
         Raises:
-            BadInput: wrong number of fields, a field out of range, or an unknown zone.
+            BadInput: wrong number of fields, a field out of range, an expression that
+                never fires (`0 0 31 2 *`: February has no 31st day), or an unknown zone.
         """
         text = " ".join((expression or "").split())
         fields = text.split(" ") if text else []
@@ -44,7 +49,10 @@ class Cron:
                            f"(seconds first); {text!r} has {len(fields)}")
         zone(timezone)
         try:
-            croniter(text, dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), second_at_beginning=True)
+            checked = croniter(text, dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), second_at_beginning=True)
+            checked.get_next(dt.datetime)
+        except CroniterBadDateError:
+            raise BadInput(f"cron expression {text!r} never fires: {_why_never(checked.expanded)}") from None
         except (CroniterError, ValueError) as exc:
             raise BadInput(f"invalid cron expression {text!r}: {exc}") from None
         return cls(text, timezone)
@@ -116,6 +124,21 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise BadInput(f"unknown time zone {name!r}; use an IANA name such as 'Europe/Paris' or 'UTC'") from None
+
+
+def _why_never(expanded: list[list[Any]]) -> str:
+    """Why no date matches the day and month fields croniter expanded, in words."""
+    days, months = expanded[2], expanded[3]
+    if not all(isinstance(value, int) for value in [*days, *months]):
+        return "no date matches its day and month fields"
+    names = _join([MONTHS[month - 1] for month in months])
+    ordinals = " or ".join(_ordinal(day) for day in days)
+    return f"{names} {'has' if len(months) == 1 else 'have'} no {ordinals} day"
+
+
+def _ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 def timezones() -> list[str]:

@@ -1,4 +1,11 @@
-"""The engine's front door: run flows and scripts, continue and resume runs."""
+"""The engine's front door: queue runs, drive them, decide on approvals, restart runs.
+
+One way in: every run, whoever starts it (a page, REST, a webhook, a schedule, a
+rerun or restart, the CLI), is queued by `submit`/`submit_many`. One driver: every
+run is then claimed and continued by a queue worker (engine/worker.py): the app's,
+a `python -m engine worker` process's, or, for `run`/`drive`, one this process serves
+while it waits for the run.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +18,14 @@ from engine.clock import Clock
 from engine.errors import BadInput, NotFound
 from engine.events import EventBus
 from engine.executor.context import Services
-from engine.executor.flow import RunResult, execute
+from engine.executor.flow import RunResult
 from engine.executor import suspend as suspension
 from engine.masking import MaskedStore, masker_for
 from engine.resolver import Resolver
 
-FINISHED = ("success", "failure", "canceled")
+# A restarted run is held back this long while the journal it reuses is copied, so no
+# worker starts it first; should the copy be cut short, it starts anyway after that.
+RESTART_HOLD_SECONDS = 60.0
 
 
 class Engine:
@@ -51,6 +60,8 @@ class Engine:
             workspace=workspace,
             masker=self.masker,
         )
+        self.driver: Any = None
+        """The queue worker driving runs in this process (engine/worker.py), if any."""
 
     @property
     def events(self) -> EventBus:
@@ -70,16 +81,41 @@ class Engine:
     async def __aexit__(self, *exc: Any) -> None:
         await self.close()
 
-    def submit(self, flow: Any, args: dict[str, Any] | None = None, *, run_id: str | None = None,
-               path: str = "", trigger: str = "api", status: str = "queued",
-               scheduled_for: float | None = None, state: dict[str, Any] | None = None) -> str:
-        """Validate args against the flow's schema and record a run; returns its id.
+    def submit(self, flow: Any, args: dict[str, Any] | None = None, *, kind: str = "flow",
+               run_id: str | None = None, path: str = "", trigger: str = "api",
+               scheduled_for: float | None = None, state: dict[str, Any] | None = None,
+               workspace: str | None = None, schedule_id: str | None = None, exist_ok: bool = False,
+               held_by: str | None = None) -> str:
+        """Queue a run: the one way a run comes in. Returns its id.
 
-        `state` starts the run's state (e.g. the app's record of who started it).
+        Args:
+            flow: a flow document, a dict (a full document or a bare flow value, as a
+                run's snapshot is), or a flow file's path.
+            args: checked against the flow's schema, defaults filled in.
+            kind: "flow", or "script" for a script run as a one-step flow.
+            run_id: the run's id (a uuid when None); deterministic ids with `exist_ok`
+                make queueing idempotent (a schedule's firings).
+            path: the flow or script path (or a file name) it runs.
+            trigger: what started it: "api", "ui", "webhook", "schedule", "rerun", ...
+            scheduled_for: when it may start (now when None).
+            state: the run's first state (e.g. who started it).
+            workspace: its workspace; the engine's when None.
+            schedule_id: the schedule whose firing it is.
+            exist_ok: when a run with this id exists, return its id instead of raising.
+            held_by: the queue worker of this process that runs it at once (`run`):
+                the run starts held by it, as if claimed, so no other worker takes it.
+
+        Raises:
+            ArgsValidationError: the args break the flow's schema.
+            FlowValidationError: the flow is not a valid OpenFlow flow.
+            BadInput: a run with this id exists (without `exist_ok`).
         """
-        [fields] = self._run_fields(flow, [args], path=path, trigger=trigger, status=status,
-                                    scheduled_for=scheduled_for)
-        return self.store.create_run(id=run_id or uuid.uuid4().hex, state=dict(state or {}), **fields).id
+        [fields] = self._run_fields(flow, [args], kind=kind, path=path, trigger=trigger,
+                                    scheduled_for=scheduled_for, workspace=workspace)
+        if held_by is not None:
+            fields.update(status="running", worker_id=held_by, heartbeat_at=self.clock.now())
+        return self.store.create_run(id=run_id or uuid.uuid4().hex, state=dict(state or {}), exist_ok=exist_ok,
+                                     schedule_id=schedule_id, **fields).id
 
     def submit_many(self, flow: Any, args_list: list[dict[str, Any] | None], *, path: str = "",
                     trigger: str = "api", scheduled_for: float | None = None) -> list[str]:
@@ -88,57 +124,79 @@ class Engine:
         Every args is validated before anything is recorded, so when one breaks the
         schema nothing is queued.
         """
-        runs = self._run_fields(flow, args_list, path=path, trigger=trigger, status="queued",
-                                scheduled_for=scheduled_for)
+        runs = self._run_fields(flow, args_list, kind="flow", path=path, trigger=trigger,
+                                scheduled_for=scheduled_for, workspace=None)
         return self.store.create_runs(runs)
 
-    def _run_fields(self, flow: Any, args_list: list[dict[str, Any] | None], *, path: str, trigger: str,
-                    status: str, scheduled_for: float | None) -> list[dict[str, Any]]:
+    def _run_fields(self, flow: Any, args_list: list[dict[str, Any] | None], *, kind: str, path: str,
+                    trigger: str, scheduled_for: float | None, workspace: str | None) -> list[dict[str, Any]]:
         from engine.openflow import dump_value, validate_args
 
         document = as_document(flow)
         schema, value = document_schema(document), dump_value(document.value)
         when = scheduled_for if scheduled_for is not None else self.clock.now()
-        return [{"kind": "flow", "path": path, "args": validate_args(schema, dict(args or {})), "flow": value,
-                 "status": status, "trigger": trigger, "scheduled_for": when, "tag": "flow"}
-                for args in args_list]
+        place = workspace or self.services.workspace
+        return [{"kind": kind, "path": path, "args": validate_args(schema, dict(args or {})), "flow": value,
+                 "status": "queued", "trigger": trigger, "scheduled_for": when, "tag": "flow",
+                 "workspace": place} for args in args_list]
+
+    def rerun(self, run_id: str, *, state: dict[str, Any] | None = None) -> str:
+        """Queue a new run of the same flow snapshot with the same args; returns its id.
+
+        Raises:
+            NotFound: no run `run_id`.
+            BadInput: it has no flow (it failed before it started).
+        """
+        run = _run_again(self.store, run_id)
+        return self.submit(run.flow, dict(run.args or {}), kind=run.kind, path=run.path, trigger="rerun",
+                           state=state, workspace=run.workspace)
 
     async def run(self, flow: Any, args: dict[str, Any] | None = None, *, run_id: str | None = None,
-                  path: str = "", trigger: str = "cli") -> RunResult:
-        """Run a flow to its end (or until it waits for approval) in this process."""
-        if run_id is not None and self.store.get_run(run_id) is not None:
-            return await self.continue_run(run_id)
-        run_id = self.submit(flow, args, run_id=run_id, path=path, trigger=trigger, status="running")
-        return await self.continue_run(run_id)
+                  path: str = "", trigger: str = "cli", **driving: Any) -> RunResult:
+        """Queue a run of a flow and drive it here to its end, or until it waits for approval.
 
-    async def continue_run(self, run_id: str, *, run: Any = None) -> RunResult:
-        """Continue a run from its journal: finished steps are replayed, never re-run.
-
-        `run` is the run as the caller just read it (a worker's claim returns it), which
-        saves reading it again; by default it is read from the store.
+        The run is queued held by the driver of this process, which runs it at once:
+        another worker on the same store (an app serving it too) does not take it.
+        With the id of a run that exists, that run is driven instead (continued from
+        its journal once no live worker holds it). `driving` goes to `drive`.
         """
-        from engine.openflow import flow_from_data
+        if run_id is not None and self.store.get_run(run_id) is not None:
+            return await self.drive(run_id, **driving)
+        driver = self._driver(driving)
+        run_id = self.submit(flow, args, run_id=run_id, path=path, trigger=trigger, held_by=driver.worker_id)
+        return await driver.follow(run_id, held=True)
 
-        if run is None:
-            run = self.store.get_run(run_id)
-        if run is None:
-            raise NotFound(f"run {run_id!r} not found")
-        if run.status in FINISHED:
-            return RunResult(run.id, run.status, run.result, run.error)
-        if run.kind == "part":
-            from engine.executor.parts import execute_part
+    async def drive(self, run_id: str, *, through_approvals: bool = False, **options: Any) -> RunResult:
+        """Drive a queued (or interrupted) run through the queue driver in this process.
 
-            return await execute_part(self.services, run)
-        document = flow_from_data({"value": run.flow}, source=f"run {run_id}")
-        return await execute(self.services, run, document.value)
+        The driver serving this engine takes the run; when none serves it, one is
+        served for as long as the run is driven, taking only the runs driven here
+        (and their parts). A run held by a worker that died is taken over once its
+        heartbeat is older than the driver's `stale_after`.
 
-    async def recover(self) -> list[RunResult]:
-        """Continue every run a previous process left running (crash recovery)."""
-        results = []
-        for run in self.store.list_runs(status="running", limit=10_000):
-            if run.parent_run_id is None:
-                results.append(await self.continue_run(run.id))
-        return results
+        Args:
+            run_id: the run.
+            through_approvals: keep driving while it waits for approval, until it
+                ends; otherwise return as soon as it waits.
+            **options: QueueWorker options (heartbeat, stale_after, poll, ...) of a
+                driver started for this call.
+
+        Returns:
+            How it ended, or that it waits ("suspended").
+
+        Raises:
+            NotFound: no run `run_id`.
+        """
+        return await self._driver(options).follow(run_id, through_approvals=through_approvals)
+
+    def _driver(self, options: dict[str, Any]) -> Any:
+        """The queue worker serving this engine, or a new one scoped to the runs driven here."""
+        from engine.worker import QueueWorker
+
+        if self.driver is None or self.driver.stopping:
+            # Nothing else waits for what is left of it once the driven runs end.
+            self.driver = QueueWorker(self, scope=(), **{"grace": 0, **options})
+        return self.driver
 
     def resume(self, run_id: str, resume_id: Any, approver: str | None = None,
                payload: Any = None, *, approve: bool = True, comment: str | None = None) -> str:
@@ -184,39 +242,37 @@ class Engine:
         loop iterations included) are copied with their logs, so the new run replays
         them and runs `from_key` and everything after it afresh. Steps that enclose
         `from_key` (a loop, a branch) run again around the copied records. The new run
-        is queued: `continue_run` it, or let a worker claim it. `state` adds to the new
-        run's state. Returns its id.
+        is queued like any other (`submit`). `state` adds to the new run's state.
+        Returns its id.
 
         Raises:
             NotFound: no run `run_id`, or `from_key` is not in its journal.
         """
         from engine.executor.restart import RestartPoint, unknown_step
 
-        run = self.store.get_run(run_id)
-        if run is None:
-            raise NotFound(f"run {run_id!r} not found")
+        run = _run_again(self.store, run_id)
         if self.store.load_step(run_id, from_key) is None:
             raise unknown_step(from_key, [key for key, _ in self.store.step_keys(run_id, limit=21)])
         point = RestartPoint(from_key, run.flow)
-        new = self.store.create_run(
-            kind=run.kind, path=run.path, args=dict(run.args or {}), flow=run.flow, status="queued",
-            trigger=trigger, tag=run.tag, workspace=run.workspace, scheduled_for=self.clock.now(),
-            state={**(state or {}), "restarted_from": run_id, "from_key": from_key},
-        )
+        new_id = self.submit(run.flow, dict(run.args or {}), kind=run.kind, path=run.path, trigger=trigger,
+                             workspace=run.workspace, scheduled_for=self.clock.now() + RESTART_HOLD_SECONDS,
+                             state={**(state or {}), "restarted_from": run_id, "from_key": from_key})
         after = None
         while page := self.store.step_keys(run_id, after):  # a page at a time: a loop may have millions
             after = page[-1][0]
-            self.store.copy_steps(run_id, new.id, [key for key, status in page if point.keeps(key, status)])
-        return new.id
+            self.store.copy_steps(run_id, new_id, [key for key, status in page if point.keeps(key, status)])
+        self.store.update_run(new_id, scheduled_for=self.clock.now())
+        return new_id
 
-    async def continue_due(self) -> list[RunResult]:
-        """Continue queued runs and suspended runs whose deadline has passed."""
-        now, results = self.clock.now(), []
-        for status in ("queued", "suspended"):
-            for run in self.store.list_runs(status=status, limit=1000):
-                if run.parent_run_id is None and (status == "queued" or (run.scheduled_for or 0) <= now):
-                    results.append(await self.continue_run(run.id))
-        return results
+
+def _run_again(store: Any, run_id: str) -> Any:
+    """The run whose flow and args a rerun or restart runs again."""
+    run = store.get_run(run_id)
+    if run is None:
+        raise NotFound(f"run {run_id!r} not found")
+    if run.flow is None:
+        raise BadInput(f"run {run_id} has no flow to run again: it failed before it started")
+    return run
 
 
 def _waiting_step(store: Any, run: Any) -> tuple[str, Any]:

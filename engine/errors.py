@@ -11,7 +11,8 @@
     ├── ExpressionError               an expression failed while evaluating
     │   ├── ExpressionTimeout         it ran past its time limit
     │   └── ExpressionMemoryError     it ran past its memory limit
-    └── NotFound                      a flow, script or run path that does not exist
+    ├── NotFound                      a flow, script or run path that does not exist
+    └── SchemaVersionError            the database was upgraded by a newer Millrace
 
 A failing user script or expression inside a run never raises out of the executor:
 it becomes a recorded failure, the error object `{"name", "message", "stack",
@@ -146,6 +147,10 @@ class ItemPathError(BadInput):
 
 class NotFound(MillraceError):
     """A flow, script or run that does not exist."""
+
+
+class SchemaVersionError(MillraceError):
+    """The database's schema is of a newer Millrace than this one (it cannot be used)."""
 
 
 @dataclass

@@ -34,5 +34,6 @@ def check_flow(document: Any, *, evaluator: Any = None) -> None:
     validate_flow(
         document,
         check_expression=lambda expr, where: evaluator.check(expr, where=step_of(where)),
-        check_script=lambda language, content, where: check_script(language, content),
+        check_script=lambda language, content, where: check_script(
+            language, content, preprocessor=where.startswith("value.preprocessor_module.")),
     )

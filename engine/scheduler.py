@@ -79,24 +79,51 @@ class Scheduler:
         self.engine = engine
         self.workspace = workspace
         self.grace = grace
+        self._reported: dict[tuple[str, str], str] = {}
+        """The problem last logged per schedule (workspace, path), so it is logged once."""
 
     @property
     def store(self) -> Any:
         return self.engine.store
 
     def tick(self) -> list[str]:
-        """Submit every due firing and failure handler; returns their run ids."""
+        """Submit every due firing and failure handler; returns their run ids.
+
+        A schedule whose expression cannot fire (stored before such expressions were
+        refused) is marked with its error, said once in the log, and skipped from then
+        on. Any other problem of a schedule is logged when it first appears, not at
+        every tick.
+        """
         now = self.engine.clock.now()
         ids: list[str] = []
         for schedule in self.store.list_schedules(workspace=self.workspace):
+            if schedule.error or not self._can_fire(schedule):
+                continue
             try:
                 if schedule.enabled:
                     ids += self._fire(schedule, now)
                 if schedule.on_failure:
                     ids += self._handle_failures(schedule)
-            except MillraceError:
-                log.exception("schedule %s could not be served", schedule.path)
+            except MillraceError as exc:
+                self._report(schedule, str(exc))
+            else:
+                self._reported.pop((schedule.workspace, schedule.path), None)
         return ids
+
+    def _can_fire(self, schedule: Any) -> bool:
+        try:
+            Cron.parse(schedule.schedule, schedule.timezone)
+        except BadInput as exc:
+            if self.store.set_schedule_error(schedule.path, str(exc), workspace=schedule.workspace):
+                log.warning("schedule %s is skipped until its expression is changed: %s", schedule.path, exc)
+            return False
+        return True
+
+    def _report(self, schedule: Any, problem: str) -> None:
+        key = (schedule.workspace, schedule.path)
+        if self._reported.get(key) != problem:
+            self._reported[key] = problem
+            log.warning("schedule %s could not be served: %s", schedule.path, problem)
 
     async def serve(self, interval: float = 1.0, on_submit: Any = None) -> None:
         """Tick every `interval` seconds until cancelled; `on_submit(ids)` after a tick that submitted."""
@@ -166,18 +193,19 @@ class Scheduler:
         run_id = firing_id(schedule.workspace, schedule.path, when)
         if self.store.get_run(run_id) is not None:
             return run_id
-        common = dict(id=run_id, exist_ok=True, path=schedule.script_path, trigger=TRIGGER,
-                      schedule_id=schedule.path, scheduled_for=when, tag="flow", workspace=schedule.workspace)
+        common = dict(path=schedule.script_path, schedule_id=schedule.path, scheduled_for=when,
+                      workspace=schedule.workspace)
         try:
             target = self.target(schedule.script_path, schedule.is_flow, dict(schedule.args or {}))
         except (BadInput, NotFound) as exc:
-            # Recorded as a failed run, so the schedule's page and on_failure both see it.
+            # Recorded as a failed run (never queued), so the schedule's page and on_failure both see it.
             error = {"name": type(exc).__name__, "message": str(exc)}
-            self.store.create_run(kind="flow" if schedule.is_flow else "script", args=dict(schedule.args or {}),
-                                  status="failure", error=error, finished_at=now, **common)
+            self.store.create_run(id=run_id, exist_ok=True, kind="flow" if schedule.is_flow else "script",
+                                  args=dict(schedule.args or {}), status="failure", error=error, finished_at=now,
+                                  trigger=TRIGGER, tag="flow", **common)
             return run_id
-        self.store.create_run(kind=target.kind, args=target.args, flow=target.flow, status="queued", **common)
-        return run_id
+        return self.engine.submit(target.flow, target.args, kind=target.kind, run_id=run_id, exist_ok=True,
+                                  trigger=TRIGGER, **common)
 
     def target(self, path: str, is_flow: bool, args: dict[str, Any]) -> Target:
         """The run of a flow or script path with `args`, checked against its schema.
@@ -232,11 +260,9 @@ class Scheduler:
         schema = self.target_schema(path, kind == "flow") or {}
         wanted = schema.get("properties") or {}
         target = self.target(path, kind == "flow", {k: v for k, v in given.items() if k in wanted})
-        self.store.create_run(id=run_id, exist_ok=True, kind=target.kind, path=path, args=target.args,
-                              flow=target.flow, status="queued", trigger=FAILURE_TRIGGER,
-                              schedule_id=schedule.path, tag="flow", workspace=schedule.workspace,
-                              state={"failed_run": run.id})
-        return run_id
+        return self.engine.submit(target.flow, target.args, kind=target.kind, run_id=run_id, exist_ok=True,
+                                  path=path, trigger=FAILURE_TRIGGER, schedule_id=schedule.path,
+                                  workspace=schedule.workspace, state={"failed_run": run.id})
 
 
 def script_flow_value(language: str, content: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -133,13 +133,18 @@ def load_key(store_url: str) -> str:
 
 
 def key_path(store_url: str) -> Path:
-    """Where the generated key lives: MILLRACE_DATA_DIR, the SQLite file's folder, or data/."""
+    """Where the generated key lives: in the data folder."""
+    return data_folder(store_url) / KEY_FILE
+
+
+def data_folder(store_url: str) -> Path:
+    """The app's data folder: MILLRACE_DATA_DIR, the SQLite file's folder, or data/."""
     folder = os.environ.get("MILLRACE_DATA_DIR")
     if folder:
-        return Path(folder) / KEY_FILE
+        return Path(folder)
     if store_url.startswith("sqlite:///") and store_url != "sqlite:///:memory:":
-        return Path(store_url[len("sqlite:///"):]).parent / KEY_FILE
-    return Path("data") / KEY_FILE
+        return Path(store_url[len("sqlite:///"):]).parent
+    return Path("data")
 
 
 def root_key(material: str | bytes) -> bytes:

@@ -1,4 +1,9 @@
-"""A queue worker: claims queued runs, runs them to their end, and hands back what it cannot.
+"""The queue worker: the one driver of runs. It claims queued runs, runs them to their
+end, and hands back what it cannot.
+
+Every run is driven by a QueueWorker: the app's in-process one, `python -m engine
+worker` processes, and the CLI's `run` and `recover`, which serve one of their own in
+process (`scope` limits it to the runs they were asked for; see engine/driving.py).
 
 Several workers (processes, machines) share one store. Each claims runs atomically
 (`QueueStore.claim_run`), heartbeats the runs it holds, and puts back in the queue the
@@ -27,6 +32,13 @@ its script is killed and nothing of it is written. And a worker that was itself 
 of touch does not judge others stale until it has watched them for `stale_after`
 seconds again, so a database restart does not make every worker take over the
 others' runs.
+
+A worker that dies or hangs while a step runs is found stale and its runs taken over;
+the taker's executor counts, on that step's journal record, that a worker was lost
+running it, and fails the step once that happened `max_losses` times
+(engine/executor/losses.py), so a step that kills its worker is not run for ever.
+Meanwhile such a step runs alone on its worker, which claims nothing else until it
+ends (engine/executor/solo.py).
 """
 
 from __future__ import annotations
@@ -41,8 +53,12 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from engine.driving import Following
 from engine.errors import BadInput
+from engine.executor.flow import RunResult, continue_run
+from engine.executor.losses import max_losses_from_env
 from engine.executor.parts import WorkerRole, normalize_tags
+from engine.executor.solo import Solo
 from engine.store.retry import is_transient
 
 log = logging.getLogger("millrace.worker")
@@ -72,11 +88,16 @@ class QueueWorker:
         spread: give the iterations of parallel loops and the branches of parallel
             branchalls to the queue as parts, so other workers share them; default: on
             PostgreSQL (several processes), off on SQLite (one process).
+        scope: only claim (and judge stale) the runs of these run trees, given by their
+            top-level run ids; more are added with `take`. None: every run.
+        max_losses: how many times a worker may be lost while running a step before the
+            step fails; default: MILLRACE_MAX_WORKER_LOSSES, else 3.
     """
 
     def __init__(self, engine: Any, *, worker_id: str | None = None, concurrency: int = 4,
                  tags: Iterable[str] | None = None, heartbeat: float = 10.0, stale_after: float = 60.0,
-                 poll: float = 0.5, grace: float = 30.0, spread: bool | None = None):
+                 poll: float = 0.5, grace: float = 30.0, spread: bool | None = None,
+                 scope: Iterable[str] | None = None, max_losses: int | None = None):
         if concurrency < 1:
             raise BadInput(f"concurrency must be at least 1, got {concurrency}")
         if not 0 < heartbeat < stale_after:
@@ -89,15 +110,31 @@ class QueueWorker:
         self.tags = normalize_tags(tags)
         if spread is None:
             spread = getattr(engine.store.db, "dialect", "") == "postgresql"
+        if max_losses is None:
+            max_losses = max_losses_from_env()
+        elif max_losses < 1:
+            raise BadInput(f"max_losses must be at least 1, got {max_losses}")
         # How the engine's executor takes part in the queue: which steps it runs here,
-        # which it gives away as parts, and whom to wake when it queued some.
-        engine.services.worker = WorkerRole(
-            self.worker_id, None if self.tags is None else frozenset(self.tags), spread, self.wake, self._help)
+        # which it gives away as parts, whom to wake when it queued some, and how often
+        # a step may lose its worker.
+        self.solo = Solo(patience=stale_after)
+        self.role = WorkerRole(self.worker_id, None if self.tags is None else frozenset(self.tags), spread,
+                               self.wake, self._help, max_losses, self.solo)
+        self.scope: set[str] | None = None if scope is None else set(scope)
         self.heartbeat, self.stale_after, self.poll, self.grace = heartbeat, stale_after, poll, grace
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._lost: set[str] = set()
         self._wake = asyncio.Event()
+        self._watchers: set[asyncio.Event] = set()
+        self._following = Following(self)
+        self._driven: list[str] | None = None
         self._stopping = False
+        self._serving = False
+        self._started_at = float("inf")
+        self._swept = False
+        """Whether this worker has judged stale every worker silent since before it started."""
+        self._idle = False
+        """Whether the last tick found nothing to claim and nothing held."""
         self._registered = False
         self._failures = 0
         self._last_heartbeat = float("-inf")
@@ -114,6 +151,48 @@ class QueueWorker:
     def held(self) -> list[str]:
         """The ids of the runs this worker is running now."""
         return sorted(self._tasks)
+
+    @property
+    def serving(self) -> bool:
+        """Whether `serve` runs and has not been told to stop."""
+        return self._serving and not self._stopping
+
+    def take(self, run_id: str) -> None:
+        """Add a run tree (a top-level run and its parts) to a scoped worker's runs."""
+        if self.scope is not None:
+            self.scope.add(run_id)
+        self.wake()
+
+    def drop(self, run_id: str) -> None:
+        """Take no more of a run tree's runs (a scoped worker)."""
+        if self.scope is not None:
+            self.scope.discard(run_id)
+
+    @property
+    def stopping(self) -> bool:
+        """Whether `stop()` was called: it claims nothing more."""
+        return self._stopping
+
+    async def follow(self, run_id: str, *, through_approvals: bool = False, held: bool = False) -> RunResult:
+        """Drive a run (and its parts) until it ends, or until it waits for approval;
+        see `engine.driving.Following.follow`."""
+        return await self._following.follow(run_id, through_approvals=through_approvals, held=held)
+
+    def adopt(self, run: Any) -> None:
+        """Run a run that was queued held by this worker, as if it had just claimed it."""
+        log.info("worker %s runs run %s", self.worker_id, run.id)
+        self._start(run)
+
+    async def changed(self, timeout: float) -> None:
+        """Wait until one of this worker's runs stops (ends, waits, is lost), or `timeout`."""
+        event = asyncio.Event()
+        self._watchers.add(event)
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            self._watchers.discard(event)
 
     def stop(self) -> None:
         """Claim nothing more; `serve` drains and returns."""
@@ -135,24 +214,50 @@ class QueueWorker:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
 
-    async def serve(self) -> None:
+    async def serve(self, *, until_idle: bool = False) -> list[str]:
         """Claim and run queued runs until `stop()`, then drain and retire.
+
+        With `until_idle`, also stop once the worker has judged the others stale (after
+        watching them for `stale_after` seconds) and then found nothing to run: every
+        run left queued or held by a dead process has been driven.
 
         Errors that say the database is away are logged and the tick is tried again
         later (backing off up to MAX_PAUSE seconds); other errors are bugs and raise.
+
+        Returns:
+            With `until_idle`, the ids of the top-level runs it continued, as they
+            stopped; otherwise [].
         """
         db = getattr(self.store, "db", None)
-        if db is not None:
-            db.fence = self._fence
+        self._attach(db)
+        self._driven = [] if until_idle else None
         try:
             while not self._stopping:
                 pause = self.poll if self._survive(self.tick) else min(self.poll * 2 ** self._failures, MAX_PAUSE)
+                if until_idle and self._swept and self._idle:
+                    break
                 await self._sleep(pause)
             await self._drain()
         finally:
             await self._hand_back()
-            if db is not None and db.fence == self._fence:
-                db.fence = None
+            self._detach(db)
+        return list(self._driven or [])
+
+    def _attach(self, db: Any) -> None:
+        """Make this worker the engine's driver: its executor's role, its store's fence."""
+        self._serving = True
+        self.engine.services.worker = self.role
+        self.engine.driver = self
+        if db is not None:
+            db.fence = self._fence
+
+    def _detach(self, db: Any) -> None:
+        self._serving = False
+        if db is not None and db.fence == self._fence:
+            db.fence = None
+        if self.engine.driver is self:
+            self.engine.driver = None
+            self.engine.services.worker = None
 
     def _survive(self, action: Any) -> bool:
         """Run `action`; False (logged) when the database is away, so the caller backs off."""
@@ -172,18 +277,23 @@ class QueueWorker:
         """Heartbeat when due, take over stale runs, queue waiting runs whose deadline
         passed, and claim runs for every free slot."""
         if not self._registered:
-            self.store.register_worker(self.worker_id, tags=self.tags, now=self.engine.clock.now())
+            self._started_at = self.engine.clock.now()
+            self.store.register_worker(self.worker_id, tags=self.tags, now=self._started_at)
             self._registered = True
             log.info("worker %s started (concurrency %d, tags %s)", self.worker_id, self.concurrency, self.tags)
         self._heartbeat_if_due()
         self._requeue_due_if_due()
         free = self.concurrency - len(self._tasks)
-        if self._stopping or free < 1:
+        self._idle = False
+        if self._stopping or free < 1 or self.solo.pending:
             return
         # One statement fills every free slot (fewer runs back: the queue is empty).
-        for run in self.store.claim_runs(self.worker_id, self.tags, limit=free, now=self.engine.clock.now()):
+        claimed = self.store.claim_runs(self.worker_id, self.tags, limit=free, now=self.engine.clock.now(),
+                                        roots=self.scope)
+        for run in claimed:
             log.info("worker %s claimed run %s", self.worker_id, run.id)
             self._start(run)
+        self._idle = not claimed and not self._tasks
 
     def _heartbeat_if_due(self) -> None:
         if self.engine.clock.now() - self._last_heartbeat < self.heartbeat:
@@ -192,7 +302,9 @@ class QueueWorker:
         now = self.engine.clock.now()
         if now - self._watching_since < self.stale_after:
             return
-        taken = self.store.requeue_stale(now=now, timeout=self.stale_after)
+        taken = self.store.requeue_stale(now=now, timeout=self.stale_after, roots=self.scope)
+        # Every worker silent since before this one started has been judged now.
+        self._swept = self._swept or now - self._started_at >= self.stale_after
         if taken:
             log.info("worker %s requeued stale runs %s", self.worker_id, ", ".join(taken))
 
@@ -260,8 +372,13 @@ class QueueWorker:
     def _start(self, run: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(self._continue(run), name=f"run-{run.id}")
         self._tasks[run.id] = task
-        task.add_done_callback(lambda _: self._wake.set())
+        task.add_done_callback(self._stopped_one)
         return task
+
+    def _stopped_one(self, _: Any) -> None:
+        self._wake.set()
+        for event in self._watchers:
+            event.set()
 
     def _help(self, parent_run_id: str) -> asyncio.Task[Any] | None:
         """A flow run waiting for its parts takes one of them here (over `concurrency`,
@@ -280,8 +397,10 @@ class QueueWorker:
         _holding.set(run_id)  # this task's own context: its store calls are fenced
         try:
             # The claim returned the run as it now is; no need to read it again.
-            result = await self.engine.continue_run(run_id, run=run)
+            result = await continue_run(self.engine.services, run)
             log.info("worker %s: run %s %s", self.worker_id, run_id, result.status)
+            if self._driven is not None and run.parent_run_id is None:
+                self._driven.append(run_id)
         except asyncio.CancelledError:
             raise
         except RunLost as lost:

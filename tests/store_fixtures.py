@@ -1,6 +1,7 @@
-"""The `store` fixture: an empty Store on SQLite and on PostgreSQL, with a fake clock.
+"""The `store` fixture: an empty Store on SQLite and on PostgreSQL, with a fake clock;
+and `empty_url`: an empty database of the test's own on each, not even migrated.
 
-Test modules import it together with the PostgreSQL fixtures it relies on::
+Test modules import them together with the PostgreSQL fixtures they rely on::
 
     from tests.pg import pg_database, pg_url  # noqa: F401
     from tests.store_fixtures import store  # noqa: F401
@@ -17,6 +18,7 @@ from sqlalchemy import text
 from engine.clock import FakeClock
 from engine.store import Store
 from engine.store.tables import TABLES
+from tests import pg
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -40,3 +42,15 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     opened = open_store(request.param, request, tmp_path)
     yield opened
     opened.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database of the test's own, once per backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'millrace.db'}"
+        return
+    request.getfixturevalue("pg_url")
+    name, url = pg.fresh_database("empty")
+    yield url
+    pg.shared_cluster().drop_database(name)

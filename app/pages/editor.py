@@ -14,7 +14,8 @@ from components.schema_editor import schema_editor
 from components.status import status_badge
 
 PALETTE_ICONS = {
-    "python": "file-code", "bash": "terminal", "typescript": "file-type", "script": "file-text",
+    "python": "file-code", "bash": "terminal", "typescript": "file-type", "postgresql": "database",
+    "duckdb": "database", "script": "file-text",
     "forloop": "repeat", "whileloop": "refresh-cw", "branchone": "git-branch", "branchall": "git-fork",
     "approval": "circle-check", "identity": "equal",
 }

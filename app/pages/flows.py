@@ -79,10 +79,11 @@ def _new_dialog() -> rx.Component:
 
 def _import_dialog() -> rx.Component:
     upload = rx.upload(
-        rx.text("Drop a .yaml or .json file here, or click to choose one", size="2", color_scheme="gray"),
+        rx.text("Drop a .yaml or .json file here, or click to choose one; for a flow whose steps say "
+                "'!inline <file>' (as `wmill sync pull` writes it), drop a .zip of its folder, or flow.yaml "
+                "together with its files", size="2", color_scheme="gray"),
         id=UPLOAD_ID,
-        multiple=False,
-        accept={"application/json": [".json"], "application/x-yaml": [".yaml", ".yml"], "text/plain": [".txt"]},
+        multiple=True,
         on_drop=S.upload(rx.upload_files(upload_id=UPLOAD_ID)),
         border="1px dashed var(--gray-a7)",
         padding="0.75rem",

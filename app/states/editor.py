@@ -516,12 +516,12 @@ class EditorState(rx.State):
         self._refresh_picks()
 
     def _refresh_inputs(self) -> None:
-        _, _, module = flow_ops.find_step(self._document, self.selected)
+        container, _, module = flow_ops.find_step(self._document, self.selected)
         value = module.get("value") or {}
         schema, self.code_error = None, ""
         if value.get("type") == "rawscript":
-            schema, self.code_error = catalog.script_schema_or_error(str(value.get("language")),
-                                                                     str(value.get("content") or ""))
+            schema, self.code_error = catalog.script_schema_or_error(
+                str(value.get("language")), str(value.get("content") or ""), preprocessor=container == "@preprocessor")
         elif value.get("type") == "script":
             script = service.store.get_script(str(value.get("path") or ""), workspace=settings.WORKSPACE)
             schema = script.args_schema if script is not None else None

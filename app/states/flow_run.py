@@ -8,6 +8,7 @@ import reflex as rx
 
 from app import catalog, routes
 from app.engine_service import service
+from app.resource_choices import resource_choices
 from app.states.guard import caller
 from app.states.session import record
 from components.schema_form import SchemaFormState
@@ -36,7 +37,7 @@ class FlowRunState(SchemaFormState, rx.State):
         self.found = True
         self.summary = str(document.get("summary") or "")
         self.description = str(document.get("description") or "")
-        self.show_schema(document.get("schema"))
+        self.show_schema(document.get("schema"), resource_choices(document.get("schema")))
 
     @rx.event
     def submit(self, form_data: dict[str, Any]):

@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-from app import catalog, present, routes, settings
+from app import catalog, flow_upload, present, routes, settings
 from app.engine_service import service
 from app.states.guard import admin_only
 from app.states.session import record
@@ -101,11 +101,14 @@ class FlowsState(rx.State):
 
     @rx.event
     async def upload(self, files: list[rx.UploadFile]) -> None:
-        """Put an uploaded flow file's text into the import dialog."""
-        for file in files[:1]:
-            data = await file.read()
-            self.import_text = data.decode("utf-8", errors="replace")
-            self.import_key += 1
+        """Put an uploaded flow's text into the import dialog, its `!inline` files read in
+        (a .zip of the flow's folder, or flow.yaml chosen together with its files)."""
+        uploaded = [(file.filename or "", await file.read()) for file in files[:flow_upload.MAX_FILES]]
+        try:
+            self.import_text, self.problem = flow_upload.flow_text(uploaded)
+        except flow_upload.UploadError as exc:
+            self.problem = str(exc)
+        self.import_key += 1
 
     @rx.event
     def export(self, path: str, fmt: str):

@@ -10,6 +10,7 @@ import reflex as rx
 
 from app import catalog, present, scheduling, settings
 from app.engine_service import service
+from app.resource_choices import resource_choices
 from app.states.guard import admin_only, caller
 from app.states.session import record
 from components.schema_form import SchemaFormState
@@ -27,16 +28,18 @@ def timezone_names() -> list[str]:
 
 
 def _row(row: Any) -> dict[str, Any]:
-    from engine import Cron
+    from engine import BadInput, Cron
 
+    error, next_text = row.error or "", "paused"
     try:
-        upcoming = Cron.parse(row.schedule, row.timezone).next(service.engine.clock.now(), 1)
-        next_text = _local(upcoming[0], row.timezone)
-    except Exception:  # a stored expression a newer croniter refuses: show, don't break the page
-        next_text = "?"
+        cron = Cron.parse(row.schedule, row.timezone)
+    except BadInput as exc:  # stored before such expressions were refused: say why it never fires
+        cron, error = None, error or str(exc)
+    if row.enabled and cron is not None and not error:
+        next_text = _local(cron.next(service.engine.clock.now(), 1)[0], row.timezone)
     return {"path": row.path, "target": row.script_path, "kind": "flow" if row.is_flow else "script",
             "words": scheduling.schedule_out(row)["description"], "schedule": row.schedule,
-            "timezone": row.timezone, "enabled": row.enabled, "next": next_text if row.enabled else "paused"}
+            "timezone": row.timezone, "enabled": row.enabled, "next": next_text, "error": error}
 
 
 def _local(ts: float, timezone: str) -> str:
@@ -170,7 +173,8 @@ class SchedulesState(SchemaFormState, rx.State):
             schema = scheduling.scheduler().target_schema(path, self.kind == "flow") if path else None
         except MillraceError as exc:
             schema, self.problem = None, str(exc)
-        self.show_schema(_with_args(schema, args))
+        shown = _with_args(schema, args)
+        self.show_schema(shown, resource_choices(shown))
 
     @rx.event
     @admin_only("change schedules")

@@ -11,6 +11,7 @@ import reflex as rx
 
 from app import catalog, present, routes, settings
 from app.engine_service import FINISHED, service
+from app.resource_choices import resource_choices
 from app.states.guard import admin_only, caller
 from app.states.session import record
 from components.schema_form import SchemaFormState
@@ -55,7 +56,7 @@ class ScriptEditorState(SchemaFormState, rx.State):
         self.language, self.version, self.summary = row.language, row.version, row.summary or ""
         self.loaded_code = self.draft = row.content
         self.editor_key += 1
-        self.show_schema(row.args_schema)
+        self.show_schema(row.args_schema, resource_choices(row.args_schema))
         if not self.running:
             self.run_id = self.run_status = self.run_logs = self.result_json = self.run_error = ""
 
@@ -77,7 +78,7 @@ class ScriptEditorState(SchemaFormState, rx.State):
         self.problem, self.notice = "", f"Saved version {self.version}."
         schema, _ = catalog.script_schema_or_error(self.language, self.draft)
         if schema != self.form_schema:
-            self.show_schema(schema)
+            self.show_schema(schema, resource_choices(schema))
 
     @rx.event
     def submit(self, form_data: dict[str, Any]):

@@ -1,5 +1,9 @@
 """Branch to one (the first branch whose predicate is truthy, else `default`) and
-branch to all (one entry per branch, in branch order; parallel unless told not to)."""
+branch to all (one entry per branch, in branch order; parallel unless told not to).
+
+An early stop (stop_after_if) inside a branch stops the whole flow, as at top level: in
+a branchone with the branch's result, in a branchall with the entries of its branches.
+"""
 
 from __future__ import annotations
 
@@ -62,14 +66,20 @@ async def _branch_all(ctx: RunContext, frame: Frame, module: Any, key: str, prev
         outcomes = []
         for branch in branches:
             outcomes.append(await one(branch))
-            if outcomes[-1].failed and not getattr(branch, "skip_failure", False):
+            if outcomes[-1].stop or (outcomes[-1].failed and not getattr(branch, "skip_failure", False)):
                 break
-    results: list[Any] = []
-    for branch, outcome in zip(branches, outcomes):
-        if outcome.failed:
-            results.append({"error": outcome.error})
-            if not getattr(branch, "skip_failure", False):
-                return Outcome("failure", results, outcome.error)
-        else:
-            results.append(outcome.result)
-    return Outcome.ok(results)
+    return gathered(branches, outcomes)
+
+
+def gathered(branches: list[Any], outcomes: list[Outcome]) -> Outcome:
+    """A branchall's outcome: one entry per branch that ran, in branch order.
+
+    A failed branch is its `{"error": ...}` entry; unless it has skip_failure, the step
+    fails (with every entry: parallel branches all run to their end). An early stop
+    inside a branch stops the whole flow, as at top level, with the entries.
+    """
+    results = [{"error": outcome.error} if outcome.failed else outcome.result for outcome in outcomes]
+    fatal = next((o for b, o in zip(branches, outcomes) if o.failed and not getattr(b, "skip_failure", False)), None)
+    if fatal is not None:
+        return Outcome("failure", results, fatal.error)
+    return Outcome.ok(results, stop=any(outcome.stop for outcome in outcomes))

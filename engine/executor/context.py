@@ -83,6 +83,8 @@ class RunContext:
         self.journal.load_keys(journal_prefix + step_id for step_id in level_ids(modules))
         self.latest: dict[str, Any] = {}
         self.flow_env = dict(getattr(flow, "flow_env", None) or {})
+        self.lost_workers: dict[str, bool] = {}
+        """Whether each earlier holder of this run's steps was lost (engine/executor/losses.py)."""
         self._workdir: str | None = None
 
     @property

@@ -25,6 +25,27 @@ class RunResult:
     error: dict[str, Any] | None = None
 
 
+FINISHED = ("success", "failure", "canceled")
+
+
+async def continue_run(services: Services, run: Any) -> RunResult:
+    """Continue a run that this process's queue driver holds, from its journal.
+
+    Finished steps are replayed, never run again; a part runs its one piece. This is
+    what the driver (engine/worker.py) does with every run it claims.
+    """
+    from engine.openflow import flow_from_data
+
+    if run.status in FINISHED:
+        return RunResult(run.id, run.status, run.result, run.error)
+    if run.kind == "part":
+        from engine.executor.parts import execute_part
+
+        return await execute_part(services, run)
+    document = flow_from_data({"value": run.flow}, source=f"run {run.id}")
+    return await execute(services, run, document.value)
+
+
 async def execute(services: Services, run: Any, flow: Any, *, depth: int = 0) -> RunResult:
     """Run (or continue, replaying its journal) the flow of a run record to its end."""
     ctx = RunContext(services, run, flow, depth=depth)

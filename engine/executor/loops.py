@@ -24,7 +24,8 @@ from engine.executor.modules import run_sequence
 from engine.executor.outcome import Outcome
 from engine.executor.progress import LoopProgress
 from engine.executor.scope import evaluate, evaluate_transform
-from engine.executor.step import failure, stopped
+from engine.executor.failures import failure
+from engine.executor.step import stopped
 
 ALL_AT_ONCE = 1000
 """How many iterations a parallel loop without `parallelism` runs at once: all of them,

@@ -11,8 +11,11 @@ from engine.executor import suspend as suspension
 from engine.executor.context import Frame, RunContext
 from engine.executor.outcome import Outcome
 from engine.executor.scope import build_args
-from engine.executor.step import failure, run_step
+from engine.executor.failures import failure
+from engine.executor.step import run_step
 from engine.runners import ScriptJob
+from engine.runners.signature import step_entry
+from engine.runners.signature_sql import SQL_LANGUAGES, sql_signature
 
 LOG_FLUSH_LINES = 200
 
@@ -70,6 +73,8 @@ async def _run_script(
 
     job = {"language": language, "content": content, "args": build_args(ctx, frame, module, previous),
            "timeout": timeout}
+    if module is getattr(ctx.flow, "preprocessor_module", None):
+        job["entry"] = step_entry(language, content, preprocessor=True)
     tag = parts.step_tag(module.value, language)
     if parts.dispatches_step(ctx, tag):
         return await parts.run_step_part(ctx, key, module.id, frame.iteration, job, tag)
@@ -81,9 +86,14 @@ async def run_script_job(
 ) -> Outcome:
     """Run a step's script here: `job` holds its language, content, args and timeout."""
     logs = _LogSink(ctx, step_id, key, iteration)
+    try:
+        resources = named_resources(ctx, job["language"], job["content"])
+    except MillraceError as exc:
+        return Outcome.fail(_script_error(step_id, iteration, {"name": type(exc).__name__, "message": str(exc)}))
     script = ScriptJob(
         language=job["language"], content=job["content"], args=job["args"], job_id=f"{ctx.run_id}:{key}",
-        timeout=job.get("timeout"), cwd=ctx.workdir(), env=ctx.script_env(key),
+        timeout=job.get("timeout"), cwd=ctx.workdir(), env=ctx.script_env(key), entry=job.get("entry", "main"),
+        resources=resources,
     )
     try:
         done = await ctx.services.runners.run(script, logs.add)
@@ -91,14 +101,31 @@ async def run_script_job(
         logs.flush()
     if done.ok:
         return Outcome.ok(done.result)
-    error = dict(done.error or {})
+    return Outcome.fail(_script_error(step_id, iteration, done.error))
+
+
+def named_resources(ctx: RunContext, language: str, content: str) -> dict[str, Any]:
+    """The values of the resources a SQL step's text names (`-- database`, `ATTACH '$res:'`),
+    resolved here because the job cannot reach the vault."""
+    if language not in SQL_LANGUAGES:
+        return {}
+    from engine.vault import Vault
+
+    vault = Vault.of(ctx.services.store)
+    paths = sql_signature(language, content).resources()
+    return {path: vault.resource_value(path, workspace=ctx.services.workspace, reveal=True) for path in paths}
+
+
+def _script_error(step_id: str, iteration: int | None, given: dict | None) -> dict[str, Any]:
+    """A failed script's error object, naming its step (and loop iteration)."""
+    error = dict(given or {})
     error.setdefault("name", "Error")
     error.setdefault("message", "")
     error.setdefault("stack", "")
     error["step_id"] = step_id
     if iteration is not None:
         error["iteration"] = iteration
-    return Outcome.fail(error)
+    return error
 
 
 async def _run_subflow(ctx: RunContext, frame: Frame, module: Any, key: str, previous: Any) -> Outcome:

@@ -32,6 +32,7 @@ from typing import Any
 
 from engine.executor.context import Frame, RunContext
 from engine.executor.outcome import Outcome, SuspendRun
+from engine.executor.solo import Solo
 
 PART = "part"
 FLOW_TAG = "flow"
@@ -51,6 +52,10 @@ class WorkerRole:
         wake: tells the local queue worker that runs were queued.
         help: claims a queued part of the given run and starts it in this worker
             (the task running it), or returns None when there is none to take.
+        max_losses: how many times a worker may be lost while running one step
+            before the step fails (engine/executor/losses.py).
+        solo: the turns of this worker's steps, so that a suspect runs alone
+            (engine/executor/solo.py); None: no turns are taken.
     """
 
     worker_id: str
@@ -58,6 +63,8 @@ class WorkerRole:
     spread: bool = True
     wake: Callable[[], None] | None = None
     help: Callable[[str], "asyncio.Task[Any] | None"] | None = None
+    max_losses: int = 3
+    solo: Solo | None = None
 
     def takes(self, tag: str) -> bool:
         return self.tags is None or tag in self.tags
@@ -274,15 +281,14 @@ async def execute_part(services: Any, part: Any) -> Any:
 
 
 async def _run_target(services: Any, parent: Any, target: dict[str, Any]) -> tuple[Outcome, dict | None]:
-    from engine.executor.modules import run_script_job, run_sequence
+    from engine.executor.modules import run_sequence
 
     kind, key = target.get("type"), target["key"]
     flow = _flow_value(parent)
     if kind == "script":
-        ctx = RunContext(services, parent, flow, level=[])  # a script step reads no journal record
-        job = dict(target["job"])
-        outcome = await run_script_job(ctx, key, target["step_id"], target.get("iteration"), job)
-        return outcome, None
+        ctx = RunContext(services, parent, flow, level=[])
+        ctx.journal.load_keys([key])  # the step's own record, and no other
+        return await _run_step_here(ctx, key, target), None
     module = _find(flow, target["module_id"])
     record = services.store.load_step(parent.id, key)
     snapshot = (record.data or {}).get("spread") if record is not None else None
@@ -301,6 +307,23 @@ async def _run_target(services: Any, parent: Any, target: dict[str, Any]) -> tup
     ctx.latest = dict(snapshot["latest"])
     outcome = await run_sequence(ctx, frame, modules, snapshot.get("previous"))
     return outcome, {m.id: frame.results[m.id] for m in modules if m.id in frame.results}
+
+
+async def _run_step_here(ctx: RunContext, key: str, target: dict[str, Any]) -> Outcome:
+    """Run a script step given away as a part. Its record (saved by the flow's worker)
+    now names this worker, counting a lost worker that ran it before (losses.py)."""
+    from engine.executor import losses
+    from engine.executor.modules import run_script_job
+
+    record = ctx.journal.get(key)
+    lost = None if record is None else losses.take_over(ctx, key, record)
+    if lost is not None:
+        ctx.journal.save(key, record)
+        return Outcome.fail(lost)
+    async with losses.turn(ctx, key, record):
+        if record is not None:
+            ctx.journal.save(key, record)
+        return await run_script_job(ctx, key, target["step_id"], target.get("iteration"), dict(target["job"]))
 
 
 def _frame(snapshot: dict[str, Any]) -> Frame:

@@ -21,9 +21,18 @@ def scope_for(ctx: RunContext, frame: Frame, previous: Any, result: Any = None) 
     )
 
 
-def evaluate(ctx: RunContext, frame: Frame, expr: str, previous: Any, *, result: Any = None, where: str) -> Any:
-    """Evaluate one JS expression; syntax errors surface as ExpressionError here."""
-    scope = scope_for(ctx, frame, previous, result)
+_PREVIOUS = object()
+
+
+def evaluate(ctx: RunContext, frame: Frame, expr: str, previous: Any, *, result: Any = _PREVIOUS,
+             where: str) -> Any:
+    """Evaluate one JS expression; syntax errors surface as ExpressionError here.
+
+    `result` is the step's own result in predicates that are given one (stop_after_if,
+    retry_if); everywhere else it is the previous result, as Windmill binds it (its
+    legacy name, still found in iterators such as `result.items`).
+    """
+    scope = scope_for(ctx, frame, previous, previous if result is _PREVIOUS else result)
     source = expr
     try:
         if "resource(" in expr or "variable(" in expr:
@@ -37,11 +46,15 @@ def evaluate(ctx: RunContext, frame: Frame, expr: str, previous: Any, *, result:
 
 
 def evaluate_transform(ctx: RunContext, frame: Frame, transform: Any, previous: Any, *, where: str) -> Any:
-    """An input transform's value: static as given, javascript evaluated."""
+    """An input transform's value: static as given, javascript evaluated; either way a
+    `"$var:path"` / `"$res:path"` string becomes the value it names, as Windmill resolves
+    a job's args (so a flow input chosen in a resource picker reaches the step as the
+    resource)."""
     kind = _get(transform, "type")
     if kind == "javascript":
-        return evaluate(ctx, frame, _get(transform, "expr") or "", previous, where=where)
-    value = _get(transform, "value")
+        value = evaluate(ctx, frame, _get(transform, "expr") or "", previous, where=where)
+    else:
+        value = _get(transform, "value")
     if isinstance(value, str) and value.startswith(("$var:", "$res:")):
         return _vault(ctx).resolve_static(value, workspace=ctx.services.workspace)
     return value

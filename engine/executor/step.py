@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from engine.errors import ExpressionError, StepFailure
-from engine.executor import suspend as suspension
+from engine.errors import ExpressionError
+from engine.executor import losses, suspend as suspension
 from engine.executor.context import Frame, RunContext
+from engine.executor.failures import failure
 from engine.executor.journal import Record
 from engine.executor.outcome import Outcome
 from engine.executor.scope import evaluate, evaluate_transform
@@ -94,7 +95,7 @@ def _skip_if(ctx: RunContext, frame: Frame, module: Any, previous: Any) -> bool 
     try:
         return bool(evaluate(ctx, frame, skip_if.expr, previous, where=f"step {module.id}, skip_if"))
     except ExpressionError as exc:
-        return Outcome.fail(_failure(frame, module, "ExpressionError", str(exc)))
+        return Outcome.fail(failure(frame, module, "ExpressionError", str(exc)))
 
 
 async def _run_with_retries(
@@ -102,13 +103,17 @@ async def _run_with_retries(
 ) -> Outcome:
     retry = getattr(module, "retry", None)
     while True:
+        lost = losses.take_over(ctx, key, record, module)
+        if lost is not None:
+            return Outcome.fail(lost)  # not retried: the attempt would lose its worker again
         await _wait_retry_at(ctx, record)
-        record.status, record.started_at = "running", record.started_at or ctx.clock.now()
-        record.data.pop("retry_at", None)
-        ctx.journal.save(key, record)
-        ctx.emit("step_started", step_id=module.id, key=key, iteration=frame.iteration,
-                 data={"attempt": record.attempts, "type": module.value.type})
-        outcome = await _attempt(ctx, frame, module, key, previous)
+        async with losses.turn(ctx, key, record, module):
+            record.status, record.started_at = "running", record.started_at or ctx.clock.now()
+            record.data.pop("retry_at", None)
+            ctx.journal.save(key, record)
+            ctx.emit("step_started", step_id=module.id, key=key, iteration=frame.iteration,
+                     data={"attempt": record.attempts, "type": module.value.type})
+            outcome = await _attempt(ctx, frame, module, key, previous)
         if not outcome.failed or not _should_retry(ctx, frame, module, retry, record, outcome):
             return outcome
         delay = retry.delay(record.attempts)
@@ -148,14 +153,14 @@ async def _attempt(ctx: RunContext, frame: Frame, module: Any, key: str, previou
     try:
         timeout = _number(ctx, frame, module, "timeout", previous)
     except ExpressionError as exc:
-        return Outcome.fail(_failure(frame, module, "ExpressionError", str(exc)))
+        return Outcome.fail(failure(frame, module, "ExpressionError", str(exc)))
     coro = run_module_value(ctx, frame, module, key, previous, timeout)
     if timeout is None or module.value.type in ("rawscript", "script"):
         return await coro
     try:
         return await asyncio.wait_for(coro, timeout)
     except asyncio.TimeoutError:
-        return Outcome.fail(_failure(frame, module, "TimeoutError", f"step {module.id} timed out after {timeout} s"))
+        return Outcome.fail(failure(frame, module, "TimeoutError", f"step {module.id} timed out after {timeout} s"))
 
 
 def _early_stop(ctx: RunContext, frame: Frame, module: Any, outcome: Outcome) -> Outcome:
@@ -169,7 +174,7 @@ def _early_stop(ctx: RunContext, frame: Frame, module: Any, outcome: Outcome) ->
         fired = evaluate(ctx, frame, stop.expr, None, result=outcome.result,
                          where=f"step {module.id}, stop_after_if")
     except ExpressionError as exc:
-        return Outcome.fail(_failure(frame, module, "ExpressionError", str(exc)))
+        return Outcome.fail(failure(frame, module, "ExpressionError", str(exc)))
     if not fired:
         return outcome
     return stopped(frame, module, stop, outcome.result)
@@ -180,10 +185,10 @@ def stopped(frame: Frame, module: Any, stop: Any, result: Any) -> Outcome:
     message = getattr(stop, "error_message", None)
     if not message:
         return Outcome.ok(result, stop=True)
-    failure = _failure(frame, module, "EarlyStopError", message)
+    error = failure(frame, module, "EarlyStopError", message)
     if getattr(stop, "error_include_result", False):
-        failure["result"] = result
-    outcome = Outcome.fail(failure)
+        error["result"] = result
+    outcome = Outcome.fail(error)
     outcome.stop = True
     return outcome
 
@@ -213,13 +218,3 @@ def _number(ctx: RunContext, frame: Frame, module: Any, name: str, previous: Any
         return float(value)
     result = evaluate_transform(ctx, frame, value, previous, where=f"step {module.id}, {name}")
     return float(result) if result is not None else None
-
-
-def _failure(frame: Frame, module: Any, name: str, message: str) -> dict[str, Any]:
-    return StepFailure(name, message, step_id=module.id, iteration=frame.iteration).to_dict()
-
-
-def failure(frame: Frame, module: Any, name: str, message: str) -> dict[str, Any]:
-    """An error object naming the step and, inside loops, the iteration."""
-    return _failure(frame, module, name, message)
-

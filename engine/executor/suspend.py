@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.executor.context import Frame, RunContext
 from engine.executor.outcome import Outcome, SuspendRun
-from engine.executor.step import failure
+from engine.executor.failures import failure
 
 DEFAULT_TIMEOUT = 1800.0
 

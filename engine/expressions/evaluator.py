@@ -5,7 +5,8 @@ An expression is either a single JavaScript expression (`flow_input.x`,
 with `return` (`const a = 1; return a + flow_input.x`). Plain data access runs
 as compiled Python closures (`fastpath`); everything else runs in quickjs
 (`sandbox`) under time and memory limits, with only the data the expression
-names passed in as JSON.
+names passed in as JSON, in a helper process (`sandbox_process`) that is killed
+when it overruns its limit.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import json
 import math
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.errors import (
     ExpressionError,
@@ -28,17 +29,20 @@ from engine.errors import (
 )
 from engine.expressions.fastpath import JS_SPACE, compile_fast, expression_text
 from engine.expressions.jsvalues import Fallback
+from engine.expressions.legacy import without_legacy_import
 from engine.expressions.sandbox import (
     JsOutOfMemory,
     JsSyntax,
     JsThrew,
     JsTimeout,
     Limits,
-    Sandbox,
 )
+from engine.expressions.sandbox_pool import shared_pool
+from engine.expressions.sandbox_process import SandboxProcess
 from engine.expressions.scope import STANDARD_NAMES, Scope
 
 _FORMS_CACHE = 10_000
+_T = TypeVar("_T")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*\Z", re.ASCII)
 _UNBINDABLE = frozenset(
     "break case catch class const continue debugger default delete do else enum export "
@@ -66,7 +70,7 @@ class _Form:
     head_lines: int = 2
 
     def text(self, expr: str) -> str:
-        return expr if self.is_body else expression_text(expr)
+        return without_legacy_import(expr) if self.is_body else expression_text(expr)
 
     def source(self, text: str, params: tuple[str, ...]) -> str:
         return f"(function ({', '.join(params)}) {{\n{self.head}{text}{self.tail}"
@@ -101,14 +105,14 @@ class Evaluator:
 
     Args:
         time_limit: seconds one JS evaluation may run.
-        memory_limit: bytes the JS engine of one thread may hold.
+        memory_limit: bytes the JS engine of one helper process may hold.
     """
 
     def __init__(self, *, time_limit: float = 0.1, memory_limit: int = 32 * 2**20):
         if time_limit <= 0 or memory_limit < 2**20:
             raise ValueError("time_limit must be positive and memory_limit at least 1 MiB")
         self._limits = Limits(time=time_limit, memory=memory_limit)
-        self._local = threading.local()
+        self._pool = shared_pool(self._limits)
         self._forms: dict[str, _Form] = {}
         self._forms_lock = threading.Lock()
 
@@ -119,7 +123,7 @@ class Evaluator:
             ExpressionSyntaxError: it does not parse; carries the position.
         """
         with self._js(expr, where) as sandbox:
-            self._function_id(sandbox, expr, STANDARD_NAMES, where)
+            self._with_source(sandbox, expr, STANDARD_NAMES, where, sandbox.compile)
 
     def evaluate(self, expr: str, scope: Scope, *, where: str = "") -> Any:
         """Evaluate `expr` against `scope` and return a JSON-able value.
@@ -146,18 +150,19 @@ class Evaluator:
     def _evaluate_js(self, expr: str, scope: Scope, *, where: str = "") -> Any:
         extras = tuple(sorted(name for name in scope.extra if _bindable(name)))
         args = _arguments(expr, scope, extras)
+        may_throw_null = "throw" in expr
         with self._js(expr, where) as sandbox:
-            fn_id = self._function_id(sandbox, expr, STANDARD_NAMES + extras, where)
-            text = sandbox.run(fn_id, args, may_throw_null="throw" in expr)
+            text = self._with_source(
+                sandbox, expr, STANDARD_NAMES + extras, where,
+                lambda source: sandbox.call(source, args, may_throw_null=may_throw_null),
+            )
         return None if text is None else json.loads(text)
 
     @contextmanager
-    def _js(self, expr: str, where: str) -> Iterator[Sandbox]:
-        sandbox = getattr(self._local, "sandbox", None)
-        if sandbox is None or sandbox.broken:
-            sandbox = self._local.sandbox = Sandbox(self._limits)
+    def _js(self, expr: str, where: str) -> Iterator[SandboxProcess]:
         try:
-            yield sandbox
+            with self._pool.borrow() as sandbox:
+                yield sandbox
         except JsThrew as error:
             raise ExpressionError(str(error), expr=expr, where=where) from None
         except JsTimeout:
@@ -167,7 +172,10 @@ class Evaluator:
             message = f"used more than its memory limit of {_size(self._limits.memory)}"
             raise ExpressionMemoryError(message, expr=expr, where=where) from None
 
-    def _function_id(self, sandbox: Sandbox, expr: str, params: tuple[str, ...], where: str) -> int:
+    def _with_source(
+        self, sandbox: SandboxProcess, expr: str, params: tuple[str, ...], where: str, use: Callable[[str], _T]
+    ) -> _T:
+        """`use` applied to the source of the expression's function; a syntax error says where."""
         form = self._forms.get(expr)
         if form is None:
             form = self._choose_form(sandbox, expr, params, where)
@@ -176,11 +184,11 @@ class Evaluator:
                     self._forms.pop(next(iter(self._forms)))
                 self._forms[expr] = form
         try:
-            return sandbox.compile(form.source(form.text(expr), params))
+            return use(form.source(form.text(expr), params))
         except JsSyntax as error:
             raise _syntax_error(sandbox, form, expr, params, error, where) from None
 
-    def _choose_form(self, sandbox: Sandbox, expr: str, params: tuple[str, ...], where: str) -> _Form:
+    def _choose_form(self, sandbox: SandboxProcess, expr: str, params: tuple[str, ...], where: str) -> _Form:
         if not expression_text(expr).strip(JS_SPACE):
             raise ExpressionSyntaxError("the expression is empty", expr=expr, where=where, position=0)
         errors = {}
@@ -195,7 +203,7 @@ class Evaluator:
 
 
 def _syntax_error(
-    sandbox: Sandbox, form: _Form, expr: str, params: tuple[str, ...], error: JsSyntax, where: str
+    sandbox: SandboxProcess, form: _Form, expr: str, params: tuple[str, ...], error: JsSyntax, where: str
 ) -> ExpressionSyntaxError:
     if error.line is None:
         return ExpressionSyntaxError(error.message, expr=expr, where=where)
@@ -209,7 +217,7 @@ def _syntax_error(
     return ExpressionSyntaxError(message, expr=expr, where=where, position=position)
 
 
-def _locate(sandbox: Sandbox, form: _Form, text: str, params: tuple[str, ...], error: JsSyntax) -> int:
+def _locate(sandbox: SandboxProcess, form: _Form, text: str, params: tuple[str, ...], error: JsSyntax) -> int:
     """The offset of the error in `text`.
 
     quickjs reports only a line. An error past the text's last line is at its

@@ -24,6 +24,7 @@ import pyjsparser
 
 from engine.expressions import jsvalues as js
 from engine.expressions.jsvalues import MISSING, UNDEFINED, Fallback
+from engine.expressions.legacy import without_legacy_import
 from engine.expressions.scope import Scope
 
 Closure = Callable[[Scope], Any]
@@ -42,8 +43,9 @@ class _Unsupported(Exception):
 
 
 def expression_text(expr: str) -> str:
-    """The expression without trailing whitespace and semicolons (`a.b;` reads as `a.b`)."""
-    return expr.rstrip(JS_SPACE + ";")
+    """The expression without trailing whitespace and semicolons (`a.b;` reads as `a.b`),
+    and without a legacy `import ... from 'windmill@1-1'` line (`legacy.py`)."""
+    return without_legacy_import(expr).rstrip(JS_SPACE + ";")
 
 
 @lru_cache(maxsize=10_000)

@@ -1,5 +1,11 @@
 """A quickjs context that compiles and runs expression functions under limits.
 
+It lives in a helper process (`python -I sandbox.py TIME MEMORY`, see
+`sandbox_process`): `serve` answers one JSON request a line on stdin with one
+JSON reply a line on stdout, and `outcome` turns a reply back into a value or
+the exception it stands for. This module imports nothing from the engine, so
+the helper starts with quickjs alone.
+
 The context is reused across evaluations for speed, so it is made hard to leave
 traces in: every built-in object is frozen at start (a prototype patched by one
 flow would change what another flow's expressions compute), names an
@@ -11,8 +17,12 @@ expression runs as its own function. quickjs has no I/O of its own (no `std`,
 from __future__ import annotations
 
 import json
+import math
+import resource
+import sys
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 import quickjs
 
@@ -147,6 +157,15 @@ class Limits:
     time: float
     memory: int
 
+    @property
+    def deadline(self) -> float:
+        """Seconds one request may take, wall clock, before the helper is killed.
+
+        quickjs stops most code at `time` itself (without a kill); the slack
+        covers compiling the function first, and a busy machine.
+        """
+        return self.time + 0.25
+
 
 class Sandbox:
     """One quickjs context holding compiled functions, reused across runs.
@@ -198,6 +217,10 @@ class Sandbox:
         self._call(self._forget_js, fn_id)
         return None
 
+    def call(self, source: str, args_json: str, may_throw_null: bool = False) -> str | None:
+        """Compile `source` (or reuse it) and run it: `compile` then `run` in one request."""
+        return self.run(self.compile(source), args_json, may_throw_null=may_throw_null)
+
     def _compile_new(self, source: str) -> int:
         self._next_id += 1
         failure = self._call(self._compile_js, self._next_id, source)
@@ -247,3 +270,93 @@ class Sandbox:
             if "out of memory" in text or text in ("", "null"):
                 raise JsOutOfMemory() from None
             raise JsThrew(text.splitlines()[0]) from None
+
+
+def serve(limits: Limits, requests: BinaryIO, replies: BinaryIO) -> None:
+    """Answer requests until `requests` ends: the helper process's loop.
+
+    A request is a JSON array: `["call", source, args_json, may_throw_null]`,
+    `["compile", source]` or `["syntax_error", source]`. The first line written
+    is `["ready"]`; then one reply a request (see `outcome`).
+    """
+    sandbox, cpu = Sandbox(limits), _CpuBound(limits)
+    _write(replies, ["ready"])
+    for line in requests:
+        cpu.renew()
+        _write(replies, _answer(sandbox, json.loads(line)))
+        if sandbox.broken:
+            sandbox = Sandbox(limits)
+
+
+def outcome(reply: list[Any]) -> Any:
+    """The value a reply from `serve` carries, or the exception it stands for raised."""
+    kind = reply[0]
+    if kind == "ok":
+        return reply[1]
+    if kind == "syntax":
+        raise JsSyntax(reply[1], reply[2])
+    if kind == "threw":
+        raise JsThrew(reply[1])
+    if kind == "timeout":
+        raise JsTimeout()
+    if kind == "memory":
+        raise JsOutOfMemory()
+    raise ValueError(f"unknown reply from the JavaScript helper: {kind!r}")
+
+
+def _answer(sandbox: Sandbox, request: list[Any]) -> list[Any]:
+    kind, source, *rest = request
+    try:
+        if kind == "call":
+            return ["ok", sandbox.call(source, *rest)]
+        if kind == "compile":
+            sandbox.compile(source)
+        elif kind == "syntax_error":
+            error = sandbox.syntax_error(source)
+            if error is not None:
+                raise error
+        else:
+            raise ValueError(f"unknown request to the JavaScript helper: {kind!r}")
+        return ["ok", None]
+    except JsSyntax as error:
+        return ["syntax", error.message, error.line]
+    except JsThrew as error:
+        return ["threw", str(error)]
+    except JsTimeout:
+        return ["timeout"]
+    except JsOutOfMemory:
+        return ["memory"]
+
+
+def _write(replies: BinaryIO, reply: list[Any]) -> None:
+    replies.write(json.dumps(reply, separators=(",", ":")).encode() + b"\n")
+    replies.flush()
+
+
+class _CpuBound:
+    """Lets the kernel end this process when one request outlives the parent's deadline.
+
+    The parent kills an overrunning helper itself; this bound is for a helper
+    whose parent is gone (killed) while a regular expression backtracks. The
+    soft limit moves on in whole seconds, so most requests cost one syscall.
+    """
+
+    def __init__(self, limits: Limits):
+        self._budget = limits.deadline + 1
+        self._hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+        self._soft = 0
+
+    def renew(self) -> None:
+        """Give the next request at least `deadline` + 1 s of CPU (and at most 2 s more)."""
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        wanted = usage.ru_utime + usage.ru_stime + self._budget
+        if wanted > self._soft:
+            self._soft = math.ceil(wanted) + 1
+            soft = self._soft if self._hard == resource.RLIM_INFINITY else min(self._soft, self._hard)
+            resource.setrlimit(resource.RLIMIT_CPU, (soft, self._hard))
+
+
+if __name__ == "__main__":
+    # The kernel's CPU limit dumps core; a helper's memory is nobody's business.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    serve(Limits(time=float(sys.argv[1]), memory=int(sys.argv[2])), sys.stdin.buffer, sys.stdout.buffer)

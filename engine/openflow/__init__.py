@@ -19,6 +19,7 @@ from engine.openflow.base import (
     StaticTransform,
 )
 from engine.openflow.checks import RESERVED_IDS, validate_flow
+from engine.openflow.defaults import free_step_id
 from engine.openflow.loader import dump_flow, dump_value, flow_from_data, load_flow, parse_flow
 from engine.openflow.models import (
     MODULE_TYPES,
@@ -89,6 +90,7 @@ __all__ = [
     "dump_value",
     "flow_from_data",
     "format_path",
+    "free_step_id",
     "iter_expressions",
     "iter_modules",
     "iter_rawscripts",

@@ -42,12 +42,27 @@ def _fill_defaults(schema: dict[str, Any], target: dict[str, Any]) -> None:
     for name, subschema in properties.items():
         if not isinstance(subschema, dict):
             continue
-        # Windmill writes `"default": null` to mean "no default"; filling in null would
-        # then break the property's own type, so null defaults are left out.
-        if name not in target and subschema.get("default") is not None:
+        if name not in target and not _no_default(subschema):
             target[name] = copy.deepcopy(subschema["default"])
         if isinstance(target.get(name), dict):
             _fill_defaults(subschema, target[name])
+
+
+def _no_default(subschema: dict[str, Any]) -> bool:
+    """Whether a property's `default` means "none": Windmill writes `"default": null`,
+    and `""` for an object parameter; filling either in would break the property's type."""
+    default = subschema.get("default")
+    return default is None or (default == "" and subschema.get("type") == "object")
+
+
+def _as_checked(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema as JSON Schema wants it, from what Windmill's UI writes: a name listed
+    twice in `required` (a valid Windmill export) is listed once. The document keeps
+    the schema as written."""
+    required = schema.get("required")
+    if isinstance(required, list) and all(isinstance(n, str) for n in required) and len(set(required)) < len(required):
+        return {**schema, "required": list(dict.fromkeys(required))}
+    return schema
 
 
 def with_defaults(schema: dict[str, Any] | None, args: dict[str, Any]) -> dict[str, Any]:
@@ -108,13 +123,35 @@ def validate_args(schema: dict[str, Any] | None, args: dict[str, Any] | None) ->
         raise ArgsValidationError([Issue("args", f"args must be an object, got {kind}")])
     if not schema:
         return dict(args)
+    schema = _as_checked(schema)
     cls = _validator_class(schema)
     _check_schema(cls, schema)
     filled = with_defaults(schema, args)
-    issues = _issues(cls(schema, format_checker=_FORMAT_CHECKER), filled)
+    checked_schema, checked = _without_resource_references(schema, filled)
+    issues = _issues(cls(checked_schema, format_checker=_FORMAT_CHECKER), checked)
     if issues:
         raise ArgsValidationError(issues)
     return filled
+
+
+def is_resource_reference(prop: Any, value: Any) -> bool:
+    """Whether `value` names a resource for a resource argument: `"$res:path"` where the
+    schema says `format: resource-<type>` (Windmill's resource pickers give such a string;
+    the step gets the resource's value when it starts)."""
+    return (isinstance(prop, dict) and str(prop.get("format", "")).startswith("resource-")
+            and isinstance(value, str) and value.startswith("$res:"))
+
+
+def _without_resource_references(schema: dict[str, Any], args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The schema and args to check: resource references stand for values checked when the
+    resource is saved, so they are left out (and count as given)."""
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    references = {name for name, value in args.items() if is_resource_reference(properties.get(name), value)}
+    if not references:
+        return schema, args
+    required = [name for name in schema.get("required") or [] if name not in references]
+    checked = {name: value for name, value in args.items() if name not in references}
+    return {**schema, "required": required}, checked
 
 
 def _path_key(error: schema_errors.ValidationError) -> list[tuple[int, int, str]]:

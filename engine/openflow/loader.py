@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 import yaml
 from pydantic import ValidationError
 from yaml.constructor import ConstructorError
 
 from engine.errors import FlowLoadError, FlowValidationError, Issue
+from engine.openflow.defaults import with_step_ids
+from engine.openflow.inline import InlineFiles, folder_files, given_files, resolve_inline
 from engine.openflow.issues import issues_from_validation_error
 from engine.openflow.models import FlowDocument, FlowValue
 
@@ -131,7 +133,8 @@ def _parse_any(text: str, source: str) -> Any:
             raise
 
 
-def parse_flow(text: str, *, source: str = "<input>", syntax: Syntax | None = None) -> FlowDocument:
+def parse_flow(text: str, *, source: str = "<input>", syntax: Syntax | None = None,
+               files: InlineFiles | Mapping[str, str] | None = None) -> FlowDocument:
     """Parse a flow document (or a bare flow value) from JSON or YAML text.
 
     Args:
@@ -139,6 +142,9 @@ def parse_flow(text: str, *, source: str = "<input>", syntax: Syntax | None = No
         source: where it came from, for messages; its extension picks the syntax.
         syntax: "json" or "yaml"; None decides by `source`'s extension, else tries JSON
             then YAML.
+        files: where `!inline <file>` fields are read from: a mapping of names (relative
+            to the flow's folder) to texts, or a reader (`engine.openflow.inline`);
+            None: the flow came alone, and such a field is refused.
 
     Raises:
         FlowLoadError: the text is not valid JSON/YAML (message has the source and line).
@@ -153,12 +159,15 @@ def parse_flow(text: str, *, source: str = "<input>", syntax: Syntax | None = No
         data = _parse_any(text, source)
     if data is None:
         raise FlowLoadError("the document is empty", file=source)
-    return flow_from_data(data, source=source)
+    if isinstance(files, Mapping):
+        files = given_files(files)
+    return flow_from_data(data, source=source, files=files)
 
 
 def load_flow(path: str | Path) -> FlowDocument:
     """Read a flow file: `.json`, `.yaml`/`.yml`, or anything else (JSON then YAML).
 
+    `!inline <file>` fields are read from files beside it (never from outside its folder).
     Only the structure is checked here; call `validate_flow` for ids and expressions.
 
     Raises:
@@ -170,14 +179,16 @@ def load_flow(path: str | Path) -> FlowDocument:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FlowLoadError(f"cannot read the file: {exc}", file=str(path)) from exc
-    return parse_flow(text, source=str(path))
+    return parse_flow(text, source=str(path), files=folder_files(path.parent))
 
 
-def flow_from_data(data: Any, *, source: str = "<input>") -> FlowDocument:
+def flow_from_data(data: Any, *, source: str = "<input>", files: InlineFiles | None = None) -> FlowDocument:
     """Build a FlowDocument from parsed data: a full document or a bare `{"modules": ...}`.
 
     A bare flow value becomes `FlowDocument(value=...)`, and its issue paths read as in the
     full document (`value.modules[0]...`), the same paths `validate_flow` reports.
+    A step without an `id` gets one, as Windmill's engine gives it (`engine.openflow.defaults`).
+    `!inline <file>` fields are read through `files`; without it they are refused.
 
     Raises:
         FlowValidationError: with every issue found; its `source` attribute names the input.
@@ -195,11 +206,15 @@ def flow_from_data(data: Any, *, source: str = "<input>") -> FlowDocument:
         error.source = source
         raise error
     try:
+        data = with_step_ids(resolve_inline(data, files))
         return FlowDocument.model_validate(data)
     except ValidationError as exc:
         error = FlowValidationError(issues_from_validation_error(exc, data))
         error.source = source
         raise error from None
+    except FlowValidationError as error:
+        error.source = source
+        raise
 
 
 def _deeper_than(data: Any, limit: int) -> bool:

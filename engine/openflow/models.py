@@ -2,7 +2,8 @@
 
 Fields Windmill leaves optional stay `None` when absent (a dump adds nothing). Where
 Windmill's runtime default differs from "absent", an `effective_*` property gives the value
-the engine uses and the editor shows.
+the engine uses and the editor shows. A script or flow step without `input_transforms` has
+none, as in Windmill's engine (its published schema marks the field required).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class RawScript(OpenFlowModel):
     content: str
     language: str
     """python3, bash, bun, deno, nativets, ... (the runners decide what is supported)."""
-    input_transforms: dict[str, InputTransform]
+    input_transforms: dict[str, InputTransform] = Field(default_factory=dict)
     path: str | None = None
     lock: str | None = None
     tag: str | None = None
@@ -49,7 +50,7 @@ class PathScript(OpenFlowModel):
 
     type: Literal["script"]
     path: str
-    input_transforms: dict[str, InputTransform]
+    input_transforms: dict[str, InputTransform] = Field(default_factory=dict)
     hash: str | None = None
     tag_override: str | None = None
     is_trigger: bool | None = None
@@ -60,7 +61,7 @@ class PathFlow(OpenFlowModel):
 
     type: Literal["flow"]
     path: str
-    input_transforms: dict[str, InputTransform]
+    input_transforms: dict[str, InputTransform] = Field(default_factory=dict)
 
 
 class _Loop(OpenFlowModel):
@@ -208,7 +209,8 @@ class FlowValue(OpenFlowModel):
     priority: Number | None = None
     early_return: str | None = None
     """Id of the step whose result is returned to the caller before the flow ends."""
-    flow_env: dict[str, str] | None = None
+    flow_env: dict[str, Any] | None = None
+    """Values every expression reads as `flow_env.<name>`: any JSON, as in Windmill."""
 
 
 class FlowDocument(OpenFlowModel):

@@ -1,7 +1,9 @@
 """Runners: run one script job in its language, and read a script's arguments.
 
 Python runs in children forked from a warm zygote process, bash as a subprocess,
-TypeScript/JavaScript under bun; user code never runs in the engine's process.
+TypeScript/JavaScript under bun, "deno" scripts under Deno, and "postgresql"/"duckdb"
+steps in a child that loads the database driver; user code never runs in the engine's
+process.
 """
 
 from __future__ import annotations

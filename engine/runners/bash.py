@@ -19,6 +19,7 @@ from engine.runners.job import (
     ScriptOutcome,
     failure,
     memory_limit_mb,
+    default_timeout,
     timeout_message,
     too_large_message,
 )
@@ -118,10 +119,10 @@ class BashRunner:
         argv = [BASH, "{job_dir}/main.sh", *positional_args(job.content, job.args)]
         payload = {"exec": argv, "files": {"main.sh": job.content}, "env": env, "cwd": job.cwd,
                    "memory_mb": memory}
-        end = await self._jobs.run(Launch(payload, job.timeout, memory, self._max_result_bytes,
-                                          ends_with_frame=False), on_log)
+        launch = Launch(payload, job.timeout or default_timeout(), memory, self._max_result_bytes, ends_with_frame=False)
+        end = await self._jobs.run(launch, on_log)
         if end.timed_out:
-            return failure("TimeoutError", timeout_message(job.timeout or 0.0))
+            return failure("TimeoutError", timeout_message(job))
         if end.out_of_memory:
             return out_of_memory(job)
         if end.exit_code != 0:

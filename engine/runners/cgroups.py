@@ -1,16 +1,21 @@
 """Per-job limits that hold for all of a job's processes together: memory and process count.
 
-A job's process is put into a control group of its own before it starts the script, so
-everything the script starts is in it too: the memory of all its processes (and of its
-tmpfs folders) counts against one cap, its processes and threads against one count, and
-when the job ends whatever is left in the group is killed. Linux offers this through
-cgroup v1 (`memory` and `pids` hierarchies) or v2 (one hierarchy); the engine needs to
-be allowed to create groups (root, or a delegated subtree). Where it is not, jobs keep
-their per-process limits (an address-space cap) and the process count is not capped;
-`Cgroups.detect()` says which.
+Each job runs in a control group of its own, so everything the script starts is in it
+too: the memory of all its processes (and of its tmpfs folders) counts against one cap,
+its processes and threads against one count, and when the job ends whatever is left in
+the group is killed. Linux offers this through cgroup v1 (`memory` and `pids`
+hierarchies) or v2 (one hierarchy); the engine needs to be allowed to create groups
+(root, or a delegated subtree). Where it is not, jobs keep their per-process limits (an
+address-space cap) and the process count is not capped; `Cgroups.detect()` says which.
 
-Groups are made under one folder per runner pool (`millrace-<pid>-<id>`) and reused from
-job to job once empty, so creating them is rarely on a job's path.
+Moving a process into a group can wait for a kernel grace period (milliseconds), so it
+is never done on a job's path nor on the engine's event loop: the engine makes one
+folder per runner pool (`millrace-<pid>-<id>`, one per hierarchy) and shows it to the
+zygote; each spare's keeper makes the group `job-<keeper pid>` there, sets the default
+limits and joins it before it forks the job's processes, ahead of any job
+(inside/isolation.py `join_cgroup`). The engine only changes the memory cap of a job that
+asks for another one, reads whether the kernel killed for memory, and kills what a job
+left and removes its group (after reading it: the zygote never removes one).
 """
 
 from __future__ import annotations
@@ -24,15 +29,15 @@ from pathlib import Path
 
 CONTROLLERS = ("memory", "pids")
 EMPTY_WAIT = 1.0
+INSIDE_ROOT = "/run/millrace/cgroup"
+"""Where the zygote sees the pool's folders (one per hierarchy, numbered)."""
 
 
 @dataclass
 class JobGroup:
-    """The control group(s) one job runs in."""
+    """The control group(s) of one job: `job-<keeper>` in each of the pool's folders."""
 
     dirs: tuple[Path, ...]
-    """One folder per hierarchy (v1: memory and pids; v2: one)."""
-    oom_before: int = 0
 
     def pids(self) -> set[int]:
         found: set[int] = set()
@@ -45,14 +50,12 @@ class JobGroup:
 
 
 class Cgroups:
-    """Creates, fills, empties and reuses the jobs' control groups of one engine process."""
+    """The cgroup folders of one runner pool and the jobs' groups in them."""
 
     def __init__(self, version: int, parents: dict[str, Path]):
         self.version = version
         self.parents = parents
-        self._free: list[JobGroup] = []
         self._draining: list[JobGroup] = []
-        self._count = 0
 
     @classmethod
     def detect(cls) -> "Cgroups | None":
@@ -66,53 +69,57 @@ class Cgroups:
         return None
 
     def describe(self) -> str:
-        return f"cgroup v{self.version} ({', '.join(str(p) for p in sorted(set(self.parents.values())))})"
+        return f"cgroup v{self.version} ({', '.join(str(p) for p in self.folders())})"
 
-    def take(self, memory_mb: int, max_processes: int) -> JobGroup:
-        """A group for a new job, with its limits set."""
-        self._reclaim()
-        group = self._free.pop() if self._free else self._create()
-        cap = str(memory_mb * 2**20)
+    def folders(self) -> list[Path]:
+        """The pool's folders, one per hierarchy (v2: one)."""
+        return list(dict.fromkeys(self.parents.values()))
+
+    def inside(self) -> dict[str, object]:
+        """What the zygote needs to make each spare's group: for `bwrap_argv` and its config.
+
+        `binds` maps host folders to where the sandbox shows them; `files` names, per
+        folder as seen inside, the limit files of each controller.
+        """
+        binds = {str(folder): f"{INSIDE_ROOT}/{n}" for n, folder in enumerate(self.folders())}
+        return {"version": self.version, "binds": binds,
+                "memory": binds[str(self.parents["memory"])], "pids": binds[str(self.parents["pids"])]}
+
+    def group(self, keeper: int) -> JobGroup:
+        """The group the keeper `keeper` made for its job."""
+        return JobGroup(tuple(folder / f"job-{keeper}" for folder in self.folders()))
+
+    def set_memory(self, group: JobGroup, memory_mb: int) -> None:
+        """Cap the memory of the job's processes together at `memory_mb` (before the job starts)."""
+        cap, folder = str(memory_mb * 2**20), self._dir(group, "memory")
         if self.version == 1:
             # memory+swap may never be below memory: lift it, set memory, then cap it too.
-            self._write(group, "memory", "memory.memsw.limit_in_bytes", "-1", optional=True)
-            self._write(group, "memory", "memory.limit_in_bytes", cap)
-            self._write(group, "memory", "memory.memsw.limit_in_bytes", cap, optional=True)
+            _write(folder / "memory.memsw.limit_in_bytes", "-1", optional=True)
+            _write(folder / "memory.limit_in_bytes", cap)
+            _write(folder / "memory.memsw.limit_in_bytes", cap, optional=True)
         else:
-            self._write(group, "memory", "memory.max", cap)
-            self._write(group, "memory", "memory.swap.max", "0", optional=True)
-        self._write(group, "pids", "pids.max", str(max_processes))
-        group.oom_before = self.oom_kills(group)
-        return group
-
-    def place(self, group: JobGroup, pid: int) -> None:
-        """Move process `pid` (before it starts anything) into the group."""
-        for folder in group.dirs:
-            (folder / "cgroup.procs").write_text(str(pid))
+            _write(folder / "memory.max", cap)
 
     def out_of_memory(self, group: JobGroup) -> bool:
         """Whether the kernel killed a process of this job for breaking its memory cap."""
-        return self.oom_kills(group) > group.oom_before
-
-    def oom_kills(self, group: JobGroup) -> int:
-        folder = self._dir(group, "memory")
         name = "memory.oom_control" if self.version == 1 else "memory.events"
         try:
-            for line in (folder / name).read_text().splitlines():
+            for line in (self._dir(group, "memory") / name).read_text().splitlines():
                 key, _, value = line.partition(" ")
                 if key == "oom_kill":
-                    return int(value)
+                    return int(value) > 0
         except (OSError, ValueError):
             pass
-        return 0
+        return False
 
     def release(self, group: JobGroup) -> None:
-        """Kill what the job left in its group; the group serves another job once empty."""
+        """Kill what the job left in its group; the group is removed once empty."""
         _kill(group.pids())
         self._draining.append(group)
+        self.sweep()
 
-    def _reclaim(self) -> None:
-        """Groups emptied since their job ended become free; stragglers are killed again."""
+    def sweep(self) -> None:
+        """Remove the groups emptied since their job ended; kill stragglers again."""
         still = []
         for group in self._draining:
             left = group.pids()
@@ -120,56 +127,38 @@ class Cgroups:
                 _kill(left)
                 still.append(group)
             else:
-                self._free.append(group)
+                _remove(group.dirs)
         self._draining = still
 
     def close(self) -> None:
-        """Remove every group of this engine process, killing what is left in them."""
+        """Remove every group of this pool and the pool's folders, killing what is left in them."""
+        self._draining.extend(JobGroup(tuple(folder.glob("job-*"))) for folder in self.folders())
         deadline = time.monotonic() + EMPTY_WAIT
         while self._draining and time.monotonic() < deadline:
-            self._reclaim()
-            time.sleep(0.01)
-        for group in self._free + self._draining:
-            self._remove(group)
-        self._free.clear()
-        self._draining.clear()
-        for parent in set(self.parents.values()):
-            for leftover in parent.glob("job-*"):
-                try:
-                    leftover.rmdir()
-                except OSError:
-                    pass
-            try:
-                parent.rmdir()
-            except OSError:
-                pass
-
-    def _create(self) -> JobGroup:
-        self._count += 1
-        dirs = []
-        for parent in dict.fromkeys(self.parents.values()):
-            folder = parent / f"job-{self._count}"
-            folder.mkdir(exist_ok=True)
-            dirs.append(folder)
-        return JobGroup(tuple(dirs))
+            self.sweep()
+            if self._draining:
+                time.sleep(0.01)
+        _remove(self.folders())
 
     def _dir(self, group: JobGroup, controller: str) -> Path:
         parent = self.parents[controller]
         return next(folder for folder in group.dirs if folder.parent == parent)
 
-    def _write(self, group: JobGroup, controller: str, name: str, value: str, optional: bool = False) -> None:
-        try:
-            (self._dir(group, controller) / name).write_text(value)
-        except OSError:
-            if not optional:
-                raise
 
-    def _remove(self, group: JobGroup) -> None:
-        for folder in group.dirs:
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
+def _write(path: Path, value: str, optional: bool = False) -> None:
+    try:
+        path.write_text(value)
+    except OSError:
+        if not optional:
+            raise
+
+
+def _remove(folders: list[Path] | tuple[Path, ...]) -> None:
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def _kill(pids: set[int]) -> None:
@@ -201,20 +190,16 @@ def _mounts(fstype: str) -> list[tuple[Path, set[str]]]:
     return found
 
 
-def _sweep(base: Path) -> None:
-    """Remove the (empty) groups left by engine processes that died without closing."""
+def _sweep_dead(base: Path) -> None:
+    """Remove the (empty) folders left by engine processes that died without closing."""
     for stale in base.glob("millrace-*-*"):
         pid = stale.name.split("-")[1]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            for folder in [*stale.glob("job-*"), stale]:
-                try:
-                    folder.rmdir()
-                except OSError:
-                    pass
+            _remove([*stale.glob("job-*"), stale])
 
 
 def _make_parent(base: Path, name: str) -> Path | None:
-    _sweep(base)
+    _sweep_dead(base)
     parent = base / name
     try:
         parent.mkdir(exist_ok=True)
@@ -245,8 +230,7 @@ def _v2_parents(name: str) -> tuple[int, dict[str, Path]] | None:
     own = _own_paths().get("")
     if not mounts or own is None:
         return None
-    mount = mounts[0][0]
-    base = mount / own.lstrip("/")
+    base = mounts[0][0] / own.lstrip("/")
     try:
         enabled = (base / "cgroup.subtree_control").read_text().split()
     except OSError:

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 DEFAULT_MEMORY_MB = 2048
 DEFAULT_MAX_RESULT_BYTES = 64 * 2**20
+DEFAULT_TIMEOUT = 24 * 3600.0
 
 
 @dataclass
@@ -27,7 +28,7 @@ class ScriptJob:
     """One script to run once, with its arguments and limits."""
 
     language: str
-    """One of SUPPORTED_LANGUAGES: "python3", "bash", "bun", "deno", "nativets"."""
+    """One of SUPPORTED_LANGUAGES: "python3", "bash", "bun", "deno", "nativets", "postgresql", "duckdb"."""
     content: str
     """The script source."""
     args: dict[str, Any]
@@ -35,13 +36,18 @@ class ScriptJob:
     job_id: str
     """Identifies the run of this step; exported to the script as MILLRACE_JOB_ID."""
     timeout: float | None = None
-    """Seconds before the script is killed; None means no limit."""
+    """Seconds before the script is killed; None means MILLRACE_SCRIPT_TIMEOUT (24 h)."""
     memory_limit_mb: int | None = None
     """Address-space cap in MiB; None means MILLRACE_SCRIPT_MEMORY_MB or 2048."""
     cwd: str | None = None
     """Working directory (may hold ./shared); None means a fresh temporary directory."""
     env: dict[str, str] = field(default_factory=dict)
     """Extra environment variables for the script."""
+    entry: str = "main"
+    """The function of the script to call (a preprocessor step's may be `preprocessor`)."""
+    resources: dict[str, Any] = field(default_factory=dict)
+    """Values of the resources the script's text names by path (a SQL step's `-- database`
+    line or `ATTACH '$res:...'`), resolved by the engine: the job cannot reach the vault."""
 
 
 @dataclass
@@ -64,6 +70,11 @@ def memory_limit_mb(job: ScriptJob) -> int:
     """The memory cap for `job` in MiB: its own, else the environment's, else 2048."""
     if job.memory_limit_mb is not None:
         return job.memory_limit_mb
+    return default_memory_mb()
+
+
+def default_memory_mb() -> int:
+    """The memory cap of a job that names none: MILLRACE_SCRIPT_MEMORY_MB, else 2048 MiB."""
     return int(os.environ.get("MILLRACE_SCRIPT_MEMORY_MB") or DEFAULT_MEMORY_MB)
 
 
@@ -87,9 +98,17 @@ def too_large_message(size: int, limit: int) -> str:
     )
 
 
-def timeout_message(limit: float) -> str:
-    """Say that the script ran past its `limit` and was killed."""
-    return f"script timed out after {limit:g} s (the step's timeout) and was killed"
+def default_timeout() -> float:
+    """The wall-time limit of a job whose step sets none: MILLRACE_SCRIPT_TIMEOUT, else 24 h."""
+    return float(os.environ.get("MILLRACE_SCRIPT_TIMEOUT") or DEFAULT_TIMEOUT)
+
+
+def timeout_message(job: ScriptJob) -> str:
+    """Say that the script ran past its time limit and was killed."""
+    if job.timeout is None:
+        return (f"script timed out after {default_timeout():g} s (MILLRACE_SCRIPT_TIMEOUT, the limit of a step "
+                "without a timeout of its own) and was killed")
+    return f"script timed out after {job.timeout:g} s (the step's timeout) and was killed"
 
 
 def script_env(job: ScriptJob) -> dict[str, str]:

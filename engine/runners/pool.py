@@ -7,7 +7,9 @@ import time
 
 from engine.runners import sandbox
 from engine.runners.bash import BashRunner
-from engine.runners.bun import BunRunner, bun_install_dir
+from engine.runners.bun import BUN
+from engine.runners.deno import DENO
+from engine.runners.javascript import JsRunner, install_dir
 from engine.runners.job import (
     LogCallback,
     ScriptJob,
@@ -20,6 +22,8 @@ from engine.runners.process import Scratch
 from engine.runners.python import PythonRunner
 from engine.runners.sandbox import SandboxPolicy
 from engine.runners.signature import SUPPORTED_LANGUAGES, TS_LANGUAGES
+from engine.runners.signature_sql import SQL_LANGUAGES
+from engine.runners.sql import SqlRunner
 from engine.runners.zygote import ZygoteJobs
 
 
@@ -40,15 +44,23 @@ class RunnerPool:
         """
         self.max_result_bytes = max_result_bytes or default_max_result_bytes()
         policy = policy or SandboxPolicy.from_env(network=network)
-        bun_dir = bun_install_dir()
-        if bun_dir is not None and bun_dir not in policy.extra_ro:
-            policy = dataclasses.replace(policy, extra_ro=(*policy.extra_ro, bun_dir))
+        for runtime in (BUN, DENO):
+            folder = install_dir(runtime)
+            if folder is not None and folder not in policy.extra_ro:
+                policy = dataclasses.replace(policy, extra_ro=(*policy.extra_ro, folder))
         self.policy = policy
         self._scratch = Scratch()
         self._jobs = ZygoteJobs(self._scratch, policy)
         self._python = PythonRunner(self._jobs, self.max_result_bytes)
         self._bash = BashRunner(self._jobs, self.max_result_bytes)
-        self._bun = BunRunner(self._jobs, self.max_result_bytes)
+        self._bun = JsRunner(self._jobs, self.max_result_bytes, BUN)
+        self._deno = JsRunner(self._jobs, self.max_result_bytes, DENO)
+        self._sql = SqlRunner(self._jobs, self.max_result_bytes)
+
+    @property
+    def folder(self) -> str:
+        """The pool's scratch folder on the host (its zygote's socket; its processes name it)."""
+        return str(self._scratch.root)
 
     def refusal(self) -> str | None:
         """Why this pool runs no user code (no sandbox can be made here), or None."""
@@ -60,7 +72,8 @@ class RunnerPool:
             return "scripts run WITHOUT a sandbox (MILLRACE_SANDBOX=off)"
         limits = self._jobs.cgroups.describe() if self._jobs.cgroups else "no cgroups (per-process limits only)"
         network = "with network" if self.policy.network else "without network"
-        return f"scripts run in a bubblewrap sandbox, {network}; job limits: {limits}"
+        data = f"; data folder {self.policy.data_dir} at /data" if self.policy.data_dir else ""
+        return f"scripts run in a bubblewrap sandbox, {network}; job limits: {limits}{data}"
 
     async def run(self, job: ScriptJob, on_log: LogCallback | None = None) -> ScriptOutcome:
         """Run one job to its end.
@@ -81,8 +94,12 @@ class RunnerPool:
             outcome = await self._python.run(job, on_log, env)
         elif job.language == "bash":
             outcome = await self._bash.run(job, on_log, env)
+        elif job.language == "deno":
+            outcome = await self._deno.run(job, on_log, env)
         elif job.language in TS_LANGUAGES:
             outcome = await self._bun.run(job, on_log, env)
+        elif job.language in SQL_LANGUAGES:
+            outcome = await self._sql.run(job, on_log, env)
         else:
             supported = ", ".join(sorted(SUPPORTED_LANGUAGES))
             outcome = failure(

@@ -15,6 +15,7 @@ from engine.runners.job import (
     ScriptOutcome,
     failure,
     memory_limit_mb,
+    default_timeout,
     timeout_message,
     too_large_message,
 )
@@ -38,9 +39,9 @@ class PythonRunner:
             env: the job's whole environment.
         """
         memory = memory_limit_mb(job)
-        payload = {"content": job.content, "args": job.args, "env": env, "cwd": job.cwd,
+        payload = {"content": job.content, "entry": job.entry, "args": job.args, "env": env, "cwd": job.cwd,
                    "memory_mb": memory, "max_result_bytes": self._max_result_bytes}
-        launch = Launch(payload, job.timeout, memory, self._max_result_bytes, ends_with_frame=True)
+        launch = Launch(payload, job.timeout or default_timeout(), memory, self._max_result_bytes, ends_with_frame=True)
         return outcome_of(await self._jobs.run(launch, on_log), job, self._max_result_bytes)
 
 
@@ -52,7 +53,7 @@ def outcome_of(ended: Ended, job: ScriptJob, max_result_bytes: int) -> ScriptOut
     if ended.too_large is not None:
         return failure("ResultTooLarge", too_large_message(ended.too_large, max_result_bytes))
     if ended.timed_out:
-        return failure("TimeoutError", timeout_message(job.timeout or 0.0))
+        return failure("TimeoutError", timeout_message(job))
     if ended.out_of_memory:
         return out_of_memory(job)
     if not ended.started:

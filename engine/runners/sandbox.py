@@ -4,7 +4,7 @@ Every script (Python, Bash, TypeScript) runs in a child of the zygote
 (engine/runners/inside/), and the zygote runs under bubblewrap (`bwrap`, Debian package
 `bubblewrap`): new user, IPC and UTS namespaces (and network, when a worker group is
 configured without it), a read-only view of the system (/usr, a few files of /etc),
-of the Python and bun installations and of the zygote's own code, and nothing of the
+of the Python, bun and Deno installations and of the zygote's own code, and nothing of the
 app: not its data folder, secret key, database or source tree, not other runs'
 folders, not its environment (the zygote starts with an empty one plus PATH, HOME and
 locale; each job then gets only what its step is given). Each job adds its own PID,
@@ -30,7 +30,10 @@ INSIDE_DIR = Path(__file__).with_name("inside")
 INSIDE_MOUNT = "/opt/millrace/inside"
 RUNTIME_MOUNT = "/opt/millrace/runtime"
 CWD_ROOT_MOUNT = "/run/millrace/cwd-root"
+HELPER_MOUNT = "/opt/millrace/helper"
 WORK_MOUNT = "/run/millrace/work"
+DATA_MOUNT = "/data"
+"""Where every job sees the data folder (SandboxPolicy.data_dir), when there is one."""
 """Where the zygote's socket and the jobs' folders are inside (outside /tmp, which each job replaces)."""
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 ETC_FILES = ("alternatives", "ca-certificates", "ca-certificates.conf", "ssl", "pki", "ld.so.cache",
@@ -70,6 +73,10 @@ class SandboxPolicy:
         shared: host folders every job sees, writable, at their own paths
             (`MILLRACE_SANDBOX_SHARED`, separated by `:`; default none). Whatever is
             there is readable and writable by every script.
+        data_dir: a host folder every job sees, writable, at `/data`
+            (`MILLRACE_SCRIPT_DATA_DIR`; the app's default: `files/` in its data
+            folder): files that outlive a run, such as a DuckDB database. Readable and
+            writable by every script.
     """
 
     enabled: bool = True
@@ -77,6 +84,7 @@ class SandboxPolicy:
     disk_mb: int = DEFAULT_DISK_MB
     max_processes: int = DEFAULT_PROCESSES
     shared: tuple[str, ...] = ()
+    data_dir: str | None = None
     extra_ro: tuple[str, ...] = field(default=())
     """More host paths to show read-only (the bun installation, say)."""
 
@@ -90,6 +98,8 @@ class SandboxPolicy:
             max_processes=int(os.environ.get("MILLRACE_SCRIPT_MAX_PROCESSES") or DEFAULT_PROCESSES),
             shared=tuple(os.path.realpath(path) for path in
                          os.environ.get("MILLRACE_SANDBOX_SHARED", "").split(":") if path.strip()),
+            data_dir=os.path.realpath(os.environ["MILLRACE_SCRIPT_DATA_DIR"])
+            if os.environ.get("MILLRACE_SCRIPT_DATA_DIR", "").strip() else None,
         )
 
     def shared_in_tmp(self) -> list[str]:
@@ -135,7 +145,7 @@ def clean_env() -> dict[str, str]:
             "LC_ALL": "C.UTF-8", "TMPDIR": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
 
 
-def bwrap_argv(policy: SandboxPolicy, *, work: str, runtime: str) -> list[str]:
+def bwrap_argv(policy: SandboxPolicy, *, work: str, runtime: str, binds: dict[str, str] | None = None) -> list[str]:
     """The bubblewrap command line that the zygote runs under (before its own argv).
 
     Args:
@@ -144,6 +154,7 @@ def bwrap_argv(policy: SandboxPolicy, *, work: str, runtime: str) -> list[str]:
             writable at WORK_MOUNT.
         runtime: a host folder shown read-only at RUNTIME_MOUNT (files the engine
             writes once for all jobs, such as bun's wrapper).
+        binds: more host folders shown writable, to where (the pool's cgroup folders).
     """
     bwrap = find_bwrap()
     if bwrap is None:
@@ -167,12 +178,49 @@ def bwrap_argv(policy: SandboxPolicy, *, work: str, runtime: str) -> list[str]:
     # jobs never see this one.
     argv += ["--bind", "/proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run"]
     argv += ["--bind", host_tmp(), CWD_ROOT_MOUNT, "--bind", work, WORK_MOUNT]
+    for source, target in (binds or {}).items():
+        argv += ["--bind", source, target]
     for path in policy.shared:
         if not _under(path, host_tmp()):
             argv += ["--bind", path, path]
+    if policy.data_dir:
+        os.makedirs(policy.data_dir, exist_ok=True)
+        argv += ["--bind", policy.data_dir, DATA_MOUNT]
     for key, value in clean_env().items():
         argv += ["--setenv", key, value]
     return argv + ["--chdir", "/"]
+
+
+def helper_argv(program: Path, *args: str) -> tuple[list[str], str | None]:
+    """The command line of a helper program that evaluates user code (JavaScript
+    expressions): under bubblewrap with no network, no writable folder but a tmpfs, an
+    empty environment and a PID namespace of its own; unsandboxed where
+    `MILLRACE_SANDBOX=off`.
+
+    Returns:
+        The command line, and why user code may not run in it: where the sandbox is on
+        but cannot be made here, the helper runs unsandboxed for what runs no user code
+        (syntax checks, so that flows still load) and must refuse the rest.
+    """
+    policy = SandboxPolicy.from_env(network=False)
+    if not policy.enabled:
+        return [python_executable(), "-I", str(program), *args], None
+    refused = refusal(policy)
+    if refused is not None:
+        return [python_executable(), "-I", str(program), *args], refused
+    # Not --die-with-parent: that follows the thread that started the helper, and helpers
+    # outlive the threads that start them; a helper ends when its requests pipe does.
+    argv = [find_bwrap(), "--unshare-all", "--clearenv"]
+    for path in SYSTEM_DIRS:
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            argv += ["--ro-bind", path, path]
+    for path in python_roots():
+        argv += ["--ro-bind", path, path]
+    argv += ["--ro-bind", str(program), f"{HELPER_MOUNT}/{program.name}", "--proc", "/proc", "--dev", "/dev",
+             "--tmpfs", "/tmp", "--chdir", "/"]
+    return argv + [python_executable(), "-I", f"{HELPER_MOUNT}/{program.name}", *args], None
 
 
 def _under(path: str, folder: str) -> bool:

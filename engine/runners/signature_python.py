@@ -57,13 +57,21 @@ def parse_python(content: str) -> ast.Module:
         ) from None
 
 
-def find_main(tree: ast.Module) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    """The last top-level `def main` or `async def main`, as Python would bind it."""
+def find_main(tree: ast.Module, name: str = "main") -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The last top-level `def main` (or `def <name>`), async or not, as Python would bind it."""
     found = None
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "main":
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
             found = node
     return found
+
+
+def defines_function(content: str, name: str) -> bool:
+    """Whether the script defines a top-level function `name` (False when it does not parse)."""
+    try:
+        return find_main(ast.parse(content), name) is not None
+    except SyntaxError:
+        return False
 
 
 def check_python(content: str) -> None:
@@ -75,13 +83,13 @@ def check_python(content: str) -> None:
         )
 
 
-def python_schema(content: str) -> dict:
-    """JSON Schema of main's arguments; a script without main takes none.
+def python_schema(content: str, entry: str = "main") -> dict:
+    """JSON Schema of main's (or `entry`'s) arguments; a script without it takes none.
 
     Raises:
         ScriptLoadError: the script does not parse.
     """
-    main = find_main(parse_python(content))
+    main = find_main(parse_python(content), entry)
     properties: dict[str, dict] = {}
     required: list[str] = []
     if main is not None:

@@ -13,6 +13,7 @@ import ast
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from engine.errors import ScriptLoadError
@@ -20,21 +21,32 @@ from engine.runners.signature_python import object_schema
 
 _IDENT = r"[A-Za-z_$][\w$]*"
 _GENERICS = r"(?:<[^>(]*>)?"
-_EXPORTED_MAIN = [
-    re.compile(rf"\bexport\s+(?:default\s+)?(?:async\s+)?function\s*\*?\s*main\s*{_GENERICS}\s*\("),
-    re.compile(
-        rf"\bexport\s+(?:const|let|var)\s+main\s*(?::[^=]*)?=\s*(?:async\s*)?"
-        rf"(?:function\s*\*?\s*(?:{_IDENT})?\s*)?{_GENERICS}\s*\("
-    ),
-]
-_LOCAL_MAIN = [
-    re.compile(rf"\b(?:async\s+)?function\s*\*?\s*main\s*{_GENERICS}\s*\("),
-    re.compile(
-        rf"\b(?:const|let|var)\s+main\s*(?::[^=]*)?=\s*(?:async\s*)?"
-        rf"(?:function\s*\*?\s*(?:{_IDENT})?\s*)?{_GENERICS}\s*\("
-    ),
-]
-_EXPORT_LIST = re.compile(r"\bexport\s*\{[^}]*\bmain\b[^}]*\}")
+
+
+@lru_cache(maxsize=8)
+def _declarations(name: str) -> tuple[list[re.Pattern[str]], list[re.Pattern[str]], re.Pattern[str]]:
+    """Patterns of function `name`: exported, declared locally, named in an export list.
+
+    Only `main` may be the default export (the runner falls back to it for main alone).
+    """
+    default = r"(?:default\s+)?" if name == "main" else ""
+    exported = [
+        re.compile(rf"\bexport\s+{default}(?:async\s+)?function\s*\*?\s*{name}\s*{_GENERICS}\s*\("),
+        re.compile(
+            rf"\bexport\s+(?:const|let|var)\s+{name}\s*(?::[^=]*)?=\s*(?:async\s*)?"
+            rf"(?:function\s*\*?\s*(?:{_IDENT})?\s*)?{_GENERICS}\s*\("
+        ),
+    ]
+    local = [
+        re.compile(rf"\b(?:async\s+)?function\s*\*?\s*{name}\s*{_GENERICS}\s*\("),
+        re.compile(
+            rf"\b(?:const|let|var)\s+{name}\s*(?::[^=]*)?=\s*(?:async\s*)?"
+            rf"(?:function\s*\*?\s*(?:{_IDENT})?\s*)?{_GENERICS}\s*\("
+        ),
+    ]
+    return exported, local, re.compile(rf"\bexport\s*\{{[^}}]*\b{name}\b[^}}]*\}}")
+
+
 _PARAM_NAME = re.compile(rf"(?:(?:public|private|readonly)\s+)*({_IDENT})\s*(\?)?")
 _OPEN, _CLOSE = "([{<", ")]}>"
 _SCALARS = {
@@ -155,13 +167,14 @@ def blank_strings(text: str) -> str:
     return "".join(out)
 
 
-def find_main_params(source: str) -> tuple[int, str] | None:
-    """Where exported main starts and the text of its parameter list, or None."""
+def find_main_params(source: str, name: str = "main") -> tuple[int, str] | None:
+    """Where exported function `name` (main) starts and the text of its parameter list, or None."""
     text = strip_comments(source)
     code = blank_strings(text)  # to search: `main` in a string literal is no declaration
-    patterns = list(_EXPORTED_MAIN)
-    if _EXPORT_LIST.search(code):
-        patterns += _LOCAL_MAIN
+    exported, local, export_list = _declarations(name)
+    patterns = list(exported)
+    if export_list.search(code):
+        patterns += local
     for pattern in patterns:
         match = pattern.search(code)
         if match:
@@ -191,13 +204,13 @@ def parse_params(params_text: str) -> list[TsParam]:
     return params
 
 
-def ts_param_names(content: str) -> list[str | None]:
-    """Exported main's parameters in declaration order ([] without main).
+def ts_param_names(content: str, entry: str = "main") -> list[str | None]:
+    """Exported main's (or `entry`'s) parameters in declaration order ([] without it).
 
     Each is its name, or None for a destructured one (`{a, b}: Options`), which
     takes no argument but keeps its place so later parameters get theirs.
     """
-    found = find_main_params(content)
+    found = find_main_params(content, entry)
     if found is None:
         return []
     names: list[str | None] = []
@@ -211,6 +224,11 @@ def ts_param_names(content: str) -> list[str | None]:
     return names
 
 
+def exports_function(content: str, name: str) -> bool:
+    """Whether the script exports a function called `name`."""
+    return find_main_params(content, name) is not None
+
+
 def check_ts(language: str, content: str) -> None:
     """Raise ScriptLoadError unless the script exports a function `main`."""
     if find_main_params(content) is None:
@@ -221,9 +239,9 @@ def check_ts(language: str, content: str) -> None:
         )
 
 
-def ts_schema(content: str) -> dict:
-    """JSON Schema of exported main's arguments; a script without main takes none."""
-    found = find_main_params(content)
+def ts_schema(content: str, entry: str = "main") -> dict:
+    """JSON Schema of exported main's (or `entry`'s) arguments; a script without it takes none."""
+    found = find_main_params(content, entry)
     properties: dict[str, dict] = {}
     required: list[str] = []
     if found is not None:

@@ -4,9 +4,9 @@ The zygote (engine/runners/inside/zygote.py) is a warm interpreter, started once
 runner pool under bubblewrap (sandbox.py), whose forked children run one job each:
 Python in-process, bash and bun by exec. Per job the engine connects to the zygote's
 socket; the child that takes the connection says who it is (``P``: its keeper's pid
-and its own, as the engine sees them), the engine puts it into the job's cgroup
-(cgroups.py) and only then sends the job together with the write ends of two pipes,
-which become the child's stdout and stderr: the engine reads them itself, so every line
+and its namespace's init's, as the engine sees them; it is already in its job's cgroup,
+made ahead by its keeper, see cgroups.py), and the engine sends the job together with
+the write ends of two pipes, which become the child's stdout and stderr: the engine reads them itself, so every line
 arrives live. The job ends with a result or error frame (``R``/``E``), or when the
 zygote reports that its keeper exited (``exit PID CODE``); either way the engine then
 kills the job's process, and with it (PID 1 of its namespace) every process it started.
@@ -32,7 +32,7 @@ from typing import Any
 
 from engine.runners import sandbox
 from engine.runners.cgroups import Cgroups, JobGroup
-from engine.runners.job import LogCallback
+from engine.runners.job import LogCallback, default_memory_mb
 from engine.runners.process import LineSplitter, Scratch, kill_group, kill_pid
 from engine.runners.sandbox import SandboxPolicy
 
@@ -72,10 +72,13 @@ class Ended:
 class Zygote:
     """The warm interpreter process, its socket, and the exit codes it reports."""
 
-    def __init__(self, scratch: Scratch, spares: int, policy: SandboxPolicy, runtime: Path):
+    def __init__(self, scratch: Scratch, spares: int, policy: SandboxPolicy, runtime: Path,
+                 cgroups: Cgroups | None):
         self.socket_path = str(scratch.root / "zygote.sock")
         self.scratch_root = str(scratch.root)
-        self.spares, self.policy, self.runtime = spares, policy, runtime
+        self.spares, self.policy, self.runtime, self.cgroups = spares, policy, runtime, cgroups
+        self.memory_mb = default_memory_mb()
+        """The memory cap the spares' cgroups are made with."""
         self.process: subprocess.Popen | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._reading = False
@@ -103,11 +106,25 @@ class Zygote:
         config = {"pool": self.scratch_root, "socket": f"{work}/zygote.sock", "workroot": work, "spares": self.spares, "isolate": isolate,
                   "disk_mb": self.policy.disk_mb,
                   "cwd_root": [sandbox.host_tmp(), sandbox.CWD_ROOT_MOUNT] if isolate else None,
-                  "shared_in_tmp": self.policy.shared_in_tmp()}
+                  "shared_in_tmp": self.policy.shared_in_tmp(), "cgroups": self._cgroup_config(isolate)}
         program = [sandbox.python_executable(), f"{inside}/zygote.py", json.dumps(config)]
         if not isolate:
             return program
-        return sandbox.bwrap_argv(self.policy, work=self.scratch_root, runtime=str(self.runtime)) + program
+        binds = self.cgroups.inside()["binds"] if self.cgroups is not None else {}
+        return sandbox.bwrap_argv(self.policy, work=self.scratch_root, runtime=str(self.runtime),
+                                  binds=binds) + program
+
+    def _cgroup_config(self, isolate: bool) -> dict[str, Any] | None:
+        """Where spares make their jobs' groups (as the zygote sees them), and the default limits."""
+        if self.cgroups is None:
+            return None
+        inside = self.cgroups.inside()
+        if isolate:
+            memory, pids = inside["memory"], inside["pids"]
+        else:
+            memory, pids = str(self.cgroups.parents["memory"]), str(self.cgroups.parents["pids"])
+        return {"version": inside["version"], "memory": memory, "pids": pids,
+                "memory_mb": self.memory_mb, "max_processes": self.policy.max_processes}
 
     async def start(self) -> None:
         """Start the zygote and wait until it listens."""
@@ -284,7 +301,7 @@ class ZygoteJobs:
                 await self._zygote.stop()
                 self._zygote = None
             if self._zygote is None:
-                zygote = Zygote(self._scratch, self._spares, self.policy, self.runtime)
+                zygote = Zygote(self._scratch, self._spares, self.policy, self.runtime, self.cgroups)
                 await zygote.start()
                 self._zygote = zygote
             return self._zygote
@@ -440,11 +457,13 @@ class _Session:
             self._finish()
 
     async def _send_job(self) -> None:
-        """Put the child into the job's cgroup, then hand it the job and its output pipes."""
+        """Give the job's cgroup (made ahead by the keeper) the job's memory cap if it is not
+        the default one, then hand the child the job and its output pipes."""
         self.sent = True
         if self.cgroups is not None:
-            self.group = self.cgroups.take(self.launch.memory_mb, self.zygote.policy.max_processes)
-            self.cgroups.place(self.group, self.sender)
+            self.group = self.cgroups.group(self.keeper)
+            if self.launch.memory_mb != self.zygote.memory_mb:
+                self.cgroups.set_memory(self.group, self.launch.memory_mb)
         payload = json.dumps(self.launch.payload).encode()
         pipes = [os.pipe(), os.pipe()]
         for (read_fd, _), splitter in zip(pipes, (self.ended.stdout, self.ended.stderr)):

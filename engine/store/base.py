@@ -12,6 +12,7 @@ from sqlalchemy.orm import configure_mappers, instrumentation
 from sqlmodel import SQLModel
 
 from engine.clock import Clock
+from engine.store import tables  # noqa: F401  (the models `configure_mappers` sets up, defined first)
 from engine.store.db import Database
 
 M = TypeVar("M", bound=SQLModel)

@@ -12,7 +12,6 @@ locked" when it tries to write.
 from __future__ import annotations
 
 import hashlib
-
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,16 +22,13 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
-from sqlmodel import SQLModel
+from sqlmodel import Session
 
 from engine.store.retry import default_retry_seconds
-from engine.store.tables import LATER_INDEXES, OBSOLETE_INDEXES, TABLES
 
 DEFAULT_SQLITE_PATH = Path("data") / "millrace.db"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT = 10
-# Any fixed number: serializes concurrent create_all calls on one PostgreSQL database.
-_SCHEMA_LOCK_KEY = 7_231_004
 _AUTOCOMMIT = "millrace_autocommit"
 
 
@@ -110,33 +106,57 @@ class Database:
         if self.dialect != "postgresql":
             yield
             return
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
         with self._autocommit.connect() as conn:
-            conn.exec_driver_sql(f"SELECT pg_advisory_lock({key})")
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({lock_key(name)})")
             try:
                 yield
             finally:
-                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({lock_key(name)})")
+
+    @contextmanager
+    def locked_transaction(self, name: str, *, wait: float) -> Iterator[Connection]:
+        """A transaction that first takes the lock called `name`, held until it ends.
+
+        PostgreSQL: a transaction-level advisory lock. SQLite: the database's write lock
+        (`BEGIN IMMEDIATE`), which every writer of the file shares; waited for up to
+        `wait` seconds instead of the usual busy timeout.
+        """
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                _set_busy_timeout(conn, int(wait * 1000))
+            try:
+                with conn.begin():
+                    if self.dialect == "postgresql":
+                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({lock_key(name)})")
+                    yield conn
+            finally:
+                if self.dialect == "sqlite":
+                    _set_busy_timeout(conn, SQLITE_BUSY_TIMEOUT_MS)
+
+    @contextmanager
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """An ORM session on this database's pool, committed when the block ends.
+
+        Args:
+            read_only: each statement runs on its own, outside a transaction (on SQLite
+                no write lock is taken; on PostgreSQL no BEGIN and COMMIT round trips).
+        """
+        with Session(self._autocommit if read_only else self.engine, expire_on_commit=False) as session:
+            yield session
+            session.commit()
 
     def insert(self, table: Table) -> Any:
         """A dialect-specific INSERT that supports `on_conflict_do_update`."""
         return dialect_insert(self.dialect, table)
 
-    def create_all(self) -> None:
-        """Create missing tables and indexes; safe to call again and concurrently."""
-        with self.transaction() as conn:
-            if self.dialect == "postgresql":
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})")
-            SQLModel.metadata.create_all(conn, tables=TABLES)
-            # create_all adds no index to a table that exists already.
-            for index in LATER_INDEXES:
-                index.create(conn, checkfirst=True)
-            for name in OBSOLETE_INDEXES:
-                conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
-
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def lock_key(name: str) -> int:
+    """The 64-bit PostgreSQL advisory lock key of a lock name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 def dialect_insert(dialect: str, table: Table) -> Any:
@@ -176,6 +196,11 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _set_busy_timeout(conn: Connection, milliseconds: int) -> None:
+    # Straight to the driver: through SQLAlchemy the statement would begin a transaction.
+    conn.connection.driver_connection.execute(f"PRAGMA busy_timeout={milliseconds}")
 
 
 def _on_sqlite_begin(conn: Connection) -> None:

@@ -53,6 +53,18 @@ class JournalPagesStore(StoreBase):
         with self.db.autocommit() as conn:
             return [(key, status) for key, status in conn.execute(stmt)]
 
+    def running_steps(self, run_id: str, prefix: str = "") -> dict[str, StepRecord]:
+        """The records of a run still "running" whose key starts with `prefix`, by key.
+
+        One pass over the run's records (there is no index by status): for the rare look
+        at what a lost worker left in flight, not for every step.
+        """
+        stmt = select(STEPS).where(STEPS.c.run_id == run_id, STEPS.c.status == "running")
+        if prefix:
+            stmt = stmt.where(STEPS.c.key.startswith(prefix, autoescape=True))
+        with self.db.autocommit() as conn:
+            return {step.key: step for step in to_models(StepRecord, conn.execute(stmt))}
+
     def load_steps_of(self, run_id: str, step_ids: Iterable[str]) -> dict[str, StepRecord]:
         """Every record of these step ids (each iteration's, inside loops), by key."""
         ids = sorted(set(step_ids))

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Float, Integer, bindparam, func, select, update
 
-from engine.store.base import StoreBase, to_models
+from engine.store.base import StoreBase, to_model, to_models
 from engine.store.runs import RUNS
 from engine.store.tables import Run, RunStatus, Worker
 
@@ -26,8 +26,8 @@ _SUSPENDED = RunStatus.SUSPENDED.value
 _CLAIM_ORDER = (RUNS.c.scheduled_for, RUNS.c.created_at, RUNS.c.id)
 
 
-@functools.lru_cache(maxsize=4)
-def _claim_statement(*, tagged: bool, of_parent: bool = False) -> Any:
+@functools.lru_cache(maxsize=8)
+def _claim_statement(*, tagged: bool, of_parent: bool = False, scoped: bool = False) -> Any:
     # Built once per shape with bound parameters; building costs more than running.
     now = bindparam("now", type_=Float())
     pick = select(RUNS.c.id).where(RUNS.c.status == _QUEUED, RUNS.c.scheduled_for <= now)
@@ -35,6 +35,8 @@ def _claim_statement(*, tagged: bool, of_parent: bool = False) -> Any:
         pick = pick.where(RUNS.c.tag.in_(bindparam("tags", expanding=True)))
     if of_parent:
         pick = pick.where(RUNS.c.parent_run_id == bindparam("parent"))
+    if scoped:
+        pick = pick.where(RUNS.c.root_run_id.in_(bindparam("roots", expanding=True)))
     pick = (
         pick.order_by(*_CLAIM_ORDER)
         .limit(bindparam("limit", type_=Integer()))
@@ -107,6 +109,12 @@ class QueueStore(StoreBase):
         with self.db.autocommit() as conn:
             return to_models(Worker, conn.execute(stmt))
 
+    def get_worker(self, worker_id: str) -> Worker | None:
+        """The worker with this id, or None."""
+        with self.db.autocommit() as conn:
+            row = conn.execute(select(WORKERS).where(WORKERS.c.id == worker_id)).first()
+        return None if row is None else to_model(Worker, row)
+
     def claim_run(
         self,
         worker_id: str,
@@ -114,6 +122,7 @@ class QueueStore(StoreBase):
         now: float | None = None,
         *,
         parent_run_id: str | None = None,
+        roots: Iterable[str] | None = None,
     ) -> Run | None:
         """Take the oldest queued run that may start now, or None when there is none.
 
@@ -125,8 +134,9 @@ class QueueStore(StoreBase):
             tags: Only runs whose tag is one of these; None takes any run.
             now: The current time; the store's clock when None.
             parent_run_id: Only the runs of this parent (a flow run claiming its own parts).
+            roots: Only the runs of these run trees (a run and its parts); None: any.
         """
-        claimed = self.claim_runs(worker_id, tags, limit=1, now=now, parent_run_id=parent_run_id)
+        claimed = self.claim_runs(worker_id, tags, limit=1, now=now, parent_run_id=parent_run_id, roots=roots)
         return claimed[0] if claimed else None
 
     def claim_runs(
@@ -137,6 +147,7 @@ class QueueStore(StoreBase):
         limit: int,
         now: float | None = None,
         parent_run_id: str | None = None,
+        roots: Iterable[str] | None = None,
     ) -> list[Run]:
         """Take up to `limit` of the oldest queued runs that may start now, in one statement.
 
@@ -150,7 +161,12 @@ class QueueStore(StoreBase):
             params["tags"] = list(tags)
         if parent_run_id is not None:
             params["parent"] = parent_run_id
-        stmt = _claim_statement(tagged=tags is not None, of_parent=parent_run_id is not None)
+        if roots is not None:
+            params["roots"] = list(roots)
+            if not params["roots"]:
+                return []
+        stmt = _claim_statement(tagged=tags is not None, of_parent=parent_run_id is not None,
+                                scoped=roots is not None)
         with self.db.autocommit() as conn:
             runs = to_models(Run, conn.execute(stmt, params))
         # RETURNING gives no order; hand them out oldest first, as claimed.
@@ -193,30 +209,41 @@ class QueueStore(StoreBase):
         with self.db.autocommit() as conn:
             return conn.execute(stmt.values(values)).rowcount > 0
 
-    def requeue_stale(self, now: float | None = None, timeout: float = 60.0) -> list[str]:
+    def requeue_stale(
+        self, now: float | None = None, timeout: float = 60.0, *, roots: Iterable[str] | None = None
+    ) -> list[str]:
         """Put back in the queue the runs whose worker stopped heartbeating.
 
         A running run held by a worker with `heartbeat_at` older than `now - timeout`
         becomes "queued" with no worker, so another worker takes it over; workers that
-        went quiet as long are marked "lost". Runs with no heartbeat at all (run in
-        process, not through the queue) are left alone.
+        went quiet as long are marked "lost" (the executor counts, against the step a
+        lost worker was running, that it was lost). Runs with no heartbeat at all are
+        left alone.
+
+        Args:
+            now: The current time; the store's clock when None.
+            timeout: Seconds without a heartbeat after which a worker is lost.
+            roots: Only the runs of these run trees, and only their workers are judged;
+                None: every run and worker.
 
         Returns:
             The ids of the requeued runs.
         """
         cutoff = self._now(now) - timeout
-        runs = update(RUNS).where(
-            RUNS.c.status == _RUNNING,
-            RUNS.c.worker_id.is_not(None),
-            RUNS.c.heartbeat_at < cutoff,
-        )
+        stale = [RUNS.c.status == _RUNNING, RUNS.c.worker_id.is_not(None), RUNS.c.heartbeat_at < cutoff]
+        if roots is not None:
+            stale.append(RUNS.c.root_run_id.in_(list(roots)))
+        runs = update(RUNS).where(*stale)
         workers = update(WORKERS).where(WORKERS.c.status == "alive", WORKERS.c.heartbeat_at < cutoff)
+        if roots is not None:
+            workers = workers.where(WORKERS.c.id.in_(select(RUNS.c.worker_id).where(*stale)))
         with self.db.transaction() as conn:
+            # The workers first: with `roots`, they are found through the runs they hold.
+            conn.execute(workers.values(status="lost"))
             requeued = conn.execute(
                 runs.values(status=_QUEUED, worker_id=None, heartbeat_at=None).returning(RUNS.c.id)
             )
             ids = sorted(requeued.scalars())
-            conn.execute(workers.values(status="lost"))
         return ids
 
     def requeue_due(self, now: float | None = None) -> list[str]:

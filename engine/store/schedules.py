@@ -27,6 +27,7 @@ class ScheduleStore(StoreBase):
         A new schedule, or one whose expression, time zone or enabled flag changes,
         starts counting firings from `now` (the store's clock when None): firings
         before that are never caught up. A new on_failure handler sees failures from now.
+        A new expression or time zone clears the schedule's `error`.
 
         Raises:
             ItemPathError: `path`, or the flow or script path it runs, is not an item path.
@@ -44,7 +45,7 @@ class ScheduleStore(StoreBase):
         restart = old is None or any(
             values.get(name) != getattr(old, name) for name in ("schedule", "timezone", "enabled"))
         row = Schedule(
-            workspace=workspace, path=path, **values,
+            workspace=workspace, path=path, **values, error=_kept_error(old, values),
             created_at=old.created_at if old is not None else now, edited_at=now,
             checked_until=now if restart else old.checked_until,  # type: ignore[union-attr]
             failures_checked_until=(old.failures_checked_until
@@ -99,6 +100,14 @@ class ScheduleStore(StoreBase):
             if conn.execute(stmt).rowcount == 0:
                 raise NotFound(f"schedule {path!r} not found")
 
+    def set_schedule_error(self, path: str, error: str, *, workspace: str = "main") -> bool:
+        """Record why a schedule cannot fire; False when it was recorded already (or the
+        schedule is gone), so that only one of several schedulers reports it."""
+        stmt = update(SCHEDULES).where(SCHEDULES.c.workspace == workspace, SCHEDULES.c.path == path,
+                                       SCHEDULES.c.error.is_(None)).values(error=error)
+        with self.db.autocommit() as conn:
+            return conn.execute(stmt).rowcount == 1
+
     def advance_schedule(self, path: str, *, workspace: str = "main", checked_until: float | None = None,
                          failures_checked_until: float | None = None) -> None:
         """Move a schedule's cursors forward (never back, so concurrent schedulers agree)."""
@@ -129,3 +138,10 @@ class ScheduleStore(StoreBase):
             RUNS.c.workspace == workspace, RUNS.c.schedule_id == path, RUNS.c.trigger == "schedule")
         with self.db.autocommit() as conn:
             return conn.execute(stmt).scalar_one()
+
+
+def _kept_error(old: Schedule | None, values: dict[str, Any]) -> str | None:
+    """The old schedule's error while its expression and time zone stay as they were."""
+    if old is None or any(values.get(name) != getattr(old, name) for name in ("schedule", "timezone")):
+        return None
+    return old.error

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlmodel import Session
 
 from engine.clock import Clock
 from engine.store.catalog import CatalogStore
@@ -15,6 +18,9 @@ from engine.store.resources import ResourceStore
 from engine.store.retry import retry_public_methods
 from engine.store.runs import RunStore
 from engine.store.schedules import ScheduleStore
+from engine.store.schema import migrate
+
+T = TypeVar("T")
 
 
 @retry_public_methods
@@ -34,7 +40,7 @@ class Store(RunStore, JournalStore, JournalPagesStore, CatalogStore, QueueStore,
     def open(
         cls, url: str | os.PathLike[str] | None = None, *, clock: Clock | None = None
     ) -> Store:
-        """Connect and create missing tables.
+        """Connect, and bring the schema to the newest version (`migrate`).
 
         Args:
             url: A database URL or SQLite file path; None uses `DATABASE_URL`, else
@@ -42,7 +48,11 @@ class Store(RunStore, JournalStore, JournalPagesStore, CatalogStore, QueueStore,
             clock: Where "now" comes from when a call is not told; real time by default.
         """
         store = cls(Database(resolve_url(url)), clock)
-        store.create_all()
+        try:
+            store.migrate()
+        except BaseException:
+            store.close()
+            raise
         return store
 
     @property
@@ -55,9 +65,29 @@ class Store(RunStore, JournalStore, JournalPagesStore, CatalogStore, QueueStore,
         """"sqlite" or "postgresql"."""
         return self.db.dialect
 
-    def create_all(self) -> None:
-        """Create missing tables and indexes (idempotent; `open` calls it)."""
-        self.db.create_all()
+    def migrate(self) -> None:
+        """Apply the schema migrations the database lacks, once however many processes
+        start together (engine/store/schema.py); `open` calls it.
+
+        Raises:
+            SchemaVersionError: a newer Millrace upgraded the database.
+        """
+        migrate(self.db)
+
+    def transact(self, work: Callable[[Session], T], *, read_only: bool = False) -> T:
+        """`work(session)` in one transaction on the store's database; what it returns.
+
+        For the app's own tables (app/models.py): they share the store's connection pool
+        and, as every Store call, a call is retried as a whole while PostgreSQL is away,
+        so `work` must do nothing but database work. Committed when `work` returns,
+        rolled back when it raises; objects it returns stay readable.
+
+        Args:
+            read_only: for work that only reads: no transaction, no write lock (see
+                `Database.session`).
+        """
+        with self.db.session(read_only=read_only) as session:
+            return work(session)
 
     def close(self) -> None:
         """Release every connection."""

@@ -3,6 +3,10 @@
 Every timestamp is float epoch seconds. JSON columns hold plain Python values and are
 stored whole. Objects the store returns are transient instances (never bound to a
 session), so they stay usable after the call that produced them.
+
+The database gets these tables (and the app's, app/models.py) from the migrations in
+engine/store/migrations/, applied at start (engine/store/schema.py): a change here needs
+a new migration there; tests/engine/test_store_migrations.py finds any difference.
 """
 
 from __future__ import annotations
@@ -209,6 +213,8 @@ class Schedule(SQLModel, table=True):
     """Firings at or before this time have been handled (run or skipped)."""
     failures_checked_until: float
     """Failed runs that finished at or before this time have had their handler run."""
+    error: Optional[str] = None
+    """Why the scheduler does not fire it (its expression matches no date); saving clears it."""
 
 
 TABLES = [
@@ -280,8 +286,3 @@ TABLES.extend([
     ResourceType.__table__,
     FlowUserState.__table__,
 ])
-
-LATER_INDEXES = [index for index in Run.__table__.indexes if index.name == "ix_runs_queue"]
-"""Indexes added after their table first shipped, created in databases made before."""
-OBSOLETE_INDEXES = ["ix_runs_claim"]
-"""Indexes a newer one replaced, dropped from databases made before."""

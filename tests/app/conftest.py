@@ -6,6 +6,8 @@ tests share its data: give what a test creates a name of its own.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
@@ -36,9 +38,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The app, built if needed and started, with `.url`, `.token` and `.db_url`."""
-    with running_app(tmp_path_factory.mktemp("app")) as server:
+def app_server() -> Iterator[Server]:
+    """The app, built if needed and started, with `.url`, `.token` and `.db_url`.
+
+    Its folder (database, key file) is outside pytest's temporary folder, which scripts
+    see (tests/conftest.py): the app's own files stay out of the scripts' reach, as in
+    production.
+    """
+    with tempfile.TemporaryDirectory(prefix="millrace-app-") as workdir, running_app(Path(workdir)) as server:
         yield server
 
 

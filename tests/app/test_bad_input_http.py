@@ -185,6 +185,16 @@ def test_a_script_step_naming_a_file_on_disk_is_refused(api):
     assert api.get(f"{W}/flows/exists/f/tests/evil").json() is False
 
 
+def test_an_inline_file_name_over_rest_is_refused_saying_what_rest_takes(api):
+    step = {"id": "a", "value": {"type": "rawscript", "language": "bun", "content": "!inline a.inline_script.ts",
+                                 "input_transforms": {}}}
+    response = api.post(f"{W}/flows/create", json=flow_body("f/tests/inline", [step]))
+    assert response.status_code == 400
+    assert ("value.modules[0].value.content: '!inline a.inline_script.ts' names a file, but the flow came "
+            "without its files: put the file's text in the field instead") in response.text
+    assert api.get(f"{W}/flows/exists/f/tests/inline").json() is False
+
+
 def test_errors_never_echo_a_large_input_back(api):
     path = ensure_flow(api, DOUBLE)
     huge = "A" * 1_000_000

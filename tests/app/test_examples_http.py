@@ -1,8 +1,9 @@
 """The bundled examples do what they promise, run through the REST API on the real server.
 
 Each test starts from fresh demo data (`POST /api/demo/reset`) and asserts what the flow
-left in the demo API: the warehouse, notifications, expenses, the three systems, audit
-records. Waiting 48 hours is simulated by moving a waiting step's deadline into the
+left behind: the ETL's warehouse (the DuckDB file in the app's data folder, or a real
+PostgreSQL database), and in the demo API notifications, expenses, the three systems,
+audit records. Waiting 48 hours is simulated by moving a waiting step's deadline into the
 past in the database, the one thing the server reads to decide that time is up.
 """
 
@@ -12,13 +13,18 @@ import json
 import sqlite3
 import time
 import uuid
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
+import duckdb
+import psycopg
 import pytest
 
 from app.demo_api import CURRENCIES, orders_for
 from engine import Store
 from tests.app.apikit import W, wait_status
+from tests.pg import pg_database, pg_url  # noqa: F401  (pytest fixtures)
 
 ETL = "f/examples/etl_daily"
 EXPENSE = "f/examples/expense_approval"
@@ -62,11 +68,22 @@ def _expected_totals(day: str) -> dict[str, float]:
     return {customer: round(total, 2) for customer, total in totals.items()}
 
 
-def test_etl_pages_through_orders_retries_the_failed_page_loads_and_notifies(api, store):
+def _duckdb_warehouse(app_server, day: str) -> tuple[dict[str, float], int, list[str]]:
+    """What the DuckDB warehouse holds for `day`: totals per customer, orders, batch ids."""
+    path = Path(app_server.db_url.removeprefix("sqlite:///")).parent / "files" / "warehouse.duckdb"
+    with duckdb.connect(str(path), read_only=True) as db:
+        rows = db.execute("SELECT customer, orders, total_usd FROM customer_totals WHERE day = ?", [day]).fetchall()
+        batches = db.execute("SELECT batch_id FROM etl_batches WHERE day = ? ORDER BY seq", [day]).fetchall()
+    return {c: float(t) for c, _, t in rows}, sum(o for _, o, _ in rows), [b for (b,) in batches]
+
+
+def test_etl_pages_through_orders_retries_the_failed_page_loads_into_duckdb_and_notifies(api, store, app_server):
     run_id = _start(api, ETL, {"date": "2024-05-01", "page_size": 25, "channel": "#etl-test"})
     job = wait_status(api, run_id, {"success", "failure"}, timeout=60)
     assert job["status"] == "success", job["result"]
-    assert job["result"] == {"date": "2024-05-01", "batch_id": "b-2024-05-01-1", "loaded": 6, "rejected": 3}
+    totals, orders, batches = _duckdb_warehouse(app_server, "2024-05-01")
+    assert job["result"] == {"date": "2024-05-01", "batch_id": batches[-1], "loaded": 6, "rejected": 3}
+    assert batches[-1].startswith("b-2024-05-01-")
 
     # 60 orders in pages of 25: three pages; page 2 answered 503 once and its retry recovered.
     steps = store.load_steps(run_id)
@@ -75,24 +92,42 @@ def test_etl_pages_through_orders_retries_the_failed_page_loads_and_notifies(api
     attempts = {step.iteration: step.attempts for step in pages.values()}
     assert attempts[1] >= 1 and attempts[0] == attempts[2] == 0
     assert all(step.status == "success" for step in pages.values())
+    assert {step.step_id for step in steps.values()} >= {"load", "load_duckdb"}
 
-    warehouse = api.get(f"{DEMO}/warehouse", params={"date": "2024-05-01"}).json()
-    loaded = {row["customer"]: row["total_usd"] for row in warehouse["rows"]}
-    assert loaded == pytest.approx(_expected_totals("2024-05-01"))
-    assert sum(row["orders"] for row in warehouse["rows"]) == 57  # three orders are invalid
+    assert totals == pytest.approx(_expected_totals("2024-05-01"))
+    assert orders == 57  # three orders are invalid
 
     note, = _notes(api, channel="#etl-test")
     assert "loaded 6 customer totals" in note["message"] and "3 orders rejected" in note["message"]
 
 
-def test_etl_run_again_for_the_same_day_replaces_the_day_instead_of_doubling_it(api):
+def test_etl_run_again_for_the_same_day_replaces_the_day_instead_of_doubling_it(api, app_server):
     for _ in range(2):
         response = api.post(f"{W}/jobs/run_wait_result/f/{ETL}", json={"date": "2024-05-02"}, params={"timeout": 60})
         assert response.status_code == 200, response.text
-    warehouse = api.get(f"{DEMO}/warehouse", params={"date": "2024-05-02"}).json()
-    assert len(warehouse["batches"]) == 2
-    assert {row["customer"]: row["total_usd"] for row in warehouse["rows"]} == pytest.approx(
-        _expected_totals("2024-05-02"))
+    totals, _, batches = _duckdb_warehouse(app_server, "2024-05-02")
+    assert batches == ["b-2024-05-02-1", "b-2024-05-02-2"]
+    assert response.json()["batch_id"] == "b-2024-05-02-2"
+    assert totals == pytest.approx(_expected_totals("2024-05-02"))
+
+
+def test_etl_loads_into_postgresql_when_a_warehouse_resource_is_picked(api, pg_database):
+    url = urlparse(pg_database)
+    resource = {"path": "u/admin/etl_warehouse", "resource_type": "postgresql",
+                "value": {"host": url.hostname, "port": url.port, "user": url.username, "dbname": url.path[1:]}}
+    assert api.post(f"{W}/resources/create", json=resource).status_code in (200, 201)
+    args = {"date": "2024-05-03", "warehouse": "$res:u/admin/etl_warehouse"}
+    try:
+        for _ in range(2):
+            response = api.post(f"{W}/jobs/run_wait_result/f/{ETL}", json=args, params={"timeout": 60})
+            assert response.status_code == 200, response.text
+    finally:  # other tests list the session's postgresql resources
+        api.delete(f"{W}/resources/delete/u/admin/etl_warehouse")
+    assert response.json() == {"date": "2024-05-03", "batch_id": "b-2024-05-03-2", "loaded": 6, "rejected": 3}
+    with psycopg.connect(pg_database) as conn:
+        rows = conn.execute("SELECT customer, total_usd, batch_id FROM customer_totals WHERE day = '2024-05-03'").fetchall()
+    assert {c: float(t) for c, t, _ in rows} == pytest.approx(_expected_totals("2024-05-03"))
+    assert {b for _, _, b in rows} == {"b-2024-05-03-2"}
 
 
 # ---- expense approval ------------------------------------------------------------------

@@ -8,7 +8,9 @@ when there is none).
 
 from __future__ import annotations
 
+import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,7 +38,7 @@ def cluster() -> Iterator[Cluster]:
 def pg_app(cluster: Cluster, tmp_path: Path) -> Iterator[Server]:
     # The server mounts a build; for the API the session's (built for the first port) will do.
     ensure_frontend(PORTS[0])
-    server = start(free_port(), tmp_path, db_url=cluster.create_database("app_faults"), web_port=PORTS[0])
+    server = start(free_port(), tmp_path, db_url=cluster.create_database(f"app_faults_{uuid.uuid4().hex[:8]}"), web_port=PORTS[0])
     try:
         yield server
     finally:
@@ -62,3 +64,18 @@ def test_the_app_keeps_serving_runs_through_a_postgres_restart(cluster, pg_app):
         response = api.post(f"{W}/jobs/run_wait_result/f/{path}", json={"x": 21})
         assert (response.status_code, response.json()) == (200, 42)
         assert api.get("/api/ready").status_code == 200
+
+
+def test_a_request_made_while_postgres_restarts_waits_for_it_instead_of_failing(cluster, pg_app):
+    # The token check reads the app's tables: through the store, retried as every store call.
+    headers = {"Authorization": f"Bearer {pg_app.token}"}
+    with httpx.Client(base_url=pg_app.url, headers=headers, timeout=60) as api:
+        assert api.get("/api/users/whoami").status_code == 200
+        cluster.stop_server("fast")
+        answers: list[httpx.Response] = []
+        asking = threading.Thread(target=lambda: answers.append(api.get("/api/users/whoami")))
+        asking.start()
+        time.sleep(1.5)
+        cluster.start_server()
+        asking.join(60)
+        assert [(r.status_code, r.json()["username"]) for r in answers] == [(200, "admin")], pg_app.log_tail()

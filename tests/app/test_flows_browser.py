@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 import yaml
@@ -86,6 +87,26 @@ def test_import_refuses_a_broken_document_and_a_bad_path(page):
     dialog.locator("[data-field=flow-text]").fill("value:\n  modules:\n    - id: 1bad\n      value: {type: identity}\n")
     dialog.locator("[data-submit=import]").click()
     expect(dialog.locator("[data-problem=flows]")).to_contain_text("1bad")
+
+
+def test_a_zip_of_a_synced_flow_folder_imports_with_its_inline_scripts(page, api, tmp_path):
+    inline = GREETING_YAML.split("content: |\n")[1].split("        input_transforms")[0]
+    script = "".join(line[10:] + "\n" for line in inline.splitlines())
+    synced = GREETING_YAML.replace("content: |\n" + inline, "content: '!inline greet.inline_script.py'\n")
+    archive = tmp_path / "greeting.zip"
+    with zipfile.ZipFile(archive, "w") as folder:
+        folder.writestr("greeting.flow/flow.yaml", synced)
+        folder.writestr("greeting.flow/greet.inline_script.py", script)
+    page.goto("/flows")
+    page.locator("[data-action=import-flow]").click()
+    dialog = page.locator("[data-dialog=import]")
+    dialog.locator("[data-upload=flow] input[type=file]").set_input_files(str(archive))
+    expect(dialog.locator("[data-field=flow-text]")).to_have_value(re.compile(r"def main\(name: str"))
+    dialog.locator("[data-field=path]").fill("f/tests/synced")
+    dialog.locator("[data-submit=import]").click()
+    expect(page.locator('[data-flow-path="f/tests/synced"]')).to_be_visible()
+    saved = api.get(f"{W}/flows/get/f/tests/synced").json()
+    assert saved["value"]["modules"][0]["value"]["content"] == script
 
 
 def test_upload_export_duplicate_and_delete(page, api, tmp_path):

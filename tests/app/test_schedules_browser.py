@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from engine import Store
+
 from tests.app.apikit import DOUBLE, W, ensure_flow
+
+
+NEVER = "cron expression '0 0 31 2 *' never fires: February has no 31st day"
 
 
 def _choose(page, field: str, option: str) -> None:
@@ -22,6 +27,14 @@ def test_create_a_schedule_with_cron_words_next_firings_and_args(page, api):
     cron = page.locator("[data-field=cron]")
     cron.fill("61 * * * *")
     expect(page.locator("[data-cron-error]")).to_contain_text("out of range")
+    cron.fill("0 0 31 2 *")
+    expect(page.locator("[data-cron-error]")).to_have_text(NEVER)
+    page.locator("[data-field=schedule-path]").fill("f/tests/browser_never")
+    page.locator('[data-field="x"] input').fill("7")
+    page.locator("[data-submit=schedule-args]").click()
+    expect(page.locator("[data-problem=schedule]")).to_have_text(NEVER)
+    assert api.get(f"{W}/schedules/exists/f/tests/browser_never").json() is False
+    page.locator("[data-field=schedule-path]").fill("")
     cron.fill("*/15 * * * *")
     expect(page.locator("[data-cron-words]")).to_have_text("every 15 minutes")
     cron.fill("30 9 * * 1-5")
@@ -40,3 +53,16 @@ def test_create_a_schedule_with_cron_words_next_firings_and_args(page, api):
 
     saved = api.get(f"{W}/schedules/get/f/tests/browser_schedule").json()
     assert (saved["schedule"], saved["timezone"], saved["args"]) == ("30 9 * * 1-5", "Europe/Berlin", {"x": 7})
+
+
+def test_a_stored_schedule_that_cannot_fire_says_why_in_the_list(page, api, app_server):
+    ensure_flow(api, DOUBLE)
+    with Store.open(app_server.db_url) as store:  # as a release that accepted such expressions stored it
+        store.save_schedule("f/tests/browser_stored_never", schedule="0 0 31 2 *", script_path=DOUBLE["path"],
+                            args={"x": 1})
+    try:
+        page.goto("/schedules")
+        row = page.locator('[data-schedule-path="f/tests/browser_stored_never"]')
+        expect(row.locator("[data-schedule-error]")).to_have_text(NEVER)
+    finally:
+        api.delete(f"{W}/schedules/delete/f/tests/browser_stored_never")

@@ -32,6 +32,13 @@ def test_formats_pick_their_inputs_and_nullable_types_count_as_their_main_type()
     assert schema_fields(schema)[4]["options"] == ["1", "2"]
 
 
+def test_an_empty_string_default_of_an_object_as_windmill_writes_it_is_no_default():
+    schema = {"properties": {"o": {"type": "object", "default": ""}, "s": {"type": "string", "default": ""}}}
+    assert [f["value"] for f in schema_fields(schema)] == ["", ""]
+    args, errors = parse_form(schema, {"o": "", "s": ""})
+    assert (args, errors) == ({}, {})
+
+
 def test_submitted_texts_become_typed_args():
     schema = script_schema("python3", SIGNATURE)
     args, errors = parse_form(schema, {"n": " 3 ", "flag": "on", "color": "blue", "items": "[1, 2]",
@@ -60,3 +67,37 @@ def test_schema_rules_and_formats_are_checked_with_jsonschema():
                       "k": "1 is less than the minimum of 3", "xs": "[1]: 'a' is not of type 'integer'"}
     args, errors = parse_form(schema, {"e": "a@b.io", "d": "2024-12-01", "t": "2024-01-01T10:00:00Z", "k": "5"})
     assert errors == {} and args["k"] == 5
+
+
+PG_STEP = "-- $1 customer\n-- $2 since = '2024-01-01'\nSELECT * FROM orders WHERE customer = $1::TEXT AND day >= $2::DATE"
+
+
+def test_a_postgresql_step_becomes_a_resource_picker_then_its_arguments():
+    resources = {"postgresql": ["f/data/warehouse", "u/admin/scratch"]}
+    fields = schema_fields(script_schema("postgresql", PG_STEP), resources)
+    assert [(f["name"], f["kind"], f["required"]) for f in fields] == [
+        ("database", "resource", True), ("customer", "string", True), ("since", "date", False)]
+    picker = fields[0]
+    assert picker["options"] == ["f/data/warehouse", "u/admin/scratch"]
+    assert picker["hint"] == "postgresql resource" and picker["placeholder"] == "choose a postgresql resource…"
+
+
+def test_a_resource_picker_without_resources_of_its_type_says_where_to_add_one():
+    picker, = schema_fields({"properties": {"db": {"type": "object", "format": "resource-postgresql"}}},
+                            {"http": ["u/admin/api"]})
+    assert picker["options"] == [] and picker["placeholder"] == "no postgresql resource yet: add one under Resources"
+
+
+def test_a_picked_resource_is_submitted_as_a_reference_and_passes_the_schema():
+    schema = script_schema("postgresql", PG_STEP)
+    args, errors = parse_form(schema, {"database": "f/data/warehouse", "customer": "acme", "since": ""})
+    assert errors == {}
+    assert args == {"database": "$res:f/data/warehouse", "customer": "acme"}
+    _, errors = parse_form(schema, {"database": "", "customer": "acme"})
+    assert errors == {"database": "is required"}
+
+
+def test_a_resource_default_shows_as_its_path():
+    picker, = schema_fields({"properties": {"db": {"type": "object", "format": "resource-postgresql",
+                                                   "default": "$res:f/data/warehouse"}}})
+    assert picker["value"] == "f/data/warehouse"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import pytest
 
-from engine import FakeClock
+from engine import FakeClock, Store
 
 from app.accounts import ADMIN, Accounts
 from app.auth import Credentials
@@ -13,14 +15,16 @@ from app.sessions import LIFETIME_SECONDS, LEGACY_LABEL, Sessions, secret_from
 
 
 @pytest.fixture
-def credentials(tmp_path) -> Credentials:
-    return Credentials(f"sqlite:///{tmp_path / 'app.db'}")
+def credentials(tmp_path) -> Iterator[Credentials]:
+    store = Store.open(tmp_path / "app.db")
+    yield Credentials(store)
+    store.close()
 
 
 def test_a_session_lives_until_it_expires_or_ends(credentials) -> None:
     Accounts(credentials).create_user("ann", "ann-password", ADMIN)
     clock = FakeClock()
-    sessions = Sessions(credentials.engine, clock.now)
+    sessions = Sessions(credentials.store, clock.now)
     first, second = sessions.start("ann"), sessions.start("ann")
     assert first != second and sessions.user(first).username == "ann"
     assert credentials.verify(first) is None  # no API token
@@ -31,16 +35,12 @@ def test_a_session_lives_until_it_expires_or_ends(credentials) -> None:
 
 
 def test_a_session_of_a_deleted_user_is_nobodys(credentials) -> None:
-    from sqlmodel import Session
-
     from app.models import User
 
     Accounts(credentials).create_user("bob", "bob-password")
-    sessions = Sessions(credentials.engine)
+    sessions = Sessions(credentials.store)
     secret = sessions.start("bob")
-    with Session(credentials.engine) as session:
-        session.delete(session.get(User, "bob"))
-        session.commit()
+    credentials.store.transact(lambda session: session.delete(session.get(User, "bob")))
     assert sessions.user(secret) is None
 
 

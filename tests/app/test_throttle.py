@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import pytest
 
-from engine import FakeClock
-from sqlmodel import create_engine
+from engine import FakeClock, Store
 
 from app.throttle import BASE_BACKOFF_SECONDS, LIMIT, MAX_BACKOFF_SECONDS, WINDOW_SECONDS, LoginThrottle
 
@@ -19,8 +20,10 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def throttle(tmp_path, clock) -> LoginThrottle:
-    return LoginThrottle(create_engine(f"sqlite:///{tmp_path / 'throttle.db'}"), clock.now)
+def throttle(tmp_path, clock) -> Iterator[LoginThrottle]:
+    store = Store.open(tmp_path / "throttle.db")
+    yield LoginThrottle(store, clock.now)
+    store.close()
 
 
 def test_the_fifth_failure_locks_for_the_base_back_off(throttle, clock) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from engine import Engine, Store
 from tests.flowkit import counter_code, expr_step, flow, py
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +51,23 @@ def test_failed_flow_exits_1_with_the_error_object_on_stdout(tmp_path):
     assert done.returncode == 1
     error = json.loads(done.stdout)["error"]
     assert (error["name"], error["message"], error["step_id"]) == ("ValueError", "bad", "boom")
+
+
+def test_run_reads_inline_scripts_beside_a_synced_flow_yaml(tmp_path):
+    folder = tmp_path / "greet.flow"
+    folder.mkdir()
+    (folder / "flow.yaml").write_text(
+        "summary: synced\nvalue:\n  modules:\n"
+        "    - id: a\n      value:\n        type: rawscript\n        language: python3\n"
+        "        content: '!inline a.inline_script.py'\n"
+        "        input_transforms: {name: {type: javascript, expr: flow_input.name}}\n")
+    (folder / "a.inline_script.py").write_text("def main(name):\n    return f'hi {name}'\n")
+    done = cli(tmp_path, "run", str(folder / "flow.yaml"), "--args", '{"name": "ada"}')
+    assert (done.returncode, json.loads(done.stdout or "null")) == (0, "hi ada"), done.stderr
+    (folder / "flow.yaml").write_text((folder / "flow.yaml").read_text().replace("a.inline", "../a.inline"))
+    refused = cli(tmp_path, "run", str(folder / "flow.yaml"))
+    assert refused.returncode == 2
+    assert "value.modules[0].value.content: '!inline ../a.inline_script.py' must name a file inside" in refused.stderr
 
 
 def test_invalid_yaml_exits_2_naming_file_and_line(tmp_path):
@@ -104,7 +122,16 @@ def test_events_flag_writes_json_lines_of_step_events(tmp_path):
     assert any(e["kind"] == "step_log" and e["data"]["line"] == "hi" for e in events)
 
 
-def test_killed_run_resumes_after_the_last_finished_step(tmp_path):
+# A run is held with a heartbeat: once a killed process's is 2 s old, another driver
+# (`run --run-id`, `recover`) takes the run over.
+FAST = ("--heartbeat", "0.5", "--stale-after", "2")
+
+
+def killed_mid_run(tmp_path: Path, run_id: str) -> tuple[str, Path]:
+    """Start `run` of a three-step flow and kill it (SIGKILL) while step b runs.
+
+    Returns the flow file and the folder where each step counts its executions.
+    """
     marks = tmp_path / "marks"
     marks.mkdir()
     slow = (
@@ -120,19 +147,44 @@ def test_killed_run_resumes_after_the_last_finished_step(tmp_path):
     file = write(tmp_path, "f.json", document)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("DATABASE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "engine", "run", file, "--run-id", "crash1"], cwd=tmp_path,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "run", file, "--run-id", run_id, *FAST],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
     deadline = time.monotonic() + 30
     while not (marks / "flag").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate()
-    done = cli(tmp_path, "run", file, "--run-id", "crash1")
+    return file, marks
+
+
+def executions(marks: Path) -> tuple[int, int, int]:
+    return tuple(len((marks / step).read_text().splitlines()) for step in "abc")  # type: ignore[return-value]
+
+
+def test_killed_run_resumes_after_the_last_finished_step(tmp_path):
+    file, marks = killed_mid_run(tmp_path, "crash1")
+    done = cli(tmp_path, "run", file, "--run-id", "crash1", *FAST)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == 1
-    assert len((marks / "a").read_text().splitlines()) == 1
-    assert len((marks / "b").read_text().splitlines()) == 2
-    assert len((marks / "c").read_text().splitlines()) == 1
+    assert executions(marks) == (1, 2, 1)
+
+
+def test_recover_drives_killed_and_queued_runs_to_their_end_then_exits(tmp_path):
+    file, marks = killed_mid_run(tmp_path, "crash2")
+    engine = Engine(store=Store.open(f"sqlite:///{tmp_path / 'data' / 'millrace.db'}"))
+    queued = engine.submit(flow(expr_step("x", "6 * 7")))
+    engine.store.close()
+    started = time.monotonic()
+    done = cli(tmp_path, "recover", *FAST)
+    assert done.returncode == 0, done.stderr
+    shown = sorted((json.loads(line) for line in done.stdout.splitlines()), key=lambda run: run["run_id"])
+    assert shown == sorted([{"run_id": "crash2", "status": "success", "result": 1},
+                            {"run_id": queued, "status": "success", "result": 42}], key=lambda run: run["run_id"])
+    assert executions(marks) == (1, 2, 1)
+    assert time.monotonic() - started >= 2  # it judged the killed process dead only after --stale-after
+    again = cli(tmp_path, "recover", *FAST)
+    assert (again.returncode, again.stdout) == (0, "")
 
 
 def test_approval_from_another_process_continues_a_waiting_cli_run(tmp_path):

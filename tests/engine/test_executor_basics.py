@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tests.flowkit import bash, expr_step, flow, py
 
 
@@ -26,6 +28,23 @@ def test_results_of_any_earlier_step_and_unknown_ids_are_null(harness):
 def test_identity_passes_previous_result_through(harness):
     document = flow(py("a", "def main():\n    return 3\n"), {"id": "i", "value": {"type": "identity"}})
     assert harness.run(document).result == 3
+
+
+def test_result_in_an_input_transform_is_the_previous_result(harness):
+    document = flow(py("a", "def main():\n    return {'n': 2}\n"), expr_step("b", "result.n + previous_result.n"))
+    assert harness.run(document).result == 4
+
+
+def test_steps_without_ids_and_inputs_run_as_windmill_runs_them(harness):
+    document = {"value": {"modules": [
+        {"value": {"type": "rawscript", "language": "python3", "content": "def main():\n    return 42\n"}},
+        {"value": {"type": "identity"}},
+        {"value": {"type": "rawscript", "language": "python3", "content": "def main(x):\n    return [x]\n",
+                   "input_transforms": {"x": {"type": "javascript", "expr": "previous_result + 1"}}}},
+    ]}}
+    outcome = harness.run(document)
+    assert (outcome.status, outcome.result) == ("success", [43])
+    assert set(harness.engine.store.load_steps(outcome.run_id)) == {"a", "b", "c"}
 
 
 def test_bash_step_gets_positional_args_and_json_last_line(harness):
@@ -59,6 +78,22 @@ def test_expression_that_never_ends_fails_its_step_and_the_engine_goes_on(harnes
     assert again.result == 2
 
 
+def test_backtracking_regex_fails_its_step_at_the_limit_and_the_engine_goes_on(harness):
+    regex = 'js:/(a+)+$/.test("a".repeat(40) + "b")'
+    document = flow(py("parse", "def main(x):\n    return x\n", x=regex), py("never", "def main():\n    return 1\n"))
+    started = time.monotonic()
+    outcome = harness.run(document)
+    assert time.monotonic() - started < 1.0
+    assert outcome.status == "failure"
+    error = outcome.result["error"]
+    assert (error["name"], error["step_id"]) == ("ExpressionError", "parse")
+    assert error["message"].startswith("step parse, input x: expression ")
+    assert error["message"].endswith("failed: ran longer than its time limit of 0.1 s")
+    assert "never" not in harness.engine.store.load_steps(outcome.run_id)
+    again = harness.run(flow(expr_step("next", "[1, 2].map(x => x * 3)")))
+    assert (again.status, again.result) == ("success", [3, 6])
+
+
 def test_script_and_flow_modules_resolve_paths_from_files(harness, tmp_path):
     (tmp_path / "f" / "lib").mkdir(parents=True)
     (tmp_path / "f" / "lib" / "double.py").write_text("def main(x: int):\n    return 2 * x\n")
@@ -87,6 +122,9 @@ def test_missing_script_path_fails_the_step_with_a_clear_message(harness):
 def test_flow_env_and_skip_expr(harness):
     document = flow(expr_step("a", "flow_env.REGION + '-' + flow_input.x"), flow_env={"REGION": "eu"})
     assert harness.run(document, {"x": "1"}).result == "eu-1"
+    typed = flow(expr_step("a", "[flow_env.ON, flow_env.N + 1, flow_env.CONF.url, flow_env.NONE]"),
+                 flow_env={"ON": True, "N": 30, "CONF": {"url": "u"}, "NONE": None})
+    assert harness.run(typed).result == [True, 31, "u", None]
     skipped = flow(py("a", "def main():\n    raise Exception('ran')\n"), skip_expr="flow_input.skip === true")
     outcome = harness.run(skipped, {"skip": True})
     assert (outcome.status, outcome.result) == ("success", None)

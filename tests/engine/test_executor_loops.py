@@ -16,6 +16,17 @@ def test_first_step_of_an_iteration_gets_the_item_as_previous_result(harness):
     assert harness.run(document).result == ["a!", "b!"]
 
 
+def test_result_in_an_iterator_is_the_previous_result(harness):
+    document = flow(py("a", "def main():\n    return {'items': [1, 2]}\n"),
+                    for_loop("l", "result.items", [expr_step("s", "flow_input.iter.value * 3")]))
+    assert harness.run(document).result == [3, 6]
+
+
+def test_result_in_the_first_steps_iterator_is_the_flow_input(harness):
+    document = flow(for_loop("l", "result.items", [expr_step("s", "flow_input.iter.value")]))
+    assert harness.run(document, {"items": ["x", "y"]}).result == ["x", "y"]
+
+
 def test_nested_loops_see_iter_parent(harness):
     inner = for_loop("inner", "[1, 2]", [expr_step("s", "flow_input.iter_parent.value + ':' + flow_input.iter.value")])
     document = flow(for_loop("outer", "['x', 'y']", [inner]))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.flowkit import counter_code, expr_step, flow, for_loop, py
 
 ALWAYS_FAILS = "def main():\n    raise RuntimeError('nope')\n"
@@ -121,3 +123,18 @@ def test_per_step_timeout_kills_a_slow_script(harness):
     assert outcome.result["error"]["step_id"] == "slow"
     assert "timed out" in outcome.result["error"]["message"].lower() or outcome.result["error"]["name"] == "TimeoutError"
     assert time.monotonic() - began < 5
+
+
+PREPROCESSOR_SCRIPTS = {
+    "python3": "def preprocessor(x: int):\n    return {'x': x + 100}\n",
+    "bun": "export async function preprocessor(x: number) {\n  return { x: x + 100 }\n}\n",
+}
+
+
+@pytest.mark.parametrize("language", sorted(PREPROCESSOR_SCRIPTS))
+def test_preprocessor_function_of_the_preprocessor_step_turns_a_webhook_payload_into_args(harness, language):
+    pre = {"value": {"type": "rawscript", "language": language, "content": PREPROCESSOR_SCRIPTS[language],
+                     "input_transforms": {"x": {"type": "javascript", "expr": "flow_input.x"}}}}
+    document = flow(expr_step("a", "flow_input.x"), preprocessor_module=pre)
+    assert harness.run(document, {"x": 1}, trigger="webhook").result == 101
+    assert harness.run(document, {"x": 1}).result == 1

@@ -34,7 +34,7 @@ def test_restart_from_a_top_level_step_reuses_the_steps_before_it(harness, tmp_p
     assert sorted(engine.store.load_steps(new_id)) == ["a"]
     assert [line.line for line in engine.store.get_logs(new_id)] == ["running a"]
 
-    again = harness.call(engine.continue_run(new_id))
+    again = harness.call(engine.drive(new_id))
     assert (again.status, again.result) == ("success", 3)
     assert _lines(marker) == ["a", "b", "c", "b", "c"]
 
@@ -52,7 +52,7 @@ def test_restart_inside_a_loop_reuses_earlier_iterations_and_reruns_the_loop_aro
 
     new_id = engine.restart(first.run_id, "l/1/s")
     assert sorted(engine.store.load_steps(new_id)) == ["a", "l/0/s"]
-    again = harness.call(engine.continue_run(new_id))
+    again = harness.call(engine.drive(new_id))
     assert again.status == "success"
     steps = engine.store.load_steps(new_id)
     # a and iteration 0 are the first run's results; iterations 1, 2 and c ran again.
@@ -70,7 +70,7 @@ def test_restart_inside_a_branch_runs_the_branch_again(harness, tmp_path):
     first = harness.run(document)
     new_id = harness.engine.restart(first.run_id, "x")
     assert sorted(harness.engine.store.load_steps(new_id)) == ["a"]
-    assert harness.call(harness.engine.continue_run(new_id)).status == "success"
+    assert harness.call(harness.engine.drive(new_id)).status == "success"
     assert _lines(marker) == ["a", "x", "x"]
 
 

@@ -8,15 +8,20 @@ from tests.flowkit import counter_code, flow, for_loop, py
 import pytest
 
 
-def test_continue_run_replays_finished_steps_without_running_them(harness, tmp_path):
+def lost_and_requeued(store, run_id: str) -> None:
+    """As after its worker was lost mid-run: back in the queue, unfinished."""
+    store.update_run(run_id, status="queued", worker_id=None, heartbeat_at=None, result=None)
+
+
+def test_a_requeued_run_replays_finished_steps_without_running_them(harness, tmp_path):
     marker = tmp_path / "runs.txt"
     document = flow(py("a", counter_code(str(marker))), py("b", counter_code(str(marker))))
     outcome = harness.run(document)
     assert outcome.result == 2
     store = harness.engine.store
-    store.update_run(outcome.run_id, status="running", result=None)
+    lost_and_requeued(store, outcome.run_id)
     store.delete_steps(outcome.run_id, keys_prefix="b")
-    again = harness.call(harness.new().continue_run(outcome.run_id))
+    again = harness.call(harness.new().drive(outcome.run_id))
     assert again.status == "success"
     assert len(marker.read_text().splitlines()) == 3
 
@@ -26,10 +31,10 @@ def test_loop_iterations_that_finished_are_replayed(harness, tmp_path):
     document = flow(for_loop("l", "[1, 2, 3]", [py("s", counter_code(str(marker)))]))
     outcome = harness.run(document)
     store = harness.engine.store
-    store.update_run(outcome.run_id, status="running")
+    lost_and_requeued(store, outcome.run_id)
     store.delete_steps(outcome.run_id, keys_prefix="l/2/")
     store.save_step(outcome.run_id, "l", status="running")
-    outcome2 = harness.call(harness.new().continue_run(outcome.run_id))
+    outcome2 = harness.call(harness.new().drive(outcome.run_id))
     assert (outcome2.status, outcome2.result) == ("success", [1, 2, 4])
     assert len(marker.read_text().splitlines()) == 4
 

@@ -21,7 +21,7 @@ def test_suspended_run_waits_then_resume_continues_with_payload(harness):
     assert harness.engine.store.get_run(outcome.run_id).status == "suspended"
     verdict = harness.engine.resume(outcome.run_id, "r1", "alice", {"ok": True})
     assert verdict == "approved"
-    done = harness.call(harness.engine.continue_run(outcome.run_id))
+    done = harness.call(harness.engine.drive(outcome.run_id))
     assert done.status == "success"
     assert done.result == {"resume": {"ok": True}, "resumes": [{"ok": True}], "approvers": ["alice"]}
 
@@ -32,7 +32,7 @@ def test_required_events_counts_approvals_and_repeats_count_once(harness):
     assert harness.engine.resume(outcome.run_id, "r1", "alice", 1) == "waiting"
     assert harness.engine.store.get_run(outcome.run_id).status == "suspended"
     assert harness.engine.resume(outcome.run_id, "r2", "bob", 2) == "approved"
-    done = harness.call(harness.engine.continue_run(outcome.run_id))
+    done = harness.call(harness.engine.drive(outcome.run_id))
     assert done.result["approvers"] == ["alice", "bob"]
     assert done.result["resumes"] == [1, 2]
 
@@ -62,7 +62,7 @@ def test_approvals_without_a_name_count_once_per_resume_id():
 def test_cancel_fails_the_run_with_suspended_disapproved(harness):
     outcome = harness.run(approval_flow())
     assert harness.engine.cancel(outcome.run_id, "r1", "carol") == "rejected"
-    done = harness.call(harness.engine.continue_run(outcome.run_id))
+    done = harness.call(harness.engine.drive(outcome.run_id))
     assert done.status == "failure"
     assert done.result["error"]["name"] == "SuspendedDisapproved"
     assert "carol" in done.result["error"]["message"]
@@ -71,9 +71,10 @@ def test_cancel_fails_the_run_with_suspended_disapproved(harness):
 def test_timeout_fails_the_run_with_suspended_timed_out(harness, clock):
     outcome = harness.run(approval_flow(timeout=60))
     clock.advance(30)
-    assert harness.call(harness.engine.continue_due()) == []
+    assert harness.call(harness.engine.drive(outcome.run_id)).status == "suspended"  # not due yet
+    assert harness.engine.store.get_run(outcome.run_id).status == "suspended"
     clock.advance(31)
-    [done] = harness.call(harness.engine.continue_due())
+    done = harness.call(harness.engine.drive(outcome.run_id))
     assert done.status == "failure"
     assert done.result["error"]["name"] == "SuspendedTimedOut"
 
@@ -82,7 +83,7 @@ def test_timeout_continues_with_form_defaults_when_configured(harness, clock):
     form = {"schema": {"properties": {"amount": {"type": "integer", "default": 10}}}}
     outcome = harness.run(approval_flow(timeout=60, continue_on_disapprove_timeout=True, resume_form=form))
     clock.advance(61)
-    [done] = harness.call(harness.engine.continue_due())
+    done = harness.call(harness.engine.drive(outcome.run_id))
     assert done.status == "success"
     assert done.result["resume"] == {"amount": 10}
 
@@ -95,8 +96,8 @@ def test_waiting_run_survives_a_restart_and_steps_before_do_not_rerun(harness, t
     assert outcome.status == "suspended"
     restarted = harness.new()
     restarted.resume(outcome.run_id, "r1", "dan", "go")
-    done = harness.call(restarted.continue_due())
-    assert done[0].status == "success" and done[0].result == [1, "go"]
+    done = harness.call(restarted.drive(outcome.run_id))
+    assert done.status == "success" and done.result == [1, "go"]
     assert len(marker.read_text().splitlines()) == 1
 
 
@@ -108,8 +109,8 @@ def test_a_decision_goes_to_the_step_the_run_waits_on_not_an_earlier_timed_out_o
     after = expr_step("after", "({approvers: approvers})")
     outcome = harness.run(flow(ask, escalate, after))
     clock.advance(61)
-    [waiting] = harness.call(harness.engine.continue_due())
+    waiting = harness.call(harness.engine.drive(outcome.run_id))
     assert waiting.status == "suspended"
     assert harness.engine.resume(outcome.run_id, "r1", "zoe") == "approved"
-    done = harness.call(harness.engine.continue_run(outcome.run_id))
+    done = harness.call(harness.engine.drive(outcome.run_id))
     assert (done.status, done.result) == ("success", {"approvers": ["zoe"]})

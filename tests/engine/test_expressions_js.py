@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.errors import ExpressionError
+from engine.errors import ExpressionError, ExpressionSyntaxError
 from engine.expressions import Evaluator, Scope
 
 
@@ -183,3 +183,24 @@ def test_evaluators_work_from_several_threads(evaluator: Evaluator) -> None:
     for thread in threads:
         thread.join()
     assert sorted(answers) == [[0, 0], [1, 2], [2, 4], [3, 6]]
+
+
+LEGACY = "import { previous_result, flow_input, step, variable,\nresource, params } from 'windmill@1-1'\n\n"
+
+
+def test_a_legacy_windmill_import_line_before_an_expression_is_ignored(evaluator: Evaluator) -> None:
+    assert evaluator.evaluate(LEGACY + "flow_input.x + 1", scope(x=1)) == 2
+    assert evaluator.evaluate(LEGACY + "`${flow_input.x}`", scope(x=1)) == "1"
+    assert evaluator.evaluate(LEGACY + "const n = previous_result.n;\nreturn n * 2", scope()) == 8
+
+
+def test_a_syntax_error_after_a_legacy_import_points_into_the_text_as_written(evaluator: Evaluator) -> None:
+    with pytest.raises(ExpressionSyntaxError) as raised:
+        evaluator.check(LEGACY + "flow_input.x +* 2")
+    assert raised.value.position == len(LEGACY) + 14
+    assert raised.value.expr.startswith("import { previous_result")
+
+
+def test_other_imports_stay_syntax_errors(evaluator: Evaluator) -> None:
+    with pytest.raises(ExpressionSyntaxError):
+        evaluator.check("import { readFileSync } from 'node:fs'\nflow_input.x")

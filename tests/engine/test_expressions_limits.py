@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -110,3 +111,54 @@ def test_evaluations_do_not_share_local_names(evaluator: Evaluator) -> None:
 def test_the_engine_helpers_are_out_of_reach(evaluator: Evaluator) -> None:
     expr = "Object.getOwnPropertyNames(globalThis).filter(n => n.startsWith('__millrace'))"
     assert evaluator.evaluate(expr, EMPTY) == []
+
+
+BACKTRACKING = '("a".repeat(40) + "b")'
+RUNAWAY_NATIVE_CODE = [
+    '/(a+)+$/.test("a".repeat(40) + "b")',
+    f'new RegExp("(a+)+$").test({BACKTRACKING})',
+    f'{BACKTRACKING}.match("(a+)+$")',
+    f'{BACKTRACKING}.replace(/(a+)+$/, "")',
+    f'{BACKTRACKING}.search("(a+)+$")',
+    f'{BACKTRACKING}.split(/(a+)+$/)',
+    "flow_input.text.match(new RegExp(flow_input.pattern))",
+    "Array.prototype.includes.call({length: 1e12}, 1)",
+    'new Array(1e9).join("")',
+]
+
+
+@pytest.mark.parametrize("expr", RUNAWAY_NATIVE_CODE)
+def test_native_code_that_never_checks_the_clock_still_stops_at_the_limit(expr: str) -> None:
+    scope = Scope(flow_input={"text": "a" * 40 + "b", "pattern": "(a+)+$"}, results={})
+    evaluator = Evaluator()
+    started = time.monotonic()
+    with pytest.raises(ExpressionTimeout) as raised:
+        evaluator.evaluate(expr, scope, where="step parse, input x")
+    assert time.monotonic() - started < 1.0
+    assert str(raised.value).startswith("step parse, input x: expression ")
+    assert raised.value.reason == "ran longer than its time limit of 0.1 s"
+    assert evaluator.evaluate("[1, 2].map(x => x + flow_input.text.length)", scope) == [42, 43]
+
+
+def test_a_runaway_expression_in_one_thread_does_not_hold_up_the_others() -> None:
+    evaluator = Evaluator(time_limit=0.5)
+    finished: dict[str, float] = {}
+
+    def quick(name: str) -> None:
+        for n in range(20):
+            assert evaluator.evaluate(f"[{n}].map(x => x * 2)", EMPTY) == [n * 2]
+        finished[name] = time.monotonic()
+
+    def runaway() -> None:
+        with pytest.raises(ExpressionTimeout):
+            evaluator.evaluate('/(a+)+$/.test("a".repeat(40) + "b")', EMPTY)
+        finished["runaway"] = time.monotonic()
+
+    threads = [threading.Thread(target=runaway)]
+    threads += [threading.Thread(target=quick, args=(f"quick {i}",)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(finished) == 4
+    assert max(t for name, t in finished.items() if name != "runaway") < finished["runaway"]

@@ -231,7 +231,7 @@ def restart_later(cluster: Cluster, mode: str, down_for: float) -> threading.Thr
 
 def test_a_store_call_gives_up_after_its_retry_time_and_later_ones_fail_fast_until_it_is_back(cluster, db_url):
     with Store(Database(resolve_url(db_url), retry_for=0.5)) as store:
-        store.create_all()
+        store.migrate()
         assert store.get_run("nothing") is None
         cluster.stop_server("fast")
         try:
@@ -438,3 +438,91 @@ def test_a_stalled_worker_stops_the_runs_it_lost_and_no_step_runs_twice_at_once(
     repeated = executions.repeated()
     assert set(repeated.values()) <= {2}
     assert {job.split(":")[0] for job in repeated} <= lost  # only a step the stall cut into ran again
+
+
+# --- steps that take their worker down ------------------------------------------------------
+# A script cannot kill its worker any more (it runs in a sandbox), but an engine crash,
+# the worker running out of memory or a hung worker process can still cut a step short
+# every time it runs. Here the test does it to the worker, from outside, each time the
+# step starts (the step says so in the trace).
+
+
+def poisoned(store: Store, trace: Path) -> str:
+    """Queue a run of one traced step, x, that runs for a long while."""
+    step = py("x", TRACED_STEP.replace("TRACE", repr(str(trace))), x="js:flow_input.x", pause=30)
+    [run_id] = submit(store, flow(step, schema=SCHEMA), [1])
+    return run_id
+
+
+def holder(store: Store, run_id: str, workers: list[Worker]) -> Worker:
+    """The worker process that holds the run now."""
+    worker_id = store.get_run(run_id).worker_id
+    [found] = [worker for worker in workers if worker.worker_id() == worker_id]
+    return found
+
+
+def starts_of(trace: Path, run_id: str) -> int:
+    return len(Trace.read(trace).jobs.get(f"{run_id}:x", []))
+
+
+def assert_failed_as_poison(store: Store, run_id: str, losses: int) -> None:
+    run = store.get_run(run_id)
+    assert run.status == "failure", (run.status, run.error)
+    assert (run.error["name"], run.error["step_id"]) == ("WorkerLost", "x")
+    assert run.error["message"] == f"worker lost {losses} times while running step x"
+    record = store.load_steps(run_id)["x"]
+    assert (record.status, record.data["worker_losses"]) == ("failure", losses)
+
+
+def test_a_step_that_kills_its_worker_fails_its_run_after_three_losses_and_others_go_on(store, db_url, tmp_path, workers):
+    trace, others_trace = tmp_path / "trace", tmp_path / "others"
+    run_id = poisoned(store, trace)
+    # Claimed with the poisoned run by the same worker and killed with it: then taken
+    # over together again, it runs apart from the step that kills workers.
+    companion = submit(store, traced_flow(others_trace, 1.5, 0.05), [100])
+    [companion_id] = companion
+    start_worker(workers, db_url, tmp_path, "--concurrency", "2")
+    wait_for(lambda: Trace.read(others_trace).jobs.get(f"{companion_id}:a"), what="the companion to start")
+    others = dict(companion)
+    for kill in range(3):
+        wait_for(lambda: starts_of(trace, run_id) == kill + 1, what=f"step x to start ({kill + 1})")
+        victim = holder(store, run_id, workers)
+        os.killpg(victim.proc.pid, signal.SIGKILL)  # the worker and everything it started
+        victim.proc.wait()
+        others.update(submit(store, traced_flow(others_trace, 0.05, 0.05), [10 * kill + i for i in range(3)]))
+        for _ in range(2 if kill == 0 else 1):
+            start_worker(workers, db_url, tmp_path, "--concurrency", "2")
+    wait_for(lambda: store.get_run(run_id).status == "failure", timeout=60, what="the poisoned run to fail")
+
+    assert_failed_as_poison(store, run_id, 3)
+    assert starts_of(trace, run_id) == 3  # the fourth taker did not run it again
+    wait_for(lambda: store.count_runs(status="success") == len(others), timeout=60, what="the other runs")
+    assert_every_run_done_right(store, others)
+    assert store.load_steps(companion_id)["a"].data["worker_losses"] == 1  # lost beside it once only
+    assert len(Trace.read(others_trace).jobs[f"{companion_id}:a"]) == 2
+
+
+def test_a_step_that_hangs_its_worker_fails_its_run_after_the_configured_losses(store, db_url, tmp_path, workers):
+    trace, others_trace = tmp_path / "trace", tmp_path / "others"
+    run_id = poisoned(store, trace)
+    others = submit(store, traced_flow(others_trace, 0.05, 0.05), list(range(4)))
+    for _ in range(3):  # two to hang, one to find the run lost twice
+        start_worker(workers, db_url, tmp_path, "--concurrency", "2", MILLRACE_MAX_WORKER_LOSSES="2")
+    hung = []
+    for stop in range(2):
+        wait_for(lambda: starts_of(trace, run_id) == stop + 1, what=f"step x to start ({stop + 1})")
+        hung.append(holder(store, run_id, workers))
+        os.kill(hung[-1].proc.pid, signal.SIGSTOP)  # the worker's process only: its heartbeat stops
+    wait_for(lambda: store.get_run(run_id).status == "failure", timeout=60, what="the poisoned run to fail")
+
+    assert_failed_as_poison(store, run_id, 2)
+    assert starts_of(trace, run_id) == 2
+    wait_for(lambda: store.count_runs(status="success") == len(others), timeout=60, what="the other runs")
+    assert_every_run_done_right(store, others, nothing_else=False)
+    # Woken up, the hung workers find the run taken from them and write nothing for it.
+    for worker in hung:
+        os.kill(worker.proc.pid, signal.SIGCONT)
+    wait_for(lambda: all(f"lost run {run_id}" in worker.text() for worker in hung), what="the hung workers to let go")
+    time.sleep(1.0)
+    assert_failed_as_poison(store, run_id, 2)
+    assert all(worker.alive for worker in workers)

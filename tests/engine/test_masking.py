@@ -110,7 +110,7 @@ def test_a_result_after_an_approval_is_the_real_value(harness, vault):
     assert outcome.status == "suspended"
     restarted = harness.new()
     restarted.resume(outcome.run_id, "r1", "ada", None)
-    [done] = harness.call(restarted.continue_due())
+    done = harness.call(restarted.drive(outcome.run_id))
     assert (done.status, done.result) == ("success", True)
 
 

@@ -49,6 +49,22 @@ def test_null_defaults_are_not_filled():
     assert "name" not in validate_args({"properties": {"name": {"type": "string", "default": None}}}, {})
 
 
+def test_an_empty_string_default_of_an_object_is_no_default_as_windmill_writes_it():
+    schema = {"type": "object", "properties": {"o": {"type": "object", "default": ""},
+                                               "s": {"type": "string", "default": ""}}}
+    assert validate_args(schema, {}) == {"s": ""}
+    assert validate_args(schema, {"o": {"k": 1}}) == {"o": {"k": 1}, "s": ""}
+
+
+def test_a_name_listed_twice_in_required_is_required_once():
+    schema = {"type": "object", "properties": {"x": {"type": "string"}}, "required": ["x", "x"]}
+    assert validate_args(schema, {"x": "a"}) == {"x": "a"}
+    with pytest.raises(ArgsValidationError) as refused:
+        validate_args(schema, {})
+    assert [str(issue) for issue in refused.value.issues] == ["args: 'x' is a required property"]
+    assert schema["required"] == ["x", "x"]
+
+
 def test_default_values_are_copied_not_shared():
     schema = {"properties": {"items": {"type": "array", "default": [1]}}}
     first = validate_args(schema, {})

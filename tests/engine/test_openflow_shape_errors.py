@@ -44,12 +44,12 @@ def test_missing_module_type_names_the_allowed_types():
 
 def test_every_error_is_listed_not_just_the_first():
     modules = [
-        {"value": _script()},
+        {"id": "a", "value": _script(language=3)},
         {"id": "b", "value": {"type": "rawscript", "language": "python3", "input_transforms": {}}},
         {"id": "c", "value": {"type": "script", "input_transforms": {}}},
     ]
     assert _issues(modules) == [
-        "value.modules[0].id: field required",
+        "value.modules[0].value.language: input should be a valid string, got 3",
         "value.modules[1].value.content: field required",
         "value.modules[2].value.path: field required",
     ]
@@ -141,12 +141,12 @@ def test_step_options_with_wrong_shapes_are_reported():
 
 
 def test_flow_options_are_checked():
-    issues = _issues([_ok()], flow_env={"A": 1}, same_worker="no",
-                     failure_module={"value": {"type": "identity"}})
+    issues = _issues([_ok()], flow_env=["A"], same_worker="no",
+                     failure_module={"id": 1, "value": {"type": "identity"}})
     assert issues == [
-        "value.failure_module.id: field required",
+        "value.failure_module.id: input should be a valid string, got 1",
         "value.same_worker: input should be a valid boolean, got 'no'",
-        "value.flow_env.A: input should be a valid string, got 1",
+        "value.flow_env: input should be an object, got a list",
     ]
 
 
@@ -185,8 +185,9 @@ def test_a_list_where_an_object_belongs_is_named():
 
 
 def test_map_keys_that_look_like_step_types_stay_in_paths():
-    step = {"id": "a", "value": _script(input_transforms={"identity": {"type": "javascript"}})}
-    assert _issues([step], flow_env={"type": "x", "x": 1}) == [
+    transforms = {"identity": {"type": "javascript"}, "type": {"type": "javascript", "expr": 1}}
+    step = {"id": "a", "value": _script(input_transforms=transforms)}
+    assert _issues([step]) == [
         "value.modules[0].value.input_transforms.identity.expr: field required",
-        "value.flow_env.x: input should be a valid string, got 1",
+        "value.modules[0].value.input_transforms.type.expr: input should be a valid string, got 1",
     ]

@@ -7,10 +7,10 @@ import engine
 PUBLIC = {
     "ArgsValidationError", "BadInput", "Clock", "Cron", "Engine", "Evaluator", "Event",
     "EventBus", "EventRelay", "ExpressionError", "ExpressionSyntaxError", "FakeClock", "FlowDocument",
-    "FlowLoadError", "FlowValidationError", "ItemPathError", "MillraceError", "NotFound", "Resolver",
+    "FlowLoadError", "FlowValidationError", "ItemPathError", "MillraceError", "NotFound", "QueueWorker", "Resolver",
     "ResourceValidationError", "RunJournal", "RunResult", "RunnerPool", "Scheduler", "Scope", "ScriptJob",
     "ScriptLoadError", "Signer", "StepFailure", "Store", "Vault", "as_document", "check_flow",
-    "check_item_path", "check_script", "describe_cron", "document_schema", "dump_flow", "flow_from_data",
+    "check_item_path", "check_script", "data_folder", "describe_cron", "document_schema", "dump_flow", "flow_from_data",
     "iter_modules", "load_checked_flow", "load_flow", "parse_flow", "script_flow_value",
     "script_schema", "timezones", "validate_args", "validate_flow",
 }

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -562,16 +561,11 @@ def test_pool_refuses_an_unsupported_language(runner):
     assert "python3" in outcome.error["message"]
 
 
-def scratch_folders() -> set[str]:
-    return {str(path) for path in Path(tempfile.gettempdir()).glob("millrace-runners-*")}
-
-
 def test_close_leaves_no_process_or_file_behind():
-    folders = scratch_folders()
     runner = Runner(RunnerPool())
     try:
         outcome, _ = runner.run("def main():\n    return 1\n")
-        [scratch] = scratch_folders() - folders
+        scratch = runner.pool.folder
         assert processes_mentioning(scratch), "the pool's zygote runs, named by its scratch folder"
     finally:
         runner.close()
@@ -581,18 +575,16 @@ def test_close_leaves_no_process_or_file_behind():
 
 
 def test_pool_moves_to_a_new_event_loop_cleanly():
-    folders = scratch_folders()
     pool = RunnerPool()
     script = "def main():\n    return 1\n"
     first_loop = asyncio.new_event_loop()
     first = first_loop.run_until_complete(pool.run(ScriptJob("python3", script, {}, "a")))
-    [scratch] = scratch_folders() - folders
-    first_zygote = set(processes_mentioning(scratch))
+    first_zygote = set(processes_mentioning(pool.folder))
     first_loop.close()
     second_loop = asyncio.new_event_loop()
     try:
         second = second_loop.run_until_complete(pool.run(ScriptJob("python3", script, {}, "b")))
-        second_zygote = set(processes_mentioning(scratch))
+        second_zygote = set(processes_mentioning(pool.folder))
     finally:
         second_loop.run_until_complete(pool.close())
         second_loop.close()

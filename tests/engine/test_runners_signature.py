@@ -8,6 +8,7 @@ import pytest
 
 from engine.errors import ScriptLoadError
 from engine.runners import SUPPORTED_LANGUAGES, check_script, script_schema
+from engine.runners.signature import step_entry
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -29,13 +30,13 @@ def ts_param(declaration: str) -> tuple[dict, bool]:
 
 
 def test_supported_languages():
-    assert SUPPORTED_LANGUAGES == {"python3", "bash", "bun", "deno", "nativets"}
+    assert SUPPORTED_LANGUAGES == {"python3", "bash", "bun", "deno", "nativets", "postgresql", "duckdb"}
 
 
 @pytest.mark.parametrize("language", ["ruby", "python", "typescript", ""])
 def test_unsupported_language_is_refused_naming_the_supported_ones(language):
     for read in (check_script, script_schema):
-        with pytest.raises(ScriptLoadError, match="Millrace runs: bash, bun, deno, nativets, python3"):
+        with pytest.raises(ScriptLoadError, match="Millrace runs: bash, bun, deno, duckdb, nativets, postgresql, python3"):
             read(language, "whatever")
 
 
@@ -372,6 +373,40 @@ def test_ts_without_exported_main_is_refused(source):
         check_script("deno", source)
     assert "export async function main" in str(refused.value)
     assert str(refused.value).startswith("deno script")
+
+
+PREPROCESSORS = [
+    ("python3", "def preprocessor(event):\n    return {'x': event}\n", "event"),
+    ("bun", "export async function preprocessor(event: object) {\n  return { x: event }\n}\n", "event"),
+    ("deno", "export function preprocessor(wm_trigger) { return {} }", "wm_trigger"),
+]
+
+
+@pytest.mark.parametrize(("language", "source", "parameter"), PREPROCESSORS)
+def test_a_preprocessor_step_may_define_preprocessor_instead_of_main(language, source, parameter):
+    check_script(language, source, preprocessor=True)
+    assert step_entry(language, source, preprocessor=True) == "preprocessor"
+    assert step_entry(language, source) == "main"
+    assert script_schema(language, source, preprocessor=True)["order"] == [parameter]
+    assert script_schema(language, source)["order"] == []
+    with pytest.raises(ScriptLoadError, match="no function main|no top-level `def main"):
+        check_script(language, source)
+
+
+@pytest.mark.parametrize(("language", "source"), [
+    ("python3", "def main(x):\n    return x\n"),
+    ("bun", "export async function main(x: number) { return x }"),
+])
+def test_a_preprocessor_step_with_only_main_calls_main(language, source):
+    check_script(language, source, preprocessor=True)
+    assert step_entry(language, source, preprocessor=True) == "main"
+
+
+def test_a_preprocessor_step_without_either_function_is_refused_naming_both():
+    with pytest.raises(ScriptLoadError, match="defines no function `preprocessor` \\(nor `main`\\)"):
+        check_script("bun", "export const preprocessing = 1", preprocessor=True)
+    with pytest.raises(ScriptLoadError, match="syntax error at line 1"):
+        check_script("python3", "def preprocessor(:\n", preprocessor=True)
 
 
 def test_ts_commented_out_main_does_not_count():

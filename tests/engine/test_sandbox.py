@@ -342,6 +342,15 @@ def test_with_the_sandbox_turned_off_scripts_run_with_a_clean_environment(monkey
     assert unboxed.pool.describe().startswith("scripts run WITHOUT a sandbox")
 
 
+def test_a_step_without_a_timeout_is_stopped_at_the_default_wall_time(runner, monkeypatch):
+    monkeypatch.setenv("MILLRACE_SCRIPT_TIMEOUT", "0.5")
+    outcome, _ = runner.run("import time\ndef main():\n    time.sleep(30)\n")
+    assert not outcome.ok
+    assert outcome.error["name"] == "TimeoutError"
+    assert outcome.error["message"].startswith("script timed out after 0.5 s (MILLRACE_SCRIPT_TIMEOUT")
+    assert outcome.duration < 5
+
+
 def test_a_shared_folder_is_seen_by_every_job_and_nothing_beside_it(tmp_path):
     exchange, beside = tmp_path / "exchange", tmp_path / "beside"
     exchange.mkdir()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from sqlalchemy import text
@@ -49,7 +50,7 @@ def test_a_due_firing_becomes_one_queued_run_with_a_deterministic_id(harness, cl
     assert (run.status, run.trigger, run.schedule_id, run.path, run.scheduled_for) == (
         "queued", "schedule", "f/t/hourly", "f/t/double", START + HOUR)
     assert scheduler.tick() == []
-    assert harness.call(harness.engine.continue_run(ids[0])).result == 42
+    assert harness.call(harness.engine.drive(ids[0])).result == 42
     assert [r.id for r in schedule_runs(scheduler)] == ids
 
 
@@ -111,11 +112,11 @@ def test_on_failure_handler_runs_once_with_the_error(harness, clock, scheduler):
     scheduler.save("f/t/failing", schedule="0 * * * *", script_path="f/t/fail", on_failure="script/f/t/handler")
     clock.advance(HOUR + 1)
     [run_id] = scheduler.tick()
-    assert harness.call(harness.engine.continue_run(run_id)).status == "failure"
+    assert harness.call(harness.engine.drive(run_id)).status == "failure"
     clock.advance(1)
     assert scheduler.tick() == [f"{run_id}-onfail"]
     assert scheduler.tick() == []
-    handled = harness.call(harness.engine.continue_run(f"{run_id}-onfail"))
+    handled = harness.call(harness.engine.drive(f"{run_id}-onfail"))
     assert handled.status == "success"
     assert handled.result["seen"] == "disk full"
     assert handled.result["from"] == "f/t/failing"
@@ -139,11 +140,12 @@ def test_script_targets_run_as_one_step_flows(harness, clock, scheduler):
     clock.advance(HOUR + 1)
     [run_id] = scheduler.tick()
     assert harness.engine.store.get_run(run_id).kind == "script"
-    assert harness.call(harness.engine.continue_run(run_id)).result == "hi ada"
+    assert harness.call(harness.engine.drive(run_id)).result == "hi ada"
 
 
 @pytest.mark.parametrize("fields, error, fragment", [
     ({"schedule": "61 * * * *"}, BadInput, "out of range"),
+    ({"schedule": "0 0 31 2 *"}, BadInput, "'0 0 31 2 \\*' never fires: February has no 31st day"),
     ({"timezone": "Nowhere/Town"}, BadInput, "unknown time zone"),
     ({"catch_up": "all"}, BadInput, "catch_up must be one of"),
     ({"on_failure": "email/me"}, BadInput, "on_failure must look like"),
@@ -173,3 +175,47 @@ def test_serve_ticks_on_the_engine_clock_and_reports_what_it_submitted(harness, 
 
     harness.call(asyncio.wait_for(serve_until_three(), 20))
     assert seen[:3] == [firing_id("main", "f/t/minutely", START + 60 * i) for i in (1, 2, 3)]
+
+
+def scheduler_warnings(caplog) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "millrace.scheduler" and r.levelno >= logging.WARNING]
+
+
+def test_a_stored_schedule_that_cannot_fire_is_marked_said_once_and_skipped(clock, scheduler, caplog):
+    store = scheduler.store
+    store.save_schedule("f/t/never", schedule="0 0 30 2 *", script_path="f/t/double", args={"n": 1})
+    scheduler.save("f/t/hourly", schedule="0 * * * *", script_path="f/t/double", args={"n": 1})
+    for _ in range(5):
+        clock.advance(HOUR)
+        assert [run_id.startswith("sched-") for run_id in scheduler.tick()] == [True]
+    assert store.get_schedule("f/t/never").error == "cron expression '0 0 30 2 *' never fires: February has no 30th day"
+    assert [(r.getMessage(), r.exc_info) for r in scheduler_warnings(caplog)] == [
+        ("schedule f/t/never is skipped until its expression is changed: cron expression '0 0 30 2 *' never fires: "
+         "February has no 30th day", None)]
+    assert schedule_runs(scheduler, "f/t/never") == []
+
+
+def test_the_mark_stays_while_the_expression_does_and_goes_with_a_new_one(clock, scheduler):
+    store = scheduler.store
+    store.save_schedule("f/t/never", schedule="0 0 31 4 *", script_path="f/t/double", args={"n": 1})
+    scheduler.tick()
+    assert store.get_schedule("f/t/never").error.endswith("April has no 31st day")
+    scheduler.set_enabled("f/t/never", False)
+    scheduler.set_enabled("f/t/never", True)
+    assert store.get_schedule("f/t/never").error.endswith("April has no 31st day")
+    scheduler.save("f/t/never", schedule="0 0 30 4 *")
+    assert store.get_schedule("f/t/never").error is None
+
+
+def test_another_problem_of_a_schedule_is_logged_once_not_at_every_tick(harness, clock, scheduler, caplog):
+    scheduler.save("f/t/gone", schedule="0 * * * *", script_path="f/t/double", args={"n": 1},
+                   on_failure="script/f/t/handler")
+    harness.engine.store.delete_flow("f/t/double")
+    harness.engine.store.delete_script("f/t/handler")  # its failed runs cannot be handled
+    for _ in range(3):
+        clock.advance(HOUR)
+        scheduler.tick()
+    warnings = scheduler_warnings(caplog)
+    assert [(r.exc_info, "could not be served" in r.getMessage(), "f/t/handler" in r.getMessage())
+            for r in warnings] == [(None, True, True)]
+    assert scheduler.store.get_schedule("f/t/gone").error is None  # it can fire: not marked

@@ -46,6 +46,28 @@ def test_bad_expressions_raise_a_clear_error(expression, fragment):
         Cron.parse(expression)
 
 
+@pytest.mark.parametrize("expression, why", [
+    ("0 0 31 2 *", "February has no 31st day"),
+    ("0 0 30 2 *", "February has no 30th day"),
+    ("0 0 30,31 2 *", "February has no 30th or 31st day"),
+    ("0 0 31 4,6,9,11 *", "April, June, September and November have no 31st day"),
+    ("15 0 0 31 FEB *", "February has no 31st day"),
+])
+def test_an_expression_that_never_fires_is_refused_naming_it_and_why(expression, why):
+    with pytest.raises(BadInput) as refused:
+        Cron.parse(expression, "Europe/Paris")
+    assert str(refused.value) == f"cron expression {expression!r} never fires: {why}"
+
+
+@pytest.mark.parametrize("expression, first", [
+    ("0 0 29 2 *", "2028-02-29 00:00:00"),  # leap years only
+    ("0 0 31 2 MON", "2027-02-01 00:00:00"),  # a day of the month or of the week, as cron reads both
+    ("0 0 L 2 *", "2027-02-28 00:00:00"),
+])
+def test_rare_but_possible_dates_are_accepted(expression, first):
+    assert iso(Cron.parse(expression).next(utc(2026, 6, 1), 1)[0]) == first
+
+
 def test_unknown_time_zone_is_refused_with_an_example():
     with pytest.raises(BadInput, match="Europe/Paris"):
         Cron.parse("0 2 * * *", "Mars/Olympus")

@@ -38,6 +38,13 @@ def test_static_res_arg_is_the_interpolated_value(harness, vault):
     assert result.result == {"base_url": "http://x", "token": SECRET}
 
 
+def test_a_computed_reference_is_resolved_like_a_static_one(harness, vault):
+    result = harness.run({"modules": [py("a", ECHO, x="js:'$res:' + 'u/admin/api'")]})
+    assert result.result == {"base_url": "http://x", "token": SECRET}
+    result = harness.run({"modules": [py("a", ECHO, x="js:['$res:u/admin/api']")]})
+    assert result.result == ["$res:u/admin/api"]  # only a whole arg is a reference
+
+
 def test_expressions_call_variable_and_resource(harness, vault):
     expr = "js:variable('u/admin/greeting') + ' ' + resource(\"u/admin/api\").base_url"
     result = harness.run({"modules": [py("a", ECHO, x=expr)]})

@@ -3,8 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
-
 from engine.store import Store, resolve_url
 from tests import pg
 from tests.pg import pg_database, pg_url  # noqa: F401
@@ -62,9 +60,9 @@ def test_in_memory_sqlite_works_for_quick_use() -> None:
         assert list(opened.load_steps(run.id)) == ["a"]
 
 
-def test_reopening_keeps_data_and_creating_tables_again_is_harmless(store: Store) -> None:
+def test_reopening_keeps_data_and_migrating_again_is_harmless(store: Store) -> None:
     run = store.create_run(kind="flow", path="f/x")
-    store.create_all()
+    store.migrate()
     with Store.open(store.url) as again:
         assert again.get_run(run.id) == run
 
@@ -90,11 +88,3 @@ def test_postgres_binaries_are_found_in_the_newest_install(
     monkeypatch.setattr(pg, "INSTALL_GLOB", str(tmp_path / "lib" / "*" / "bin"))
     assert pg.find_bin_dir() == tmp_path / "lib" / "16" / "bin"
 
-
-def test_a_database_made_before_the_queue_index_gets_it(store: Store) -> None:
-    with store.db.transaction() as conn:
-        conn.exec_driver_sql("DROP INDEX ix_runs_queue")
-        conn.exec_driver_sql("CREATE INDEX ix_runs_claim ON runs (status, scheduled_for)")
-    store.create_all()
-    names = {index["name"] for index in inspect(store.db.engine).get_indexes("runs")}
-    assert "ix_runs_queue" in names and "ix_runs_claim" not in names

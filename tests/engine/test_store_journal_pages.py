@@ -47,6 +47,14 @@ def test_step_keys_pages_through_the_journal_in_key_order(store: Store, run_id: 
     assert dict(seen)["l/3/s"] == "success"
 
 
+def test_running_steps_are_those_still_running_under_a_prefix(store: Store, run_id: str) -> None:
+    _loop(store, run_id, 3)
+    store.save_step(run_id, "l/3/s", step_id="s", iteration=3, status="running")
+    store.save_step(run_id, "m/0/t", step_id="t", iteration=0, status="running")
+    assert sorted(store.running_steps(run_id, "l/")) == ["l/3/s"]
+    assert sorted(store.running_steps(run_id)) == ["l/3/s", "m/0/t"]
+
+
 def test_load_steps_of_reads_every_record_of_some_steps(store: Store, run_id: str) -> None:
     _loop(store, run_id, 3)
     store.save_step(run_id, "ask", step_id="ask", data={"suspend": {"required": 1}})

@@ -145,6 +145,30 @@ def test_stale_runs_go_back_to_the_queue_for_another_worker(store: Store) -> Non
     assert store.heartbeat("dead", now=T0 + 102) == []
 
 
+def test_a_scoped_claim_takes_only_the_runs_of_its_run_trees(store: Store) -> None:
+    mine, other = _queue(store, 2)
+    part = store.create_run(kind="part", path="u/s", parent_run_id=mine, scheduled_for=T0).id
+    assert store.claim_runs("w1", roots=[], limit=5, now=T0 + 10) == []
+    claimed = store.claim_runs("w1", roots=[mine], limit=5, now=T0 + 10)
+    assert sorted(run.id for run in claimed) == sorted([mine, part])
+    assert store.claim_run("w1", roots=[mine], now=T0 + 10) is None
+    assert store.get_run(other).status == "queued"  # type: ignore[union-attr]
+
+
+def test_a_scoped_sweep_judges_only_its_run_trees_and_their_workers(store: Store) -> None:
+    mine, other = _queue(store, 2)
+    for worker_id in ("w-mine", "w-other", "w-idle"):
+        store.register_worker(worker_id, now=T0)
+    store.claim_run("w-mine", roots=[mine], now=T0 + 10)
+    store.claim_run("w-other", roots=[other], now=T0 + 10)
+    assert store.requeue_stale(now=T0 + 100, timeout=60, roots=[mine]) == [mine]
+    assert store.get_run(other).status == "running"  # type: ignore[union-attr]
+    statuses = {w.id: w.status for w in store.list_workers()}
+    assert statuses == {"w-mine": "lost", "w-other": "alive", "w-idle": "alive"}
+    assert store.get_worker("w-mine").status == "lost"  # type: ignore[union-attr]
+    assert store.get_worker("nobody") is None
+
+
 def test_runs_without_heartbeat_are_never_requeued(store: Store) -> None:
     run = store.create_run(kind="flow", path="f/x", status="running")
     assert store.requeue_stale(now=T0 + 10_000, timeout=1) == []

@@ -117,3 +117,35 @@ def drop_privileges() -> None:
     header, data = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
     _check(_libc.capset(ctypes.byref(header), data), "capset")
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+
+
+def join_cgroup(cgroups: dict, keeper: int) -> None:
+    """Make the job's group `job-<keeper>` in the pool's cgroup folders, set its default
+    limits and move this process into it (its children, the job's, follow).
+
+    `cgroups`: {"version", "memory", "pids" (folders as seen here), "memory_mb",
+    "max_processes"}. Done ahead of any job: a move can wait for a kernel grace period.
+    """
+    memory, pids = f"{cgroups['memory']}/job-{keeper}", f"{cgroups['pids']}/job-{keeper}"
+    folders = list(dict.fromkeys([memory, pids]))
+    for folder in folders:
+        os.mkdir(folder)
+    cap = str(cgroups["memory_mb"] * 2**20)
+    if cgroups["version"] == 1:
+        _write(f"{memory}/memory.limit_in_bytes", cap)
+        _write(f"{memory}/memory.memsw.limit_in_bytes", cap, optional=True)
+    else:
+        _write(f"{memory}/memory.max", cap)
+        _write(f"{memory}/memory.swap.max", "0", optional=True)
+    _write(f"{pids}/pids.max", str(cgroups["max_processes"]))
+    for folder in folders:
+        _write(f"{folder}/cgroup.procs", str(os.getpid()))
+
+
+def _write(path: str, value: str, optional: bool = False) -> None:
+    try:
+        with open(path, "w") as file:
+            file.write(value)
+    except OSError:
+        if not optional:
+            raise

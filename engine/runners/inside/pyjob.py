@@ -1,7 +1,7 @@
 """Running one Python job in this process (inside the sandbox; never imported by the engine).
 
-The job JSON for Python: {"content", "args", "env", "cwd", "memory_mb", "max_result_bytes"}.
-`run_job` loads the script as module `main`, calls `main` with the args converted to the
+The job JSON for Python: {"content", "entry", "args", "env", "cwd", "memory_mb", "max_result_bytes"}.
+`run_job` loads the script as module `main`, calls `main` (or the function `entry` names) with the args converted to the
 types its signature names, and sends back ``R`` (the result as JSON) or ``E`` (the error).
 """
 
@@ -150,8 +150,8 @@ def user_traceback(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
-def load_main(content: str) -> typing.Callable:
-    """Compile and execute the script as module `main`; return its `main`."""
+def load_main(content: str, entry: str = "main") -> typing.Callable:
+    """Compile and execute the script as module `main`; return its `main` (or `entry`)."""
     linecache.cache[SCRIPT_FILE] = (len(content), None, content.splitlines(True), SCRIPT_FILE)
     code = compile(content, SCRIPT_FILE, "exec", dont_inherit=True)
     module = types.ModuleType("main")
@@ -159,15 +159,15 @@ def load_main(content: str) -> typing.Callable:
     # dataclasses and pickle look the defining module up in sys.modules.
     sys.modules["main"] = module
     exec(code, module.__dict__)
-    main = module.__dict__.get("main")
+    main = module.__dict__.get(entry)
     if not callable(main):
-        raise LookupError("the script defines no function `main`; add `def main(...):`")
+        raise LookupError(f"the script defines no function `{entry}`; add `def {entry}(...):`")
     return main
 
 
 def run_main(job: dict) -> typing.Any:
     """Load the script, call main with the job's args, await it when async."""
-    main = load_main(job["content"])
+    main = load_main(job["content"], job.get("entry", "main"))
     result = call_main(main, call_arguments(main, job["args"]))
     if inspect.isawaitable(result):
 
@@ -204,11 +204,25 @@ def flush_output() -> None:
             pass
 
 
+class JobError(Exception):
+    """A failure a job reports as it is: its own name, message and stack, no Python traceback
+    (a database's error, say)."""
+
+    def __init__(self, name: str, message: str, stack: str = ""):
+        super().__init__(message)
+        self.name, self.message, self.stack = name, message, stack
+
+
 def run_job(conn: socket.socket, job: dict) -> None:
     """Run one Python job in this process and report its result on `conn`."""
+    answer(conn, job, lambda: run_main(job))
+
+
+def answer(conn: socket.socket, job: dict, compute: typing.Callable[[], typing.Any]) -> None:
+    """Apply the job's limits, call `compute` and send its result (R) or how it failed (E)."""
     apply_limits(job)
     try:
-        result = run_main(job)
+        result = compute()
     except SyntaxError as exc:
         flush_output()
         message = f"{exc.msg} (line {exc.lineno})"
@@ -219,6 +233,10 @@ def run_job(conn: socket.socket, job: dict) -> None:
         flush_output()
         message = memory_message(job["memory_mb"])
         return send_error(conn, "MemoryError", message, user_traceback(exc))
+    except JobError as exc:
+        release_headroom()
+        flush_output()
+        return send_error(conn, exc.name, exc.message, exc.stack)
     except BaseException as exc:  # the user's failure, whatever it is, fails the step
         release_headroom()
         flush_output()

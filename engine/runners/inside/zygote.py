@@ -2,17 +2,18 @@
 
 Run as a program inside the sandbox (engine/runners/sandbox.py), never imported by the
 engine: ``python zygote.py CONFIG_JSON``, CONFIG being {"socket", "workroot", "spares",
-"isolate", "disk_mb", "cwd_root": [host prefix, path inside] or null, "shared_in_tmp"}.
+"isolate", "disk_mb", "cwd_root": [host prefix, path inside] or null, "shared_in_tmp",
+"cgroups": see isolation.join_cgroup, or null}.
 It imports the common runtime once and keeps SPARES spares ready on the Unix socket;
 each takes one connection and runs exactly that job. The zygote itself never reads a
 job, so no user input can reach it.
 
 A spare is three processes, all made ahead of any job (so none of it is on a job's
-path): the *keeper*, forked from the zygote, enters new namespaces (isolation.py) and
-forks their *init* (PID 1), which mounts the job's own /proc, /tmp and folder and forks
+path): the *keeper*, forked from the zygote, joins the job's cgroup and enters new
+namespaces (isolation.py) and forks their *init* (PID 1), which mounts the job's own /proc, /tmp and folder and forks
 the *job process*. That one warms up and waits for a connection; per job it reports
 the keeper's and the init's pids (frame ``P``), receives the job (frames.py), drops
-every privilege and runs it: Python in this interpreter (pyjob.py), anything else
+every privilege and runs it: Python in this interpreter (pyjob.py), SQL too (sqljob.py), anything else
 (bash, bun) by exec'ing it, with the connection as fd 3 when asked (bun reports its
 result there). When the job process ends, the init tells the keeper how and exits,
 which ends every process left in the namespace; the keeper then ends the same way, so
@@ -55,6 +56,7 @@ import uuid
 
 import isolation
 import pyjob
+import sqljob
 from frames import receive_job, send_error, send_frame
 
 PRELOADED = (array, base64, collections, dataclasses, decimal, enum, functools, io)
@@ -75,6 +77,8 @@ class Config:
     disk_mb: int
     cwd_root: tuple[str, str] | None
     shared_in_tmp: tuple[str, ...] = ()
+    cgroups: dict | None = None
+    """Where each spare makes its job's cgroup, and the default limits (isolation.join_cgroup)."""
 
 
 def report(line: str) -> None:
@@ -194,10 +198,11 @@ class Zygote:
             os.dup2(devnull, 0)
             os.dup2(devnull, 1)
             os.close(devnull)
-            zygote = os.getppid()
+            zygote, keeper = os.getppid(), os.getpid()
+            if self.config.cgroups is not None:
+                isolation.join_cgroup(self.config.cgroups, keeper)
             if self.config.isolate:
                 isolation.enter_namespaces()
-            keeper = os.getpid()
             status_r, status_w = os.pipe()
             child = os.fork()
             if child == 0:
@@ -289,6 +294,8 @@ class JobNamespace:
         is capped as a whole.
         """
         isolation.private_mounts()
+        if self.config.cgroups is not None and self.config.isolate:  # the job may not change its limits
+            isolation.tmpfs(os.path.dirname(self.config.cgroups["memory"]), 1, "0755")
         cwd_root = None
         if self.config.cwd_root is not None:
             cwd_root = os.open(self.config.cwd_root[1], os.O_PATH | os.O_DIRECTORY)
@@ -390,6 +397,8 @@ class JobProcess:
             isolation.drop_privileges()
         if job.get("exec"):
             return self.exec(conn, job)
+        if job.get("sql"):
+            return sqljob.run_job(conn, job)
         pyjob.run_job(conn, job)
 
     def working_directory(self, wanted: str | None) -> str | None:
@@ -423,4 +432,4 @@ if __name__ == "__main__":
     root = settings.get("cwd_root")
     Zygote(Config(settings["socket"], settings["workroot"], int(settings["spares"]), bool(settings["isolate"]),
                   int(settings["disk_mb"]), tuple(root) if root else None,
-                  tuple(settings.get("shared_in_tmp") or ()))).serve()
+                  tuple(settings.get("shared_in_tmp") or ()), settings.get("cgroups"))).serve()

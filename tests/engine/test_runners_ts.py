@@ -1,4 +1,5 @@
-"""TypeScript/JavaScript scripts under bun: `export async function main`, logs, results."""
+"""TypeScript/JavaScript scripts under bun and under Deno: `export async function main`,
+logs, results. Every test runs under both runtimes ("bun" steps, "deno" steps)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,32 @@ import time
 import pytest
 
 from engine.runners import RunnerPool
-from tests.engine.runnerkit import Runner, lines, none_left
 from engine.runners import bun as bun_runner
+from engine.runners import deno as deno_runner
+from tests.engine.runnerkit import Runner, lines, none_left
 
 RESULT_LIMIT = 20_000
+FIND = {"bun": (bun_runner, "find_bun"), "deno": (deno_runner, "find_deno")}
+SPAWN = {"bun": 'Bun.spawn(["sleep", "30.6101"]);',
+         "deno": 'new Deno.Command("sleep", { args: ["30.6101"] }).spawn();'}
 
-pytestmark = pytest.mark.skipif(bun_runner.find_bun() is None, reason=bun_runner.INSTALL_HINT)
+
+@pytest.fixture(scope="module", params=["bun", "deno"])
+def runner(request):
+    module, find = FIND[request.param]
+    if getattr(module, find)() is None:
+        pytest.skip(module.INSTALL_HINT)
+    runner = Runner(RunnerPool(max_result_bytes=RESULT_LIMIT), request.param, "job-ts")
+    yield runner
+    runner.close()
 
 
 @pytest.fixture(scope="module")
-def runner():
+def both():
+    """One pool for tests that pick the language per job (so they run once, not per runtime)."""
+    for module, find in FIND.values():
+        if getattr(module, find)() is None:
+            pytest.skip(module.INSTALL_HINT)
     runner = Runner(RunnerPool(max_result_bytes=RESULT_LIMIT), "bun", "job-ts")
     yield runner
     runner.close()
@@ -25,9 +42,29 @@ def runner():
 # --- calling main ---------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("language", "deno"), [("bun", False), ("nativets", False), ("deno", True)])
+def test_deno_steps_run_under_deno_and_other_ts_steps_under_bun(both, language, deno):
+    outcome, _ = both.run("export function main() { return typeof Deno !== 'undefined' && typeof Bun === 'undefined' }",
+                            language=language)
+    assert (outcome.ok, outcome.result) == (True, deno)
+
+
+def test_deno_apis_work_in_deno_steps(both):
+    outcome, _ = both.run(
+        """
+        export async function main(path: string) {
+          await Deno.writeTextFile(path, "kept");
+          return [Deno.env.get("GREETING"), typeof Deno.version.deno, await Deno.readTextFile(path)];
+        }
+        """,
+        {"path": "note.txt"}, language="deno", env={"GREETING": "hi"},
+    )
+    assert outcome.result == ["hi", "string", "kept"], outcome.error
+
+
 @pytest.mark.parametrize("language", ["bun", "deno", "nativets"])
-def test_every_ts_language_runs_main_with_args_in_declaration_order(runner, language):
-    outcome, logs = runner.run(
+def test_every_ts_language_runs_main_with_args_in_declaration_order(both, language):
+    outcome, logs = both.run(
         """
         export async function main(greeting: string, name: string, times: number = 1) {
           console.log(`greeting ${name}`);
@@ -123,14 +160,14 @@ def test_result_json_values_come_back_as_data(runner):
 
 @pytest.mark.parametrize(
     ("expression", "says"),
-    [("10n", "BigInt"), ("(() => { const o: any = {}; o.self = o; return o })()", "cyclic")],
+    [("10n", ("bigint",)), ("(() => { const o: any = {}; o.self = o; return o })()", ("cyclic", "circular"))],
 )
 def test_result_that_is_not_json_fails_saying_why(runner, expression, says):
     outcome, _ = runner.run(f"export function main() {{ return {expression} }}\n")
     assert not outcome.ok
     assert outcome.error["name"] == "TypeError"
     assert outcome.error["message"].startswith("result of main is not JSON: ")
-    assert says.lower() in outcome.error["message"].lower()
+    assert any(word in outcome.error["message"].lower() for word in says)  # JavaScriptCore's or V8's word
 
 
 def test_result_over_the_size_limit_fails_naming_its_size(runner):
@@ -211,22 +248,23 @@ def test_open_timers_and_child_processes_do_not_outlive_the_step(runner):
         """
         export async function main() {
           setInterval(() => console.log("tick"), 1000);
-          Bun.spawn(["sleep", "30.6101"]);
+          %s
           return "returned";
         }
-        """
+        """ % SPAWN[runner.language]
     )
     assert time.monotonic() - started < 5.0, "main's return ends the run"
     assert outcome.ok, outcome.error
     assert none_left("30.6101")
 
 
-def test_missing_bun_fails_with_how_to_install_it(runner, monkeypatch):
-    monkeypatch.setattr(bun_runner, "find_bun", lambda: None)
+def test_missing_runtime_fails_with_how_to_install_it(runner, monkeypatch):
+    monkeypatch.setattr(*FIND[runner.language], lambda: None)
     outcome, _ = runner.run("export function main() { return 1 }\n")
     assert not outcome.ok
     assert outcome.error["name"] == "ScriptLoadError"
-    assert "npm install --prefix .tools bun@" in outcome.error["message"]
+    how = {"bun": "npm install --prefix .tools bun@", "deno": "the PyPI package `deno` ships it"}
+    assert how[runner.language] in outcome.error["message"]
 
 
 # --- environment ----------------------------------------------------------------------
