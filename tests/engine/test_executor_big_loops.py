@@ -63,7 +63,7 @@ def _interrupt_after(store, run_id: str, done: int, total: int) -> None:
     store.delete_steps(run_id, keys=[f"l/{i}/s" for i in range(done + 1, total)] + ["after"])
     store.save_step(run_id, f"l/{done}/s", status="running", result=None, finished_at=None)
     store.save_step(run_id, "l", status="running", result=None, finished_at=None)
-    store.update_run(run_id, status="running", result=None, finished_at=None)
+    store.update_run(run_id, status="queued", result=None, finished_at=None, worker_id=None)  # back to the queue
 
 
 def test_a_long_loop_replays_its_journal_a_page_at_a_time(harness, monkeypatch):
@@ -79,7 +79,7 @@ def test_a_long_loop_replays_its_journal_a_page_at_a_time(harness, monkeypatch):
         reads.append(len(keys := list(keys))) or real(self, run_id, keys)))
     monkeypatch.setattr(type(store), "load_steps", lambda *a, **k: pytest.fail("the whole journal was read"))
 
-    again = harness.call(harness.engine.continue_run(first.run_id))
+    again = harness.call(harness.engine.drive(first.run_id))
     assert (again.status, again.result) == ("success", list(range(total)))
     assert max(reads) <= iterations.PAGE_ITERATIONS  # one key per iteration of the body's level
     assert len(reads) <= 1 + total // iterations.PAGE_ITERATIONS + 1  # the top level, then page by page
