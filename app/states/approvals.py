@@ -16,6 +16,7 @@ from app import approval_requests, approvals, present
 from app.engine_service import service
 from app.states.guard import caller
 from components.schema_form import SchemaFormState
+from engine import RunJournal
 
 LIMIT = 200
 CONTEXT_CHARS = 2000
@@ -41,7 +42,7 @@ class ApprovalsState(SchemaFormState, rx.State):
         runs = store.list_runs(status="suspended", top_level=True, limit=LIMIT)
         requests = approval_requests.of_runs(service.credentials, [run.id for run in runs])
         for run in runs:
-            row = present.approval_row(run, store.load_steps(run.id), requests.get(run.id))
+            row = present.approval_row(run, RunJournal(store, run).approval_steps(), requests.get(run.id))
             if row is not None:
                 rows.append(row)
         self.waiting = rows
@@ -68,7 +69,7 @@ class ApprovalsState(SchemaFormState, rx.State):
         self.review = {"id": run_id, "short_id": run_id[:8], "path": run.path or "(ad hoc)", "step": key,
                        "asked": present.when(state.get("asked_at")), "deadline": present.when(state.get("deadline")),
                        "started_by": (run.state or {}).get("started_by") or ""}
-        self.context = _context(service.store.load_steps(run_id))
+        self.context = _context(RunJournal(service.store, run).around(key))
         self.show_schema(form.get("schema") if isinstance(form, dict) else None)
         self.approving = True
 
@@ -115,9 +116,9 @@ class ApprovalsState(SchemaFormState, rx.State):
         self.load()
 
 
-def _context(steps: dict[str, Any]) -> list[dict[str, str]]:
+def _context(steps: list[Any]) -> list[dict[str, str]]:
     """The finished steps' results, in the order they ran, each cut to CONTEXT_CHARS."""
-    done = [row for row in steps.values() if row.status in ("success", "waiting")]
+    done = [row for row in steps if row.status in ("success", "waiting")]
     out = []
     for row in sorted(done, key=lambda r: r.started_at or 0.0):
         text = json.dumps(row.result, indent=1, default=str)

@@ -364,7 +364,7 @@ class EditorState(rx.State):
     @rx.event
     def download_result(self, key: str):
         """Send a step's whole result (as stored) to the browser as a file."""
-        row = service.store.load_steps(self.preview_run_id).get(key) if self.preview_run_id else None
+        row = service.store.load_step(self.preview_run_id, key) if self.preview_run_id else None
         if row is None:
             return None
         text = json.dumps(row.result, indent=2, ensure_ascii=False, default=str)
