@@ -76,7 +76,9 @@ def _signer() -> Any:
 
 def waiting_step(store: Any, run: Any) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
     """(step key, suspend state, the step's `suspend` options) of the step the run waits on."""
-    steps = store.load_steps(run.id)
+    from engine import RunJournal
+
+    steps = RunJournal(store, run).approval_steps()
     undecided = [(key, row) for key, row in steps.items() if _undecided((row.data or {}).get("suspend"))]
     if not undecided:
         return None
@@ -146,6 +148,9 @@ def _audit(run_id: str) -> Any:
 
     from app.engine_service import service
 
-    if service.store.get_run(run_id) is None:
+    from engine import RunJournal
+
+    run = service.store.get_run(run_id)
+    if run is None:
         return PlainTextResponse(f"run {run_id!r} not found", 404)
-    return JSONResponse(decisions(service.store.load_steps(run_id)))
+    return JSONResponse(decisions(RunJournal(service.store, run).approval_steps()))

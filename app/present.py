@@ -9,6 +9,9 @@ from typing import Any
 
 MAX_JSON_CHARS = 20_000
 """Longer results and args are cut for display (the REST API serves them whole)."""
+MAX_JSON_ITEMS = 2_000
+"""Items (array elements, object fields) looked at to show a value: a loop's result of a
+million items is shown by its first ones, without writing out the rest."""
 
 
 def when(ts: float | None) -> str:
@@ -30,11 +33,35 @@ def duration(start: float | None, end: float | None) -> str:
 
 
 def pretty_json(value: Any, limit: int = MAX_JSON_CHARS) -> str:
-    """Indented JSON, cut at `limit` characters with a note saying so."""
-    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    """Indented JSON, cut at `limit` characters with a note saying so (and at
+    MAX_JSON_ITEMS items, each cut array or object saying how many more it has)."""
+    text = json.dumps(_first_items(value, [MAX_JSON_ITEMS]), indent=2, ensure_ascii=False, default=str)
     if len(text) > limit:
         return f"{text[:limit]}\n… ({len(text) - limit} more characters)"
     return text
+
+
+def _first_items(value: Any, budget: list[int]) -> Any:
+    """`value` with arrays and objects cut once `budget[0]` items have been taken."""
+    if isinstance(value, list):
+        out: list[Any] = []
+        for index, item in enumerate(value):
+            if budget[0] <= 0:
+                out.append(f"… {len(value) - index:,} more items")
+                break
+            budget[0] -= 1
+            out.append(_first_items(item, budget))
+        return out
+    if isinstance(value, dict):
+        shown: dict[str, Any] = {}
+        for index, (key, item) in enumerate(value.items()):
+            if budget[0] <= 0:
+                shown["…"] = f"{len(value) - index:,} more fields"
+                break
+            budget[0] -= 1
+            shown[key] = _first_items(item, budget)
+        return shown
+    return value
 
 
 def run_row(run: Any) -> dict[str, str]:
@@ -92,12 +119,15 @@ def step_row(step: Any, log_lines: list[str]) -> dict[str, str]:
     }
 
 
-def timeline(run: Any, steps: list[Any], now: float | None = None) -> list[dict[str, str]]:
-    """One bar per step record (each loop iteration has its own), placed on the run's span.
+def timeline(run: Any, steps: list[Any], now: float | None = None,
+             counts: dict[str, int] | None = None) -> list[dict[str, str]]:
+    """One bar per step record shown (a loop's, and those of the iterations on its page),
+    placed on the run's span; a loop's label says how many iterations it has (`counts`).
 
     `left` and `width` are CSS percentages of the span from the run's start to its end
     (or to now, while it runs).
     """
+    counts = counts or {}
     timed = [s for s in steps if s.started_at]
     if not timed:
         return []
@@ -111,7 +141,7 @@ def timeline(run: Any, steps: list[Any], now: float | None = None) -> list[dict[
         width = max((end - step.started_at) / span * 100, 0.4)
         bars.append({
             "key": step.key,
-            "label": step.key.replace("/", " › "),
+            "label": step.key.replace("/", " › ") + (f" ×{counts[step.key]:,}" if step.key in counts else ""),
             "status": step.status,
             "left": f"{min(left, 99.6):.2f}%",
             "width": f"{min(width, 100 - min(left, 99.6)):.2f}%",
@@ -119,6 +149,58 @@ def timeline(run: Any, steps: list[Any], now: float | None = None) -> list[dict[
             "indent": f"{step.key.count('/') // 2 * 0.75}rem",
         })
     return bars
+
+
+def loop_count(loop: Any, last_shown: int | None = None) -> int:
+    """How many iterations the loop whose record is `loop` has run (so far): from the
+    progress it keeps, its result array, or the last iteration shown, whichever says most."""
+    progress = (loop.data or {}).get("progress") or {}
+    counts = [int(progress.get("iterations") or 0), (last_shown + 1) if last_shown is not None else 0]
+    if isinstance(loop.result, list):
+        counts.append(len(loop.result))
+    return max(counts)
+
+
+def loop_summary(loop: Any, count: int) -> str:
+    """A loop in one line: "1,000,000 iterations: 999,990 success, 10 failure" ("so far" while it runs)."""
+    statuses = ((loop.data or {}).get("progress") or {}).get("statuses") or {}
+    parts = [f"{number:,} {status}" for status, number in sorted(statuses.items()) if number]
+    text = f"{count:,} iteration{'' if count == 1 else 's'}" + (f": {', '.join(parts)}" if parts else "")
+    return text + (" so far" if loop.status == "running" else "")
+
+
+def pager(start: int, count: int, size: int) -> dict[str, str]:
+    """Where the page of iterations `start`..`start + size - 1` of `count` is, and the first
+    iteration of the first, previous, next and last pages ("" where there is none to go to)."""
+    last = max(count - 1, 0) // size * size
+    shown_to = min(start + size, count)
+    return {
+        "range": f"{start + 1:,}–{shown_to:,} of {count:,}" if shown_to > start else f"none of {count:,}",
+        "first": "0" if start > 0 else "",
+        "prev": str(max(start - size, 0)) if start > 0 else "",
+        "next": str(start + size) if start + size < count else "",
+        "last": str(last) if start < last else "",
+    }
+
+
+def log_pager(start: int, shown: int, more: bool, size: int) -> dict[str, str]:
+    """Which of a step's log lines are shown ("lines 201–400"; "" when all fit on one page)
+    and where its earlier and later pages start ("" where there is none)."""
+    if start <= 0 and not more:
+        return {"log_range": "", "log_prev": "", "log_next": ""}
+    return {"log_range": f"lines {start + 1:,}–{start + shown:,}" if shown else f"no lines after {start:,}",
+            "log_prev": str(max(start - size, 0)) if start > 0 else "",
+            "log_next": str(start + size) if more else ""}
+
+
+def loop_failures(statuses: dict[str, str], loops: list[Any]) -> dict[str, str]:
+    """Graph statuses with each step that failed in some iteration of a loop (as the loop's
+    progress counts them, shown or not) coloured as a failure."""
+    out = dict(statuses)
+    for loop in loops:
+        for step_id in ((loop.data or {}).get("progress") or {}).get("failed_steps") or {}:
+            out[step_id] = "failure"
+    return out
 
 
 _STATUS_RANK = ("failure", "running", "suspended", "success", "skipped")

@@ -13,6 +13,7 @@ _EXPORTS = {
     "as_document": "engine.engine",
     "document_schema": "engine.engine",
     "RunResult": "engine.executor.flow",
+    "RunJournal": "engine.run_journal",
     "Event": "engine.events",
     "EventBus": "engine.events",
     "EventRelay": "engine.pgevents",

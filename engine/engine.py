@@ -213,7 +213,7 @@ class Engine:
         run = self.store.get_run(run_id)
         if run is None:
             raise NotFound(f"run {run_id!r} not found")
-        key, row = _waiting_step(self.store, run_id)
+        key, row = _waiting_step(self.store, run)
         data = dict(row.data or {})
         state = data["suspend"]
         if suspension.decided_already(state, approver, str(resume_id)):
@@ -248,27 +248,21 @@ class Engine:
         Raises:
             NotFound: no run `run_id`, or `from_key` is not in its journal.
         """
-        from engine.executor.restart import records_before
+        from engine.executor.restart import RestartPoint, unknown_step
 
         run = _run_again(self.store, run_id)
-        records = self.store.load_steps(run_id)
-        kept = records_before(records, from_key, run.flow)
+        if self.store.load_step(run_id, from_key) is None:
+            raise unknown_step(from_key, [key for key, _ in self.store.step_keys(run_id, limit=21)])
+        point = RestartPoint(from_key, run.flow)
         new_id = self.submit(run.flow, dict(run.args or {}), kind=run.kind, path=run.path, trigger=trigger,
                              workspace=run.workspace, scheduled_for=self.clock.now() + RESTART_HOLD_SECONDS,
                              state={**(state or {}), "restarted_from": run_id, "from_key": from_key})
-        for key in kept:
-            _copy_step(self.store, run_id, new_id, key, records[key])
+        after = None
+        while page := self.store.step_keys(run_id, after):  # a page at a time: a loop may have millions
+            after = page[-1][0]
+            self.store.copy_steps(run_id, new_id, [key for key, status in page if point.keeps(key, status)])
         self.store.update_run(new_id, scheduled_for=self.clock.now())
         return new_id
-
-
-def _copy_step(store: Any, run_id: str, new_id: str, key: str, row: Any) -> None:
-    """Copy one journal record of a run, with its log lines, into another run."""
-    store.save_step(new_id, key, step_id=row.step_id, status=row.status, result=row.result, error=row.error,
-                    attempts=row.attempts, iteration=row.iteration, started_at=row.started_at,
-                    finished_at=row.finished_at, data=dict(row.data or {}))
-    lines = store.get_logs(run_id, step_key=key, limit=100_000)
-    store.append_logs(new_id, key, [(line.ts, line.stream, line.line) for line in lines])
 
 
 def _run_again(store: Any, run_id: str) -> Any:
@@ -281,20 +275,22 @@ def _run_again(store: Any, run_id: str) -> Any:
     return run
 
 
-def _waiting_step(store: Any, run_id: str) -> tuple[str, Any]:
+def _waiting_step(store: Any, run: Any) -> tuple[str, Any]:
     """The step a decision is for: of the steps still undecided, the one asked last.
 
     An earlier step whose approval timed out (and was carried on past, e.g. by a
     failure branch that escalates) may still look undecided; the run waits on the
     newest one.
     """
+    from engine.run_journal import RunJournal
+
     waiting = [
-        (key, row) for key, row in store.load_steps(run_id).items()
+        (key, row) for key, row in RunJournal(store, run).approval_steps().items()
         if (row.data or {}).get("suspend") is not None
         and suspension.decide(row.data["suspend"], float("-inf")) == "waiting"
     ]
     if not waiting:
-        raise NotFound(f"run {run_id!r} has no step waiting for approval")
+        raise NotFound(f"run {run.id!r} has no step waiting for approval")
     return max(waiting, key=lambda item: item[1].data["suspend"].get("asked_at") or 0.0)
 
 

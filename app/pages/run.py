@@ -37,16 +37,53 @@ def _step(step: rx.Var[dict[str, str]]) -> rx.Component:
             align="center",
         ),
         rx.cond(step["error"].to(str) != "", rx.text(step["error"].to(str), color_scheme="red", size="2")),
+        rx.cond(step["loop"].to(str) != "", _loop(step)),
         rx.cond(
             logs != "",
             rx.el.pre(logs, custom_attrs={"data-logs": key}, class_name="logs",
                       style={"font_size": "12px", "max_height": "16rem", "overflow": "auto", "margin": "0.25rem 0",
                              "padding": "0.5rem", "background": "var(--gray-a3)", "white_space": "pre-wrap"}),
         ),
+        rx.cond(step["log_range"].to(str) != "", _log_pager(step)),
         custom_attrs={"data-step": key},
         padding_y="0.5rem",
+        padding_left=rx.cond(step["depth"].to(str) == "1", "1.5rem", "0"),
         border_bottom="1px solid var(--gray-a4)",
         width="100%",
+    )
+
+
+def _page_button(label: str, step: rx.Var[dict[str, str]], where: str, what: str) -> rx.Component:
+    start = step[where].to(str)
+    return rx.button(label, size="1", variant="soft", disabled=start == "",
+                     on_click=RunState.turn_page(what, step["key"].to(str), start), custom_attrs={"data-page": where})
+
+
+def _log_pager(step: rx.Var[dict[str, str]]) -> rx.Component:
+    """Which of a step's log lines are shown, and the way to its earlier and later ones."""
+    return rx.hstack(
+        _page_button("‹ earlier lines", step, "log_prev", "logs"),
+        rx.text(step["log_range"].to(str), size="1", color_scheme="gray",
+                custom_attrs={"data-log-range": step["key"].to(str)}),
+        _page_button("later lines ›", step, "log_next", "logs"),
+        align="center",
+    )
+
+
+def _loop(step: rx.Var[dict[str, str]]) -> rx.Component:
+    """A loop's summary and the controls that page through its iterations."""
+    return rx.hstack(
+        rx.text(step["loop"].to(str), size="2", custom_attrs={"data-loop-summary": step["key"].to(str)}),
+        rx.spacer(),
+        _page_button("« first", step, "first", "iterations"),
+        _page_button("‹ previous", step, "prev", "iterations"),
+        rx.text("iterations ", step["range"].to(str), size="2", color_scheme="gray",
+                custom_attrs={"data-loop-range": step["key"].to(str)}),
+        _page_button("next ›", step, "next", "iterations"),
+        _page_button("last »", step, "last", "iterations"),
+        align="center",
+        width="100%",
+        custom_attrs={"data-loop": step["key"].to(str)},
     )
 
 
@@ -137,7 +174,6 @@ def _found() -> rx.Component:
         rx.heading("Steps", size="4"),
         rx.vstack(rx.foreach(RunState.steps, _step), width="100%", spacing="0",
                   custom_attrs={"data-block": "steps"}),
-        rx.cond(RunState.logs_cut, rx.text("Only the first log lines are shown.", color_scheme="gray", size="2")),
         width="100%",
         spacing="3",
     )

@@ -17,6 +17,7 @@ from app.engine_service import service
 from app.offloop import off_loop
 from app.states.guard import caller
 from components.schema_form import SchemaFormState
+from engine import RunJournal
 
 LIMIT = 200
 CONTEXT_CHARS = 2000
@@ -103,17 +104,17 @@ def _waiting_rows() -> list[dict[str, str]]:
     runs = store.list_runs(status="suspended", top_level=True, limit=LIMIT)
     requests = approval_requests.of_runs(service.credentials, [run.id for run in runs])
     for run in runs:
-        row = present.approval_row(run, store.load_steps(run.id), requests.get(run.id))
+        row = present.approval_row(run, RunJournal(store, run).approval_steps(), requests.get(run.id))
         if row is not None:
             rows.append(row)
     return rows
 
 
-def _waiting_for(run_id: str) -> tuple[Any, Any, dict[str, Any]]:
-    """The run, the step it waits on (None when none) and its steps."""
+def _waiting_for(run_id: str) -> tuple[Any, Any, list[Any]]:
+    """The run, the step it waits on (None when none) and the steps around it."""
     run = service.store.get_run(run_id)
     waiting = approvals.waiting_step(service.store, run) if run is not None else None
-    return run, waiting, service.store.load_steps(run_id) if waiting is not None else {}
+    return run, waiting, RunJournal(service.store, run).around(waiting[0]) if waiting is not None else []
 
 
 def _decided(run_id: str, approve: bool, payload: Any, comment: str) -> str:
@@ -128,9 +129,9 @@ def _decided(run_id: str, approve: bool, payload: Any, comment: str) -> str:
     return f"Run {run_id[:8]}: {verdict}."
 
 
-def _context(steps: dict[str, Any]) -> list[dict[str, str]]:
+def _context(steps: list[Any]) -> list[dict[str, str]]:
     """The finished steps' results, in the order they ran, each cut to CONTEXT_CHARS."""
-    done = [row for row in steps.values() if row.status in ("success", "waiting")]
+    done = [row for row in steps if row.status in ("success", "waiting")]
     out = []
     for row in sorted(done, key=lambda r: r.started_at or 0.0):
         text = json.dumps(row.result, indent=1, default=str)

@@ -1,22 +1,23 @@
-"""State of one run's page: status, args, result, steps with their logs, kept live."""
+"""State of one run's page: status, args, result, steps with their logs, kept live.
+
+What it shows is read in parts (`app.run_view`): the top level and a page of each loop's
+iterations, with a page of log lines each, so a run of any length opens fast.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
 from typing import Any
 
 import reflex as rx
 
-from app import approvals, flow_graph, present, routes
+from app import flow_graph, present, routes, run_view
 from app.engine_service import FINISHED, service
-from app.offloop import off_loop, when_available
+from app.offloop import DatabaseUnavailable, off_loop
 from app.states.guard import caller
 from app.states.session import record
 
-MAX_LOG_LINES = 2000
-"""Log lines shown per run; the rest stays in the store (logs are paged, never held whole)."""
 WATCH_SECONDS = 600.0
 """How long a page keeps following a run that does not finish."""
 REFRESH_SECONDS = 2.0
@@ -36,9 +37,8 @@ class RunState(rx.State):
     args_json: str = ""
     result_json: str = ""
     error_message: str = ""
-    steps: list[dict[str, str]] = []
+    steps: list[dict[str, str]] = []  # the top level, each loop followed by its page of iterations
     run_logs: str = ""
-    logs_cut: bool = False
     timeline: list[dict[str, str]] = []
     decisions: list[dict[str, str]] = []  # approval decisions: the run's audit trail
     graph_nodes: list[dict[str, Any]] = []  # the flow snapshot as laid out for the canvas
@@ -46,46 +46,72 @@ class RunState(rx.State):
     graph_version: int = 0
     node_statuses: dict[str, str] = {}  # step id -> status in this run (the node's colour)
     node_durations: dict[str, str] = {}
-    restart_keys: list[str] = []  # journal keys a restart can start from
+    restart_keys: list[str] = []  # journal keys a restart can start from (those shown)
     restart_from: str = ""
     action_problem: str = ""
     restarted_from: str = ""
     _graph_of: str = ""  # the run whose graph is laid out
     _watched_id: str = ""  # the run a watch task follows (one task per page at a time)
+    _pages: dict[str, int] = {}  # loop key -> first iteration shown
+    _log_pages: dict[str, int] = {}  # step key -> first log line shown
 
     @rx.event
     async def load(self):
         """Show the run named by the URL, and follow it while it is not finished."""
-        self.shown_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        shown_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        if shown_id != self.shown_id:
+            self._pages, self._log_pages = {}, {}
+        self.shown_id = shown_id
         self.restart_from = self.action_problem = ""
-        self._show(*await off_loop(_read, self.shown_id))
+        await self._refresh()
         if self.found and self.status not in FINISHED:
             return RunState.watch
 
+    @rx.event
+    async def turn_page(self, what: str, key: str, start: str):
+        """Show the page that starts at `start` (from 0) of a loop's iterations (`what`
+        "iterations", `key` the loop's) or of a step's log lines ("logs", the step's key)."""
+        if not start.isdigit() or not key or what not in ("iterations", "logs"):
+            return
+        if what == "iterations":
+            self._pages = {**self._pages, key: int(start)}
+        else:
+            self._log_pages = {**self._log_pages, key: int(start)}
+        await self._refresh()
+
     @rx.event(background=True)
     async def watch(self):
-        """Refresh on every event of the run (at least every few seconds) until it ends."""
+        """Refresh on every event of the run (at least every few seconds) until it ends;
+        never more often than twice the time a refresh takes (a long loop sends thousands
+        of events a second)."""
         async with self:
             if self._watched_id == self.shown_id:
                 return
             run_id = self._watched_id = self.shown_id
+            pages = self._paging()
         subscription = service.engine.events.subscribe(run_id)
-        deadline = time.monotonic() + WATCH_SECONDS
+        deadline, rest = time.monotonic() + WATCH_SECONDS, 0.0
         try:
             while time.monotonic() < deadline:
                 try:
                     await asyncio.wait_for(subscription.get(), REFRESH_SECONDS)
                 except TimeoutError:
                     pass
+                await asyncio.sleep(rest)
                 while not subscription.queue.empty():  # one refresh for a burst of events
                     subscription.queue.get_nowait()
-                shown = await when_available(_read, run_id)
-                if shown is None:
+                began = time.monotonic()
+                try:
+                    view = await off_loop(run_view.read, service.store, run_id, pages)
+                except DatabaseUnavailable:
                     continue  # the database is away: look again at the next event or refresh
+                rest = 2 * (time.monotonic() - began)
                 async with self:
                     if self.shown_id != run_id:
                         break
-                    self._show(*shown)
+                    if self._paging() == pages:
+                        self._show(view)
+                    pages = self._paging()
                     if self.status in FINISHED:
                         break
         finally:
@@ -94,12 +120,18 @@ class RunState(rx.State):
                 if self._watched_id == run_id:
                     self._watched_id = ""
 
-    def _show(self, run: Any, logs: list[Any], steps: list[Any]) -> None:
-        """Show the run as read by `_read` (None: not found)."""
-        self.found = run is not None
-        if run is None:
+    async def _refresh(self) -> None:
+        self._show(await off_loop(run_view.read, service.store, self.shown_id, self._paging()))
+
+    def _paging(self) -> run_view.Pages:
+        return run_view.Pages(loops=dict(self._pages), logs=dict(self._log_pages))
+
+    def _show(self, view: run_view.RunView | None) -> None:
+        self.found = view is not None
+        if view is None:
             self.status, self.steps = "", []
             return
+        run = view.run
         row = present.run_row(run)
         self.path, self.status, self.trigger = row["path"], row["status"], row["trigger"]
         self.created, self.started, self.duration = row["created"], row["started"], row["duration"]
@@ -107,29 +139,26 @@ class RunState(rx.State):
         self.result_json = "" if run.result is None else present.pretty_json(run.result)
         error = run.error if isinstance(run.error, dict) else {}
         self.error_message = str(error.get("message", "")) if run.error else ""
-        self.logs_cut = len(logs) > MAX_LOG_LINES
-        by_step: dict[str | None, list[str]] = defaultdict(list)
-        for entry in logs[:MAX_LOG_LINES]:
-            by_step[entry.step_key].append(entry.line)
-        ordered = sorted(steps, key=lambda step: (step.started_at or float("inf"), step.key))
-        self.steps = [present.step_row(step, by_step.get(step.key, [])) for step in ordered]
-        self.run_logs = "\n".join(by_step.get(None, []))
-        self.timeline = present.timeline(run, list(ordered))
-        self._show_graph(run, list(ordered))
-        self.restart_keys = [step.key for step in ordered]
+        self.steps, self.run_logs = view.steps, view.run_logs
+        self.timeline = present.timeline(run, view.shown, counts=view.counts)
+        self._show_graph(run, view)
+        self.restart_keys = [step.key for step in view.shown]
         self.restarted_from = str((run.state or {}).get("restarted_from") or "")
-        self.decisions = [present.decision_row(d) for d in approvals.decisions({s.key: s for s in ordered})]
+        self.decisions = [present.decision_row(d) for d in view.decisions]
 
-    def _show_graph(self, run: Any, steps: list[Any]) -> None:
+    def _show_graph(self, run: Any, view: run_view.RunView) -> None:
         # The layout changes only when another run is shown; statuses change as it runs.
         if self._graph_of != run.id:
             graph = flow_graph.build_graph({"value": run.flow or {}})
             self.graph_nodes, self.graph_edges = graph.nodes, graph.edges
             self.graph_version += 1
             self._graph_of = run.id
-        self.node_statuses = present.step_statuses(steps, run_suspended=run.status == "suspended")
-        self.node_durations = {step.step_id: present.duration(step.started_at, step.finished_at)
-                               for step in steps if step.step_id and step.finished_at and step.iteration is None}
+        self.node_statuses = view.statuses
+        durations = {step.step_id: present.duration(step.started_at, step.finished_at)
+                     for step in view.shown if step.step_id and step.finished_at and step.iteration is None}
+        for loop_id, count in view.counts.items():  # a top-level loop's key is its id
+            durations[loop_id] = " · ".join(filter(None, [durations.get(loop_id, ""), f"×{count:,}"]))
+        self.node_durations = durations
 
     @rx.event
     def set_restart_from(self, key: str) -> None:
@@ -161,13 +190,3 @@ class RunState(rx.State):
         self.action_problem = ""
         await off_loop(record, "run.started", self.path, f"{new_id} ({how} of {self.shown_id})")
         return rx.redirect(routes.run_url(new_id))
-
-
-def _read(run_id: str) -> tuple[Any, list[Any], list[Any]]:
-    """The run (None when there is none), its first log lines (one more than shown, to
-    tell when some are left out) and its step records."""
-    store = service.store
-    run = store.get_run(run_id)
-    if run is None:
-        return None, [], []
-    return run, store.get_logs(run.id, limit=MAX_LOG_LINES + 1), list(store.load_steps(run.id).values())

@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.clock import Clock
 from engine.events import Event, EventBus
+from engine.executor.iterations import flow_level, level_ids
 from engine.executor.journal import Journal
 
 
@@ -67,13 +68,19 @@ class Frame:
 class RunContext:
     """Everything one run needs while it executes."""
 
-    def __init__(self, services: Services, run: Any, flow: Any, *, depth: int = 0, journal_prefix: str = ""):
+    def __init__(self, services: Services, run: Any, flow: Any, *, depth: int = 0, journal_prefix: str = "",
+                 level: list[Any] | None = None):
+        """`level`: the modules that run first, at `journal_prefix` (one loop iteration's,
+        one branch's); by default the flow's top level. Their journal records are read;
+        loops read theirs as they reach them."""
         self.services = services
         self.run_id: str = run.id
         self.run = run
         self.flow = flow
         self.depth = depth
-        self.journal = Journal(services.store, run.id).load(journal_prefix)
+        self.journal = Journal(services.store, run.id)
+        modules = flow_level(flow) if level is None else level
+        self.journal.load_keys(journal_prefix + step_id for step_id in level_ids(modules))
         self.latest: dict[str, Any] = {}
         self.flow_env = dict(getattr(flow, "flow_env", None) or {})
         self.lost_workers: dict[str, bool] = {}

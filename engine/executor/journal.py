@@ -1,12 +1,14 @@
 """The run's journal: one record per step position, saved after every change.
 
 A step's position ("key") is its id, prefixed by the loop iterations it sits in
-(`loop/3/b`). On restart the journal is loaded back and finished records are replayed
-instead of run again; this is what makes a killed run resume where it stopped.
+(`loop/3/b`). On restart the journal is read back, level by level and a page of loop
+iterations at a time, and finished records are replayed instead of run again; this is
+what makes a killed run resume where it stopped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,27 +35,38 @@ class Record:
 
 
 class Journal:
-    """In-memory view of a run's step records, written through to the store."""
+    """The part of a run's journal in use, written through to the store.
+
+    Only what the run is at is held: the records of the level it walks (the flow's top
+    level, or one loop iteration) and the page of iterations a loop reads ahead
+    (`engine.executor.iterations`). Records come in with `load_keys` and go with
+    `release` once their iteration is done, so memory stays flat however long a loop
+    runs; every record is in the store before the step after it starts.
+    """
 
     def __init__(self, store: Any, run_id: str):
         self.store, self.run_id = store, run_id
         self.records: dict[str, Record] = {}
 
-    def load(self, prefix: str = "") -> "Journal":
-        """Read the run's records back from the store: all, or those under `prefix`."""
-        for key, row in self.store.load_steps(self.run_id, prefix=prefix or None).items():
-            self.records[key] = Record(
-                step_id=row.step_id,
-                status=row.status,
-                result=row.result,
-                error=row.error,
-                attempts=row.attempts or 0,
-                iteration=row.iteration,
-                started_at=row.started_at,
-                finished_at=row.finished_at,
-                data=dict(row.data or {}),
-            )
-        return self
+    def load_keys(self, keys: Iterable[str]) -> list[str]:
+        """Read the records at these keys back from the store; returns the keys found."""
+        keys = list(keys)
+        if not keys:
+            return []
+        found = self.store.load_steps_at(self.run_id, keys)
+        for key, row in found.items():
+            self.records[key] = _record(row)
+        return list(found)
+
+    def release(self, keys: Iterable[str]) -> None:
+        """Let go of records no longer needed in memory (they stay in the store)."""
+        for key in keys:
+            self.records.pop(key, None)
+
+    def release_under(self, prefix: str) -> None:
+        """Let go of every record held below a loop (e.g. iterations read ahead, never run)."""
+        for key in [k for k in self.records if k.startswith(prefix)]:
+            del self.records[key]
 
     def get(self, key: str) -> Record | None:
         return self.records.get(key)
@@ -88,6 +101,19 @@ class Journal:
 
     def forget_under(self, prefix: str) -> None:
         """Drop every record below a loop or branch, so a retried loop runs afresh."""
-        for key in [k for k in self.records if k.startswith(prefix)]:
-            del self.records[key]
+        self.release_under(prefix)
         self.store.delete_steps(self.run_id, keys_prefix=prefix)
+
+
+def _record(row: Any) -> Record:
+    return Record(
+        step_id=row.step_id,
+        status=row.status,
+        result=row.result,
+        error=row.error,
+        attempts=row.attempts or 0,
+        iteration=row.iteration,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        data=dict(row.data or {}),
+    )

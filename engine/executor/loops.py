@@ -5,20 +5,31 @@ iteration is kept as its `{"error": ...}` object. `stop_after_if` on the loop mo
 checked after each iteration (result = that iteration's result) and breaks the loop;
 `stop_after_all_iters_if` is checked once at the end (result = the array) and stops
 the flow like a step's early stop.
+
+Memory stays flat however many iterations run: an iteration's journal records are read
+a page ahead and let go of when it ends (`engine.executor.iterations`), and a parallel
+loop keeps only its running iterations in flight. What grows is the result array, once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 from engine.errors import ExpressionError
 from engine.executor.context import Frame, RunContext
+from engine.executor.iterations import IterationPages
 from engine.executor.modules import run_sequence
-from engine.executor.outcome import Outcome, SuspendRun
+from engine.executor.outcome import Outcome
+from engine.executor.progress import LoopProgress
 from engine.executor.scope import evaluate, evaluate_transform
 from engine.executor.failures import failure
 from engine.executor.step import stopped
+
+ALL_AT_ONCE = 1000
+"""How many iterations a parallel loop without `parallelism` runs at once: all of them,
+up to this many (each running iteration holds memory and, for a script, a process)."""
 
 
 async def run_loop(ctx: RunContext, frame: Frame, module: Any, key: str, previous: Any) -> Outcome:
@@ -33,51 +44,99 @@ async def run_loop(ctx: RunContext, frame: Frame, module: Any, key: str, previou
         if _effective(value, "parallel", False):
             outcome = await _parallel(ctx, frame, module, key, items)
         else:
-            outcome = await _sequential(ctx, frame, module, key, items)
+            skip = _effective(value, "skip_failures", True)
+            outcome = await _in_order(ctx, frame, module, key, items, None, skip)
     else:
-        outcome = await _while(ctx, frame, module, key, previous)
+        outcome = await _in_order(ctx, frame, module, key, None, previous, _effective(value, "skip_failures", False))
     if outcome.failed:
         return outcome
     return _after_all(ctx, frame, module, outcome.result)
 
 
-async def _sequential(ctx: RunContext, frame: Frame, module: Any, key: str, items: list[Any]) -> Outcome:
+async def _in_order(ctx: RunContext, frame: Frame, module: Any, key: str, items: list[Any] | None,
+                    previous: Any, skip_failures: bool) -> Outcome:
+    """A sequential for loop over `items` (each iteration fed its item), or (items None) a
+    while loop (each iteration fed the result of the last one that succeeded)."""
     results: list[Any] = []
-    skip_failures = _effective(module.value, "skip_failures", True)
-    for index, item in enumerate(items):
-        child = frame.child(prefix=f"{key}/{index}/", iteration=index, iter_value=item)
-        outcome = await run_sequence(ctx, child, module.value.modules, item)
-        if outcome.failed:
-            results.append({"error": outcome.error})
-            if not skip_failures:
-                return Outcome("failure", results, outcome.error)
-            continue
-        results.append(outcome.result)
-        if outcome.stop or _breaks(ctx, child, module, outcome.result):
-            break
+    pages = IterationPages(ctx.journal, key, module.value.modules, in_order=True)
+    progress = LoopProgress(ctx, key)
+    try:
+        for index in itertools.count() if items is None else range(len(items)):
+            value = index if items is None else items[index]
+            fed = previous if items is None else value
+            outcome, child = await _iteration(ctx, frame, module, key, pages, index, value, fed)
+            progress.add(outcome)
+            if outcome.failed:
+                results.append({"error": outcome.error})
+                if not skip_failures:
+                    return Outcome("failure", results, outcome.error)
+                continue
+            results.append(outcome.result)
+            previous = outcome.result
+            if outcome.stop or _breaks(ctx, child, module, outcome.result):
+                break
+    finally:
+        pages.close()
     return Outcome.ok(results)
+
+
+async def _iteration(ctx: RunContext, frame: Frame, module: Any, key: str, pages: IterationPages,
+                     index: int, iter_value: Any, previous: Any) -> tuple[Outcome, Frame]:
+    """Run (or replay) one iteration: its records are read before and let go after."""
+    pages.enter(index)
+    child = frame.child(prefix=f"{key}/{index}/", iteration=index, iter_value=iter_value)
+    outcome = await run_sequence(ctx, child, module.value.modules, previous)
+    pages.leave(index)
+    return outcome, child
 
 
 async def _parallel(ctx: RunContext, frame: Frame, module: Any, key: str, items: list[Any]) -> Outcome:
     from engine.executor import parts
 
     limit = _parallelism(ctx, frame, module, len(items))
+    progress = LoopProgress(ctx, key)
     if items and parts.spreads(ctx, module.value.modules):
-        return _gathered(module, await parts.run_iterations(ctx, frame, module, key, items, limit))
-    gate = asyncio.Semaphore(limit)
+        outcomes = await parts.run_iterations(ctx, frame, module, key, items, limit)
+        for outcome in outcomes:
+            progress.add(outcome)
+        return _gathered(module, outcomes)
+    results, failed_at = await _pooled(ctx, frame, module, key, items, limit, progress)
+    if failed_at and not _effective(module.value, "skip_failures", True):
+        return Outcome("failure", results, results[min(failed_at)]["error"])
+    return Outcome.ok(results)
 
-    async def iteration(index: int, item: Any) -> Outcome:
-        async with gate:
-            child = frame.child(prefix=f"{key}/{index}/", iteration=index, iter_value=item)
-            return await run_sequence(ctx, child, module.value.modules, item)
 
-    outcomes = await asyncio.gather(*(iteration(i, item) for i, item in enumerate(items)), return_exceptions=True)
-    for outcome in outcomes:
-        if isinstance(outcome, SuspendRun):
-            raise outcome
-        if isinstance(outcome, BaseException):
-            raise outcome
-    return _gathered(module, outcomes)
+async def _pooled(ctx: RunContext, frame: Frame, module: Any, key: str, items: list[Any], limit: int,
+                  progress: LoopProgress) -> tuple[list[Any], list[int]]:
+    """Run the iterations here, `limit` at a time; returns the results in iterator order
+    and the indexes of the iterations that failed."""
+    results: list[Any] = [None] * len(items)
+    failed_at: list[int] = []
+    raised: dict[int, Exception] = {}
+    pages = IterationPages(ctx.journal, key, module.value.modules, in_order=False)
+    queue = iter(enumerate(items))
+
+    async def worker() -> None:
+        # Each worker takes the next iteration when its own is done: at most `limit`
+        # run at once, and only those are in memory.
+        for index, item in queue:
+            try:
+                outcome, _ = await _iteration(ctx, frame, module, key, pages, index, item, item)
+            except Exception as exc:  # a SuspendRun or an engine bug: raised once all are done
+                raised[index] = exc
+                continue
+            progress.add(outcome)
+            results[index] = {"error": outcome.error} if outcome.failed else outcome.result
+            if outcome.failed:
+                failed_at.append(index)
+
+    try:
+        await asyncio.gather(*(worker() for _ in range(min(limit, len(items)))))
+    finally:
+        pages.close()
+    if raised:
+        raise raised[min(raised)]
+    return results, failed_at
 
 
 def _gathered(module: Any, outcomes: list[Outcome]) -> Outcome:
@@ -87,25 +146,6 @@ def _gathered(module: Any, outcomes: list[Outcome]) -> Outcome:
     if first_failure is not None and not _effective(module.value, "skip_failures", True):
         return Outcome("failure", results, first_failure.error)
     return Outcome.ok(results)
-
-
-async def _while(ctx: RunContext, frame: Frame, module: Any, key: str, previous: Any) -> Outcome:
-    results: list[Any] = []
-    skip_failures = _effective(module.value, "skip_failures", False)
-    index = 0
-    while True:
-        child = frame.child(prefix=f"{key}/{index}/", iteration=index, iter_value=index)
-        outcome = await run_sequence(ctx, child, module.value.modules, previous)
-        if outcome.failed:
-            results.append({"error": outcome.error})
-            if not skip_failures:
-                return Outcome("failure", results, outcome.error)
-        else:
-            results.append(outcome.result)
-            previous = outcome.result
-            if outcome.stop or _breaks(ctx, child, module, outcome.result):
-                return Outcome.ok(results)
-        index += 1
 
 
 def _breaks(ctx: RunContext, child: Frame, module: Any, result: Any) -> bool:
@@ -136,7 +176,7 @@ def _parallelism(ctx: RunContext, frame: Frame, module: Any, count: int) -> int:
     if value is not None and not isinstance(value, int):
         value = evaluate_transform(ctx, frame, value, None, where=f"step {module.id}, parallelism")
     if not value or int(value) <= 0:
-        return max(count, 1)
+        return max(min(count, ALL_AT_ONCE), 1)
     return int(value)
 
 

@@ -129,11 +129,12 @@ def _inner_in_flight(ctx: RunContext, key: str, module: Any, holder: str) -> boo
     if module is None:
         return False
     prefix = key[: len(key) - len(module.id)]
-    return any(
-        other != key and record.status == "running" and record.data.get(HELD_BY) == holder
-        and _inside(module, prefix, other)
-        for other, record in ctx.journal.records.items()
-    )
+    # A loop's iterations are not all in memory (the journal reads them a page at a
+    # time): ask the store what is still running below this step.
+    running = {other: row.data or {} for other, row in ctx.services.store.running_steps(ctx.run_id, prefix).items()}
+    running.update((other, record.data) for other, record in ctx.journal.records.items() if record.status == "running")
+    return any(other != key and data.get(HELD_BY) == holder and _inside(module, prefix, other)
+               for other, data in running.items())
 
 
 def _inside(module: Any, prefix: str, key: str) -> bool:

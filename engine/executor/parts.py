@@ -286,7 +286,9 @@ async def _run_target(services: Any, parent: Any, target: dict[str, Any]) -> tup
     kind, key = target.get("type"), target["key"]
     flow = _flow_value(parent)
     if kind == "script":
-        return await _run_step_here(RunContext(services, parent, flow, journal_prefix=key), key, target), None
+        ctx = RunContext(services, parent, flow, level=[])
+        ctx.journal.load_keys([key])  # the step's own record, and no other
+        return await _run_step_here(ctx, key, target), None
     module = _find(flow, target["module_id"])
     record = services.store.load_step(parent.id, key)
     snapshot = (record.data or {}).get("spread") if record is not None else None
@@ -295,14 +297,14 @@ async def _run_target(services: Any, parent: Any, target: dict[str, Any]) -> tup
     index = int(target["index"])
     if kind == "iteration":
         prefix = f"{key}/{index}/"
-        ctx = RunContext(services, parent, flow, journal_prefix=prefix)
+        ctx = RunContext(services, parent, flow, journal_prefix=prefix, level=module.value.modules)
         ctx.latest = dict(snapshot["latest"])
         frame = _frame(snapshot).child(prefix=prefix, iteration=index, iter_value=target.get("item"))
         return await run_sequence(ctx, frame, module.value.modules, target.get("item")), None
-    ctx = RunContext(services, parent, flow)
-    ctx.latest = dict(snapshot["latest"])
     frame = _frame(snapshot)
     modules = module.value.branches[index].modules or []
+    ctx = RunContext(services, parent, flow, journal_prefix=frame.prefix, level=modules)
+    ctx.latest = dict(snapshot["latest"])
     outcome = await run_sequence(ctx, frame, modules, snapshot.get("previous"))
     return outcome, {m.id: frame.results[m.id] for m in modules if m.id in frame.results}
 

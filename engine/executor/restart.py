@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import NotFound
+from engine.executor.journal import DONE
 
 
 def execution_order(flow_value: Any) -> dict[str, tuple[int, str]]:
@@ -45,19 +46,23 @@ def _encloses(outer: str, inner: str, order: dict[str, tuple[int, str]]) -> bool
     return bool(outer_path) and inner_path.startswith(outer_path + ".")
 
 
-def records_before(records: dict[str, Any], from_key: str, flow_value: Any) -> list[str]:
-    """The keys of finished records that a restart from `from_key` keeps, in run order.
+class RestartPoint:
+    """Where a restart starts (`from_key`) in a run of `flow_value`: which of the old
+    run's records the new run keeps."""
 
-    Raises:
-        NotFound: `from_key` is not a step of the run's journal.
-    """
-    if from_key not in records:
-        raise NotFound(f"step {from_key!r} is not in the run's journal; choose one of: "
-                       f"{', '.join(sorted(records)) or '(none)'}")
-    order = execution_order(flow_value)
-    limit = key_order(from_key, order)
-    kept = [key for key, row in records.items()
-            if row.status in ("success", "failure", "skipped")
-            and key_order(key, order) < limit
-            and not _encloses(key, from_key, order)]
-    return sorted(kept, key=lambda key: key_order(key, order))
+    def __init__(self, from_key: str, flow_value: Any):
+        self.from_key = from_key
+        self.order = execution_order(flow_value)
+        self.limit = key_order(from_key, self.order)
+
+    def keeps(self, key: str, status: str) -> bool:
+        """Whether the record at `key` (with `status`) is kept: it finished before `from_key`
+        and does not enclose it."""
+        return (status in DONE and key_order(key, self.order) < self.limit
+                and not _encloses(key, self.from_key, self.order))
+
+
+def unknown_step(from_key: str, some_keys: list[str]) -> NotFound:
+    """The error for a restart from a step the run's journal does not have."""
+    shown = ", ".join(some_keys[:20]) + (", …" if len(some_keys) > 20 else "")
+    return NotFound(f"step {from_key!r} is not in the run's journal; choose one of: {shown or '(none)'}")

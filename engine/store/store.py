@@ -12,6 +12,7 @@ from engine.clock import Clock
 from engine.store.catalog import CatalogStore
 from engine.store.db import Database, resolve_url
 from engine.store.journal import JournalStore
+from engine.store.journal_pages import JournalPagesStore
 from engine.store.queue import QueueStore
 from engine.store.resources import ResourceStore
 from engine.store.retry import retry_public_methods
@@ -23,7 +24,7 @@ T = TypeVar("T")
 
 
 @retry_public_methods
-class Store(RunStore, JournalStore, CatalogStore, QueueStore, ScheduleStore, ResourceStore):
+class Store(RunStore, JournalStore, JournalPagesStore, CatalogStore, QueueStore, ScheduleStore, ResourceStore):
     """Everything the engine remembers, on SQLite or PostgreSQL.
 
     Every method is synchronous and runs one short transaction; objects returned are

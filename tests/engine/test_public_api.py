@@ -8,7 +8,7 @@ PUBLIC = {
     "ArgsValidationError", "BadInput", "Clock", "Cron", "Engine", "Evaluator", "Event",
     "EventBus", "EventRelay", "ExpressionError", "ExpressionSyntaxError", "FakeClock", "FlowDocument",
     "FlowLoadError", "FlowValidationError", "ItemPathError", "MillraceError", "NotFound", "QueueWorker", "Resolver",
-    "ResourceValidationError", "RunResult", "RunnerPool", "Scheduler", "Scope", "ScriptJob",
+    "ResourceValidationError", "RunJournal", "RunResult", "RunnerPool", "Scheduler", "Scope", "ScriptJob",
     "ScriptLoadError", "Signer", "StepFailure", "Store", "Vault", "as_document", "check_flow",
     "check_item_path", "check_script", "data_folder", "describe_cron", "document_schema", "dump_flow", "flow_from_data",
     "is_transient", "iter_modules", "load_checked_flow", "load_flow", "parse_flow", "retrying_for", "script_flow_value",
