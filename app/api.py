@@ -83,7 +83,7 @@ def _flow_out(row: Any, with_value: bool = True) -> dict[str, Any]:
 def _script_out(row: Any) -> dict[str, Any]:
     return {"path": row.path, "hash": f"{row.version:016x}", "language": row.language, "content": row.content,
             "schema": row.args_schema, "summary": row.summary, "description": "", "created_at": row.created_at,
-            "workspace_id": row.workspace, "kind": "script", "archived": False}
+            "workspace_id": row.workspace, "kind": "script", "archived": False, "lock": row.lock}
 
 
 def _audit(request: Request, action: str, target: str, detail: str = "") -> None:
@@ -155,8 +155,10 @@ async def scripts_get(request: Request) -> Response:
 @_errors
 async def scripts_create(request: Request) -> Response:
     body = await _object_body(request, {})
+    lock = body.get("lock")  # as `wmill sync push` sends a *.script.lock
     version = catalog.save_script(service.store, body.get("path", ""), body.get("language", "python3"),
-                                  body.get("content", ""), body.get("summary", ""))
+                                  body.get("content", ""), body.get("summary", ""),
+                                  lock=lock if isinstance(lock, str) else None)
     return PlainTextResponse(f"{version:016x}", 201)
 
 
@@ -175,7 +177,7 @@ def _start(request: Request, kind: str, args: dict[str, Any]) -> str:
     if row is None:
         raise NotFound(f"script {path!r} not found")
     return service.submit_script(path, row.language, row.content, row.args_schema, args, trigger="api",
-                                 started_by=who)
+                                 started_by=who, lock=row.lock)
 
 
 async def _args(request: Request) -> dict[str, Any]:

@@ -88,15 +88,16 @@ class EngineService:
 
     def submit_script(self, path: str, language: str, content: str, schema: dict[str, Any] | None,
                       args: dict[str, Any] | None, *, trigger: str = "ui", run_id: str | None = None,
-                      started_by: Caller | None = None) -> str:
-        """Queue a run of a stand-alone script (as a one-step flow of kind "script").
+                      started_by: Caller | None = None, lock: str | None = None) -> str:
+        """Queue a run of a stand-alone script (as a one-step flow of kind "script"), with
+        the lock of its dependencies saved with it.
 
         A caller that wants every event of the run subscribes first, with its own `run_id`.
         """
         from engine import script_flow_value, validate_args
 
         args = validate_args(schema or None, dict(args or {}))
-        flow = script_flow_value(language, content, args)
+        flow = script_flow_value(language, content, args, lock=lock, path=path)
         return self._queue("script", path, args, flow, trigger, run_id, started_by=started_by)
 
     def rerun(self, run_id: str, *, started_by: Caller | None = None) -> str:

@@ -56,6 +56,9 @@ _EXPORTS = {
     "Vault": "engine.vault",
     "Signer": "engine.signing",
     "ResourceValidationError": "engine.resources",
+    "DependencyError": "engine.errors",
+    "lock_script": "engine.deps.saving",
+    "lock_flow": "engine.deps.saving",
 }
 
 __all__ = sorted(_EXPORTS)

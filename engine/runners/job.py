@@ -45,6 +45,13 @@ class ScriptJob:
     """Extra environment variables for the script."""
     entry: str = "main"
     """The function of the script to call (a preprocessor step's may be `preprocessor`)."""
+    lock: str | None = None
+    """The exact dependencies to run with (a Python or npm lock, see engine/deps/locks.py);
+    None: resolved from the script's imports before it runs."""
+    path: str | None = None
+    """The script's workspace path (`f/folder/name`), against which relative imports resolve."""
+    modules: dict[str, str] = field(default_factory=dict)
+    """Workspace scripts a Python script imports: path (`f/folder/x`) → source."""
 
 
 @dataclass

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from pathlib import Path
 
+from engine.deps.cache import KINDS, Lease
+from engine.deps.service import Dependencies, Prepared
+from engine.errors import DependencyError
 from engine.runners import sandbox
 from engine.runners.bash import BashRunner
 from engine.runners.bun import BUN
@@ -23,6 +27,7 @@ from engine.runners.python import PythonRunner
 from engine.runners.sandbox import SandboxPolicy
 from engine.runners.signature import SUPPORTED_LANGUAGES, TS_LANGUAGES
 from engine.runners.zygote import ZygoteJobs
+from engine.runners.zygotes import Flavour
 
 
 class RunnerPool:
@@ -33,23 +38,30 @@ class RunnerPool:
     """
 
     def __init__(self, *, max_result_bytes: int | None = None, network: bool | None = None,
-                 policy: SandboxPolicy | None = None):
+                 policy: SandboxPolicy | None = None, deps: Dependencies | None = None):
         """Args:
         max_result_bytes: largest result accepted, as JSON; default
             MILLRACE_MAX_RESULT_BYTES or 64 MiB. A bigger result fails the step.
         network: whether scripts may use the network; default MILLRACE_SANDBOX_NETWORK (on).
         policy: the whole sandbox policy instead (tests); default from the environment.
+        deps: where steps' dependencies are resolved and installed; default a cache
+            under MILLRACE_DEPS_DIR (~/.cache/millrace/deps).
         """
         self.max_result_bytes = max_result_bytes or default_max_result_bytes()
+        self.deps = deps or Dependencies()
         policy = policy or SandboxPolicy.from_env(network=network)
         for runtime in (BUN, DENO):
             folder = install_dir(runtime)
             if folder is not None and folder not in policy.extra_ro:
                 policy = dataclasses.replace(policy, extra_ro=(*policy.extra_ro, folder))
-        self.policy = policy
+        mounts = tuple((str(self.deps.cache.root / kind), f"{sandbox.DEPS_MOUNT}/{kind}") for kind in KINDS)
+        self.policy = dataclasses.replace(policy, ro_mounts=(*policy.ro_mounts, *mounts))
         self._scratch = Scratch()
-        self._jobs = ZygoteJobs(self._scratch, policy)
+        self._jobs = ZygoteJobs(self._scratch, self.policy, on_stopped=self._let_go)
+        self._held: dict[str, Lease] = {}
+        """A lease on each Python lock whose zygote lives: `deps prune` leaves its packages alone."""
         self._python = PythonRunner(self._jobs, self.max_result_bytes)
+        self._flavours: dict[str, Flavour] = {}
         self._bash = BashRunner(self._jobs, self.max_result_bytes)
         self._bun = JsRunner(self._jobs, self.max_result_bytes, BUN)
         self._deno = JsRunner(self._jobs, self.max_result_bytes, DENO)
@@ -69,7 +81,8 @@ class RunnerPool:
             return "scripts run WITHOUT a sandbox (MILLRACE_SANDBOX=off)"
         limits = self._jobs.cgroups.describe() if self._jobs.cgroups else "no cgroups (per-process limits only)"
         network = "with network" if self.policy.network else "without network"
-        return f"scripts run in a bubblewrap sandbox, {network}; job limits: {limits}"
+        return (f"scripts run in a bubblewrap sandbox, {network}; job limits: {limits}; dependency "
+                f"environments under {self.deps.cache.root}")
 
     async def run(self, job: ScriptJob, on_log: LogCallback | None = None) -> ScriptOutcome:
         """Run one job to its end.
@@ -83,27 +96,67 @@ class RunnerPool:
         """
         started = time.perf_counter()
         refused = self.refusal()
-        env = {**sandbox.clean_env(), **script_env(job)}
         if refused is not None:
             outcome = failure("SandboxUnavailable", refused)
-        elif job.language == "python3":
-            outcome = await self._python.run(job, on_log, env)
-        elif job.language == "bash":
-            outcome = await self._bash.run(job, on_log, env)
-        elif job.language == "deno":
-            outcome = await self._deno.run(job, on_log, env)
-        elif job.language in TS_LANGUAGES:
-            outcome = await self._bun.run(job, on_log, env)
         else:
-            supported = ", ".join(sorted(SUPPORTED_LANGUAGES))
-            outcome = failure(
-                "ScriptLoadError",
-                f"unsupported script language {job.language!r}; Millrace runs: {supported}",
-            )
+            outcome = await self._run_with_dependencies(job, on_log)
         outcome.duration = time.perf_counter() - started
         return outcome
+
+    async def _run_with_dependencies(self, job: ScriptJob, on_log: LogCallback | None) -> ScriptOutcome:
+        """Install the step's lock if it is new here (it fails before its code runs when it
+        cannot be), then run it with its packages."""
+        try:
+            prepared = await self.deps.prepare(job, on_log)
+        except DependencyError as exc:
+            return failure("DependencyError", str(exc))
+        try:
+            return await self._run_language(job, on_log, prepared)
+        finally:
+            prepared.release()
+
+    async def _run_language(self, job: ScriptJob, on_log: LogCallback | None, prepared: Prepared) -> ScriptOutcome:
+        env = {**sandbox.clean_env(), **script_env(job)}
+        if job.language == "python3":
+            return await self._python.run(job, on_log, env, self._flavour(prepared))
+        if job.language == "bash":
+            return await self._bash.run(job, on_log, env)
+        node_modules = self._inside(prepared.npm_env / "node_modules") if prepared.npm_env else None
+        if job.language == "deno":
+            return await self._deno.run(job, on_log, env, node_modules)
+        if job.language in TS_LANGUAGES:
+            return await self._bun.run(job, on_log, env, node_modules)
+        supported = ", ".join(sorted(SUPPORTED_LANGUAGES))
+        return failure("ScriptLoadError", f"unsupported script language {job.language!r}; Millrace runs: {supported}")
+
+    def _flavour(self, prepared: Prepared) -> Flavour | None:
+        """The zygote of the job's Python lock (None: the default zygote)."""
+        if prepared.python_env is None:
+            return None
+        key = prepared.python_env.name
+        if key not in self._held and prepared.lease is not None:
+            self._held[key], prepared.lease = prepared.lease, None
+        found = self._flavours.get(key)
+        if found is None or not set(prepared.preload) <= set(found.preload):
+            preload = tuple(dict.fromkeys((*(found.preload if found else ()), *prepared.preload)))
+            found = self._flavours[key] = Flavour(f"deps-{key}", (self._inside(prepared.python_env),), preload)
+        return found
+
+    def _let_go(self, zygote_name: str) -> None:
+        lease = self._held.pop(zygote_name.removeprefix("deps-"), None)
+        if lease is not None:
+            lease.release()
+
+    def _inside(self, host: Path) -> str:
+        """Where a job sees a folder of the dependency cache."""
+        if not self.policy.enabled:
+            return str(host)
+        return f"{sandbox.DEPS_MOUNT}/{host.relative_to(self.deps.cache.root)}"
 
     async def close(self) -> None:
         """Stop the zygote, remove the cgroups and delete the pool's temporary files."""
         await self._jobs.close()
+        for lease in self._held.values():
+            lease.release()
+        self._held.clear()
         self._scratch.close()

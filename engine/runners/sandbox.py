@@ -31,6 +31,8 @@ INSIDE_MOUNT = "/opt/millrace/inside"
 RUNTIME_MOUNT = "/opt/millrace/runtime"
 CWD_ROOT_MOUNT = "/run/millrace/cwd-root"
 HELPER_MOUNT = "/opt/millrace/helper"
+DEPS_MOUNT = "/opt/millrace/deps"
+"""Where jobs see the dependency cache's environments (read-only)."""
 WORK_MOUNT = "/run/millrace/work"
 """Where the zygote's socket and the jobs' folders are inside (outside /tmp, which each job replaces)."""
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
@@ -80,6 +82,8 @@ class SandboxPolicy:
     shared: tuple[str, ...] = ()
     extra_ro: tuple[str, ...] = field(default=())
     """More host paths to show read-only (the bun installation, say)."""
+    ro_mounts: tuple[tuple[str, str], ...] = field(default=())
+    """Host folders shown read-only elsewhere: (host path, path inside). The dependency cache."""
 
     @classmethod
     def from_env(cls, *, network: bool | None = None) -> "SandboxPolicy":
@@ -164,6 +168,8 @@ def bwrap_argv(policy: SandboxPolicy, *, work: str, runtime: str, binds: dict[st
             argv += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
     for path in [*python_roots(), *policy.extra_ro]:
         argv += ["--ro-bind", path, path]
+    for source, target in policy.ro_mounts:
+        argv += ["--ro-bind", source, target]
     argv += ["--ro-bind", str(INSIDE_DIR), INSIDE_MOUNT, "--ro-bind", runtime, RUNTIME_MOUNT]
     # The host's /proc (a fully visible one) lets each job mount a /proc of its own;
     # jobs never see this one.
