@@ -76,7 +76,10 @@ class DepsCache:
             return final
         guard = self._installing.setdefault(lock.key, asyncio.Lock())
         async with guard:
-            fd = await self._flock(lock.key, fcntl.LOCK_EX)
+            # Users of a finished environment hold it shared: stop waiting once it is there.
+            fd = await self._flock(lock.key, fcntl.LOCK_EX, given_up=lambda: self.ready(lock))
+            if fd is None:
+                return final
             try:
                 if not self.ready(lock):
                     await self._build(lock, final, build)
@@ -108,8 +111,9 @@ class DepsCache:
                 pass
         return lease
 
-    async def _flock(self, key: str, mode: int) -> int:
-        """The key's lock file, locked in `mode`; waits (without blocking the loop) while others hold it."""
+    async def _flock(self, key: str, mode: int, given_up: Callable[[], bool] = lambda: False) -> int | None:
+        """The key's lock file, locked in `mode`; waits (without blocking the loop) while others
+        hold it, unless `given_up()` says the wait is pointless (then None)."""
         fd = os.open(self.root / "locks" / key, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             while True:
@@ -117,6 +121,9 @@ class DepsCache:
                     fcntl.flock(fd, mode | fcntl.LOCK_NB)
                     return fd
                 except BlockingIOError:
+                    if given_up():
+                        os.close(fd)
+                        return None
                     await asyncio.sleep(LOCK_POLL)
         except BaseException:
             os.close(fd)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from engine.runners.signature_ts import strip_comments
-
 _QUOTED = r"""(['"])([^'"\n]+)\1"""
 _SPECIFIERS = (
     re.compile(r"(?:^|[;\s}])(?:import|export)\s+(?:type\s+)?(?:[\w$*{},\s]+?\s+from\s*)?" + _QUOTED, re.MULTILINE),
@@ -47,6 +45,9 @@ class NpmImport:
 
 def npm_imports(content: str) -> list[NpmImport]:
     """Every npm package specifier of the script, in order of appearance."""
+    # Here, not at the top: engine.runners (bun.py) imports this module.
+    from engine.runners.signature_ts import strip_comments
+
     text = strip_comments(content)
     found: dict[int, NpmImport] = {}
     for pattern in _SPECIFIERS:

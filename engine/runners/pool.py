@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.deps.cache import KINDS, Lease
-from engine.deps.service import Dependencies, Prepared
 from engine.errors import DependencyError
 from engine.runners import sandbox
 from engine.runners.bash import BashRunner
@@ -29,6 +29,9 @@ from engine.runners.signature import SUPPORTED_LANGUAGES, TS_LANGUAGES
 from engine.runners.zygote import ZygoteJobs
 from engine.runners.zygotes import Flavour
 
+if TYPE_CHECKING:  # engine.deps reads scripts with the runners' parsers: imported when a pool is made
+    from engine.deps.service import Dependencies, Prepared
+
 
 class RunnerPool:
     """Runs script jobs in the sandbox: each in a child of one warm zygote process.
@@ -47,6 +50,8 @@ class RunnerPool:
         deps: where steps' dependencies are resolved and installed; default a cache
             under MILLRACE_DEPS_DIR (~/.cache/millrace/deps).
         """
+        from engine.deps.service import Dependencies
+
         self.max_result_bytes = max_result_bytes or default_max_result_bytes()
         self.deps = deps or Dependencies()
         policy = policy or SandboxPolicy.from_env(network=network)
