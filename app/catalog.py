@@ -61,6 +61,16 @@ def save_flow(store: Any, path: str, document: Any, *, created_by: str | None = 
                            created_by=created_by, workspace=settings.WORKSPACE)
 
 
+def step_locks(store: Any, path: str, version: int) -> dict[str, str]:
+    """The lock of each script step of a saved flow version, by step id."""
+    from engine.deps.saving import script_steps
+
+    row = store.get_flow(path, version, workspace=settings.WORKSPACE)
+    document = row.document if row is not None else {}
+    return {str(module.get("id")): module["value"]["lock"] for module in script_steps(document)
+            if module["value"].get("lock")}
+
+
 def _python_source(store: Any) -> Any:
     """Finds the workspace scripts a Python step imports (for their own imports)."""
     from engine import Resolver

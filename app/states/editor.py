@@ -48,6 +48,7 @@ class EditorState(rx.State):
     sel_language: str = ""
     sel_summary: str = ""
     sel_script_path: str = ""
+    sel_lock: str = ""  # the step's dependencies as last saved (read-only)
     id_draft: str = ""
     id_error: str = ""
     code_loaded: str = ""
@@ -119,6 +120,14 @@ class EditorState(rx.State):
         except Exception as exc:  # BadInput / CatalogError: show what is wrong
             self.problem = f"Not saved: {exc}"
             return
+        for step_id, lock in catalog.step_locks(service.store, self.path, self.version).items():
+            try:  # the saved locks, shown in the step panel and kept by the next save
+                _, _, module = flow_ops.find_step(self._document, step_id)
+            except flow_ops.EditError:
+                continue
+            module.setdefault("value", {})["lock"] = lock
+        if self.selected:
+            self._refresh_panel(reload_code=False)
         record("flow.saved", self.path, f"version {self.version}")
         self.dirty, self.problem, self.notice = False, "", f"Saved version {self.version}"
         self._load_history()
@@ -506,6 +515,7 @@ class EditorState(rx.State):
         value = module.get("value") or {}
         self.sel_kind, self.sel_language = str(value.get("type", "")), str(value.get("language", ""))
         self.sel_summary, self.sel_script_path = str(module.get("summary") or ""), str(value.get("path") or "")
+        self.sel_lock = str(value.get("lock") or "")
         self.id_draft, self.id_error, self.option_error, self.input_errors = self.selected, "", "", {}
         if reload_code:
             self.code_loaded, self.code_key = str(value.get("content") or ""), self.code_key + 1

@@ -16,6 +16,8 @@ from engine.deps.locks import PYTHON, Lock, python_lock
 from engine.deps.tools import Progress, run_tool, stream_tool
 from engine.errors import DependencyError
 
+UNWRAPPED = {"COLUMNS": "10000", "NO_COLOR": "1"}
+"""uv wraps its messages at the terminal's width: one line each reads better in a step's error."""
 INSTALL_HINT = "uv is not installed: run `.venv/bin/pip install -r requirements.txt` (`make run` does it)"
 
 
@@ -47,7 +49,7 @@ def resolve(requirements: tuple[str, ...], index: IndexConfig, uv_cache: Path) -
     """
     argv = [find_uv(), "pip", "compile", "-", "--python", _python(), "--no-header", "--no-annotate", "--quiet",
             "--cache-dir", str(uv_cache), *index.args]
-    code, out, err = run_tool(argv, env=index.env, stdin="".join(f"{r}\n" for r in requirements))
+    code, out, err = run_tool(argv, env={**index.env, **UNWRAPPED}, stdin="".join(f"{r}\n" for r in requirements))
     if code != 0:
         raise DependencyError(f"cannot resolve the Python dependencies {', '.join(requirements)}: "
                               f"{_said(err or out)}")
@@ -66,7 +68,7 @@ async def install(lock: Lock, target: Path, index: IndexConfig, uv_cache: Path, 
     wanted.write_text("".join(f"{line}\n" for line in lock.pinned))
     argv = [find_uv(), "pip", "install", "--target", str(target), "--no-deps", "--compile-bytecode",
             "--python", _python(), "--cache-dir", str(uv_cache), "-r", str(wanted), *index.args]
-    code, tail = await stream_tool(argv, env={**index.env, "NO_COLOR": "1"}, cwd=target, progress=progress)
+    code, tail = await stream_tool(argv, env={**index.env, **UNWRAPPED}, cwd=target, progress=progress)
     wanted.unlink(missing_ok=True)
     if code != 0:
         raise DependencyError(f"cannot install the Python dependencies {', '.join(lock.pinned)}: {_said(tail)}")

@@ -57,13 +57,8 @@ def lock_flow(document: dict[str, Any], *, fetch: Fetch | None = None) -> dict[s
         DependencyError: a step's imports cannot be resolved; the message names the step.
     """
     locked = copy.deepcopy(document)
-    value = locked.get("value") if isinstance(locked.get("value"), dict) else locked
-    for module in _modules(value):
-        step = module.get("value")
-        if not isinstance(step, dict) or step.get("type") != "rawscript":
-            continue
-        if step.get("language") not in LOCKED_LANGUAGES or not isinstance(step.get("content"), str):
-            continue
+    for module in script_steps(locked):
+        step = module["value"]
         try:
             made = lock_script(step["language"], step["content"], lock=step.get("lock"), path=step.get("path"),
                                fetch=fetch)
@@ -72,6 +67,17 @@ def lock_flow(document: dict[str, Any], *, fetch: Fetch | None = None) -> dict[s
         if made:
             step["lock"] = made
     return locked
+
+
+def script_steps(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The modules of a flow document (or bare value) that are Python or TypeScript
+    rawscripts, at every depth: the steps that have locks."""
+    value = document.get("value") if isinstance(document.get("value"), dict) else document
+    for module in _modules(value):
+        step = module.get("value")
+        if isinstance(step, dict) and step.get("type") == "rawscript" and \
+                step.get("language") in LOCKED_LANGUAGES and isinstance(step.get("content"), str):
+            yield module
 
 
 def _modules(value: dict[str, Any]) -> Iterator[dict[str, Any]]:
