@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -22,6 +23,19 @@ class IndexConfig:
 
     args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+
+    def local_paths(self) -> list[str]:
+        """Folders and files on this machine the options name (a file:// index, find-links,
+        a constraints file, a certificate): the tool must see them."""
+        found = [value for value in self.env.values() if value.startswith("/")]
+        for option, value in zip(self.args, self.args[1:]):
+            path = value.removeprefix("file://").rstrip("/")
+            if option in ("--find-links", "--constraint") and path.startswith("/"):
+                found.append(path)
+            elif option in ("--index-url", "--extra-index-url") and path.startswith("/"):
+                # A local index's pages (<root>/simple) point at files beside them.
+                found.append(os.path.dirname(path) or path)
+        return found
 
 
 def parse_pip_config(listing: str) -> dict[str, str]:

@@ -8,24 +8,30 @@ specifiers included. Packages' install scripts never run.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 
 from engine.deps.locks import NPM, Lock, npm_lock
-from engine.deps.tools import Progress, run_tool, stream_tool
+from engine.deps.tools import Place, Progress, run_tool, stream_tool
 from engine.errors import DependencyError
 
-INSTALL_FLAGS = ("--no-progress", "--ignore-scripts", "--production", "--no-save")
+INSTALL_FLAGS = ("--no-progress", "--ignore-scripts", "--production", "--no-save", "--backend", "copyfile")
+"""Copies, not links: bun's cache and the environment are separate mounts in its sandbox."""
 
 
 def find_bun() -> str:
-    """bun, which installs the packages (see engine/runners/bun.py)."""
+    """bun (its real path), which installs the packages (see engine/runners/bun.py)."""
     from engine.runners.bun import INSTALL_HINT, find_bun as locate
 
     found = locate()
     if found is None:
         raise DependencyError(INSTALL_HINT)
-    return found
+    return os.path.realpath(found)
+
+
+def _place(folder: Path, bun_cache: Path) -> Place:
+    return Place(writable=(str(folder), str(bun_cache)), readable=(os.path.dirname(find_bun()),))
 
 
 def _env(bun_cache: Path) -> dict[str, str]:
@@ -42,7 +48,7 @@ def resolve(dependencies: dict[str, str], bun_cache: Path) -> Lock:
         package = {"dependencies": dict(sorted(dependencies.items()))}
         (Path(folder) / "package.json").write_text(json.dumps(package))
         argv = [find_bun(), "install", "--lockfile-only", "--no-progress", "--ignore-scripts"]
-        code, out, err = run_tool(argv, env=_env(bun_cache), cwd=Path(folder))
+        code, out, err = run_tool(argv, env=_env(bun_cache), place=_place(Path(folder), bun_cache))
         lockfile = Path(folder) / "bun.lock"
         if code != 0 or not lockfile.exists():
             wanted = ", ".join(f"{name}@{spec}" for name, spec in package["dependencies"].items())
@@ -63,8 +69,8 @@ async def install(lock: Lock, target: Path, bun_cache: Path, progress: Progress 
     if lockfile:
         (target / "bun.lock").write_text(lockfile)
         flags.append("--frozen-lockfile")
-    code, tail = await stream_tool([find_bun(), "install", *flags], env=_env(bun_cache), cwd=target,
-                                   progress=progress)
+    code, tail = await stream_tool([find_bun(), "install", *flags], env=_env(bun_cache),
+                                   place=_place(target, bun_cache), progress=progress)
     if code != 0:
         raise DependencyError(f"cannot install the npm dependencies {', '.join(lock.pinned)}: {_said(tail)}")
     (target / "node_modules").mkdir(exist_ok=True)

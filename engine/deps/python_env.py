@@ -7,13 +7,15 @@ lock's packages, byte-compiled, that the step's zygote puts first on `sys.path`.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 from engine.deps.index import IndexConfig
 from engine.deps.locks import PYTHON, Lock, python_lock
-from engine.deps.tools import Progress, run_tool, stream_tool
+from engine.deps.tools import Place, Progress, run_tool, stream_tool
 from engine.errors import DependencyError
 
 UNWRAPPED = {"COLUMNS": "10000", "NO_COLOR": "1"}
@@ -22,16 +24,16 @@ INSTALL_HINT = "uv is not installed: run `.venv/bin/pip install -r requirements.
 
 
 def find_uv() -> str:
-    """The uv executable: the `uv` package's, else uv on PATH."""
+    """The uv executable (its real path): the `uv` package's, else uv on PATH."""
     try:
         from uv import find_uv_bin
 
-        return find_uv_bin()
+        return os.path.realpath(find_uv_bin())
     except (ImportError, FileNotFoundError):
         found = shutil.which("uv")
         if found is None:
             raise DependencyError(INSTALL_HINT) from None
-        return found
+        return os.path.realpath(found)
 
 
 def _python() -> str:
@@ -49,7 +51,10 @@ def resolve(requirements: tuple[str, ...], index: IndexConfig, uv_cache: Path) -
     """
     argv = [find_uv(), "pip", "compile", "-", "--python", _python(), "--no-header", "--no-annotate", "--quiet",
             "--cache-dir", str(uv_cache), *index.args]
-    code, out, err = run_tool(argv, env={**index.env, **UNWRAPPED}, stdin="".join(f"{r}\n" for r in requirements))
+    with tempfile.TemporaryDirectory(prefix="millrace-uv-") as folder:  # uv refuses to work inside its cache
+        place = Place(writable=(folder, str(uv_cache)), readable=tuple(index.local_paths()))
+        code, out, err = run_tool(argv, env={**index.env, **UNWRAPPED}, place=place,
+                                  stdin="".join(f"{r}\n" for r in requirements))
     if code != 0:
         raise DependencyError(f"cannot resolve the Python dependencies {', '.join(requirements)}: "
                               f"{_said(err or out)}")
@@ -66,9 +71,11 @@ async def install(lock: Lock, target: Path, index: IndexConfig, uv_cache: Path, 
     assert lock.kind == PYTHON
     wanted = target / "requirements.lock"
     wanted.write_text("".join(f"{line}\n" for line in lock.pinned))
-    argv = [find_uv(), "pip", "install", "--target", str(target), "--no-deps", "--compile-bytecode",
-            "--python", _python(), "--cache-dir", str(uv_cache), "-r", str(wanted), *index.args]
-    code, tail = await stream_tool(argv, env={**index.env, **UNWRAPPED}, cwd=target, progress=progress)
+    # Copies, not links: the cache and the environment are separate mounts in the tool's sandbox.
+    argv = [find_uv(), "pip", "install", "--target", str(target), "--no-deps", "--compile-bytecode", "--link-mode",
+            "copy", "--python", _python(), "--cache-dir", str(uv_cache), "-r", str(wanted), *index.args]
+    place = Place(writable=(str(target), str(uv_cache)), readable=tuple(index.local_paths()))
+    code, tail = await stream_tool(argv, env={**index.env, **UNWRAPPED}, place=place, progress=progress)
     wanted.unlink(missing_ok=True)
     if code != 0:
         raise DependencyError(f"cannot install the Python dependencies {', '.join(lock.pinned)}: {_said(tail)}")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tarfile
 import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from engine.deps.index import IndexConfig, machine_index
 from engine.deps.locks import PYTHON, Lock
 from engine.deps.service import Dependencies
 from engine.runners import RunnerPool, ScriptJob
@@ -175,26 +177,45 @@ def test_a_version_conflict_fails_the_step_quoting_the_resolver(runner):
     assert "six==1.16.0" in outcome.error["message"] and "unsatisfiable" in outcome.error["message"]
 
 
-def test_a_build_failure_fails_the_step_with_the_builders_message(runner, tmp_path):
-    package = tmp_path / "brokenpkg"
-    package.mkdir()
-    (package / "pyproject.toml").write_text(textwrap.dedent("""
+def test_a_build_failure_fails_the_step_with_the_builders_message_and_the_build_ran_sandboxed(cache_root,
+                                                                                              monkeypatch):
+    # A package that exists only as a source archive whose build fails, on a local index;
+    # its build code reports what it could see of the app's environment and files.
+    secret = cache_root / "app-secret"
+    secret.write_text("key")
+    monkeypatch.setenv("MILLRACE_SECRET_PROBE", "leaked")
+    links = cache_root.parent / f"{cache_root.name}-links"
+    source = links / "millrace_broken_build-1.0"
+    source.mkdir(parents=True)
+    (source / "pyproject.toml").write_text(textwrap.dedent("""
         [project]
-        name = "brokenpkg"
+        name = "millrace-broken-build"
         version = "1.0"
         [build-system]
         requires = []
         build-backend = "broken_backend"
         backend-path = ["."]
     """))
-    (package / "broken_backend.py").write_text(textwrap.dedent("""
+    (source / "broken_backend.py").write_text(textwrap.dedent("""
+        import os
         def _fail(*args, **kwargs):
-            raise RuntimeError("gcc: command not found (the C extension cannot be built)")
+            seen = (os.environ.get("MILLRACE_SECRET_PROBE"), os.path.exists(SECRET))
+            raise RuntimeError(f"gcc: command not found (saw {seen})")
         get_requires_for_build_wheel = prepare_metadata_for_build_wheel = build_wheel = _fail
-    """))
-    outcome, _ = runner.run(f"#requirements:\n#brokenpkg @ file://{package}\nimport brokenpkg\ndef main(): return 1\n")
+    """).replace("SECRET", repr(str(secret))))
+    with tarfile.open(links / "millrace_broken_build-1.0.tar.gz", "w:gz") as archive:
+        archive.add(source, arcname=source.name)
+    shutil.rmtree(source)
+    index = IndexConfig((*machine_index().args, "--find-links", str(links)), machine_index().env)
+    runner = Runner(RunnerPool(deps=Dependencies(cache_root, index=index)))
+    try:
+        outcome, _ = runner.run("#requirements:\n#millrace-broken-build==1.0\nimport x\ndef main(): return 1\n")
+    finally:
+        runner.close()
+        shutil.rmtree(links, ignore_errors=True)
     assert outcome.error["name"] == "DependencyError"
-    assert "brokenpkg" in outcome.error["message"] and "gcc: command not found" in outcome.error["message"]
+    assert "millrace-broken-build" in outcome.error["message"]
+    assert "gcc: command not found (saw (None, False))" in outcome.error["message"]
 
 
 def test_a_lock_naming_a_version_that_does_not_exist_fails_before_the_code_runs(runner):
