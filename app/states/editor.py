@@ -120,17 +120,23 @@ class EditorState(rx.State):
         except Exception as exc:  # BadInput / CatalogError: show what is wrong
             self.problem = f"Not saved: {exc}"
             return
-        for step_id, lock in catalog.step_locks(service.store, self.path, self.version).items():
-            try:  # the saved locks, shown in the step panel and kept by the next save
-                _, _, module = flow_ops.find_step(self._document, step_id)
-            except flow_ops.EditError:
-                continue
-            module.setdefault("value", {})["lock"] = lock
-        if self.selected:
-            self._refresh_panel(reload_code=False)
+        self._adopt_locks()
         record("flow.saved", self.path, f"version {self.version}")
         self.dirty, self.problem, self.notice = False, "", f"Saved version {self.version}"
         self._load_history()
+
+    def _adopt_locks(self) -> None:
+        """Take the locks the save made: shown in the step panel, kept by the next save."""
+        document = copy.deepcopy(self._document)
+        for step_id, lock in catalog.step_locks(service.store, self.path, self.version).items():
+            try:
+                _, _, module = flow_ops.find_step(document, step_id)
+            except flow_ops.EditError:
+                continue
+            module.setdefault("value", {})["lock"] = lock
+        self._document = document
+        if self.selected:
+            self._refresh_panel(reload_code=False)
 
     @rx.event
     def set_view(self, view: str) -> None:

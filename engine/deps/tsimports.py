@@ -10,6 +10,7 @@ built-in modules need nothing from npm.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -43,8 +44,10 @@ class NpmImport:
     """Where `@version` starts within the specifier, or None."""
 
 
-def npm_imports(content: str) -> list[NpmImport]:
-    """Every npm package specifier of the script, in order of appearance."""
+@functools.lru_cache(maxsize=512)
+def npm_imports(content: str) -> tuple[NpmImport, ...]:
+    """Every npm package specifier of the script, in order of appearance (read once per
+    text: runs read the same scripts again and again)."""
     # Here, not at the top: engine.runners (bun.py) imports this module.
     from engine.runners.signature_ts import strip_comments
 
@@ -56,7 +59,7 @@ def npm_imports(content: str) -> list[NpmImport]:
             parsed = _npm_package(spec, start)
             if parsed is not None:
                 found[start] = parsed
-    return [found[start] for start in sorted(found)]
+    return tuple(found[start] for start in sorted(found))
 
 
 def _npm_package(spec: str, start: int) -> NpmImport | None:
