@@ -82,6 +82,18 @@ class Lock:
         return package, "" if lockfile == EMPTY_FILE else lockfile + "\n" if lockfile else ""
 
 
+def is_npm_lock(text: str) -> bool:
+    """Whether a TypeScript step's lock is one this engine installs (package.json and
+    bun's lock); Deno's own `deno.lock` JSON, as Windmill keeps for Deno steps, is not."""
+    if BUN_SPLIT in text.replace("\r\n", "\n") or BUNB_SPLIT in text.replace("\r\n", "\n"):
+        return True
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(data, dict) and "dependencies" in data and "version" not in data
+
+
 def python_lock(pinned_lines: list[str]) -> Lock:
     """A Python lock of these pinned requirement lines, for this Python."""
     return Lock(PYTHON, "".join(f"{line}\n" for line in [f"# {python_tag()}", *pinned_lines]))

@@ -18,7 +18,7 @@ from pathlib import Path
 from engine.deps import npm_env, python_env
 from engine.deps.cache import DepsCache, Lease
 from engine.deps.index import IndexConfig, machine_index
-from engine.deps.locks import NPM, PYTHON, Lock, npm_covers, python_covers
+from engine.deps.locks import NPM, PYTHON, Lock, is_npm_lock, npm_covers, python_covers
 from engine.deps.pyimports import Fetch, python_needs
 from engine.deps.tsimports import npm_dependencies
 from engine.runners.job import LogCallback, LogLine, ScriptJob
@@ -85,8 +85,9 @@ class Dependencies:
         return lock
 
     def lock(self, kind: str, text: str | None) -> Lock | None:
-        """The Lock of a lock text (made once per text), or None for no text."""
-        if not text or not text.strip():
+        """The Lock of a lock text (made once per text), or None for no text or a lock of
+        another tool (a `deno.lock`: the step's imports are resolved instead)."""
+        if not text or not text.strip() or (kind == NPM and not is_npm_lock(text)):
             return None
         found = self._locks.get((kind, text))
         if found is None:

@@ -9,7 +9,7 @@ import pytest
 
 from engine import DependencyError
 from engine.deps.index import index_config, parse_pip_config
-from engine.deps.locks import NPM, PYTHON, Lock, npm_covers, npm_lock, python_covers, python_lock
+from engine.deps.locks import NPM, PYTHON, Lock, is_npm_lock, npm_covers, npm_lock, python_covers, python_lock
 from engine.deps.pyimports import python_needs
 from engine.deps.tsimports import npm_dependencies, without_versions
 
@@ -206,6 +206,8 @@ def test_an_npm_lock_is_windmills_package_json_and_bun_lock():
     assert Lock(NPM, '{\n  "dependencies": {}\n}\n//bun.lock\n<empty>').empty
     with pytest.raises(DependencyError, match="package.json part is not JSON"):
         Lock(NPM, "not json\n//bun.lock\n<empty>").pinned
+    assert is_npm_lock(lock.text) and is_npm_lock('{"dependencies": {}}')
+    assert not is_npm_lock('{"version": "4", "specifiers": {"npm:is-odd@3": "3.0.1"}}')  # deno.lock
 
 
 def test_uv_is_pointed_at_the_index_pip_is_configured_with():
