@@ -4,7 +4,8 @@ Every script (Python, Bash, TypeScript) runs in a child of the zygote
 (engine/runners/inside/), and the zygote runs under bubblewrap (`bwrap`, Debian package
 `bubblewrap`): new user, IPC and UTS namespaces (and network, when a worker group is
 configured without it), a read-only view of the system (/usr, a few files of /etc),
-of the Python, bun and Deno installations and of the zygote's own code, and nothing of the
+of the Python, bun and Deno installations, of the installed dependency environments
+(engine/deps/, at DEPS_MOUNT) and of the zygote's own code, and nothing of the
 app: not its data folder, secret key, database or source tree, not other runs'
 folders, not its environment (the zygote starts with an empty one plus PATH, HOME and
 locale; each job then gets only what its step is given). Each job adds its own PID,

@@ -1,7 +1,8 @@
 """The engine's side of the zygote: start it in the sandbox, hand it jobs, follow them to their end.
 
-The zygote (engine/runners/inside/zygote.py) is a warm interpreter, started once per
-runner pool under bubblewrap (sandbox.py), whose forked children run one job each:
+The zygote (engine/runners/inside/zygote.py) is a warm interpreter, started under
+bubblewrap (sandbox.py) once per runner pool, and once per dependency lock in use with
+that lock's packages loaded (zygotes.py), whose forked children run one job each:
 Python in-process, bash and bun by exec. Per job the engine connects to the zygote's
 socket; the child that takes the connection says who it is (``P``: its keeper's pid
 and its namespace's init's, as the engine sees them; it is already in its job's cgroup,
