@@ -8,6 +8,7 @@ the signed approval links (`jobs_u/resume|cancel/...`), whose signature is the p
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any, Awaitable, Callable
@@ -125,7 +126,8 @@ async def flows_save(request: Request) -> Response:
     if creating and service.store.get_flow(path, workspace=settings.WORKSPACE) is not None:
         return PlainTextResponse(f"a flow exists already at {path}", 400)
     document = {key: body[key] for key in ("summary", "description", "value", "schema") if key in body}
-    catalog.save_flow(service.store, body.get("path") or path, document, created_by="api")
+    # Saving resolves the steps' dependencies (a resolver process): off the web loop.
+    await asyncio.to_thread(catalog.save_flow, service.store, body.get("path") or path, document, created_by="api")
     _audit(request, "flow.saved", body.get("path") or path)
     return PlainTextResponse(body.get("path") or path, 201 if creating else 200)
 
@@ -156,9 +158,9 @@ async def scripts_get(request: Request) -> Response:
 async def scripts_create(request: Request) -> Response:
     body = await _object_body(request, {})
     lock = body.get("lock")  # as `wmill sync push` sends a *.script.lock
-    version = catalog.save_script(service.store, body.get("path", ""), body.get("language", "python3"),
-                                  body.get("content", ""), body.get("summary", ""),
-                                  lock=lock if isinstance(lock, str) else None)
+    version = await asyncio.to_thread(catalog.save_script, service.store, body.get("path", ""),
+                                      body.get("language", "python3"), body.get("content", ""),
+                                      body.get("summary", ""), lock=lock if isinstance(lock, str) else None)
     return PlainTextResponse(f"{version:016x}", 201)
 
 
