@@ -71,6 +71,16 @@ def step_locks(store: Any, path: str, version: int) -> dict[str, str]:
             if module["value"].get("lock")}
 
 
+def lock_still_fits(step: dict[str, Any]) -> bool:
+    """Whether a rawscript step's lock (if any) still pins everything its code imports."""
+    from engine import lock_covers
+
+    if not step.get("lock"):
+        return True
+    return lock_covers(str(step.get("language") or ""), str(step.get("content") or ""), step["lock"],
+                       path=step.get("path"))
+
+
 def _python_source(store: Any) -> Any:
     """Finds the workspace scripts a Python step imports (for their own imports)."""
     from engine import Resolver

@@ -59,6 +59,7 @@ _EXPORTS = {
     "DependencyError": "engine.errors",
     "lock_script": "engine.deps.saving",
     "lock_flow": "engine.deps.saving",
+    "lock_covers": "engine.deps.saving",
 }
 
 __all__ = sorted(_EXPORTS)

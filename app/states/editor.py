@@ -304,6 +304,8 @@ class EditorState(rx.State):
         except flow_ops.EditError:
             return
         changed = {**module, "value": {**module["value"], "content": text}}
+        if not catalog.lock_still_fits(changed["value"]):
+            changed["value"].pop("lock", None)  # the code outgrew it: a preview resolves afresh, a save locks anew
         self._document = flow_ops.replace_step(self._document, step_id, changed)
         self.dirty, self.notice = True, ""
         if step_id == self.selected:

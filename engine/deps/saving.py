@@ -50,6 +50,17 @@ def lock_script(language: str, content: str, *, lock: str | None = None, path: s
     return default_dependencies().lock_for(language, content, lock=lock, path=path, fetch=fetch)
 
 
+def lock_covers(language: str, content: str, lock: str | None, *, path: str | None = None) -> bool:
+    """Whether a script's `lock` still pins everything its code imports (an editor drops a
+    lock its code outgrew, so that a preview resolves the imports afresh). Never resolves."""
+    from engine.errors import DependencyError as Refused
+
+    try:
+        return default_dependencies().covers(language, content, lock, path=path)
+    except Refused:
+        return False
+
+
 def lock_flow(document: dict[str, Any], *, fetch: Fetch | None = None) -> dict[str, Any]:
     """A copy of a flow document (or bare flow value) whose script steps carry their locks.
 

@@ -84,6 +84,18 @@ class Dependencies:
             return npm_env.resolve(wanted, self.cache.root / "bun").text
         return lock
 
+    def covers(self, language: str, content: str, lock: str | None, *, path: str | None = None) -> bool:
+        """Whether `lock` pins everything `content` imports (nothing is resolved: no network).
+        Workspace scripts it imports are not followed."""
+        if language == "python3":
+            given = self.lock(PYTHON, lock)
+            requirements = python_needs(content, path=path).requirements
+            return not requirements if given is None else python_covers(given, requirements)
+        if language in TS_LANGUAGES:
+            given, wanted = self.lock(NPM, lock), npm_dependencies(content)
+            return not wanted if given is None else npm_covers(given, wanted)
+        return True
+
     def lock(self, kind: str, text: str | None) -> Lock | None:
         """The Lock of a lock text (made once per text), or None for no text or a lock of
         another tool (a `deno.lock`: the step's imports are resolved instead)."""

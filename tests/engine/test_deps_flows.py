@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import DependencyError, lock_flow, lock_script
+from engine import DependencyError, lock_covers, lock_flow, lock_script
 from tests.flowkit import flow, for_loop, py
 
 SIX_15 = "# py311\nsix==1.15.0\n"
@@ -84,3 +84,12 @@ def test_saving_a_flow_locks_its_script_steps_at_every_depth():
 def test_saving_a_flow_whose_step_cannot_be_resolved_names_the_step():
     with pytest.raises(DependencyError, match=r"step 'load': cannot resolve the Python dependencies millrace"):
         lock_flow(flow(py("load", "import millrace_no_such_pkg_qq\ndef main(): return 1")))
+
+
+def test_a_lock_the_code_outgrew_is_told_apart_without_resolving_anything():
+    assert lock_covers("python3", "import six\ndef main(): return 1", SIX_15)
+    assert not lock_covers("python3", "import six\nimport tabulate\ndef main(): return 1", SIX_15)
+    assert not lock_covers("python3", "import six  # pin: six>=1.16\ndef main(): return 1", SIX_15)
+    assert lock_covers("python3", "import json\ndef main(): return 1", None)
+    assert not lock_covers("python3", "import six\ndef main(): return 1", None)
+    assert lock_covers("bash", "echo hi", None)
