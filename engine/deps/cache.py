@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 from engine.deps.locks import NPM, PYTHON, Lock
+from engine.errors import DependencyError
 
 LOCK_POLL = 0.05
 MARK = ".millrace-lock"
@@ -57,8 +58,14 @@ class DepsCache:
 
     def __init__(self, root: Path | None = None):
         self.root = (root or default_root()).resolve()
-        for name in (*KINDS, "building", "locks", "uv", "bun"):
-            (self.root / name).mkdir(parents=True, exist_ok=True)
+        self.problem: str | None = None
+        """Why no environment can be made here (the folder cannot be created), or None."""
+        try:
+            for name in (*KINDS, "building", "locks", "uv", "bun"):
+                (self.root / name).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.problem = (f"the dependency cache {self.root} cannot be created ({exc.strerror}): set "
+                            "MILLRACE_DEPS_DIR to a writable folder")
         self._installing: dict[str, asyncio.Lock] = {}
         self._touched: dict[str, float] = {}
 
@@ -74,6 +81,8 @@ class DepsCache:
         final = self.env_dir(lock)
         if self.ready(lock):
             return final
+        if self.problem is not None:
+            raise DependencyError(self.problem)
         guard = self._installing.setdefault(lock.key, asyncio.Lock())
         async with guard:
             # Users of a finished environment hold it shared: stop waiting once it is there.

@@ -59,7 +59,8 @@ class RunnerPool:
             folder = install_dir(runtime)
             if folder is not None and folder not in policy.extra_ro:
                 policy = dataclasses.replace(policy, extra_ro=(*policy.extra_ro, folder))
-        mounts = tuple((str(self.deps.cache.root / kind), f"{sandbox.DEPS_MOUNT}/{kind}") for kind in KINDS)
+        mounts = tuple((str(self.deps.cache.root / kind), f"{sandbox.DEPS_MOUNT}/{kind}") for kind in KINDS
+                       if (self.deps.cache.root / kind).is_dir())
         self.policy = dataclasses.replace(policy, ro_mounts=(*policy.ro_mounts, *mounts))
         self._scratch = Scratch()
         self._jobs = ZygoteJobs(self._scratch, self.policy, on_stopped=self._let_go)

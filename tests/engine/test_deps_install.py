@@ -268,3 +268,16 @@ def test_once_cached_runs_never_reach_the_registry(runner, cache_root):
         assert not missing.ok and "left-pad" in missing.error["message"]  # bun fetches nothing itself
     finally:
         offline.close()
+
+
+def test_without_a_writable_cache_only_steps_with_dependencies_fail_saying_so(tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    runner = Runner(RunnerPool(deps=Dependencies(blocked / "deps")))
+    try:
+        plain, _ = runner.run("def main(): return 1")
+        needs, _ = runner.run("import six\ndef main(): return 1", lock=SIX_AND_TABULATE)
+    finally:
+        runner.close()
+    assert plain.result == 1
+    assert needs.error["name"] == "DependencyError" and "MILLRACE_DEPS_DIR" in needs.error["message"]
