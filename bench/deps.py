@@ -39,7 +39,7 @@ def main(n: int):
 """
 TINY_STEP = "import six\n\ndef main(x: int):\n    return x + 1\n"
 TINY_PLAIN = "def main(x: int):\n    return x + 1\n"
-COLD, WARM, HOT, OVERHEAD = 3, 5, 50, 300
+COLD, WARM, HOT, OVERHEAD = 3, 5, 50, 400
 OVERHEAD_BUDGET = 0.0005
 
 
