@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.deps.cache import KINDS, Lease
 from engine.errors import DependencyError
 from engine.runners import sandbox
 from engine.runners.bash import BashRunner
@@ -27,7 +25,7 @@ from engine.runners.python import PythonRunner
 from engine.runners.sandbox import SandboxPolicy
 from engine.runners.signature import SUPPORTED_LANGUAGES, TS_LANGUAGES
 from engine.runners.zygote import ZygoteJobs
-from engine.runners.zygotes import Flavour
+from engine.runners.lock_zygotes import LockZygotes
 
 if TYPE_CHECKING:  # engine.deps reads scripts with the runners' parsers: imported when a pool is made
     from engine.deps.service import Dependencies, Prepared
@@ -59,15 +57,12 @@ class RunnerPool:
             folder = install_dir(runtime)
             if folder is not None and folder not in policy.extra_ro:
                 policy = dataclasses.replace(policy, extra_ro=(*policy.extra_ro, folder))
-        mounts = tuple((str(self.deps.cache.root / kind), f"{sandbox.DEPS_MOUNT}/{kind}") for kind in KINDS
-                       if (self.deps.cache.root / kind).is_dir())
-        self.policy = dataclasses.replace(policy, ro_mounts=(*policy.ro_mounts, *mounts))
+        self._locks = LockZygotes(self.deps)
+        self.policy = dataclasses.replace(policy, ro_mounts=(*policy.ro_mounts, *self._locks.mounts()))
+        self._locks.isolated = self.policy.enabled
         self._scratch = Scratch()
-        self._jobs = ZygoteJobs(self._scratch, self.policy, on_stopped=self._let_go)
-        self._held: dict[str, Lease] = {}
-        """A lease on each Python lock whose zygote lives: `deps prune` leaves its packages alone."""
+        self._jobs = ZygoteJobs(self._scratch, self.policy, on_stopped=self._locks.stopped)
         self._python = PythonRunner(self._jobs, self.max_result_bytes)
-        self._flavours: dict[str, Flavour] = {}
         self._bash = BashRunner(self._jobs, self.max_result_bytes)
         self._bun = JsRunner(self._jobs, self.max_result_bytes, BUN)
         self._deno = JsRunner(self._jobs, self.max_result_bytes, DENO)
@@ -124,10 +119,10 @@ class RunnerPool:
     async def _run_language(self, job: ScriptJob, on_log: LogCallback | None, prepared: Prepared) -> ScriptOutcome:
         env = {**sandbox.clean_env(), **script_env(job)}
         if job.language == "python3":
-            return await self._python.run(job, on_log, env, self._flavour(prepared))
+            return await self._python.run(job, on_log, env, self._locks.flavour(prepared))
         if job.language == "bash":
             return await self._bash.run(job, on_log, env)
-        node_modules = self._inside(prepared.npm_env / "node_modules") if prepared.npm_env else None
+        node_modules = self._locks.inside(prepared.npm_env / "node_modules") if prepared.npm_env else None
         if job.language == "deno":
             return await self._deno.run(job, on_log, env, node_modules)
         if job.language in TS_LANGUAGES:
@@ -135,34 +130,8 @@ class RunnerPool:
         supported = ", ".join(sorted(SUPPORTED_LANGUAGES))
         return failure("ScriptLoadError", f"unsupported script language {job.language!r}; Millrace runs: {supported}")
 
-    def _flavour(self, prepared: Prepared) -> Flavour | None:
-        """The zygote of the job's Python lock (None: the default zygote)."""
-        if prepared.python_env is None:
-            return None
-        key = prepared.python_env.name
-        if key not in self._held and prepared.lease is not None:
-            self._held[key], prepared.lease = prepared.lease, None
-        found = self._flavours.get(key)
-        if found is None or not set(prepared.preload) <= set(found.preload):
-            preload = tuple(dict.fromkeys((*(found.preload if found else ()), *prepared.preload)))
-            found = self._flavours[key] = Flavour(f"deps-{key}", (self._inside(prepared.python_env),), preload)
-        return found
-
-    def _let_go(self, zygote_name: str) -> None:
-        lease = self._held.pop(zygote_name.removeprefix("deps-"), None)
-        if lease is not None:
-            lease.release()
-
-    def _inside(self, host: Path) -> str:
-        """Where a job sees a folder of the dependency cache."""
-        if not self.policy.enabled:
-            return str(host)
-        return f"{sandbox.DEPS_MOUNT}/{host.relative_to(self.deps.cache.root)}"
-
     async def close(self) -> None:
         """Stop the zygote, remove the cgroups and delete the pool's temporary files."""
         await self._jobs.close()
-        for lease in self._held.values():
-            lease.release()
-        self._held.clear()
+        self._locks.close()
         self._scratch.close()
