@@ -25,6 +25,8 @@ from engine.runners.job import LogCallback, LogLine, ScriptJob
 from engine.runners.signature import TS_LANGUAGES
 
 LOG_PREFIX = "[dependencies] "
+REMEMBERED = 2048
+"""Locks (and resolutions of unsaved scripts) kept in memory before starting afresh."""
 
 
 @dataclass
@@ -103,6 +105,8 @@ class Dependencies:
             return None
         found = self._locks.get((kind, text))
         if found is None:
+            if len(self._locks) >= REMEMBERED:
+                self._locks.clear()
             found = self._locks[(kind, text)] = Lock(kind, text)
         return found
 
@@ -140,6 +144,8 @@ class Dependencies:
                 text = (await asyncio.to_thread(python_env.resolve, wanted, self.index, self.cache.root / "uv")).text
             else:
                 text = (await asyncio.to_thread(npm_env.resolve, dict(wanted), self.cache.root / "bun")).text
+            if len(self._resolved) >= REMEMBERED:
+                self._resolved.clear()
             found = self._resolved[(kind, wanted)] = self.lock(kind, text)
         return found
 
