@@ -11,6 +11,7 @@ is stopped to make room), and one idle for MILLRACE_DEPS_ZYGOTE_IDLE seconds (de
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import time
 from collections import OrderedDict
@@ -68,14 +69,26 @@ class ZygoteSet:
                 await current.stop()
                 self._live.pop(name, None)
             if name not in self._live:
-                zygote = self._make(flavour)
-                await zygote.start()
-                self._live[name] = zygote
+                self._live[name] = await self._start(flavour)
             self._live.move_to_end(name)
             self._used[name] = time.monotonic()
         if flavour is not None:
             await self._make_room(keep=name)
         return self._live[name]
+
+    async def _start(self, flavour: Flavour | None) -> Any:
+        """A started zygote of `flavour`. One whose imports ahead kill it (a package that
+        crashes the interpreter when imported) starts again without them: the crash is
+        then the job's alone."""
+        zygote = self._make(flavour)
+        try:
+            await zygote.start()
+        except RuntimeError:
+            if flavour is None or not flavour.preload:
+                raise
+            zygote = self._make(dataclasses.replace(flavour, preload=()))
+            await zygote.start()
+        return zygote
 
     def busy(self, zygote: Any, delta: int) -> None:
         """Count a job starting (+1) or ending (-1) on `zygote`."""

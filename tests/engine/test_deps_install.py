@@ -8,6 +8,7 @@ import shutil
 import tarfile
 import tempfile
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -281,3 +282,36 @@ def test_without_a_writable_cache_only_steps_with_dependencies_fail_saying_so(tm
         runner.close()
     assert plain.result == 1
     assert needs.error["name"] == "DependencyError" and "MILLRACE_DEPS_DIR" in needs.error["message"]
+
+
+def make_wheel(folder: Path, name: str, module_source: str) -> None:
+    """A pure-Python wheel `name`-1.0 of one module, in `folder` (a find-links index)."""
+    info = f"{name}-1.0.dist-info"
+    files = {f"{name}.py": module_source,
+             f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
+             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: millrace-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    record = "".join(f"{path},,\n" for path in files) + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(folder / f"{name}-1.0-py3-none-any.whl", "w") as wheel:
+        for path, text in {**files, f"{info}/RECORD": record}.items():
+            wheel.writestr(path, text)
+
+
+def test_a_package_that_prints_fails_or_crashes_when_imported_ahead_fails_only_its_step(cache_root):
+    links = cache_root.parent / f"{cache_root.name}-wheels"
+    links.mkdir()
+    make_wheel(links, "millrace_noisy", "import sys\nprint('hello from import')\nprint('and on stderr', file=sys.stderr)\n"
+                                        "VALUE = 42\n")
+    make_wheel(links, "millrace_failing", "raise RuntimeError('cannot import here')\n")
+    make_wheel(links, "millrace_crashing", "import os\nos._exit(3)\n")
+    index = IndexConfig((*machine_index().args, "--find-links", str(links)), machine_index().env)
+    runner = Runner(RunnerPool(deps=Dependencies(cache_root, index=index)))
+    try:
+        noisy, _ = runner.run("import millrace_noisy\ndef main(): return millrace_noisy.VALUE")
+        failing, _ = runner.run("import millrace_failing\ndef main(): return 1")
+        crashing, _ = runner.run("import millrace_crashing\ndef main(): return 1")
+    finally:
+        runner.close()
+        shutil.rmtree(links, ignore_errors=True)
+    assert noisy.result == 42, noisy.error
+    assert failing.error["name"] == "RuntimeError" and "cannot import here" in failing.error["message"]
+    assert crashing.error["name"] == "ScriptCrashed"  # the step's failure, not the engine's

@@ -438,11 +438,26 @@ def use_packages(paths: list[str], preload: list[str]) -> None:
     for path in paths:
         site.addsitedir(path)
     sys.path[:] = [p for p in sys.path if p not in before] + before
-    for name in preload:
-        try:
-            importlib.import_module(name)
-        except BaseException:  # noqa: BLE001 - whatever a package does at import, the zygote serves on
-            sys.modules.pop(name, None)
+    if not preload:
+        return
+    # stdout is the control channel: what a package prints at import goes nowhere.
+    saved = os.dup(1), os.dup(2)
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
+    try:
+        for name in preload:
+            try:
+                importlib.import_module(name)
+            except BaseException:  # noqa: BLE001 - whatever a package does at import, the zygote serves on
+                sys.modules.pop(name, None)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        for fd, original in zip((1, 2), saved):
+            os.dup2(original, fd)
+            os.close(original)
+        os.close(quiet)
 
 
 if __name__ == "__main__":
