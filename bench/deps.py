@@ -100,6 +100,21 @@ async def overhead(root: Path) -> tuple[list[float], list[float]]:
     return locked, plain
 
 
+async def prepare_cost(root: Path, lock: str | None, content: str) -> list[float]:
+    """What looking at a step's dependencies costs the engine, per step, once warm."""
+    deps = Dependencies(root)
+    job = ScriptJob("python3", content, {"x": 1}, "bench", lock=lock)
+    held = await deps.prepare(job, None)  # as a lock's zygote holds its environment
+    samples = []
+    for _ in range(20):
+        began = time.perf_counter()
+        for _ in range(500):
+            (await deps.prepare(job, None)).release()
+        samples.append((time.perf_counter() - began) / 500)
+    held.release()
+    return samples
+
+
 def main() -> list[dict]:
     root = Path(tempfile.mkdtemp(prefix="millrace-bench-deps-"))
     try:
@@ -110,6 +125,9 @@ def main() -> list[dict]:
         cold = asyncio.run(cold_runs(root, lock))
         warm, hot = asyncio.run(warm_and_hot(root, lock))
         locked, plain = asyncio.run(overhead(root))
+        tiny_lock = deps.lock_for("python3", TINY_STEP)
+        prepared_plain = asyncio.run(prepare_cost(root, None, TINY_PLAIN))
+        prepared_locked = asyncio.run(prepare_cost(root, tiny_lock, TINY_STEP))
     finally:
         shutil.rmtree(root, ignore_errors=True)
     pinned = [line for line in lock.splitlines() if line.startswith("pandas==")]
@@ -122,6 +140,8 @@ def main() -> list[dict]:
             row("tiny step without one", plain, None)]
     rows.append(single("  overhead of a lock per step", statistics.median(locked) - statistics.median(plain),
                        OVERHEAD_BUDGET))
+    rows.append(row("  engine's look at a step without dependencies", prepared_plain, None))
+    rows.append(row("  engine's look at a step with a lock (installed)", prepared_locked, None))
     return rows
 
 

@@ -42,15 +42,25 @@ def default_root() -> Path:
 
 
 class Lease:
-    """A shared hold on one environment: `prune` leaves it alone until it is released."""
+    """A hold on one environment: `prune` leaves it alone until every lease is released.
 
-    def __init__(self, fd: int):
-        self._fd: int | None = fd
+    The leases of one key share one shared flock (counted): a job of a lock whose zygote
+    already holds it costs no system call.
+    """
+
+    def __init__(self, held: dict[str, list[int]], key: str):
+        self._held, self._key = held, key
+        self._released = False
 
     def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing drops the flock
-            self._fd = None
+        if self._released:
+            return
+        self._released = True
+        entry = self._held[self._key]
+        entry[1] -= 1
+        if entry[1] == 0:
+            del self._held[self._key]
+            os.close(entry[0])  # closing drops the flock
 
 
 class DepsCache:
@@ -68,13 +78,16 @@ class DepsCache:
                             "MILLRACE_DEPS_DIR to a writable folder")
         self._installing: dict[str, asyncio.Lock] = {}
         self._touched: dict[str, float] = {}
+        self._held: dict[str, list[int]] = {}
+        """Key → [fd holding its shared flock, leases counted on it]."""
 
     def env_dir(self, lock: Lock) -> Path:
         """Where the lock's environment is (whether it is there yet or not)."""
         return self.root / lock.kind / lock.key
 
     def ready(self, lock: Lock) -> bool:
-        return (self.env_dir(lock) / MARK).exists()
+        """Whether the lock's environment is complete; known without looking while it is held."""
+        return lock.key in self._held or (self.env_dir(lock) / MARK).exists()
 
     async def ensure(self, lock: Lock, build: Callable[[Path], Awaitable[None]]) -> Path:
         """The lock's environment, built by `build(empty folder)` unless it is there already."""
@@ -110,7 +123,14 @@ class DepsCache:
 
     async def lease(self, lock: Lock) -> Lease:
         """Hold the lock's environment (shared) while it is used; note the use for `prune`."""
-        lease = Lease(await self._flock(lock.key, fcntl.LOCK_SH))
+        entry = self._held.get(lock.key)
+        if entry is None:
+            fd = await self._flock(lock.key, fcntl.LOCK_SH)
+            entry = self._held.setdefault(lock.key, [fd, 0])
+            if entry[0] != fd:  # another lease was taken while this one waited
+                os.close(fd)
+        entry[1] += 1
+        lease = Lease(self._held, lock.key)
         now = time.time()
         if now - self._touched.get(lock.key, 0.0) > TOUCH_EVERY:
             self._touched[lock.key] = now
