@@ -23,8 +23,6 @@ TAIL_LINES = 30
 
 Progress = Callable[[str], None]
 """Receives each line a tool writes while it installs."""
-
-
 PASSED_ON = ("http_proxy", "https_proxy", "no_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
              "ALL_PROXY", "SSL_CERT_DIR", "SSL_CERT_FILE")
 """What of this process's environment reaches a tool: how to reach the registries."""
@@ -53,7 +51,8 @@ def tool_argv(argv: list[str], place: Place) -> list[str]:
     from engine.runners.sandbox import SandboxUnavailable, tool_argv as sandboxed
 
     home = Path.home()
-    readable = [*place.readable, *(str(home / name) for name in USER_CONFIG)]
+    certificates = [os.environ[name] for name in ("SSL_CERT_FILE", "SSL_CERT_DIR") if os.environ.get(name)]
+    readable = [*place.readable, *(str(home / name) for name in USER_CONFIG), *certificates]
     try:
         return sandboxed(argv, writable=list(place.writable), readable=readable)
     except SandboxUnavailable as exc:
