@@ -54,6 +54,7 @@ class ZygoteSet:
         self._used: dict[str, float] = {}
         self._starting: dict[str, asyncio.Lock] = {}
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
         self._stopping: set[asyncio.Task] = set()
 
     def names(self) -> list[str]:
@@ -112,8 +113,9 @@ class ZygoteSet:
     def _arm(self) -> None:
         """Look for idle lock zygotes once the idle time may have passed."""
         _most, idle = _limits()
-        if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(idle + 0.5, self._sweep)
+        loop = asyncio.get_running_loop()
+        if self._timer is None or self._timer_loop is not loop:  # a pool may outlive its first loop
+            self._timer, self._timer_loop = loop.call_later(idle + 0.5, self._sweep), loop
 
     def _sweep(self) -> None:
         self._timer = None
