@@ -393,7 +393,9 @@ class JobProcess:
                 os.close(self.cwd_root_fd)
                 self.cwd_root_fd = None
         for name, text in (job.get("files") or {}).items():
-            place = os.path.join(own, os.path.normpath(name).lstrip("./"))
+            place = os.path.normpath(os.path.join(own, name))
+            if os.path.commonpath([place, own]) != own:  # names are the engine's: never outside
+                raise PermissionError(f"job file {name!r} is outside the job's folder")
             os.makedirs(os.path.dirname(place), exist_ok=True)
             with open(place, "w") as file:
                 file.write(text)
