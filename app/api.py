@@ -92,7 +92,7 @@ def _flow_out(row: Any, with_value: bool = True) -> dict[str, Any]:
 def _script_out(row: Any) -> dict[str, Any]:
     return {"path": row.path, "hash": f"{row.version:016x}", "language": row.language, "content": row.content,
             "schema": row.args_schema, "summary": row.summary, "description": "", "created_at": row.created_at,
-            "workspace_id": row.workspace, "kind": "script", "archived": False}
+            "workspace_id": row.workspace, "kind": "script", "archived": False, "lock": row.lock}
 
 
 async def _audit(request: Request, action: str, target: str, detail: str = "") -> None:
@@ -143,7 +143,7 @@ def _save_flow(request: Request, raw: bytes) -> Response:
     if creating and service.store.get_flow(path, workspace=settings.WORKSPACE) is not None:
         return PlainTextResponse(f"a flow exists already at {path}", 400)
     document = {key: body[key] for key in ("summary", "description", "value", "schema") if key in body}
-    catalog.save_flow(service.store, body.get("path") or path, document, created_by="api")
+    await off_loop(catalog.save_flow, service.store, body.get("path") or path, document, created_by="api")
     _record(request, "flow.saved", body.get("path") or path)
     return PlainTextResponse(body.get("path") or path, 201 if creating else 200)
 
@@ -174,8 +174,10 @@ async def scripts_get(request: Request) -> Response:
 @_errors
 async def scripts_create(request: Request) -> Response:
     body = await _object_body(request, {})
+    lock = body.get("lock")  # as `wmill sync push` sends a *.script.lock
     version = await off_loop(catalog.save_script, service.store, body.get("path", ""),
-                             body.get("language", "python3"), body.get("content", ""), body.get("summary", ""))
+                             body.get("language", "python3"), body.get("content", ""),
+                             body.get("summary", ""), lock=lock if isinstance(lock, str) else None)
     return PlainTextResponse(f"{version:016x}", 201)
 
 
@@ -194,7 +196,7 @@ def _start(request: Request, kind: str, args: dict[str, Any]) -> str:
     if row is None:
         raise NotFound(f"script {path!r} not found")
     return service.submit_script(path, row.language, row.content, row.args_schema, args, trigger="api",
-                                 started_by=who)
+                                 started_by=who, lock=row.lock)
 
 
 def _start_audited(request: Request, args: dict[str, Any]) -> str:

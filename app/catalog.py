@@ -53,14 +53,51 @@ def parse_document(text: str, source: str = "<input>") -> Any:
 
 def save_flow(store: Any, path: str, document: Any, *, created_by: str | None = None) -> int:
     """Save a document (model or plain dict) as the next version of `path`."""
-    from engine import check_flow, dump_flow, flow_from_data
+    from engine import check_flow, dump_flow, flow_from_data, lock_flow
 
     if isinstance(document, dict):
         document = flow_from_data(document, source=path)
     check_flow(document)
-    data = dump_flow(document)
+    data = _locked(lambda: lock_flow(dump_flow(document), fetch=_python_source(store)))
     return store.save_flow(check_path(path, "flow"), data, summary=data.get("summary") or "",
                            created_by=created_by, workspace=settings.WORKSPACE)
+
+
+def step_locks(store: Any, path: str, version: int) -> dict[str, str]:
+    """The lock of each script step of a saved flow version, by step id."""
+    from engine.deps.saving import script_steps
+
+    row = store.get_flow(path, version, workspace=settings.WORKSPACE)
+    document = row.document if row is not None else {}
+    return {str(module.get("id")): module["value"]["lock"] for module in script_steps(document)
+            if module["value"].get("lock")}
+
+
+def lock_still_fits(step: dict[str, Any]) -> bool:
+    """Whether a rawscript step's lock (if any) still pins everything its code imports."""
+    from engine import lock_covers
+
+    if not step.get("lock"):
+        return True
+    return lock_covers(str(step.get("language") or ""), str(step.get("content") or ""), step["lock"],
+                       path=step.get("path"))
+
+
+def _python_source(store: Any) -> Any:
+    """Finds the workspace scripts a Python step imports (for their own imports)."""
+    from engine import Resolver
+
+    return Resolver(store).python_source
+
+
+def _locked(make: Any) -> Any:
+    """The result of `make()`, which resolves dependencies: a failure is the user's to fix."""
+    from engine import DependencyError
+
+    try:
+        return make()
+    except DependencyError as exc:
+        raise CatalogError(str(exc)) from None
 
 
 def import_flow(store: Any, path: str, text: str) -> int:
@@ -123,15 +160,22 @@ def script_schema_or_error(language: str, content: str, *, preprocessor: bool = 
         return None, str(exc)
 
 
-def save_script(store: Any, path: str, language: str, content: str, summary: str = "") -> int:
-    """Check a script (it needs a `main` for Python/TypeScript) and save it."""
+def save_script(store: Any, path: str, language: str, content: str, summary: str = "", *,
+                lock: str | None = None) -> int:
+    """Check a script (it needs a `main` for Python/TypeScript) and save it with the lock of
+    its dependencies: `lock` (a `*.script.lock` from `wmill sync`) while it pins every
+    import, else one resolved now."""
+    from engine import lock_script
+
     path = check_path(path, "script")
     if language not in LANGUAGES:
         raise CatalogError(f"language must be one of {', '.join(LANGUAGES)}")
     schema, problem = script_schema_or_error(language, content)
     if schema is None:
         raise CatalogError(problem)
-    return store.save_script(path, language, content, schema, summary=summary, workspace=settings.WORKSPACE)
+    made = _locked(lambda: lock_script(language, content, lock=lock, path=path, fetch=_python_source(store)))
+    return store.save_script(path, language, content, schema, summary=summary, lock=made,
+                             workspace=settings.WORKSPACE)
 
 
 def describe_steps(document: dict[str, Any]) -> list[dict[str, str]]:

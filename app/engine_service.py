@@ -108,16 +108,18 @@ class EngineService:
 
     def submit_script(self, path: str, language: str, content: str, schema: dict[str, Any] | None,
                       args: dict[str, Any] | None, *, trigger: str = "ui", run_id: str | None = None,
-                      started_by: Caller | None = None) -> str:
-        """Queue a run of a stand-alone script (as a one-step flow of kind "script").
+                      started_by: Caller | None = None, lock: str | None = None) -> str:
+        """Queue a run of a stand-alone script (as a one-step flow of kind "script"), with
+        the lock of its dependencies saved with it.
 
         A caller that wants every event of the run subscribes first, with its own `run_id`.
         """
         from engine import script_flow_value, validate_args
 
         args = validate_args(schema or None, dict(args or {}))
-        new_id = self.engine.submit(script_flow_value(language, content, args), args, kind="script", run_id=run_id,
-                                    path=path, trigger=trigger, state=started_state(started_by))
+        flow = script_flow_value(language, content, args, lock=lock, path=path)
+        new_id = self.engine.submit(flow, args, kind="script", run_id=run_id, path=path, trigger=trigger,
+                                    state=started_state(started_by))
         self.wake()
         return new_id
 

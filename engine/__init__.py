@@ -61,6 +61,10 @@ _EXPORTS = {
     "data_folder": "engine.vault",
     "Signer": "engine.signing",
     "ResourceValidationError": "engine.resources",
+    "DependencyError": "engine.errors",
+    "lock_script": "engine.deps.saving",
+    "lock_flow": "engine.deps.saving",
+    "lock_covers": "engine.deps.saving",
 }
 
 __all__ = sorted(_EXPORTS)

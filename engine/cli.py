@@ -83,6 +83,15 @@ def _parser() -> argparse.ArgumentParser:
                         help="whether this worker group's scripts may use the network (default: "
                         "MILLRACE_SANDBOX_NETWORK, else on)")
     worker.set_defaults(handler=_cmd_worker)
+    deps = sub.add_parser("deps", help="steps' dependencies: lock a script, prune the cache (MILLRACE_DEPS_DIR)")
+    deps_sub = deps.add_subparsers(dest="deps_command", required=True)
+    prune = deps_sub.add_parser("prune", help="remove cached environments no process holds, and interrupted installs")
+    prune.add_argument("--older-than", type=float, default=None, metavar="DAYS",
+                       help="only environments unused for this many days (default: every one not in use)")
+    prune.set_defaults(handler=_cmd_deps_prune)
+    lock = deps_sub.add_parser("lock", help="print the lock a script file's imports resolve to (as *.script.lock)")
+    lock.add_argument("file")
+    lock.set_defaults(handler=_cmd_deps_lock)
     schema = sub.add_parser("schema", help="print the JSON Schema of a script's main() arguments")
     schema.add_argument("file")
     schema.set_defaults(handler=_cmd_schema)
@@ -220,14 +229,42 @@ def _cmd_worker(options: argparse.Namespace) -> int:
 
 
 def _cmd_schema(options: argparse.Namespace) -> int:
-    from engine.resolver import SCRIPT_SUFFIXES
     from engine.runners import script_schema
 
-    language = next((lang for suffix, lang in SCRIPT_SUFFIXES if options.file.endswith(suffix)), None)
+    print(json.dumps(script_schema(*_script_file(options.file)), indent=2))
+    return EXIT_OK
+
+
+def _script_file(file: str) -> tuple[str, str]:
+    """(language, content) of a script file, its language told by its suffix."""
+    from engine.resolver import SCRIPT_SUFFIXES
+
+    language = next((lang for suffix, lang in SCRIPT_SUFFIXES if file.endswith(suffix)), None)
     if language is None:
-        raise BadInput(f"{options.file}: unknown script type (use .py, .sh or .ts)")
-    with open(options.file, encoding="utf-8") as handle:
-        print(json.dumps(script_schema(language, handle.read()), indent=2))
+        raise BadInput(f"{file}: unknown script type (use .py, .sh or .ts)")
+    try:
+        with open(file, encoding="utf-8") as handle:
+            return language, handle.read()
+    except OSError as exc:
+        raise BadInput(f"{file}: {exc.strerror}") from exc
+
+
+def _cmd_deps_prune(options: argparse.Namespace) -> int:
+    from engine.deps.cache import DepsCache
+
+    cache = DepsCache()
+    older_than = options.older_than * 86400 if options.older_than is not None else None
+    removed = cache.prune(older_than)
+    for name in removed:
+        print(f"removed {name}")
+    print(f"{len(removed)} removed from {cache.root}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_deps_lock(options: argparse.Namespace) -> int:
+    from engine.deps.saving import lock_script
+
+    print(lock_script(*_script_file(options.file)) or "", end="")
     return EXIT_OK
 
 

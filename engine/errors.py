@@ -7,6 +7,7 @@
     │   ├── ArgsValidationError       args break the flow/script schema (JSON paths)
     │   ├── ScriptLoadError           a script cannot be used (no `main`, bad language)
     │   ├── ItemPathError             a flow/script/variable/... path breaks the grammar
+    │   ├── DependencyError           a script's dependencies cannot be resolved or installed
     │   └── ExpressionSyntaxError     a JS expression does not parse (step, expr, position)
     ├── ExpressionError               an expression failed while evaluating
     │   ├── ExpressionTimeout         it ran past its time limit
@@ -111,6 +112,12 @@ class ArgsValidationError(_IssuesError):
 
 class ScriptLoadError(BadInput):
     """A script cannot be used: no `main`, unsupported language, unreadable."""
+
+
+class DependencyError(BadInput):
+    """A script's dependencies cannot be had: a package that does not exist, a version
+    conflict, a build failure, a Python version the script does not run on. The message
+    names the package and quotes the resolver."""
 
 
 class ExpressionSyntaxError(BadInput):

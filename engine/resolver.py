@@ -45,6 +45,25 @@ class Resolver:
             return languages[suffix], file.read_text()
         raise NotFound(f"script {path!r} not found in the store or under {self._where()}")
 
+    def script_lock(self, path: str) -> str | None:
+        """The lock saved with the script at `path`: the store's, else the
+        `<path>.script.lock` file `wmill sync` writes beside a script file; None without one."""
+        check_item_path(path, "script")
+        row = self.store.get_script(path) if self.store is not None else None
+        if row is not None:
+            return getattr(row, "lock", None)
+        for _, file in self._files(path, [".script.lock"]):
+            return file.read_text()
+        return None
+
+    def python_source(self, path: str) -> str | None:
+        """The source of the Python script at `path` (a workspace import), or None."""
+        try:
+            language, content = self.script(path)
+        except (BadInput, NotFound):
+            return None
+        return content if language == "python3" else None
+
     def flow(self, path: str) -> Any:
         """The FlowDocument at `path`.
 

@@ -226,7 +226,8 @@ class Scheduler:
         row = self.store.get_script(path)
         schema = row.args_schema if row is not None else script_schema(language, content)
         args = validate_args(schema or None, args)
-        return Target("script", script_flow_value(language, content, args), args)
+        flow = script_flow_value(language, content, args, lock=resolver.script_lock(path), path=path)
+        return Target("script", flow, args)
 
     def target_schema(self, path: str, is_flow: bool) -> dict[str, Any] | None:
         """The args schema of a flow or script path (None when it has none)."""
@@ -265,10 +266,16 @@ class Scheduler:
                                   workspace=schedule.workspace, state={"failed_run": run.id})
 
 
-def script_flow_value(language: str, content: str, args: dict[str, Any]) -> dict[str, Any]:
-    """A one-step flow value that runs a script with the run's args."""
+def script_flow_value(language: str, content: str, args: dict[str, Any], *, lock: str | None = None,
+                      path: str | None = None) -> dict[str, Any]:
+    """A one-step flow value that runs a script with the run's args, and with the lock of
+    its dependencies and its workspace path (for its relative imports) when given."""
     import json
 
     transforms = {name: {"type": "javascript", "expr": f"flow_input[{json.dumps(name)}]"} for name in args}
     step = {"type": "rawscript", "language": language, "content": content, "input_transforms": transforms}
+    if lock:
+        step["lock"] = lock
+    if path:
+        step["path"] = path
     return {"modules": [{"id": "main", "value": step}]}

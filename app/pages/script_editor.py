@@ -32,8 +32,22 @@ def _code() -> rx.Component:
         ),
         rx.cond(S.problem != "", rx.callout(S.problem, color_scheme="red", icon="triangle_alert",
                                             custom_attrs={"data-problem": "script"})),
+        _lock(),
         width="100%",
         spacing="3",
+    )
+
+
+def _lock() -> rx.Component:
+    """The saved version's dependencies, exactly as every run of it installs them."""
+    return rx.vstack(
+        rx.text("Dependencies (lock)", weight="medium", size="2"),
+        rx.cond(S.lock != "",
+                rx.el.pre(S.lock, custom_attrs={"data-block": "script-lock"}, style=BLOCK_STYLE),
+                rx.text("None: the saved version imports nothing to install.", size="2", color_scheme="gray",
+                        custom_attrs={"data-block": "script-lock-none"})),
+        width="100%",
+        spacing="1",
     )
 
 

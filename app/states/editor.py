@@ -49,6 +49,7 @@ class EditorState(rx.State):
     sel_language: str = ""
     sel_summary: str = ""
     sel_script_path: str = ""
+    sel_lock: str = ""  # the step's dependencies as last saved (read-only)
     id_draft: str = ""
     id_error: str = ""
     code_loaded: str = ""
@@ -123,8 +124,23 @@ class EditorState(rx.State):
         except Exception as exc:  # BadInput / CatalogError: show what is wrong
             self.problem = f"Not saved: {exc}"
             return
+        await self._adopt_locks()
         self.dirty, self.problem, self.notice = False, "", f"Saved version {self.version}"
         await self._load_history()
+
+    async def _adopt_locks(self) -> None:
+        """Take the locks the save made: shown in the step panel, kept by the next save."""
+        document = copy.deepcopy(self._document)
+        locks = await off_loop(catalog.step_locks, service.store, self.path, self.version)
+        for step_id, lock in locks.items():
+            try:
+                _, _, module = flow_ops.find_step(document, step_id)
+            except flow_ops.EditError:
+                continue
+            module.setdefault("value", {})["lock"] = lock
+        self._document = document
+        if self.selected:
+            self._refresh_panel(reload_code=False)
 
     @rx.event
     async def set_view(self, view: str) -> None:
@@ -292,6 +308,8 @@ class EditorState(rx.State):
         except flow_ops.EditError:
             return
         changed = {**module, "value": {**module["value"], "content": text}}
+        if not catalog.lock_still_fits(changed["value"]):
+            changed["value"].pop("lock", None)  # the code outgrew it: a preview resolves afresh, a save locks anew
         self._document = flow_ops.replace_step(self._document, step_id, changed)
         self.dirty, self.notice = True, ""
         if step_id == self.selected:
@@ -514,6 +532,7 @@ class EditorState(rx.State):
         value = module.get("value") or {}
         self.sel_kind, self.sel_language = str(value.get("type", "")), str(value.get("language", ""))
         self.sel_summary, self.sel_script_path = str(module.get("summary") or ""), str(value.get("path") or "")
+        self.sel_lock = str(value.get("lock") or "")
         self.id_draft, self.id_error, self.option_error, self.input_errors = self.selected, "", "", {}
         if reload_code:
             self.code_loaded, self.code_key = str(value.get("content") or ""), self.code_key + 1

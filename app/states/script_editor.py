@@ -34,6 +34,8 @@ class ScriptEditorState(SchemaFormState, rx.State):
     loaded_code: str = ""  # what the code editor shows after a load (never written while typing)
     editor_key: int = 0
     draft: str = ""  # the text as edited
+    lock: str = ""  # the dependencies' lock of the saved version (read-only on the page)
+    _saved_code: str = ""  # the code of that version: a run of other code resolves its own
     problem: str = ""
     notice: str = ""
     running: bool = False
@@ -55,7 +57,8 @@ class ScriptEditorState(SchemaFormState, rx.State):
         if row is None:
             return
         self.language, self.version, self.summary = row.language, row.version, row.summary or ""
-        self.loaded_code = self.draft = row.content
+        self.loaded_code = self.draft = self._saved_code = row.content
+        self.lock = row.lock or ""
         self.editor_key += 1
         self.show_schema(row.args_schema, await off_loop(resource_choices, row.args_schema))
         if not self.running:
@@ -75,6 +78,8 @@ class ScriptEditorState(SchemaFormState, rx.State):
         except catalog.CatalogError as exc:
             self.problem, self.notice = str(exc), ""
             return
+        saved = await off_loop(service.store.get_script, self.path, self.version, workspace=settings.WORKSPACE)
+        self.lock, self._saved_code = (saved.lock or "", saved.content) if saved is not None else ("", "")
         self.problem, self.notice = "", f"Saved version {self.version}."
         schema, _ = catalog.script_schema_or_error(self.language, self.draft)
         if schema != self.form_schema:
@@ -104,12 +109,13 @@ class ScriptEditorState(SchemaFormState, rx.State):
         async with self:
             run_id, args, path = self.run_id, dict(self._pending_args), self.path
             language, content, schema = self.language, self.draft, dict(self.form_schema)
+            lock = self.lock if content == self._saved_code else None
             who = caller()
         subscription = service.engine.events.subscribe(run_id)
         try:
             try:
                 await off_loop(service.submit_script, path, language, content, schema, args, run_id=run_id,
-                               started_by=who)
+                               started_by=who, lock=lock)
             except Exception as exc:  # ArgsValidationError and kin: shown, not raised
                 async with self:
                     self.running, self.run_status, self.run_error = False, "", str(exc)

@@ -8,6 +8,7 @@ import asyncio
 import time
 from typing import Any
 
+from engine.deps.pyimports import python_needs
 from engine.errors import ExpressionError, MillraceError
 from engine.executor import suspend as suspension
 from engine.executor.context import Frame, RunContext
@@ -63,10 +64,14 @@ async def run_module_value(
     try:
         if kind == "rawscript":
             value = module.value
-            return await _run_script(ctx, frame, module, key, previous, value.language, value.content, timeout)
+            source = {"language": value.language, "content": value.content, "lock": value.lock, "path": value.path}
+            return await _run_script(ctx, frame, module, key, previous, source, timeout)
         if kind == "script":
-            language, content = ctx.services.resolver.script(module.value.path)
-            return await _run_script(ctx, frame, module, key, previous, language, content, timeout)
+            resolver = ctx.services.resolver
+            language, content = resolver.script(module.value.path)
+            source = {"language": language, "content": content, "lock": resolver.script_lock(module.value.path),
+                      "path": module.value.path}
+            return await _run_script(ctx, frame, module, key, previous, source, timeout)
         if kind == "flow":
             return await _run_subflow(ctx, frame, module, key, previous)
         if kind == "identity":
@@ -83,13 +88,14 @@ async def run_module_value(
 
 
 async def _run_script(
-    ctx: RunContext, frame: Frame, module: Any, key: str, previous: Any,
-    language: str, content: str, timeout: float | None,
+    ctx: RunContext, frame: Frame, module: Any, key: str, previous: Any, source: dict[str, Any], timeout: float | None,
 ) -> Outcome:
+    """Run a step's script: `source` holds its language, content, lock and workspace path."""
     from engine.executor import parts
 
-    job = {"language": language, "content": content, "args": build_args(ctx, frame, module, previous),
-           "timeout": timeout}
+    language, content = source["language"], source["content"]
+    job = {**source, "args": build_args(ctx, frame, module, previous), "timeout": timeout,
+           "modules": _workspace_modules(ctx, language, content, source.get("path"))}
     if module is getattr(ctx.flow, "preprocessor_module", None):
         job["entry"] = step_entry(language, content, preprocessor=True)
     tag = parts.step_tag(module.value, language)
@@ -111,6 +117,7 @@ async def run_script_job(
         language=job["language"], content=job["content"], args=job["args"], job_id=f"{ctx.run_id}:{key}",
         timeout=job.get("timeout"), cwd=ctx.workdir(), env=ctx.script_env(key), entry=job.get("entry", "main"),
         resources=resources,
+        lock=job.get("lock"), path=job.get("path"), modules=job.get("modules") or {},
     )
     try:
         done = await ctx.services.runners.run(script, logs.add)
@@ -143,6 +150,13 @@ def _script_error(step_id: str, iteration: int | None, given: dict | None) -> di
     if iteration is not None:
         error["iteration"] = iteration
     return error
+
+
+def _workspace_modules(ctx: RunContext, language: str, content: str, path: str | None) -> dict[str, str]:
+    """The workspace scripts a Python step imports (`from f.folder.x import y`), by path."""
+    if language != "python3":
+        return {}
+    return python_needs(content, path=path, fetch=ctx.services.resolver.python_source).modules
 
 
 async def _run_subflow(ctx: RunContext, frame: Frame, module: Any, key: str, previous: Any) -> Outcome:

@@ -9,6 +9,7 @@ import os
 import shutil
 from pathlib import Path
 
+from engine.deps.tsimports import without_versions
 from engine.runners.javascript import JsRuntime
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -30,5 +31,8 @@ def find_bun() -> str | None:
     return shutil.which("bun")
 
 
-BUN = JsRuntime(name="bun", find=lambda: find_bun(), install_hint=INSTALL_HINT)
-"""bun runs the wrapper as it is."""
+BUN = JsRuntime(name="bun", find=lambda: find_bun(), install_hint=INSTALL_HINT, flags=("--no-install",),
+                source=without_versions)
+"""bun runs the wrapper as it is, never installing a package itself: a step's packages are
+those of its lock, linked beside it (engine/deps/); versions written in its imports
+(`windmill-client@1.147.3`, as Windmill allows) are the lock's business, not bun's."""

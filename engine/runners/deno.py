@@ -2,7 +2,8 @@
 
 Deno comes from PyPI (the `deno` package ships its executable into the virtualenv). It
 runs with every permission: the sandbox around the job is the boundary, as for every
-language. Its cache (downloaded `npm:` and URL imports) lives in the job's own /tmp.
+language. npm packages are the step's lock's (engine/deps/); URL imports are fetched into
+the job's own /tmp.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ DENO = JsRuntime(
     name="deno",
     find=lambda: find_deno(),
     install_hint=INSTALL_HINT,
-    flags=("run", "--allow-all", "--no-prompt", "--quiet", "--no-config"),
+    flags=("run", "--allow-all", "--no-prompt", "--quiet", "--no-config", "--node-modules-dir=manual"),
     env={"DENO_DIR": "/tmp/deno", "DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"},
 )
-"""Deno runs the wrapper with every permission, without prompts, update checks or colour."""
+"""Deno runs the wrapper with every permission, without prompts, update checks or colour; npm
+packages (`npm:` specifiers too) come from the step's lock, linked beside it as node_modules."""

@@ -117,6 +117,8 @@ class JsRuntime:
     """Arguments between the executable and the wrapper (`run --allow-all` for Deno)."""
     env: dict[str, str] = field(default_factory=dict)
     """More environment for every job (where Deno keeps its cache, say)."""
+    source: Callable[[str], str] = lambda text: text
+    """The script as the runtime is given it, when it has installed packages."""
 
 
 class JsRunner:
@@ -135,12 +137,17 @@ class JsRunner:
             self._wrapper = self._jobs.runtime_path(WRAPPER_FILE)
         return self._wrapper
 
-    async def run(self, job: ScriptJob, on_log: LogCallback | None, env: dict[str, str]) -> ScriptOutcome:
+    async def run(self, job: ScriptJob, on_log: LogCallback | None, env: dict[str, str],
+                  node_modules: str | None = None) -> ScriptOutcome:
         """Run the script under the runtime; the outcome holds main's result or the error.
 
         JavaScript engines reserve far more address space than they use, so no
         address-space cap is set; the job's cgroup caps its memory where the machine
         has cgroups.
+
+        Args:
+            node_modules: the installed packages of the step's lock, as the job sees them;
+                linked beside the script, where both runtimes look.
         """
         executable = self._runtime.find()
         if executable is None:
@@ -148,8 +155,11 @@ class JsRunner:
         arguments = json.dumps({"order": ts_param_names(job.content, job.entry), "args": job.args, "entry": job.entry})
         argv = [os.path.realpath(executable), *self._runtime.flags, self._wrapper_path(),
                 "{job_dir}/main.ts", "{job_dir}/args.json"]
-        payload = {"exec": argv, "files": {"main.ts": job.content, "args.json": arguments},
+        content = self._runtime.source(job.content) if node_modules else job.content
+        payload = {"exec": argv, "files": {"main.ts": content, "args.json": arguments},
                    "env": {**env, **self._runtime.env}, "cwd": job.cwd, "result_fd": True}
+        if node_modules:
+            payload["links"] = {"node_modules": node_modules}
         memory = memory_limit_mb(job)
         launch = Launch(payload, job.timeout or default_timeout(), memory, self._max_result_bytes, ends_with_frame=True)
         ended = await self._jobs.run(launch, on_log)

@@ -48,6 +48,13 @@ class ScriptJob:
     resources: dict[str, Any] = field(default_factory=dict)
     """Values of the resources the script's text names by path (a SQL step's `-- database`
     line or `ATTACH '$res:...'`), resolved by the engine: the job cannot reach the vault."""
+    lock: str | None = None
+    """The exact dependencies to run with (a Python or npm lock, see engine/deps/locks.py);
+    None: resolved from the script's imports before it runs."""
+    path: str | None = None
+    """The script's workspace path (`f/folder/name`), against which relative imports resolve."""
+    modules: dict[str, str] = field(default_factory=dict)
+    """Workspace scripts a Python script imports: path (`f/folder/x`) → source."""
 
 
 @dataclass

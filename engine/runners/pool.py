@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import TYPE_CHECKING
 
+from engine.errors import DependencyError
 from engine.runners import sandbox
 from engine.runners.bash import BashRunner
 from engine.runners.bun import BUN
@@ -25,6 +27,10 @@ from engine.runners.signature import SUPPORTED_LANGUAGES, TS_LANGUAGES
 from engine.runners.signature_sql import SQL_LANGUAGES
 from engine.runners.sql import SqlRunner
 from engine.runners.zygote import ZygoteJobs
+from engine.runners.lock_zygotes import LockZygotes
+
+if TYPE_CHECKING:  # engine.deps reads scripts with the runners' parsers: imported when a pool is made
+    from engine.deps.service import Dependencies, Prepared
 
 
 class RunnerPool:
@@ -35,22 +41,29 @@ class RunnerPool:
     """
 
     def __init__(self, *, max_result_bytes: int | None = None, network: bool | None = None,
-                 policy: SandboxPolicy | None = None):
+                 policy: SandboxPolicy | None = None, deps: Dependencies | None = None):
         """Args:
         max_result_bytes: largest result accepted, as JSON; default
             MILLRACE_MAX_RESULT_BYTES or 64 MiB. A bigger result fails the step.
         network: whether scripts may use the network; default MILLRACE_SANDBOX_NETWORK (on).
         policy: the whole sandbox policy instead (tests); default from the environment.
+        deps: where steps' dependencies are resolved and installed; default a cache
+            under MILLRACE_DEPS_DIR (~/.cache/millrace/deps).
         """
+        from engine.deps.service import Dependencies
+
         self.max_result_bytes = max_result_bytes or default_max_result_bytes()
+        self.deps = deps or Dependencies()
         policy = policy or SandboxPolicy.from_env(network=network)
         for runtime in (BUN, DENO):
             folder = install_dir(runtime)
             if folder is not None and folder not in policy.extra_ro:
                 policy = dataclasses.replace(policy, extra_ro=(*policy.extra_ro, folder))
-        self.policy = policy
+        self._locks = LockZygotes(self.deps)
+        self.policy = dataclasses.replace(policy, ro_mounts=(*policy.ro_mounts, *self._locks.mounts()))
+        self._locks.isolated = self.policy.enabled
         self._scratch = Scratch()
-        self._jobs = ZygoteJobs(self._scratch, policy)
+        self._jobs = ZygoteJobs(self._scratch, self.policy, on_stopped=self._locks.stopped)
         self._python = PythonRunner(self._jobs, self.max_result_bytes)
         self._bash = BashRunner(self._jobs, self.max_result_bytes)
         self._bun = JsRunner(self._jobs, self.max_result_bytes, BUN)
@@ -73,7 +86,8 @@ class RunnerPool:
         limits = self._jobs.cgroups.describe() if self._jobs.cgroups else "no cgroups (per-process limits only)"
         network = "with network" if self.policy.network else "without network"
         data = f"; data folder {self.policy.data_dir} at /data" if self.policy.data_dir else ""
-        return f"scripts run in a bubblewrap sandbox, {network}; job limits: {limits}{data}"
+        return (f"scripts run in a bubblewrap sandbox, {network}; job limits: {limits}{data}; dependency "
+                f"environments under {self.deps.cache.root}")
 
     async def run(self, job: ScriptJob, on_log: LogCallback | None = None) -> ScriptOutcome:
         """Run one job to its end.
@@ -87,29 +101,43 @@ class RunnerPool:
         """
         started = time.perf_counter()
         refused = self.refusal()
-        env = {**sandbox.clean_env(), **script_env(job)}
         if refused is not None:
             outcome = failure("SandboxUnavailable", refused)
-        elif job.language == "python3":
-            outcome = await self._python.run(job, on_log, env)
-        elif job.language == "bash":
-            outcome = await self._bash.run(job, on_log, env)
-        elif job.language == "deno":
-            outcome = await self._deno.run(job, on_log, env)
-        elif job.language in TS_LANGUAGES:
-            outcome = await self._bun.run(job, on_log, env)
-        elif job.language in SQL_LANGUAGES:
-            outcome = await self._sql.run(job, on_log, env)
         else:
-            supported = ", ".join(sorted(SUPPORTED_LANGUAGES))
-            outcome = failure(
-                "ScriptLoadError",
-                f"unsupported script language {job.language!r}; Millrace runs: {supported}",
-            )
+            outcome = await self._run_with_dependencies(job, on_log)
         outcome.duration = time.perf_counter() - started
         return outcome
+
+    async def _run_with_dependencies(self, job: ScriptJob, on_log: LogCallback | None) -> ScriptOutcome:
+        """Install the step's lock if it is new here (it fails before its code runs when it
+        cannot be), then run it with its packages."""
+        try:
+            prepared = await self.deps.prepare(job, on_log)
+        except DependencyError as exc:
+            return failure("DependencyError", str(exc))
+        try:
+            return await self._run_language(job, on_log, prepared)
+        finally:
+            prepared.release()
+
+    async def _run_language(self, job: ScriptJob, on_log: LogCallback | None, prepared: Prepared) -> ScriptOutcome:
+        env = {**sandbox.clean_env(), **script_env(job)}
+        if job.language == "python3":
+            return await self._python.run(job, on_log, env, self._locks.flavour(prepared))
+        if job.language == "bash":
+            return await self._bash.run(job, on_log, env)
+        if job.language in SQL_LANGUAGES:
+            return await self._sql.run(job, on_log, env)
+        node_modules = self._locks.inside(prepared.npm_env / "node_modules") if prepared.npm_env else None
+        if job.language == "deno":
+            return await self._deno.run(job, on_log, env, node_modules)
+        if job.language in TS_LANGUAGES:
+            return await self._bun.run(job, on_log, env, node_modules)
+        supported = ", ".join(sorted(SUPPORTED_LANGUAGES))
+        return failure("ScriptLoadError", f"unsupported script language {job.language!r}; Millrace runs: {supported}")
 
     async def close(self) -> None:
         """Stop the zygote, remove the cgroups and delete the pool's temporary files."""
         await self._jobs.close()
+        self._locks.close()
         self._scratch.close()

@@ -21,6 +21,10 @@ from engine.runners.job import (
 )
 from engine.runners.process import describe_exit
 from engine.runners.zygote import Ended, Launch, ZygoteJobs
+from engine.runners.zygotes import Flavour
+
+MODULES_DIR = "modules"
+"""Where in the job's folder the workspace scripts it imports are written (inside/pyjob.py)."""
 
 
 class PythonRunner:
@@ -30,19 +34,24 @@ class PythonRunner:
         self._jobs = jobs
         self._max_result_bytes = max_result_bytes
 
-    async def run(self, job: ScriptJob, on_log: LogCallback | None, env: dict[str, str]) -> ScriptOutcome:
+    async def run(self, job: ScriptJob, on_log: LogCallback | None, env: dict[str, str],
+                  flavour: Flavour | None = None) -> ScriptOutcome:
         """Run one job to its end; the outcome holds main's result or the error.
 
         Args:
             job: the script and its arguments.
             on_log: receives each output line as it is written.
             env: the job's whole environment.
+            flavour: the zygote of the job's dependency lock (None: the default one).
         """
         memory = memory_limit_mb(job)
         payload = {"content": job.content, "entry": job.entry, "args": job.args, "env": env, "cwd": job.cwd,
                    "memory_mb": memory, "max_result_bytes": self._max_result_bytes}
+        if job.modules or job.path:
+            payload.update(modules=True, package=".".join(job.path.split("/")[:-1]) if job.path else None,
+                           files={f"{MODULES_DIR}/{path}.py": source for path, source in job.modules.items()})
         launch = Launch(payload, job.timeout or default_timeout(), memory, self._max_result_bytes, ends_with_frame=True)
-        return outcome_of(await self._jobs.run(launch, on_log), job, self._max_result_bytes)
+        return outcome_of(await self._jobs.run(launch, on_log, flavour), job, self._max_result_bytes)
 
 
 def outcome_of(ended: Ended, job: ScriptJob, max_result_bytes: int) -> ScriptOutcome:

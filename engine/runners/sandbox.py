@@ -4,7 +4,8 @@ Every script (Python, Bash, TypeScript) runs in a child of the zygote
 (engine/runners/inside/), and the zygote runs under bubblewrap (`bwrap`, Debian package
 `bubblewrap`): new user, IPC and UTS namespaces (and network, when a worker group is
 configured without it), a read-only view of the system (/usr, a few files of /etc),
-of the Python, bun and Deno installations and of the zygote's own code, and nothing of the
+of the Python, bun and Deno installations, of the installed dependency environments
+(engine/deps/, at DEPS_MOUNT) and of the zygote's own code, and nothing of the
 app: not its data folder, secret key, database or source tree, not other runs'
 folders, not its environment (the zygote starts with an empty one plus PATH, HOME and
 locale; each job then gets only what its step is given). Each job adds its own PID,
@@ -31,6 +32,8 @@ INSIDE_MOUNT = "/opt/millrace/inside"
 RUNTIME_MOUNT = "/opt/millrace/runtime"
 CWD_ROOT_MOUNT = "/run/millrace/cwd-root"
 HELPER_MOUNT = "/opt/millrace/helper"
+DEPS_MOUNT = "/opt/millrace/deps"
+"""Where jobs see the dependency cache's environments (read-only)."""
 WORK_MOUNT = "/run/millrace/work"
 DATA_MOUNT = "/data"
 """Where every job sees the data folder (SandboxPolicy.data_dir), when there is one."""
@@ -87,6 +90,8 @@ class SandboxPolicy:
     data_dir: str | None = None
     extra_ro: tuple[str, ...] = field(default=())
     """More host paths to show read-only (the bun installation, say)."""
+    ro_mounts: tuple[tuple[str, str], ...] = field(default=())
+    """Host folders shown read-only elsewhere: (host path, path inside). The dependency cache."""
 
     @classmethod
     def from_env(cls, *, network: bool | None = None) -> "SandboxPolicy":
@@ -163,16 +168,11 @@ def bwrap_argv(policy: SandboxPolicy, *, work: str, runtime: str, binds: dict[st
             "--die-with-parent", "--hostname", "millrace-job", "--clearenv"]
     if not policy.network:
         argv.append("--unshare-net")
-    for path in SYSTEM_DIRS:
-        if os.path.islink(path):
-            argv += ["--symlink", os.readlink(path), path]
-        elif os.path.isdir(path):
-            argv += ["--ro-bind", path, path]
-    for name in ETC_FILES:
-        if os.path.exists(f"/etc/{name}"):
-            argv += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    argv += system_view()
     for path in [*python_roots(), *policy.extra_ro]:
         argv += ["--ro-bind", path, path]
+    for source, target in policy.ro_mounts:
+        argv += ["--ro-bind", source, target]
     argv += ["--ro-bind", str(INSIDE_DIR), INSIDE_MOUNT, "--ro-bind", runtime, RUNTIME_MOUNT]
     # The host's /proc (a fully visible one) lets each job mount a /proc of its own;
     # jobs never see this one.
@@ -210,17 +210,52 @@ def helper_argv(program: Path, *args: str) -> tuple[list[str], str | None]:
         return [python_executable(), "-I", str(program), *args], refused
     # Not --die-with-parent: that follows the thread that started the helper, and helpers
     # outlive the threads that start them; a helper ends when its requests pipe does.
-    argv = [find_bwrap(), "--unshare-all", "--clearenv"]
-    for path in SYSTEM_DIRS:
-        if os.path.islink(path):
-            argv += ["--symlink", os.readlink(path), path]
-        elif os.path.isdir(path):
-            argv += ["--ro-bind", path, path]
+    argv = [find_bwrap(), "--unshare-all", "--clearenv", *system_view(etc=False)]
     for path in python_roots():
         argv += ["--ro-bind", path, path]
     argv += ["--ro-bind", str(program), f"{HELPER_MOUNT}/{program.name}", "--proc", "/proc", "--dev", "/dev",
              "--tmpfs", "/tmp", "--chdir", "/"]
     return argv + [python_executable(), "-I", f"{HELPER_MOUNT}/{program.name}", *args], None
+
+
+def tool_argv(program: list[str], *, writable: list[str], readable: list[str]) -> list[str]:
+    """The command line of a package tool (uv, bun) that installs a step's dependencies:
+    a package's build or install code is user code too. Under bubblewrap with the network,
+    the system, Python and `readable` read-only, `writable` (the environment being built,
+    the tools' download caches) the only writable places but a tmpfs, and its own PID
+    namespace; as it is where `MILLRACE_SANDBOX=off`.
+
+    Raises:
+        SandboxUnavailable: the sandbox is on but cannot be made here (with why).
+    """
+    policy = SandboxPolicy.from_env(network=True)
+    if not policy.enabled:
+        return program
+    refused = refusal(policy)
+    if refused is not None:
+        raise SandboxUnavailable(refused)
+    argv = [find_bwrap(), "--unshare-user", "--unshare-ipc", "--unshare-uts", "--unshare-pid", "--unshare-cgroup-try",
+            "--die-with-parent", *system_view(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for path in [*python_roots(), *readable]:
+        if os.path.exists(path):
+            argv += ["--ro-bind", path, path]
+    for path in writable:
+        argv += ["--bind", path, path]
+    return argv + ["--chdir", writable[0] if writable else "/", *program]
+
+
+def system_view(*, etc: bool = True) -> list[str]:
+    """bubblewrap arguments that show the system read-only (and the few files of /etc scripts need)."""
+    argv: list[str] = []
+    for path in SYSTEM_DIRS:
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            argv += ["--ro-bind", path, path]
+    for name in ETC_FILES if etc else ():
+        if os.path.exists(f"/etc/{name}"):
+            argv += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    return argv
 
 
 def _under(path: str, folder: str) -> bool:

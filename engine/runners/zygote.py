@@ -1,7 +1,8 @@
 """The engine's side of the zygote: start it in the sandbox, hand it jobs, follow them to their end.
 
-The zygote (engine/runners/inside/zygote.py) is a warm interpreter, started once per
-runner pool under bubblewrap (sandbox.py), whose forked children run one job each:
+The zygote (engine/runners/inside/zygote.py) is a warm interpreter, started under
+bubblewrap (sandbox.py) once per runner pool, and once per dependency lock in use with
+that lock's packages loaded (zygotes.py), whose forked children run one job each:
 Python in-process, bash and bun by exec. Per job the engine connects to the zygote's
 socket; the child that takes the connection says who it is (``P``: its keeper's pid
 and its namespace's init's, as the engine sees them; it is already in its job's cgroup,
@@ -28,15 +29,18 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from engine.runners import sandbox
 from engine.runners.cgroups import Cgroups, JobGroup
 from engine.runners.job import LogCallback, default_memory_mb
 from engine.runners.process import LineSplitter, Scratch, kill_group, kill_pid
 from engine.runners.sandbox import SandboxPolicy
+from engine.runners.zygotes import DEFAULT, Flavour, ZygoteSet
 
 ZYGOTE_START_TIMEOUT = 30.0
+FLAVOURED_START_TIMEOUT = 300.0
+"""A lock's zygote imports the job's packages first (a big one takes a while the first time)."""
 STOP_GRACE = 5.0
 DRAIN_GRACE = 0.5
 # Children kept forked and waiting, so jobs (even two at once) never wait for a fork.
@@ -73,8 +77,10 @@ class Zygote:
     """The warm interpreter process, its socket, and the exit codes it reports."""
 
     def __init__(self, scratch: Scratch, spares: int, policy: SandboxPolicy, runtime: Path,
-                 cgroups: Cgroups | None):
-        self.socket_path = str(scratch.root / "zygote.sock")
+                 cgroups: Cgroups | None, flavour: Flavour | None = None):
+        self.flavour = flavour
+        self.name = DEFAULT if flavour is None else flavour.name
+        self.socket_path = str(scratch.root / f"{self.name}.sock")
         self.scratch_root = str(scratch.root)
         self.spares, self.policy, self.runtime, self.cgroups = spares, policy, runtime, cgroups
         self.memory_mb = default_memory_mb()
@@ -103,10 +109,12 @@ class Zygote:
         inside = sandbox.INSIDE_MOUNT if isolate else str(sandbox.INSIDE_DIR)
         work = sandbox.WORK_MOUNT if isolate else self.scratch_root
         # "pool" names the pool's scratch folder, so its processes can be told apart.
-        config = {"pool": self.scratch_root, "socket": f"{work}/zygote.sock", "workroot": work, "spares": self.spares, "isolate": isolate,
+        config = {"pool": self.scratch_root, "socket": f"{work}/{self.name}.sock", "workroot": work, "spares": self.spares, "isolate": isolate,
                   "disk_mb": self.policy.disk_mb,
                   "cwd_root": [sandbox.host_tmp(), sandbox.CWD_ROOT_MOUNT] if isolate else None,
                   "shared_in_tmp": self.policy.shared_in_tmp(), "cgroups": self._cgroup_config(isolate)}
+        if self.flavour is not None:
+            config.update(paths=list(self.flavour.paths), preload=list(self.flavour.preload))
         program = [sandbox.python_executable(), f"{inside}/zygote.py", json.dumps(config)]
         if not isolate:
             return program
@@ -141,7 +149,8 @@ class Zygote:
         self.loop.add_reader(control, self._readable, control)
         self._reading = True
         try:
-            said = await asyncio.wait_for(asyncio.shield(self._ready), ZYGOTE_START_TIMEOUT)
+            timeout = ZYGOTE_START_TIMEOUT if self.flavour is None else FLAVOURED_START_TIMEOUT
+            said = await asyncio.wait_for(asyncio.shield(self._ready), timeout)
         except TimeoutError:
             said = b"nothing"
         if said != b"ready":
@@ -237,15 +246,19 @@ class Launch:
 
 
 class ZygoteJobs:
-    """Runs jobs in children of one zygote (restarted when it dies), each in its own cgroup."""
+    """Runs jobs in children of the pool's zygotes (restarted when they die), each in its own
+    cgroup: the default zygote, or the zygote of the job's dependency lock (zygotes.py)."""
 
-    def __init__(self, scratch: Scratch, policy: SandboxPolicy, spares: int = DEFAULT_SPARES):
+    def __init__(self, scratch: Scratch, policy: SandboxPolicy, spares: int = DEFAULT_SPARES,
+                 on_stopped: Callable[[str], None] | None = None):
         self._scratch = scratch
         self.policy = policy
         self._spares = spares
-        self._zygote: Zygote | None = None
-        self._starting: asyncio.Lock | None = None
         self.cgroups: Cgroups | None = Cgroups.detect()
+        self.zygotes = ZygoteSet(self._make, on_stopped)
+
+    def _make(self, flavour: Flavour | None) -> Zygote:
+        return Zygote(self._scratch, self._spares, self.policy, self.runtime, self.cgroups, flavour)
 
     @property
     def runtime(self) -> Path:
@@ -260,21 +273,27 @@ class ZygoteJobs:
             return f"{sandbox.RUNTIME_MOUNT}/{name}"
         return str(self.runtime / name)
 
-    async def run(self, launch: Launch, on_log: LogCallback | None) -> Ended:
-        """Run one job to its end."""
-        zygote, sock = await self._connect()
-        ended = await _Session(sock, zygote, self.cgroups, on_log).run(launch)
-        if not ended.started:
-            # The connection broke before any child took the job (a zygote that just
-            # died): nothing of the script ran, so it is safe to try once more.
-            zygote, sock = await self._connect(stale=zygote)
+    async def run(self, launch: Launch, on_log: LogCallback | None, flavour: Flavour | None = None) -> Ended:
+        """Run one job to its end, in a child of the zygote of `flavour` (None: the default one)."""
+        zygote, sock = await self._connect(flavour)
+        self.zygotes.busy(zygote, +1)
+        try:
             ended = await _Session(sock, zygote, self.cgroups, on_log).run(launch)
-        return ended
+            if not ended.started:
+                # The connection broke before any child took the job (a zygote that just
+                # died): nothing of the script ran, so it is safe to try once more.
+                self.zygotes.busy(zygote, -1)
+                zygote, sock = await self._connect(flavour, stale=zygote)
+                self.zygotes.busy(zygote, +1)
+                ended = await _Session(sock, zygote, self.cgroups, on_log).run(launch)
+            return ended
+        finally:
+            self.zygotes.busy(zygote, -1)
 
-    async def _connect(self, stale: Zygote | None = None) -> tuple[Zygote, socket.socket]:
+    async def _connect(self, flavour: Flavour | None, stale: Zygote | None = None) -> tuple[Zygote, socket.socket]:
         """A connection to a live zygote, (re)starting it when needed or `stale`."""
         for _attempt in range(2):
-            zygote = await self._ensure_zygote(stale)
+            zygote = await self.zygotes.get(flavour, stale)
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             # Messages then carry their sender's pid as we see it: the job process's,
             # which it cannot know itself inside its PID namespace.
@@ -291,27 +310,9 @@ class ZygoteJobs:
                 raise
         raise RuntimeError("cannot reach the zygote after restarting it")
 
-    async def _ensure_zygote(self, stale: Zygote | None) -> Zygote:
-        """The live zygote; a new one if there is none, it died, or it is `stale`."""
-        if self._starting is None:
-            self._starting = asyncio.Lock()
-        async with self._starting:
-            current = self._zygote
-            if current is not None and (current is stale or not current.alive):
-                await self._zygote.stop()
-                self._zygote = None
-            if self._zygote is None:
-                zygote = Zygote(self._scratch, self._spares, self.policy, self.runtime, self.cgroups)
-                await zygote.start()
-                self._zygote = zygote
-            return self._zygote
-
     async def close(self) -> None:
-        """Stop the zygote and remove the cgroups."""
-        if self._zygote is not None:
-            await self._zygote.stop()
-            self._zygote = None
-        self._starting = None
+        """Stop the zygotes and remove the cgroups."""
+        await self.zygotes.close()
         if self.cgroups is not None:
             self.cgroups.close()
 

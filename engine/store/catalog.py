@@ -68,15 +68,17 @@ class CatalogStore(StoreBase):
         schema: Any = None,
         summary: str = "",
         *,
+        lock: str | None = None,
         workspace: str = "main",
     ) -> int:
-        """Save a script as the next version of `path` and return that version.
+        """Save a script (with the lock of its dependencies) as the next version of `path`
+        and return that version.
 
         Raises:
             ItemPathError: `path` is not an item path (`f/folder/name`, `u/user/name`).
         """
         check_item_path(path, "script")
-        values = {"language": language, "content": content, "args_schema": schema, "summary": summary}
+        values = {"language": language, "content": content, "args_schema": schema, "summary": summary, "lock": lock}
         return self._save_version(SCRIPTS, workspace, path, values)
 
     def get_script(

@@ -169,6 +169,8 @@ class ScriptVersion(SQLModel, table=True):
     """JSON Schema of the script's arguments (named so to keep pydantic's `schema` free)."""
     summary: str = ""
     created_at: float
+    lock: Optional[str] = Field(default=None, sa_type=Text, nullable=True)
+    """The exact dependencies this version runs with (engine/deps/locks.py); None: it needs none."""
 
 
 class Worker(SQLModel, table=True):

@@ -209,3 +209,18 @@ def test_approval_from_another_process_continues_a_waiting_cli_run(tmp_path):
         proc.kill()
     assert proc.returncode == 0, err
     assert json.loads(out) == 42
+
+
+def test_deps_lock_prints_a_scripts_lock_and_deps_prune_clears_the_cache(tmp_path):
+    folder = tmp_path / "f" / "tools"
+    folder.mkdir(parents=True)
+    (folder / "job.py").write_text("import six  # pin: six==1.16.0\n\ndef main():\n    return six.__version__\n")
+    locked = cli(tmp_path, "deps", "lock", "f/tools/job.py")
+    assert locked.returncode == 0 and locked.stdout.splitlines()[1:] == ["six==1.16.0"], locked.stderr
+    (folder / "job.script.lock").write_text(locked.stdout)
+    ran = cli(tmp_path, "run", write(tmp_path, "f.json", flow(
+        {"id": "a", "value": {"type": "script", "path": "f/tools/job", "input_transforms": {}}})))
+    assert (ran.returncode, json.loads(ran.stdout)) == (0, "1.16.0"), ran.stderr
+    pruned = cli(tmp_path, "deps", "prune")
+    assert pruned.returncode == 0 and "removed python/" in pruned.stdout
+    assert cli(tmp_path, "deps", "lock", "nothing.txt").returncode == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import engine
 
 PUBLIC = {
-    "ArgsValidationError", "BadInput", "Clock", "Cron", "Engine", "Evaluator", "Event",
+    "ArgsValidationError", "BadInput", "Clock", "DependencyError", "lock_covers", "lock_flow", "lock_script", "Cron", "Engine", "Evaluator", "Event",
     "EventBus", "EventRelay", "ExpressionError", "ExpressionSyntaxError", "FakeClock", "FlowDocument",
     "FlowLoadError", "FlowValidationError", "ItemPathError", "MillraceError", "NotFound", "QueueWorker", "Resolver",
     "ResourceValidationError", "RunJournal", "RunResult", "RunnerPool", "Scheduler", "Scope", "ScriptJob",

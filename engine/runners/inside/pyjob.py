@@ -1,6 +1,7 @@
 """Running one Python job in this process (inside the sandbox; never imported by the engine).
 
-The job JSON for Python: {"content", "entry", "args", "env", "cwd", "memory_mb", "max_result_bytes"}.
+The job JSON for Python: {"content", "entry", "args", "env", "cwd", "memory_mb", "max_result_bytes",
+"package"}; workspace scripts it imports come as files under `modules/` of the job's folder.
 `run_job` loads the script as module `main`, calls `main` (or the function `entry` names) with the args converted to the
 types its signature names, and sends back ``R`` (the result as JSON) or ``E`` (the error).
 """
@@ -25,6 +26,8 @@ import typing
 from frames import send_error, send_frame
 
 SCRIPT_FILE = "main.py"
+MODULES_DIR = "modules"
+"""The folder of the job's own folder where the workspace scripts it imports are."""
 INSIDE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Address space kept back from the script so that, once it has run out of memory, its
 # error can still be formatted and sent (the hard limit sits this far above the soft one).
@@ -150,12 +153,17 @@ def user_traceback(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
-def load_main(content: str, entry: str = "main") -> typing.Callable:
-    """Compile and execute the script as module `main`; return its `main` (or `entry`)."""
+def load_main(content: str, entry: str = "main", package: str | None = None) -> typing.Callable:
+    """Compile and execute the script as module `main`; return its `main` (or `entry`).
+
+    `package` (`f.folder` for the script `f/folder/name`) is where its relative imports
+    (`from .helpers import x`) are looked up.
+    """
     linecache.cache[SCRIPT_FILE] = (len(content), None, content.splitlines(True), SCRIPT_FILE)
     code = compile(content, SCRIPT_FILE, "exec", dont_inherit=True)
     module = types.ModuleType("main")
     module.__file__ = SCRIPT_FILE
+    module.__package__ = package
     # dataclasses and pickle look the defining module up in sys.modules.
     sys.modules["main"] = module
     exec(code, module.__dict__)
@@ -167,7 +175,9 @@ def load_main(content: str, entry: str = "main") -> typing.Callable:
 
 def run_main(job: dict) -> typing.Any:
     """Load the script, call main with the job's args, await it when async."""
-    main = load_main(job["content"], job.get("entry", "main"))
+    if job.get("package") is not None or job.get("modules"):
+        sys.path.insert(0, os.path.join(job["job_dir"], MODULES_DIR))
+    main = load_main(job["content"], job.get("entry", "main"), job.get("package"))
     result = call_main(main, call_arguments(main, job["args"]))
     if inspect.isawaitable(result):
 

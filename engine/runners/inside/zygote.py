@@ -3,7 +3,8 @@
 Run as a program inside the sandbox (engine/runners/sandbox.py), never imported by the
 engine: ``python zygote.py CONFIG_JSON``, CONFIG being {"socket", "workroot", "spares",
 "isolate", "disk_mb", "cwd_root": [host prefix, path inside] or null, "shared_in_tmp",
-"cgroups": see isolation.join_cgroup, or null}.
+"cgroups": see isolation.join_cgroup, or null, and for a dependency lock's zygote "paths"
+(its packages, put first on sys.path) and "preload" (modules imported ahead)}.
 It imports the common runtime once and keeps SPARES spares ready on the Unix socket;
 each takes one connection and runs exactly that job. The zygote itself never reads a
 job, so no user input can reach it.
@@ -33,6 +34,7 @@ import decimal
 import enum
 import functools
 import gc
+import importlib
 import io
 import itertools
 import json
@@ -45,6 +47,7 @@ import select
 import selectors
 import shutil
 import signal
+import site
 import socket
 import string
 import sys
@@ -391,8 +394,15 @@ class JobProcess:
                 os.close(self.cwd_root_fd)
                 self.cwd_root_fd = None
         for name, text in (job.get("files") or {}).items():
-            with open(os.path.join(own, name), "w") as file:
+            place = os.path.normpath(os.path.join(own, name))
+            if os.path.commonpath([place, own]) != own:  # names are the engine's: never outside
+                raise PermissionError(f"job file {name!r} is outside the job's folder")
+            os.makedirs(os.path.dirname(place), exist_ok=True)
+            with open(place, "w") as file:
                 file.write(text)
+        for name, target in (job.get("links") or {}).items():  # node_modules of the step's lock
+            os.symlink(target, os.path.join(own, os.path.basename(name)))
+        job["job_dir"] = own
         if self.config.isolate:
             isolation.drop_privileges()
         if job.get("exec"):
@@ -425,10 +435,41 @@ class JobProcess:
         os.execve(argv[0], argv, job["env"])
 
 
+def use_packages(paths: list[str], preload: list[str]) -> None:
+    """Put a lock's packages first on sys.path (with their .pth files) and import the
+    job's modules ahead, so that forked jobs find them loaded. A module that fails to
+    import here is left to fail in the job, with its traceback."""
+    before = list(sys.path)
+    for path in paths:
+        site.addsitedir(path)
+    sys.path[:] = [p for p in sys.path if p not in before] + before
+    if not preload:
+        return
+    # stdout is the control channel: what a package prints at import goes nowhere.
+    saved = os.dup(1), os.dup(2)
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
+    try:
+        for name in preload:
+            try:
+                importlib.import_module(name)
+            except BaseException:  # noqa: BLE001 - whatever a package does at import, the zygote serves on
+                sys.modules.pop(name, None)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        for fd, original in zip((1, 2), saved):
+            os.dup2(original, fd)
+            os.close(original)
+        os.close(quiet)
+
+
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()
     settings = json.loads(sys.argv[1])
+    use_packages(settings.get("paths") or [], settings.get("preload") or [])
     root = settings.get("cwd_root")
     Zygote(Config(settings["socket"], settings["workroot"], int(settings["spares"]), bool(settings["isolate"]),
                   int(settings["disk_mb"]), tuple(root) if root else None,
