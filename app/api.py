@@ -143,7 +143,7 @@ def _save_flow(request: Request, raw: bytes) -> Response:
     if creating and service.store.get_flow(path, workspace=settings.WORKSPACE) is not None:
         return PlainTextResponse(f"a flow exists already at {path}", 400)
     document = {key: body[key] for key in ("summary", "description", "value", "schema") if key in body}
-    await off_loop(catalog.save_flow, service.store, body.get("path") or path, document, created_by="api")
+    catalog.save_flow(service.store, body.get("path") or path, document, created_by="api")
     _record(request, "flow.saved", body.get("path") or path)
     return PlainTextResponse(body.get("path") or path, 201 if creating else 200)
 
