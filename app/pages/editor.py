@@ -75,6 +75,7 @@ def _canvas() -> rx.Component:
             statuses=EditorState.statuses,
             durations=EditorState.durations,
             selected=EditorState.selected,
+            fit_key=EditorState.path,
             on_drop_item=EditorState.drop_item,
             on_move_step=EditorState.move_step,
             on_select=EditorState.select,
