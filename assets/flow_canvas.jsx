@@ -23,6 +23,7 @@ import {
   applyNodeChanges,
   useReactFlow,
 } from "@xyflow/react";
+import { CodeXml, Equal, FileCode, GitFork, RefreshCw, Repeat, Split, Workflow } from "lucide-react";
 
 const NODE_W = 240;
 const PALETTE_MIME = "application/x-millrace-step";
@@ -72,10 +73,21 @@ const STATUS_COLORS = {
   queued: ["#d97706", "#fffbeb"],
 };
 
+// Drawn icons, not characters: a glyph the page's fonts lack (the branch's "⑂") showed as
+// an empty box.
 const KIND_ICONS = {
-  rawscript: "ƒ", script: "▤", flow: "⇄", forloopflow: "↻", whileloopflow: "⟳",
-  branchone: "⑂", branchall: "⋔", identity: "=",
+  rawscript: CodeXml, script: FileCode, flow: Workflow, forloopflow: Repeat, whileloopflow: RefreshCw,
+  branchone: Split, branchall: GitFork, identity: Equal,
 };
+
+function KindIcon({ kind }) {
+  const Icon = KIND_ICONS[kind];
+  return (
+    <span style={{ width: 18, display: "flex", justifyContent: "center", color: "#4f46e5" }} data-kind-icon={kind}>
+      {Icon ? <Icon size={16} strokeWidth={2} /> : "•"}
+    </span>
+  );
+}
 
 function StepNode({ data, selected }) {
   const status = data.status || "";
@@ -90,9 +102,7 @@ function StepNode({ data, selected }) {
   return (
     <div style={style} data-step={data.step_id} data-status={status} data-kind={data.kind}>
       <Handle type="target" position={Position.Top} id="in" style={{ opacity: 0 }} />
-      <span style={{ fontSize: 16, width: 18, textAlign: "center", color: "#4f46e5" }}>
-        {KIND_ICONS[data.kind] || "•"}
-      </span>
+      <KindIcon kind={data.kind} />
       <div style={{ display: "flex", flexDirection: "column", minWidth: 0, flex: 1 }}>
         <span style={{ fontFamily: "monospace", fontSize: 11, color: "#6b7280" }}>{data.step_id}</span>
         <span style={{ overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>{data.label}</span>

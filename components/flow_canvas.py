@@ -12,13 +12,14 @@ from typing import Any
 import reflex as rx
 
 XYFLOW = "@xyflow/react@12.12.1"
+LUCIDE = "lucide-react@1.26.0"  # the icons Reflex's own `rx.icon` draws with, same version
 
 
 class FlowCanvas(rx.Component):
     """React Flow with browser-side node state, palette drops and drag-to-move."""
 
     library = rx.asset("flow_canvas.jsx").importable_path
-    lib_dependencies: list[str] = [XYFLOW]
+    lib_dependencies: list[str] = [XYFLOW, LUCIDE]
     tag = "FlowCanvas"
     is_default = True
 

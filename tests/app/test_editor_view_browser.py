@@ -78,3 +78,46 @@ def test_the_view_follows_new_steps_until_the_user_zooms(page, api):
     expect(node(page, "d")).to_have_count(1)
     page.wait_for_timeout(400)
     assert abs(_zoom(page) - zoomed) < 0.01
+
+
+def test_every_kind_of_step_shows_a_drawn_icon(page, api):
+    path = f"u/tests/icons_{uuid.uuid4().hex[:8]}"
+    same = [{"id": "inner", "value": {"type": "identity"}}]
+    modules = [
+        {"id": "one", "value": {"type": "branchone", "default": same[:0],
+                                "branches": [{"expr": "true", "modules": []}]}},
+        {"id": "all", "value": {"type": "branchall", "branches": [{"modules": []}]}},
+        {"id": "each", "value": {"type": "forloopflow", "iterator": {"type": "javascript", "expr": "[1]"},
+                                 "modules": same}},
+        {"id": "code", "value": {"type": "rawscript", "language": "python3", "content": "def main():\n    return 1\n",
+                                 "input_transforms": {}}},
+    ]
+    assert api.post(f"{W}/flows/create", json=flow_body(path, modules)).status_code == 201
+    page.goto(f"/flows/edit/{path}")
+    for step, kind in (("one", "branchone"), ("all", "branchall"), ("each", "forloopflow"), ("code", "rawscript"),
+                       ("inner", "identity")):
+        icon = node(page, step).locator(f"[data-kind-icon={kind}] svg")
+        expect(icon).to_be_visible()
+        box = icon.bounding_box()
+        drawn = 16 * _zoom(page) - 0.5  # 16 px at the canvas's zoom
+        assert box["width"] >= drawn and box["height"] >= drawn, (step, box)
+
+
+def test_the_code_completion_list_is_not_cut_by_the_step_panel(page, api):
+    path = f"u/tests/complete_{uuid.uuid4().hex[:8]}"
+    step = {"id": "code", "value": {"type": "rawscript", "language": "python3", "input_transforms": {},
+                                    "content": "def main():\n    return 1\n"}}
+    assert api.post(f"{W}/flows/create", json=flow_body(path, [step])).status_code == 201
+    page.goto(f"/flows/edit/{path}")
+    node(page, "code").click()
+    page.locator("[data-code-editor] .cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\n    pri")
+    page.keyboard.press("Control+Space")
+    popup = page.locator(".cm-tooltip-autocomplete")
+    expect(popup).to_be_visible()
+    expect(popup).to_contain_text("print")
+    # It hangs from the page's body, so no scrolling box of the editor's panel clips it.
+    assert popup.evaluate("el => el.parentElement === document.body || el.closest('[data-code-editor]') === null")
+    box, window = popup.bounding_box(), page.viewport_size
+    assert box["x"] >= 0 and box["x"] + box["width"] <= window["width"], box
