@@ -121,3 +121,28 @@ def test_the_code_completion_list_is_not_cut_by_the_step_panel(page, api):
     assert popup.evaluate("el => el.parentElement === document.body || el.closest('[data-code-editor]') === null")
     box, window = popup.bounding_box(), page.viewport_size
     assert box["x"] >= 0 and box["x"] + box["width"] <= window["width"], box
+
+
+def test_moving_a_step_into_the_loop_that_iterates_its_result_warns(page, api):
+    from tests.app.test_editor_browser import settled_boxes
+
+    path = f"u/tests/early_{uuid.uuid4().hex[:8]}"
+    modules = [{"id": "items", "value": {"type": "identity"}},
+               {"id": "each", "value": {"type": "forloopflow",
+                                        "iterator": {"type": "javascript", "expr": "results.items"},
+                                        "modules": [{"id": "inner", "value": {"type": "identity"}}]}}]
+    assert api.post(f"{W}/flows/create", json=flow_body(path, modules)).status_code == 201
+    page.goto(f"/flows/edit/{path}")
+    expect(node(page, "inner")).to_be_visible()
+    top, bottom, moving = settled_boxes(page, ("inner", "each:end", "items"))
+    page.mouse.move(moving["x"] + moving["width"] / 2, moving["y"] + moving["height"] / 2)
+    page.mouse.down()
+    gap_x, gap_y = top["x"] + top["width"] / 2, (top["y"] + top["height"] + bottom["y"]) / 2
+    page.mouse.move(gap_x, gap_y, steps=8)
+    page.mouse.move(gap_x + 2, gap_y, steps=2)
+    expect(page.locator("[data-testid=flow-canvas]")).to_have_attribute("data-drop-target", "each:1")
+    page.mouse.up()
+    warning = page.locator("[data-warning]")
+    expect(warning).to_contain_text("step each reads results.items")
+    page.locator("[data-action=undo]").click()
+    expect(warning).to_have_count(0)
