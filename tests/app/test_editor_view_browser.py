@@ -8,7 +8,7 @@ import uuid
 from playwright.sync_api import expect
 
 from tests.app.apikit import W, flow_body
-from tests.app.test_editor_browser import drop_between, node
+from tests.app.test_editor_browser import drag_node_between, drop_between, node
 
 ZOOM = "el => new DOMMatrix(getComputedStyle(el).transform).a"
 
@@ -124,8 +124,6 @@ def test_the_code_completion_list_is_not_cut_by_the_step_panel(page, api):
 
 
 def test_moving_a_step_into_the_loop_that_iterates_its_result_warns(page, api):
-    from tests.app.test_editor_browser import settled_boxes
-
     path = f"u/tests/early_{uuid.uuid4().hex[:8]}"
     modules = [{"id": "items", "value": {"type": "identity"}},
                {"id": "each", "value": {"type": "forloopflow",
@@ -134,12 +132,7 @@ def test_moving_a_step_into_the_loop_that_iterates_its_result_warns(page, api):
     assert api.post(f"{W}/flows/create", json=flow_body(path, modules)).status_code == 201
     page.goto(f"/flows/edit/{path}")
     expect(node(page, "inner")).to_be_visible()
-    top, bottom, moving = settled_boxes(page, ("inner", "each:end", "items"))
-    page.mouse.move(moving["x"] + moving["width"] / 2, moving["y"] + moving["height"] / 2)
-    page.mouse.down()
-    gap_x, gap_y = top["x"] + top["width"] / 2, (top["y"] + top["height"] + bottom["y"]) / 2
-    page.mouse.move(gap_x, gap_y, steps=8)
-    page.mouse.move(gap_x + 2, gap_y, steps=2)
+    drag_node_between(page, "items", "inner", "each:end")
     expect(page.locator("[data-testid=flow-canvas]")).to_have_attribute("data-drop-target", "each:1")
     page.mouse.up()
     warning = page.locator("[data-warning]")
