@@ -324,6 +324,59 @@ def _field(field: rx.Var[dict[str, Any]]) -> rx.Component:
     )
 
 
+def _bound_input(field: rx.Var[dict[str, Any]], value: rx.Var[str], on_change: Any) -> rx.Component:
+    """`_input`'s control for each kind, showing `value` and sending each change."""
+    name = field["name"].to(str)
+    placeholder = field["placeholder"].to(str)
+    attrs = {"data-arg": name}
+
+    def text(**props: Any) -> rx.Component:
+        return rx.input(value=value, on_change=on_change, width="100%", custom_attrs=attrs, **props)
+
+    return rx.match(
+        field["kind"].to(str),
+        ("boolean", rx.switch(checked=value == "true", on_change=on_change, custom_attrs=attrs)),
+        ("enum", rx.select(field["options"].to(list[str]), value=value, on_change=on_change, placeholder="choose…",
+                           width="100%", custom_attrs=attrs)),
+        ("resource", rx.select(field["options"].to(list[str]), value=value, on_change=on_change,
+                               placeholder=placeholder, width="100%", custom_attrs=attrs)),
+        ("json", rx.text_area(value=value, on_change=on_change, placeholder=placeholder, rows="3", width="100%",
+                              font_family="var(--code-font-family)", custom_attrs=attrs)),
+        ("integer", text(input_mode="numeric")),
+        ("number", text(input_mode="decimal")),
+        ("email", text(type="email", placeholder=placeholder)),
+        ("date", text(type="date")),
+        text(placeholder=placeholder),
+    )
+
+
+def bound_field(field: rx.Var[dict[str, Any]], value: rx.Var[str], on_change: Any) -> rx.Component:
+    """One field of a generated form whose text lives in the page's state (`value`, changed
+    through `on_change(text)`), where other controls than a submit button need it: the
+    editor's previews. Label, hint, description and message as `schema_form` shows them."""
+    name = field["name"].to(str)
+    error = field["error"].to(str)
+    return rx.box(
+        _label(field),
+        rx.cond(field["description"].to(str) != "",
+                rx.text(field["description"].to(str), size="1", color_scheme="gray")),
+        rx.box(_bound_input(field, value, on_change), margin_top="0.25rem"),
+        rx.cond(error != "", rx.text(error, color_scheme="red", size="2", custom_attrs={"data-field-error": name})),
+        custom_attrs={"data-field": name, "data-kind": field["kind"].to(str)},
+        width="100%",
+    )
+
+
+def field_texts(fields: list[dict[str, Any]], texts: dict[str, str]) -> dict[str, Any]:
+    """Form data as a submitted form would give it: each field's text (its initial text
+    when never edited), a switch as on/off."""
+    data: dict[str, Any] = {}
+    for field in fields:
+        text = texts.get(field["name"], "true" if field["checked"] else field["value"])
+        data[field["name"]] = text == "true" if field["kind"] == "boolean" else text
+    return data
+
+
 def schema_form(state: Any, on_submit: Any, submit_label: str = "Submit", *, name: str = "args",
                 extra: rx.Component | None = None) -> rx.Component:
     """The form of `state.form_fields`, a submit button, and a message for the whole form.

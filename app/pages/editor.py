@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from app import routes
@@ -11,6 +13,7 @@ from components.code_editor import code_editor
 from components.flow_canvas import flow_canvas
 from components.layout import template
 from components.schema_editor import schema_editor
+from components.schema_form import bound_field
 from components.status import status_badge
 
 PALETTE_ICONS = {
@@ -325,16 +328,14 @@ def _step_panel() -> rx.Component:
 
 # ---- previews ----------------------------------------------------------------------------
 
-def _arg_field(field: rx.Var[dict[str, str]]) -> rx.Component:
+def _arg_field(field: rx.Var[dict[str, Any]]) -> rx.Component:
+    """A field of the Test flow form: the Run page's generated field, its text kept in the
+    editor's state (the step previews need it too)."""
     name = field["name"].to(str)
-    value = EditorState.args_text.get(name, field["default"].to(str)).to(str)
-    return _labelled_var(name, rx.match(
-        field["widget"].to(str),
-        ("boolean", rx.switch(checked=value == "true", on_change=lambda v: EditorState.set_arg(name, v),
-                              custom_attrs={"data-arg": name})),
-        rx.input(value=value, size="1", on_change=lambda v: EditorState.set_arg(name, v),
-                 custom_attrs={"data-arg": name}),
-    ))
+    initial = rx.cond(field["kind"].to(str) == "boolean", rx.cond(field["checked"].to(bool), "true", "false"),
+                      field["value"].to(str))
+    return bound_field(field, EditorState.args_text.get(name, initial).to(str),
+                       lambda value: EditorState.set_arg(name, value))
 
 
 def _labelled_var(label: rx.Var[str], child: rx.Component) -> rx.Component:
@@ -378,7 +379,7 @@ def _previews() -> rx.Component:
             align="center",
             width="100%",
         ),
-        rx.foreach(EditorState.args_fields, _arg_field),
+        rx.foreach(EditorState.form_fields, _arg_field),
         rx.cond(EditorState.preview_status != "", rx.hstack(
             rx.text("Preview", size="1"), status_badge(EditorState.preview_status),
             rx.cond(EditorState.preview_running, rx.spinner(size="1")),

@@ -22,12 +22,14 @@ from app.engine_service import FINISHED, service
 from app.offloop import DatabaseUnavailable, off_loop, when_available
 from app.states.guard import admin_only, caller
 from app.states.session import record
+from app.resource_choices import resource_choices
+from components.schema_form import SchemaFormState, field_texts, parse_form
 
 UNDO_DEPTH = 50
 PREVIEW_SECONDS = 300.0
 
 
-class EditorState(rx.State):
+class EditorState(SchemaFormState, rx.State):
     """One flow being edited."""
 
     path: str = ""
@@ -64,8 +66,7 @@ class EditorState(rx.State):
     branches: list[dict[str, str]] = []
     picks: list[dict[str, str]] = []
 
-    args_fields: list[dict[str, str]] = []
-    args_text: dict[str, str] = {}
+    args_text: dict[str, str] = {}  # the Test flow form's texts, by input (the form is the schema's)
     preview_running: bool = False
     preview_mode: str = ""
     preview_run_id: str = ""
@@ -111,6 +112,7 @@ class EditorState(rx.State):
         self._document = document
         self._results = {}
         self._show(relayout=True)
+        self.form_resources = await off_loop(resource_choices, self.form_schema)
         self._load_schema()
         await self._load_history()
 
@@ -384,6 +386,8 @@ class EditorState(rx.State):
     @rx.event
     def set_arg(self, name: str, value: Any) -> None:
         self.args_text = {**self.args_text, name: ("true" if value else "false") if isinstance(value, bool) else str(value)}
+        if name in self.form_errors:
+            self.form_errors = {key: text for key, text in self.form_errors.items() if key != name}
 
     @rx.event
     async def download_result(self, key: str):
@@ -483,13 +487,12 @@ class EditorState(rx.State):
         return copy.deepcopy(self._document)
 
     def _parsed_args(self) -> dict[str, Any]:
-        args: dict[str, Any] = {}
-        for field in self.args_fields:
-            name, text = field["name"], self.args_text.get(field["name"], field["default"])
-            if text == "" and field["required"] != "true":
-                continue
-            value, _ = step_form.parse_static(text, field["widget"])
-            args[name] = value
+        """The Test flow form's args, typed and checked as the Run page checks them; a
+        problem is put at its field and stops the preview."""
+        args, self.form_errors = parse_form(self.form_schema, field_texts(self.form_fields, self.args_text))
+        if self.form_errors:
+            wrong = ", ".join(f"{name or 'the inputs'} {message}" for name, message in self.form_errors.items())
+            raise ValueError(f"Test inputs: {wrong}")
         return args
 
     def _reset_preview(self) -> None:
@@ -517,7 +520,8 @@ class EditorState(rx.State):
             self.nodes, self.edges, self.slots = graph.nodes, graph.edges, graph.slots
             self.graph_version += 1
         schema = self._document.get("schema") or {}
-        self.args_fields = step_form.input_rows({"value": {"input_transforms": {}}}, schema)
+        if schema != self.form_schema:
+            self.show_schema(schema, self.form_resources)
 
     async def _select(self, step_id: str) -> None:
         try:

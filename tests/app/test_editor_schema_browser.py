@@ -4,6 +4,7 @@ the flow and becomes a field of the "Test flow" form."""
 from __future__ import annotations
 
 import re
+import uuid
 
 from playwright.sync_api import expect
 
@@ -53,3 +54,37 @@ def test_a_bad_default_is_reported_and_left_out(page, api):
     page.locator('input[data-field-default="0"]').fill("ten")
     expect(page.locator('[data-field-problem="0"]')).to_contain_text("'ten' is not an integer")
     expect(page.locator("[data-schema-json]")).not_to_contain_text("ten")
+
+
+def test_the_test_flow_form_is_the_generated_form_and_refuses_an_empty_required_field(page, api):
+    from tests.app.apikit import flow_body, py_step
+
+    path = f"u/tests/form_{uuid.uuid4().hex[:8]}"
+    code = "def main(color: str, times: int = 2):\n    return color * times\n"
+    properties = {"color": {"type": "string", "enum": ["red", "blue"], "description": "the paint"},
+                  "times": {"type": "integer", "default": 2}}
+    body = flow_body(path, [py_step("paint", code, color="flow_input.color", times="flow_input.times")], properties)
+    body["schema"]["required"] = ["color"]
+    assert api.post(f"{W}/flows/create", json=body).status_code == 201
+    open_editor(page, path)
+    form = page.locator("[data-panel=preview]")
+    color = form.locator('[data-field="color"]')
+    expect(color).to_have_attribute("data-kind", "enum")
+    expect(color).to_contain_text("the paint")  # descriptions and types, as on the Run page
+    expect(color).not_to_contain_text("optional")
+    expect(form.locator('[data-field="times"]')).to_contain_text("integer, optional")
+    expect(form.locator('[data-field="times"] input')).to_have_value("2")
+
+    page.locator("[data-action=test-flow]").click()  # the required color left empty: refused at its field
+    expect(form.locator("[data-field-error=color]")).to_have_text("is required")
+    expect(page.locator("[data-preview-status]")).to_have_count(0)
+
+    form.locator('[data-field="times"] input').fill("two")
+    color.locator("button").click()
+    page.get_by_role("option", name="blue").click()
+    page.locator("[data-action=test-flow]").click()
+    expect(form.locator("[data-field-error=times]")).to_have_text("must be a whole number")
+    form.locator('[data-field="times"] input').fill("3")
+    page.locator("[data-action=test-flow]").click()
+    expect(page.locator('[data-preview-result="paint"]')).to_contain_text("blueblueblue", timeout=20_000)
+    expect(form.locator("[data-field-error]")).to_have_count(0)
