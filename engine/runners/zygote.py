@@ -134,16 +134,22 @@ class Zygote:
         return {"version": inside["version"], "memory": memory, "pids": pids,
                 "memory_mb": self.memory_mb, "max_processes": self.policy.max_processes}
 
-    async def start(self) -> None:
-        """Start the zygote and wait until it listens."""
+    def spawn(self) -> None:
+        """Start the zygote's process, which boots on its own meanwhile; `start` waits for it."""
+        if self.process is not None:
+            return
         if os.path.exists(self.socket_path):
             os.unlink(self.socket_path)
-        self.loop = asyncio.get_running_loop()
-        self._ready = self.loop.create_future()
         self.process = subprocess.Popen(
             self.argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=sandbox.clean_env(),
             start_new_session=True,  # a Ctrl-C at the terminal is the engine's to handle
         )
+
+    async def start(self) -> None:
+        """Start the zygote (unless `spawn` did) and wait until it listens."""
+        self.spawn()
+        self.loop = asyncio.get_running_loop()
+        self._ready = self.loop.create_future()
         control = self.process.stdout.fileno()
         os.set_blocking(control, False)
         self.loop.add_reader(control, self._readable, control)
@@ -256,6 +262,10 @@ class ZygoteJobs:
         self._spares = spares
         self.cgroups: Cgroups | None = Cgroups.detect()
         self.zygotes = ZygoteSet(self._make, on_stopped)
+
+    def spawn_ahead(self) -> None:
+        """Start booting the default zygote now, for the first job to find it ready."""
+        self.zygotes.ahead(None)
 
     def _make(self, flavour: Flavour | None) -> Zygote:
         return Zygote(self._scratch, self._spares, self.policy, self.runtime, self.cgroups, flavour)
