@@ -549,7 +549,8 @@ class _Session:
         for splitter in self.splitters.values():
             splitter.close()
         if self.group is not None:
-            self.ended.out_of_memory = self.cgroups.out_of_memory(self.group)
+            if self.ended.frame is None:  # a job that answered ended as it says, whatever the kernel killed
+                self.ended.out_of_memory = self.cgroups.out_of_memory(self.group)
             self.cgroups.release(self.group)
         if self.keeper is not None:
             self.zygote.forget(self.keeper)
