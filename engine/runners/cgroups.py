@@ -34,6 +34,8 @@ CONTROLLERS = ("memory", "pids")
 EMPTY_WAIT = 1.0
 SWEEP_PAUSE = 0.01
 """How long the sweeper waits before it looks again at groups that are not empty yet."""
+CLOSE_POLL = 0.002
+"""How often `close` looks again at groups whose processes are still exiting."""
 _STOP = object()
 INSIDE_ROOT = "/run/millrace/cgroup"
 """Where the zygote sees the pool's folders (one per hierarchy, numbered)."""
@@ -168,7 +170,7 @@ class Cgroups:
         while self._draining and time.monotonic() < deadline:
             self.sweep()
             if self._draining:
-                time.sleep(0.01)
+                time.sleep(CLOSE_POLL)
         _remove(self.folders())
 
     def _dir(self, group: JobGroup, controller: str) -> Path:

@@ -42,6 +42,8 @@ ZYGOTE_START_TIMEOUT = 30.0
 FLAVOURED_START_TIMEOUT = 300.0
 """A lock's zygote imports the job's packages first (a big one takes a while the first time)."""
 STOP_GRACE = 5.0
+STOP_POLL = 0.002
+"""How often a stopping zygote is looked at: it exits within milliseconds, and a CLI run waits for it."""
 DRAIN_GRACE = 0.5
 # Children kept forked and waiting, so jobs (even two at once) never wait for a fork.
 DEFAULT_SPARES = 2
@@ -230,7 +232,7 @@ class Zygote:
         process.stdin.close()
         deadline = time.monotonic() + STOP_GRACE
         while process.poll() is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(STOP_POLL)
         if process.poll() is None:
             kill_group(process.pid)
             process.wait()
