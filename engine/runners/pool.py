@@ -149,6 +149,7 @@ class RunnerPool:
 
     async def close(self) -> None:
         """Stop the zygote, remove the cgroups and delete the pool's temporary files."""
+        sandbox.probe_finished(self.policy.network)
         await self._jobs.close()
         self._locks.close()
         self._scratch.close()

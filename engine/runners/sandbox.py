@@ -275,6 +275,14 @@ def probe_ahead(network: bool) -> None:
         thread.start()
 
 
+def probe_finished(network: bool) -> None:
+    """Wait for a probe `probe_ahead` started, if any (its bwrap process and scratch
+    folder are gone afterwards, even if the process exits next)."""
+    ahead = _PROBES_AHEAD.get(network)
+    if ahead is not None:
+        ahead.join()
+
+
 @functools.lru_cache(maxsize=None)
 def probe(network: bool) -> str | None:
     """Why a sandbox cannot be made on this machine (bwrap and nested namespaces), or None."""
@@ -302,9 +310,7 @@ def refusal(policy: SandboxPolicy) -> str | None:
     """Why no user code may run under `policy` here (with what to do about it), or None."""
     if not policy.enabled:
         return None
-    ahead = _PROBES_AHEAD.get(policy.network)
-    if ahead is not None:
-        ahead.join()
+    probe_finished(policy.network)
     why = probe(policy.network)
     if why is None:
         return None
