@@ -1,7 +1,8 @@
 """Engine speed: sequential and parallel python steps, a 1,000-iteration loop, and the
-CLI's whole-process time. Prints medians of several runs and the ratio to each budget.
+CLI's whole-process time. Prints the median of several runs, their min–max and the ratio
+to each budget of issue 14.
 
-Run from the project root: `.venv/bin/python bench/bench_engine.py`.
+Run from the project root: `.venv/bin/python bench/bench_engine.py [REPEATS]`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -19,10 +19,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.figures import print_rows, row  # noqa: E402
+from bench.load import tree_cpu  # noqa: E402
 from engine import Engine, Store  # noqa: E402
 
 FIB = "def main(n: int = 10):\n    def fib(k):\n        return k if k < 2 else fib(k - 1) + fib(k - 2)\n    return fib(n)\n"
 REPEATS = 7
+LOOP_REPEATS = 3
+BUDGETS = {"per_step": 0.001, "fan": 0.100, "loop": 1.0, "cli": 0.4}
+"""Issue 14's budgets, in seconds."""
 
 
 def fib_step(step_id: str) -> dict:
@@ -50,71 +55,70 @@ def loop(n: int) -> dict:
     return {"summary": "loop", "value": {"modules": [{"id": "l", "value": {"type": "forloopflow", "iterator": iterator, "modules": [body]}}]}}
 
 
-async def timed_runs(engine: Engine, document: dict, repeats: int = REPEATS) -> float:
-    await engine.run(document, {})
-    samples = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        outcome = await engine.run(document, {})
-        samples.append(time.perf_counter() - began)
-        assert outcome.status == "success", outcome.error
-    return statistics.median(samples)
+async def timed(engine: Engine, document: dict, cpu: list[tuple[float, float]] | None = None) -> float:
+    """Seconds one run of `document` takes (it must succeed); appends to `cpu` the CPU
+    seconds it cost this process (every thread) and the scripts' processes (the zygotes'
+    trees), which a machine busy with other work disturbs less than wall time."""
+    before = tree_cpu([os.getpid()])
+    began = time.perf_counter()
+    outcome = await engine.run(document, {})
+    elapsed = time.perf_counter() - began
+    assert outcome.status == "success", outcome.error
+    if cpu is not None:
+        after = tree_cpu([os.getpid()])
+        cpu.append((after[0] - before[0], after[1] - before[1]))
+    return elapsed
 
 
-async def engine_rows(db_dir: str) -> list[dict]:
+async def engine_rows(db_dir: str, repeats: int) -> list[dict]:
     engine = Engine(store=Store.open(f"sqlite:///{db_dir}/bench.db"))
+    flows = {"one": sequential(1), "forty": sequential(40), "fan": parallel(40), "loop": loop(1000)}
+    samples: dict[str, list[float]] = {name: [] for name in flows}
+    cpu: dict[str, list[tuple[float, float]]] = {"one": [], "forty": []}
     try:
-        one = await timed_runs(engine, sequential(1))
-        forty = await timed_runs(engine, sequential(40))
-        fan = await timed_runs(engine, parallel(40))
-        thousand = await timed_runs(engine, loop(1000), repeats=3)
+        for document in flows.values():
+            await timed(engine, document)  # warm: zygote, spares, caches
+        # Alternated, so that each 40-step run has a 1-step run beside it under the same load.
+        for n in range(repeats):
+            for name in ("one", "forty", "fan") + (("loop",) if n < LOOP_REPEATS else ()):
+                samples[name].append(await timed(engine, flows[name], cpu.get(name)))
     finally:
         await engine.close()
-    overhead = forty - one
+    per_step = [(forty - one) / 39 for one, forty in zip(samples["one"], samples["forty"])]
+    cpu_steps = [[(forty[n] - one[n]) / 39 for one, forty in zip(cpu["one"], cpu["forty"])] for n in (0, 1)]
     return [
-        row("1-step flow (fib 10)", one, None),
-        row("40 sequential fib(10) steps", forty, None),
-        row("  overhead vs 1-step flow", overhead, 0.100),
-        row("  per step", overhead / 39, 0.002),
-        row("40 parallel fib(10) + sum", fan, 0.150),
-        row("1,000-iteration for-loop (python body)", thousand, 2.0),
+        row("1-step flow (fib 10)", samples["one"], None),
+        row("40 sequential fib(10) steps", samples["forty"], None),
+        row("  engine overhead per step (40 vs 1)", per_step, BUDGETS["per_step"]),
+        row("  CPU per step: engine (every thread)", cpu_steps[0], None),
+        row("  CPU per step: the script's processes", cpu_steps[1], None),
+        row("40 parallel fib(10) + sum", samples["fan"], BUDGETS["fan"]),
+        row("1,000-iteration for-loop (python body)", samples["loop"], BUDGETS["loop"]),
     ]
 
 
-def cli_row(db_dir: str) -> dict:
+def cli_row(db_dir: str, repeats: int) -> dict:
     flow = Path(db_dir) / "one.json"
     flow.write_text(json.dumps(sequential(1)))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("DATABASE_URL", None)
+    # As installed: the first (unmeasured) run caches the bytecode the others load.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     samples = []
-    for _ in range(REPEATS):
+    for _ in range(repeats + 1):
         began = time.perf_counter()
         subprocess.run([sys.executable, "-m", "engine", "run", str(flow)], cwd=db_dir, env=env,
                        check=True, capture_output=True)
         samples.append(time.perf_counter() - began)
-    return row("python -m engine run, 1-step flow (process)", statistics.median(samples), 0.5)
+    return row("python -m engine run, 1-step flow (process)", samples[1:], BUDGETS["cli"])
 
 
-def row(name: str, seconds: float, budget: float | None) -> dict:
-    return {"name": name, "median_ms": round(seconds * 1000, 2),
-            "budget_ms": None if budget is None else budget * 1000,
-            "ratio": None if budget is None else round(seconds / budget, 3)}
-
-
-def main() -> list[dict]:
+def main(repeats: int = REPEATS) -> list[dict]:
     with tempfile.TemporaryDirectory() as db_dir:
-        rows = asyncio.run(engine_rows(db_dir))
-        rows.append(cli_row(db_dir))
+        rows = asyncio.run(engine_rows(db_dir, repeats))
+        rows.append(cli_row(db_dir, repeats))
     return rows
 
 
-def print_rows(rows: list[dict]) -> None:
-    print(f"{'benchmark':48} {'median':>12} {'budget':>10} {'ratio':>7}")
-    for r in rows:
-        budget = f"{r['budget_ms']:.0f} ms" if r["budget_ms"] is not None else "-"
-        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
-        print(f"{r['name']:48} {r['median_ms']:>9.2f} ms {budget:>10} {ratio:>7}")
-
-
 if __name__ == "__main__":
-    print_rows(main())
+    print_rows(main(int(sys.argv[1]) if len(sys.argv) > 1 else REPEATS))

@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.figures import print_rows, row, single  # noqa: E402
 from engine.runners import RunnerPool, ScriptJob  # noqa: E402
 from engine.runners.sandbox import SandboxPolicy  # noqa: E402
 
@@ -70,28 +71,6 @@ def main() -> list[dict]:
         rows.append(single(f"  sandbox cost per {language} job (wall)", wall, BUDGET))
         rows.append(single(f"  sandbox cost per {language} job (CPU)", measured[True][1] - measured[False][1], None))
     return rows
-
-
-def single(name: str, seconds: float, budget: float | None) -> dict:
-    return {"name": name, "median_ms": round(seconds * 1000, 3), "range": "",
-            "budget_ms": None if budget is None else budget * 1000,
-            "ratio": None if budget is None else round(seconds / budget, 2)}
-
-
-def row(name: str, samples: list[float], budget: float | None) -> dict:
-    median = statistics.median(samples)
-    return {"name": name, "median_ms": round(median * 1000, 3),
-            "range": f"{min(samples) * 1000:.2f}–{max(samples) * 1000:.2f} ms",
-            "budget_ms": None if budget is None else budget * 1000,
-            "ratio": None if budget is None else round(median / budget, 2)}
-
-
-def print_rows(rows: list[dict]) -> None:
-    print(f"{'benchmark':44} {'median':>10} {'min–max':>18} {'budget':>8} {'ratio':>6}")
-    for r in rows:
-        budget = f"{r['budget_ms']:.0f} ms" if r["budget_ms"] is not None else "-"
-        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
-        print(f"{r['name']:44} {r['median_ms']:>7.3f} ms {r['range']:>18} {budget:>8} {ratio:>6}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_sandbox import row, single  # noqa: E402
+from bench.figures import print_rows, row, single  # noqa: E402
 from engine.deps.service import Dependencies  # noqa: E402
 from engine.runners import RunnerPool, ScriptJob  # noqa: E402
 
@@ -143,14 +143,6 @@ def main() -> list[dict]:
     rows.append(row("  engine's look at a step without dependencies", prepared_plain, None))
     rows.append(row("  engine's look at a step with a lock (installed)", prepared_locked, None))
     return rows
-
-
-def print_rows(rows: list[dict]) -> None:
-    print(f"{'benchmark':46} {'median':>12} {'min–max':>22} {'budget':>8} {'ratio':>6}")
-    for r in rows:
-        budget = f"{r['budget_ms']:.1f} ms" if r["budget_ms"] is not None else "-"
-        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
-        print(f"{r['name']:46} {r['median_ms']:>9.3f} ms {r['range']:>22} {budget:>8} {ratio:>6}")
 
 
 if __name__ == "__main__":

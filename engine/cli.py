@@ -110,18 +110,27 @@ def _liveness(options: argparse.Namespace) -> dict[str, float]:
 
 
 def _cmd_run(options: argparse.Namespace) -> int:
-    from engine.loading import load_checked_flow
+    from engine.runners import RunnerPool
 
-    args = _read_args(options)
-    document = load_checked_flow(options.file)
-    return asyncio.run(_run(options, document, args))
+    # The sandbox check and the zygote boot in other processes while this one imports
+    # the flow models and the store (most of a short run's time).
+    runners = RunnerPool()
+    runners.warm()
+    try:
+        from engine.loading import load_checked_flow
+
+        args = _read_args(options)
+        document = load_checked_flow(options.file)
+        return asyncio.run(_run(options, document, args, runners))
+    finally:
+        asyncio.run(runners.close())
 
 
-async def _run(options: argparse.Namespace, document: Any, args: dict[str, Any]) -> int:
+async def _run(options: argparse.Namespace, document: Any, args: dict[str, Any], runners: Any) -> int:
     from engine.cli_progress import attach_display
     from engine.engine import Engine
 
-    engine = Engine(store=_store(options), script_roots=_roots(options.file))
+    engine = Engine(store=_store(options), runners=runners, script_roots=_roots(options.file))
     detach = attach_display(engine.events, events=options.events, quiet=options.quiet)
     try:
         outcome = await engine.run(document, args, run_id=options.run_id, path=options.file, trigger="cli",

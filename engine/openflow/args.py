@@ -5,33 +5,44 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from typing import Any
-
-from jsonschema import exceptions as schema_errors
-from jsonschema import validators
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import ArgsValidationError, FlowValidationError, Issue
 from engine.openflow.formats import format_checker
 from engine.openflow.paths import format_path
 
-_DRAFTS = {
-    str(cls.META_SCHEMA.get("$id") or cls.META_SCHEMA["id"]).rstrip("#").split("://", 1)[-1]: cls
-    for cls in (
-        validators.Draft4Validator,
-        validators.Draft6Validator,
-        validators.Draft7Validator,
-        validators.Draft201909Validator,
-        validators.Draft202012Validator,
-    )
-}
+if TYPE_CHECKING:
+    from jsonschema import exceptions as schema_errors
 
-_FORMAT_CHECKER = format_checker()
+
+@functools.cache
+def _drafts() -> dict[str, type]:
+    """The validator class of each draft by its meta-schema's URI (jsonschema is loaded on
+    the first flow with a schema: a run without one, as from the CLI, never pays for it)."""
+    from jsonschema import validators
+
+    return {
+        str(cls.META_SCHEMA.get("$id") or cls.META_SCHEMA["id"]).rstrip("#").split("://", 1)[-1]: cls
+        for cls in (
+            validators.Draft4Validator,
+            validators.Draft6Validator,
+            validators.Draft7Validator,
+            validators.Draft201909Validator,
+            validators.Draft202012Validator,
+        )
+    }
+
+
+@functools.cache
+def _format_checker() -> Any:
+    return format_checker()
 
 
 def _validator_class(schema: dict[str, Any]) -> type:
     """The draft named by `$schema` (http or https, with or without `#`), else 2020-12."""
     uri = str(schema.get("$schema", "")).rstrip("#").split("://", 1)[-1]
-    return _DRAFTS.get(uri, validators.Draft202012Validator)
+    drafts = _drafts()
+    return drafts.get(uri, drafts["json-schema.org/draft/2020-12/schema"])
 
 
 def _fill_defaults(schema: dict[str, Any], target: dict[str, Any]) -> None:
@@ -91,9 +102,11 @@ def _check_schema_text(cls: type, text: str) -> None:
 
 
 def _check_schema_now(cls: type, schema: dict[str, Any]) -> None:
+    from jsonschema.exceptions import SchemaError
+
     try:
         cls.check_schema(schema)
-    except schema_errors.SchemaError as exc:
+    except SchemaError as exc:
         path = format_path("schema", list(exc.absolute_path))
         raise FlowValidationError([Issue(path, f"invalid args schema: {exc.message}")]) from None
 
@@ -128,7 +141,7 @@ def validate_args(schema: dict[str, Any] | None, args: dict[str, Any] | None) ->
     _check_schema(cls, schema)
     filled = with_defaults(schema, args)
     checked_schema, checked = _without_resource_references(schema, filled)
-    issues = _issues(cls(checked_schema, format_checker=_FORMAT_CHECKER), checked)
+    issues = _issues(cls(checked_schema, format_checker=_format_checker()), checked)
     if issues:
         raise ArgsValidationError(issues)
     return filled

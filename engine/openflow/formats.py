@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import FormatChecker
+if TYPE_CHECKING:
+    from jsonschema import FormatChecker
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _DATE_TIME = re.compile(
@@ -59,6 +60,8 @@ def is_uri(value: Any) -> bool:
 
 def format_checker() -> FormatChecker:
     """jsonschema's checker (ipv4, ipv6, date, uuid, ...) with the formats above pinned."""
+    from jsonschema import FormatChecker
+
     checker = FormatChecker()
     checker.checks("email")(is_email)
     checker.checks("date-time")(is_date_time)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-import yaml
 from pydantic import ValidationError
-from yaml.constructor import ConstructorError
 
 from engine.errors import FlowLoadError, FlowValidationError, Issue
 from engine.openflow.defaults import with_step_ids
@@ -20,74 +17,6 @@ from engine.openflow.models import FlowDocument, FlowValue
 Syntax = Literal["json", "yaml"]
 
 _SUFFIXES: dict[str, Syntax] = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
-
-
-MAX_ALIASED_NODES = 100_000
-"""How many nodes aliases (`*name`) may add to a YAML document once expanded. A few
-hundred bytes of nested aliases can stand for billions of nodes ("billion laughs")."""
-
-
-class _JsonDataLoader(yaml.SafeLoader):
-    """SafeLoader that yields JSON data only, and refuses documents its aliases blow up.
-
-    Flow documents are JSON: a date stays a string and `yes`/`no`/`on`/`off` stay strings
-    (as in YAML 1.2, which Windmill's tooling writes), so a load/dump round trip keeps them.
-
-    PyYAML shares an aliased node instead of copying it, but everything after the load
-    (models, JSON, the store) walks the data as a tree; so the tree's size is counted on
-    the shared node graph before anything is built from it.
-    """
-
-    def __init__(self, stream: str):
-        super().__init__(stream)
-        self.first_alias: Any = None
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.first_alias is None and self.check_event(yaml.AliasEvent):
-            self.first_alias = self.peek_event().start_mark
-        return super().compose_node(parent, index)
-
-    def construct_document(self, node: Any) -> Any:
-        if self.first_alias is not None:
-            _check_expansion(node, self.first_alias)
-        return super().construct_document(node)
-
-
-def _check_expansion(root: yaml.Node, mark: Any) -> None:
-    """Raise a YAML error when aliases make `root`'s tree too big, or make it a cycle."""
-    sizes: dict[int, int] = {}
-    open_nodes: set[int] = set()
-
-    def size(node: yaml.Node) -> int:
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        if key in open_nodes:
-            raise ConstructorError(None, None, "an alias refers to a node that contains it "
-                                   "(a recursive document cannot be JSON)", mark)
-        open_nodes.add(key)
-        children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) \
-            else node.value if isinstance(node, yaml.SequenceNode) else []
-        sizes[key] = 1 + sum(size(child) for child in children)
-        open_nodes.discard(key)
-        return sizes[key]
-
-    total = size(root)
-    added = total - len(sizes)
-    if added > MAX_ALIASED_NODES:
-        raise ConstructorError(None, None, f"its aliases expand {len(sizes)} written nodes to {total:,}, "
-                               f"more than {MAX_ALIASED_NODES:,} added nodes allowed "
-                               "(write the repeated parts out, or repeat less)", mark)
-
-
-_JsonDataLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:timestamp",
-                                                              "tag:yaml.org,2002:bool")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_JsonDataLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
 
 
 TOO_DEEP = "the document is nested too deeply"
@@ -107,8 +36,12 @@ def _parse_json(text: str, source: str) -> Any:
 
 
 def _parse_yaml(text: str, source: str) -> Any:
+    import yaml  # only YAML documents need it: a JSON flow (as from the CLI) starts faster
+
+    from engine.openflow.yaml_data import JsonDataLoader
+
     try:
-        return yaml.load(text, Loader=_JsonDataLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=JsonDataLoader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
         raise FlowLoadError(f"invalid YAML: {TOO_DEEP}", file=source) from None
     except yaml.YAMLError as exc:

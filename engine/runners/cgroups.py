@@ -21,14 +21,22 @@ left and removes its group (after reading it: the zygote never removes one).
 from __future__ import annotations
 
 import os
+import queue
 import signal
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CONTROLLERS = ("memory", "pids")
 EMPTY_WAIT = 1.0
+SWEEP_PAUSE = 0.01
+"""How long the sweeper waits before it looks again at groups that are not empty yet."""
+CLOSE_POLL = 0.002
+"""How often `close` looks again at groups whose processes are still exiting."""
+_STOP = object()
 INSIDE_ROOT = "/run/millrace/cgroup"
 """Where the zygote sees the pool's folders (one per hierarchy, numbered)."""
 
@@ -56,6 +64,8 @@ class Cgroups:
         self.version = version
         self.parents = parents
         self._draining: list[JobGroup] = []
+        self._released: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._sweeper: threading.Thread | None = None
 
     @classmethod
     def detect(cls) -> "Cgroups | None":
@@ -113,10 +123,29 @@ class Cgroups:
         return False
 
     def release(self, group: JobGroup) -> None:
-        """Kill what the job left in its group; the group is removed once empty."""
+        """Kill what the job left in its group; the group is removed once empty.
+
+        Removing a memory group takes the kernel milliseconds, so a thread of its own
+        does it, off the job's path and off the event loop.
+        """
         _kill(group.pids())
-        self._draining.append(group)
-        self.sweep()
+        if self._sweeper is None:
+            self._sweeper = threading.Thread(target=self._sweep_released, name="millrace-cgroups", daemon=True)
+            self._sweeper.start()
+        self._released.put(group)
+
+    def _sweep_released(self) -> None:
+        """The sweeper thread: remove released groups until `close` says stop."""
+        while True:
+            try:
+                group = self._released.get(timeout=SWEEP_PAUSE if self._draining else None)
+            except queue.Empty:
+                group = None  # nothing new: look again at the groups not empty yet
+            if group is _STOP:
+                return
+            if group is not None:
+                self._draining.append(group)
+            self.sweep()
 
     def sweep(self) -> None:
         """Remove the groups emptied since their job ended; kill stragglers again."""
@@ -132,12 +161,16 @@ class Cgroups:
 
     def close(self) -> None:
         """Remove every group of this pool and the pool's folders, killing what is left in them."""
+        if self._sweeper is not None:
+            self._released.put(_STOP)
+            self._sweeper.join()
+            self._sweeper = None
         self._draining.extend(JobGroup(tuple(folder.glob("job-*"))) for folder in self.folders())
         deadline = time.monotonic() + EMPTY_WAIT
         while self._draining and time.monotonic() < deadline:
             self.sweep()
             if self._draining:
-                time.sleep(0.01)
+                time.sleep(CLOSE_POLL)
         _remove(self.folders())
 
     def _dir(self, group: JobGroup, controller: str) -> Path:

@@ -70,6 +70,17 @@ class RunnerPool:
         self._deno = JsRunner(self._jobs, self.max_result_bytes, DENO)
         self._sql = SqlRunner(self._jobs, self.max_result_bytes)
 
+    def warm(self) -> None:
+        """Start what the first job needs (the sandbox check, the default zygote) in the
+        background, so that a process starting up (the CLI) imports and opens its store
+        meanwhile. Safe to skip: the first job starts them otherwise."""
+        if self.policy.enabled:
+            sandbox.probe_ahead(self.policy.network)
+        try:
+            self._jobs.spawn_ahead()
+        except OSError:
+            pass  # no bubblewrap here: the first job is refused, saying why
+
     @property
     def folder(self) -> str:
         """The pool's scratch folder on the host (its zygote's socket; its processes name it)."""
@@ -138,6 +149,7 @@ class RunnerPool:
 
     async def close(self) -> None:
         """Stop the zygote, remove the cgroups and delete the pool's temporary files."""
+        sandbox.probe_finished(self.policy.network)
         await self._jobs.close()
         self._locks.close()
         self._scratch.close()

@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -262,6 +263,26 @@ def _under(path: str, folder: str) -> bool:
     return os.path.commonpath([path, folder]) == folder
 
 
+_PROBES_AHEAD: dict[bool, threading.Thread] = {}
+
+
+def probe_ahead(network: bool) -> None:
+    """Start `probe` in the background (a bwrap process: tens of milliseconds), so that a
+    process starting up does other work meanwhile; `refusal` waits for it."""
+    if network not in _PROBES_AHEAD:
+        thread = threading.Thread(target=probe, args=(network,), name="millrace-sandbox-probe", daemon=True)
+        _PROBES_AHEAD[network] = thread
+        thread.start()
+
+
+def probe_finished(network: bool) -> None:
+    """Wait for a probe `probe_ahead` started, if any (its bwrap process and scratch
+    folder are gone afterwards, even if the process exits next)."""
+    ahead = _PROBES_AHEAD.get(network)
+    if ahead is not None:
+        ahead.join()
+
+
 @functools.lru_cache(maxsize=None)
 def probe(network: bool) -> str | None:
     """Why a sandbox cannot be made on this machine (bwrap and nested namespaces), or None."""
@@ -289,6 +310,7 @@ def refusal(policy: SandboxPolicy) -> str | None:
     """Why no user code may run under `policy` here (with what to do about it), or None."""
     if not policy.enabled:
         return None
+    probe_finished(policy.network)
     why = probe(policy.network)
     if why is None:
         return None

@@ -42,6 +42,8 @@ ZYGOTE_START_TIMEOUT = 30.0
 FLAVOURED_START_TIMEOUT = 300.0
 """A lock's zygote imports the job's packages first (a big one takes a while the first time)."""
 STOP_GRACE = 5.0
+STOP_POLL = 0.002
+"""How often a stopping zygote is looked at: it exits within milliseconds, and a CLI run waits for it."""
 DRAIN_GRACE = 0.5
 # Children kept forked and waiting, so jobs (even two at once) never wait for a fork.
 DEFAULT_SPARES = 2
@@ -134,16 +136,22 @@ class Zygote:
         return {"version": inside["version"], "memory": memory, "pids": pids,
                 "memory_mb": self.memory_mb, "max_processes": self.policy.max_processes}
 
-    async def start(self) -> None:
-        """Start the zygote and wait until it listens."""
+    def spawn(self) -> None:
+        """Start the zygote's process, which boots on its own meanwhile; `start` waits for it."""
+        if self.process is not None:
+            return
         if os.path.exists(self.socket_path):
             os.unlink(self.socket_path)
-        self.loop = asyncio.get_running_loop()
-        self._ready = self.loop.create_future()
         self.process = subprocess.Popen(
             self.argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=sandbox.clean_env(),
             start_new_session=True,  # a Ctrl-C at the terminal is the engine's to handle
         )
+
+    async def start(self) -> None:
+        """Start the zygote (unless `spawn` did) and wait until it listens."""
+        self.spawn()
+        self.loop = asyncio.get_running_loop()
+        self._ready = self.loop.create_future()
         control = self.process.stdout.fileno()
         os.set_blocking(control, False)
         self.loop.add_reader(control, self._readable, control)
@@ -224,7 +232,7 @@ class Zygote:
         process.stdin.close()
         deadline = time.monotonic() + STOP_GRACE
         while process.poll() is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(STOP_POLL)
         if process.poll() is None:
             kill_group(process.pid)
             process.wait()
@@ -256,6 +264,10 @@ class ZygoteJobs:
         self._spares = spares
         self.cgroups: Cgroups | None = Cgroups.detect()
         self.zygotes = ZygoteSet(self._make, on_stopped)
+
+    def spawn_ahead(self) -> None:
+        """Start booting the default zygote now, for the first job to find it ready."""
+        self.zygotes.ahead(None)
 
     def _make(self, flavour: Flavour | None) -> Zygote:
         return Zygote(self._scratch, self._spares, self.policy, self.runtime, self.cgroups, flavour)
@@ -539,7 +551,8 @@ class _Session:
         for splitter in self.splitters.values():
             splitter.close()
         if self.group is not None:
-            self.ended.out_of_memory = self.cgroups.out_of_memory(self.group)
+            if self.ended.frame is None:  # a job that answered ended as it says, whatever the kernel killed
+                self.ended.out_of_memory = self.cgroups.out_of_memory(self.group)
             self.cgroups.release(self.group)
         if self.keeper is not None:
             self.zygote.forget(self.keeper)

@@ -56,6 +56,8 @@ class ZygoteSet:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_loop: asyncio.AbstractEventLoop | None = None
         self._stopping: set[asyncio.Task] = set()
+        self._ahead: dict[str, Any] = {}
+        """Zygotes spawned ahead of their first job (see `ahead`), not started yet."""
 
     def names(self) -> list[str]:
         """The live zygotes' names, least recently used first."""
@@ -77,11 +79,20 @@ class ZygoteSet:
             await self._make_room(keep=name)
         return self._live[name]
 
+    def ahead(self, flavour: Flavour | None) -> None:
+        """Spawn the zygote of `flavour` now, without an event loop: it boots while the
+        process does other work, and its first `get` only waits for what is left."""
+        name = DEFAULT if flavour is None else flavour.name
+        if name not in self._ahead and name not in self._live:
+            zygote = self._make(flavour)
+            zygote.spawn()
+            self._ahead[name] = zygote
+
     async def _start(self, flavour: Flavour | None) -> Any:
         """A started zygote of `flavour`. One whose imports ahead kill it (a package that
         crashes the interpreter when imported) starts again without them: the crash is
         then the job's alone."""
-        zygote = self._make(flavour)
+        zygote = self._ahead.pop(DEFAULT if flavour is None else flavour.name, None) or self._make(flavour)
         try:
             await zygote.start()
         except RuntimeError:
@@ -150,5 +161,8 @@ class ZygoteSet:
             await asyncio.gather(*self._stopping, return_exceptions=True)
         for name in list(self._live):
             await self._stop(name)
+        for zygote in self._ahead.values():
+            await zygote.stop()
+        self._ahead.clear()
         self._starting.clear()
 

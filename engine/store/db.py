@@ -12,6 +12,7 @@ locked" when it tries to write.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
@@ -161,7 +161,9 @@ def lock_key(name: str) -> int:
 
 def dialect_insert(dialect: str, table: Table) -> Any:
     """An INSERT for `dialect` ("sqlite" or "postgresql") with ON CONFLICT support."""
-    module = postgresql if dialect == "postgresql" else sqlite
+    # The dialect module is the one the engine already loaded: PostgreSQL's costs an
+    # SQLite process (the CLI) tens of milliseconds to import.
+    module = importlib.import_module(f"sqlalchemy.dialects.{'postgresql' if dialect == 'postgresql' else 'sqlite'}")
     return module.insert(table)
 
 

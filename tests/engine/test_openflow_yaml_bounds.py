@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from engine import FlowLoadError, FlowValidationError, parse_flow
-from engine.openflow.loader import MAX_ALIASED_NODES, MAX_DEPTH
+from engine.openflow.loader import MAX_DEPTH
+from engine.openflow.yaml_data import MAX_ALIASED_NODES
 
 ROOT = Path(__file__).resolve().parents[2]
 

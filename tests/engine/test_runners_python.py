@@ -574,6 +574,40 @@ def test_close_leaves_no_process_or_file_behind():
     assert not Path(scratch).exists()
 
 
+def roots(pids: list[int]) -> set[int]:
+    """The processes among `pids` whose parent is not among them (a zygote's bwrap)."""
+    def parent(pid: int) -> int:
+        try:
+            return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            return 0
+    return {pid for pid in pids if parent(pid) not in pids}
+
+
+def test_a_warmed_pool_runs_its_first_job_in_the_zygote_it_booted_ahead():
+    pool = RunnerPool()
+    pool.warm()  # no event loop yet, as the CLI calls it
+    booting = roots(processes_mentioning(pool.folder))
+    runner = Runner(pool)
+    try:
+        outcome, _ = runner.run("def main():\n    return 7\n")
+        serving = roots(processes_mentioning(pool.folder))
+    finally:
+        runner.close()
+    assert len(booting) == 1, "warm() starts the zygote before any job"
+    assert (outcome.ok, outcome.result) == (True, 7)
+    assert serving == booting, "the job ran in that zygote: no second one was started"
+    assert none_left(pool.folder)
+
+
+def test_a_warmed_pool_closed_without_a_job_leaves_no_process_behind():
+    pool = RunnerPool()
+    pool.warm()
+    assert processes_mentioning(pool.folder)
+    asyncio.run(pool.close())
+    assert none_left(pool.folder)
+
+
 def test_pool_moves_to_a_new_event_loop_cleanly():
     pool = RunnerPool()
     script = "def main():\n    return 1\n"
