@@ -310,13 +310,18 @@ def _input(field: rx.Var[dict[str, Any]]) -> rx.Component:
 
 
 def _field(field: rx.Var[dict[str, Any]]) -> rx.Component:
+    return _framed(field, _input(field))
+
+
+def _framed(field: rx.Var[dict[str, Any]], control: rx.Component) -> rx.Component:
+    """A field's control with its label, hint, description and message."""
     name = field["name"].to(str)
     error = field["error"].to(str)
     return rx.box(
         _label(field),
         rx.cond(field["description"].to(str) != "",
                 rx.text(field["description"].to(str), size="1", color_scheme="gray")),
-        rx.box(_input(field), margin_top="0.25rem"),
+        rx.box(control, margin_top="0.25rem"),
         rx.cond(error != "", rx.text(error, color_scheme="red", size="2",
                                      custom_attrs={"data-field-error": name})),
         custom_attrs={"data-field": name, "data-kind": field["kind"].to(str)},
@@ -354,17 +359,7 @@ def bound_field(field: rx.Var[dict[str, Any]], value: rx.Var[str], on_change: An
     """One field of a generated form whose text lives in the page's state (`value`, changed
     through `on_change(text)`), where other controls than a submit button need it: the
     editor's previews. Label, hint, description and message as `schema_form` shows them."""
-    name = field["name"].to(str)
-    error = field["error"].to(str)
-    return rx.box(
-        _label(field),
-        rx.cond(field["description"].to(str) != "",
-                rx.text(field["description"].to(str), size="1", color_scheme="gray")),
-        rx.box(_bound_input(field, value, on_change), margin_top="0.25rem"),
-        rx.cond(error != "", rx.text(error, color_scheme="red", size="2", custom_attrs={"data-field-error": name})),
-        custom_attrs={"data-field": name, "data-kind": field["kind"].to(str)},
-        width="100%",
-    )
+    return _framed(field, _bound_input(field, value, on_change))
 
 
 def field_texts(fields: list[dict[str, Any]], texts: dict[str, str]) -> dict[str, Any]:
