@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
 from app import (approval_requests, approvals, catalog, demo_api, run_tokens, scheduling, session_api, settings, users,
-                 users_api, webhooks, wmill_api)
+                 users_api, webhooks, wmill_api, wmill_workspaces)
 from app.body_limit import BodyLimit
 from app.engine_service import FINISHED, service
 from app.http_errors import WebhookRefused
@@ -150,9 +150,17 @@ def _save_flow(request: Request, raw: bytes) -> Response:
 
 @_errors
 async def flows_delete(request: Request) -> Response:
-    await off_loop(service.store.delete_flow, request.path_params["path"], workspace=settings.WORKSPACE)
-    await _audit(request, "flow.deleted", request.path_params["path"])
-    return PlainTextResponse(f"flow {request.path_params['path']} deleted")
+    """Delete a flow. One already gone answers 200 too, as Windmill does: `wmill sync
+    push` asks once per deleted file of a flow's folder."""
+    from engine import NotFound
+
+    path = request.path_params["path"]
+    try:
+        await off_loop(service.store.delete_flow, path, workspace=settings.WORKSPACE)
+    except NotFound:
+        return PlainTextResponse(f"flow {path} does not exist: nothing deleted")
+    await _audit(request, "flow.deleted", path)
+    return PlainTextResponse(f"flow {path} deleted")
 
 
 @_errors
@@ -174,11 +182,30 @@ async def scripts_get(request: Request) -> Response:
 @_errors
 async def scripts_create(request: Request) -> Response:
     body = await _object_body(request, {})
-    lock = body.get("lock")  # as `wmill sync push` sends a *.script.lock
-    version = await off_loop(catalog.save_script, service.store, body.get("path", ""),
-                             body.get("language", "python3"), body.get("content", ""),
-                             body.get("summary", ""), lock=lock if isinstance(lock, str) else None)
+    noop = request.query_params.get("skip_if_noop") == "true"
+    version = await off_loop(_save_script, body, noop)
     return PlainTextResponse(f"{version:016x}", 201)
+
+
+def _save_script(body: dict[str, Any], skip_if_noop: bool) -> int:
+    """Save a script version; with `skip_if_noop`, an identical one is not saved again
+    (the latest version's number is returned, as `wmill sync push` asks)."""
+    lock = body.get("lock") if isinstance(body.get("lock"), str) else None  # a *.script.lock from `wmill sync`
+    path, language = body.get("path", ""), body.get("language", "python3")
+    content, summary = body.get("content", ""), body.get("summary", "")
+    latest = service.store.get_script(path, workspace=settings.WORKSPACE) if skip_if_noop else None
+    if latest is not None and (latest.language, latest.content, latest.summary) == (language, content, summary) \
+            and lock in (None, latest.lock):
+        return latest.version
+    return catalog.save_script(service.store, path, language, content, summary, lock=lock)
+
+
+@_errors
+async def scripts_delete(request: Request) -> Response:
+    """Windmill archives or deletes a script; Millrace deletes it (every version) either way."""
+    await off_loop(service.store.delete_script, request.path_params["path"], workspace=settings.WORKSPACE)
+    await _audit(request, "script.deleted", request.path_params["path"])
+    return PlainTextResponse(f"script {request.path_params['path']} deleted")
 
 
 def _start(request: Request, kind: str, args: dict[str, Any]) -> str:
@@ -358,7 +385,7 @@ class TokenAuth:
 
 
 def _needs_token(path: str) -> bool:
-    if path.startswith("/api/users/"):
+    if path.startswith(("/api/users/", "/api/workspaces/")):
         return True
     if not path.startswith("/api/w/"):
         return False
@@ -411,6 +438,8 @@ routes = [
     Route(f"{W}/scripts/list", scripts_list),
     Route(f"{W}/scripts/get/p/{{path:path}}", scripts_get),
     Route(f"{W}/scripts/create", scripts_create, methods=["POST"]),
+    Route(f"{W}/scripts/archive/p/{{path:path}}", scripts_delete, methods=["POST"]),
+    Route(f"{W}/scripts/delete/p/{{path:path}}", scripts_delete, methods=["DELETE", "POST"]),
     Route(f"{W}/jobs/run/{{kind:str}}/{{path:path}}", jobs_run, methods=["POST"]),
     Route(f"{W}/jobs/run_wait_result/{{kind:str}}/{{path:path}}", jobs_run_wait_result, methods=["POST"]),
     Route(f"{W}/jobs_u/completed/get_result/{{run_id}}", jobs_get_result),
@@ -425,6 +454,7 @@ routes = [
 ]
 routes += scheduling.routes(W, _errors, _object_body)
 routes.extend(wmill_api.routes)
+routes.extend(wmill_workspaces.routes)
 
 
 def create_api() -> Starlette:

@@ -19,27 +19,29 @@ from app import users
 from app.accounts import ADMIN, OPERATOR, AccountError, Caller, LoginRefused
 from app.offloop import DatabaseUnavailable, off_loop
 
-_CHANGES = ("flows/create", "flows/update/", "flows/delete/", "scripts/create", "schedules/create",
-            "schedules/update/", "schedules/delete/", "schedules/setenabled/", "variables/create",
-            "variables/update/", "variables/delete/", "resources/create", "resources/update", "resources/delete/",
-            "resources/type/create", "users/create", "tokens/create", "tokens/delete/")
+_OPERATOR_CHANGES = ("jobs/run/", "jobs/run_wait_result/", "jobs_u/resume/", "jobs_u/cancel/", "jobs_u/queue/cancel/",
+                     "jobs/flow/user_states/", "schedules/preview", "job_metrics/")
+"""What operators may do besides reading: run, resume, cancel, and what a run's own steps write."""
+_READS = ("workspaces/exists",)
+"""POSTs that only read (Windmill's shape)."""
 _SECRETS = ("flows/webhook_secret/",)
 """Readable by admins only, whatever the method."""
 _OPEN_TO_RUNS = ("users/whoami",)
 
 
 def admin_only(method: str, path: str) -> bool:
-    """Whether a request to `path` is for admins only."""
+    """Whether a request to `path` is for admins only: every change, unless it is one of
+    the operators' (`_OPERATOR_CHANGES`), and the webhook secrets. Deny by default: a
+    new endpoint that changes anything is for admins until it is named here."""
     if path.startswith("/api/w/"):
         rest = path.split("/", 4)[4] if path.count("/") >= 4 else ""
-    elif path.startswith("/api/users/"):
+    elif path.startswith(("/api/users/", "/api/workspaces/")):
         rest = path[len("/api/"):]
-        rest = rest[len("users/"):] if rest.startswith("users/tokens/") else rest
     else:
         return False
     if rest.startswith(_SECRETS):
         return True
-    return method not in ("GET", "HEAD") and rest.startswith(_CHANGES)
+    return method not in ("GET", "HEAD") and not rest.startswith(_OPERATOR_CHANGES + _READS)
 
 
 def closed_to_runs(path: str) -> bool:
