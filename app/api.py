@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
 from app import (approval_requests, approvals, catalog, demo_api, run_tokens, scheduling, session_api, settings, users,
-                 users_api, webhooks, wmill_api, wmill_workspaces)
+                 users_api, webhooks, wmill_api, wmill_jobs_api, wmill_workspaces)
 from app.body_limit import BodyLimit
 from app.engine_service import FINISHED, service
 from app.http_errors import WebhookRefused
@@ -287,17 +287,6 @@ async def jobs_get_result_maybe(request: Request) -> Response:
                          "success": run.status == "success", "started": run.started_at is not None})
 
 
-@_errors
-async def jobs_get(request: Request) -> Response:
-    run = await off_loop(_run, request)
-    done = run.status in FINISHED
-    return JSONResponse({"id": run.id, "type": "CompletedJob" if done else "QueuedJob", "status": run.status,
-                         "success": run.status == "success", "running": run.status == "running",
-                         "result": run.result, "args": run.args, "script_path": run.path,
-                         "job_kind": run.kind, "created_at": run.created_at, "started_at": run.started_at,
-                         "finished_at": run.finished_at})
-
-
 def _run(request: Request) -> Any:
     from engine import NotFound
 
@@ -444,7 +433,6 @@ routes = [
     Route(f"{W}/jobs/run_wait_result/{{kind:str}}/{{path:path}}", jobs_run_wait_result, methods=["POST"]),
     Route(f"{W}/jobs_u/completed/get_result/{{run_id}}", jobs_get_result),
     Route(f"{W}/jobs_u/completed/get_result_maybe/{{run_id}}", jobs_get_result_maybe),
-    Route(f"{W}/jobs_u/get/{{run_id}}", jobs_get),
     Route(f"{W}/flows/webhook_secret/{{path:path}}", _errors(webhooks.secret_endpoint), methods=["GET", "POST"]),
     Route(f"{W}/jobs_u/approvals/{{run_id}}", _errors(approvals.audit_endpoint)),
     Route(f"{W}/jobs/resume_urls/{{run_id}}/{{resume_id}}", resume_urls),
@@ -455,6 +443,7 @@ routes = [
 routes += scheduling.routes(W, _errors, _object_body)
 routes.extend(wmill_api.routes)
 routes.extend(wmill_workspaces.routes)
+routes.extend(wmill_jobs_api.routes)
 
 
 def create_api() -> Starlette:

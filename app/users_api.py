@@ -6,7 +6,6 @@ schedules, resources, variables, users and tokens is for admins (`admin_only`).
 
 from __future__ import annotations
 
-import datetime
 import json
 import math
 from typing import Any
@@ -16,11 +15,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from app import users
+from app.timestamps import iso
 from app.accounts import ADMIN, OPERATOR, AccountError, Caller, LoginRefused
 from app.offloop import DatabaseUnavailable, off_loop
 
 _OPERATOR_CHANGES = ("jobs/run/", "jobs/run_wait_result/", "jobs_u/resume/", "jobs_u/cancel/", "jobs_u/queue/cancel/",
-                     "jobs/flow/user_states/", "schedules/preview", "job_metrics/")
+                     "jobs/queue/cancel/", "jobs/flow/user_states/", "schedules/preview", "job_metrics/")
 """What operators may do besides reading: run, resume, cancel, and what a run's own steps write."""
 _READS = ("workspaces/exists",)
 """POSTs that only read (Windmill's shape)."""
@@ -127,7 +127,8 @@ def tokens_create(request: Request, raw: bytes) -> Response:
 
 @_answers
 def tokens_list(request: Request, raw: bytes) -> Response:
-    return JSONResponse(_accounts().list_tokens())
+    return JSONResponse([{**token, "created_at": iso(token["created_at"]), "last_used_at": None, "expiration": None}
+                         for token in _accounts().list_tokens()])
 
 
 @_answers
@@ -154,7 +155,7 @@ def login(request: Request, raw: bytes) -> Response:
 
 def audit_out(entry: dict[str, Any]) -> dict[str, Any]:
     """An audit entry in Windmill's field names (and ours)."""
-    stamp = datetime.datetime.fromtimestamp(entry["at"], datetime.timezone.utc).isoformat()
+    stamp = iso(entry["at"])
     return {**entry, "timestamp": stamp, "username": entry["actor"], "operation": entry["action"],
             "resource": entry["target"], "parameters": entry["detail"]}
 

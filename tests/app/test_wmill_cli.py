@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.app.apikit import W, client, new_user
 from tests.app.server import Server
-from tests.app.wmillcli import Wmill, read_yaml, require_cli, tree
+from tests.app.wmillcli import Wmill, read_yaml, require_cli, tree, wmill  # noqa: F401 (a fixture)
 
 SECRET = "cli-secret-value-42"
 HELLO = 'def main(name: str = "world"):\n    print("hi", name)\n    return {"greeting": "hello " + name}\n'
 TWICE = "def main(x: int):\n    return x * 2\n"
-
-
-@pytest.fixture
-def wmill(app_server: Server, tmp_path: Path) -> Iterator[Wmill]:
-    require_cli()
-    home = tmp_path / "home"
-    home.mkdir()
-    cli = Wmill(home, app_server.url, app_server.token)
-    cli.add_workspace()
-    yield cli
 
 
 def _folder() -> str:

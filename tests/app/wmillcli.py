@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 import yaml
@@ -47,3 +47,14 @@ def read_yaml(path: Path) -> Any:
 def tree(folder: Path) -> dict[str, str]:
     """Every file under `folder` by relative path, with its text."""
     return {str(path.relative_to(folder)): path.read_text() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture
+def wmill(app_server: Any, tmp_path: Path) -> Iterator[Wmill]:
+    """`wmill` with a profile of the session's app (workspace `main`, the admin token)."""
+    require_cli()
+    home = tmp_path / "home"
+    home.mkdir()
+    cli = Wmill(home, app_server.url, app_server.token)
+    cli.add_workspace()
+    yield cli
