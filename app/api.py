@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
 from app import (approval_requests, approvals, catalog, demo_api, run_tokens, scheduling, session_api, settings, users,
-                 users_api, webhooks, wmill_api, wmill_jobs_api, wmill_workspaces)
+                 users_api, webhooks, wmill_api, wmill_deps, wmill_jobs_api, wmill_workspaces)
 from app.body_limit import BodyLimit
 from app.engine_service import FINISHED, service
 from app.http_errors import WebhookRefused
@@ -281,6 +281,9 @@ async def jobs_get_result(request: Request) -> Response:
 
 @_errors
 async def jobs_get_result_maybe(request: Request) -> Response:
+    dependencies = wmill_deps.finished(request.path_params["run_id"])
+    if dependencies is not None:
+        return JSONResponse(dependencies)
     run = await off_loop(_run, request)
     done = run.status in FINISHED
     return JSONResponse({"completed": done, "result": run.result if done else None,
@@ -409,7 +412,18 @@ def _token(scope: dict[str, Any]) -> str:
     if not token:
         query = dict(pair.split("=", 1) for pair in scope.get("query_string", b"").decode().split("&") if "=" in pair)
         token = query.get("token", "")
-    return token
+    return token or _cookie_token(headers.get(b"cookie", b"").decode())
+
+
+def _cookie_token(cookie: str) -> str:
+    """The `token` cookie Windmill's CLI sends on some calls (`Cookie: token=<api token>`):
+    an API token like any other. The app never sets such a cookie itself (its browser
+    session is `millrace_session`, checked by the pages, not here)."""
+    for part in cookie.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "token" and value:
+            return value
+    return ""
 
 
 W = "/api/w/{workspace}"
@@ -444,9 +458,19 @@ routes += scheduling.routes(W, _errors, _object_body)
 routes.extend(wmill_api.routes)
 routes.extend(wmill_workspaces.routes)
 routes.extend(wmill_jobs_api.routes)
+routes.extend(wmill_deps.routes)
+
+
+async def unknown_api(request: Request) -> Response:
+    """Any other `/api/...` path: a JSON 404, never the web app's HTML page."""
+    return JSONResponse({"error": f"no such API endpoint: {request.method} {request.url.path}"}, 404)
+
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def create_api() -> Starlette:
     """The Starlette app Reflex mounts itself under (its routes match first); its
     middleware sees every HTTP request, Reflex's own included."""
-    return Starlette(routes=routes, middleware=[Middleware(BodyLimit), Middleware(TokenAuth)])
+    catch_all = Route("/api/{rest:path}", unknown_api, methods=ALL_METHODS)
+    return Starlette(routes=[*routes, catch_all], middleware=[Middleware(BodyLimit), Middleware(TokenAuth)])

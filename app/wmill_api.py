@@ -288,6 +288,29 @@ def flow_user_state(request: Request, raw: bytes) -> Response:
     return JSONResponse(service.store.get_user_state(run.id, key))
 
 
+PROGRESS = "progress:"
+"""Where a job's progress is kept: a key of its run's user state (`PROGRESS` + job id)."""
+
+
+@blocking_endpoint
+def progress(request: Request, raw: bytes) -> Response:
+    """`job_metrics/set_progress|get_progress/<job id>` (what wmill.set_progress calls): a
+    whole percentage, 0 to 100, per job (a run, or one step of a flow run)."""
+    from engine import BadInput
+
+    job_id = request.path_params["job_id"]
+    run = _root_run(job_id)
+    # A script run's one step is the run itself: its WM_JOB_ID and its run id are the same job.
+    key = PROGRESS + (job_id if run.kind == "flow" else run.id)
+    if request.method == "GET":
+        return JSONResponse(service.store.get_user_state(run.id, key))
+    percent = object_body(raw).get("percent")
+    if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
+        raise BadInput(f"percent must be a whole number from 0 to 100, not {str(percent)[:40]}")
+    service.store.set_user_state(run.id, key, percent)
+    return PlainTextResponse("progress set")
+
+
 P = "{path:path}"
 routes = [
     Route(f"/api/w/{{workspace}}/{rest}", handler, methods=methods)
@@ -316,6 +339,8 @@ routes = [
         (f"resources/type/delete/{P}", resource_types_delete, ["DELETE", "POST"]),
         ("jobs_u/get_root_job_id/{job_id}", root_job_id, ["GET"]),
         ("jobs/flow/user_states/{job_id}/{key}", flow_user_state, ["GET", "POST"]),
+        ("job_metrics/set_progress/{job_id}", progress, ["POST"]),
+        ("job_metrics/get_progress/{job_id}", progress, ["GET"]),
     ]
 ]
 """Mounted by `app.api` beside its own routes."""
