@@ -45,9 +45,15 @@ def resource_type_document(row: Any) -> dict[str, Any]:
     return {"schema": row.type_schema, "description": row.description or ""}
 
 
-def export(store: Any, credentials: Any, *, skip: set[str]) -> dict[str, str]:
+def schedule_document(row: Any) -> dict[str, Any]:
+    return {"schedule": row.schedule, "timezone": row.timezone, "enabled": bool(row.enabled),
+            "script_path": row.script_path, "is_flow": bool(row.is_flow), "args": row.args or {},
+            "summary": row.summary or "", "on_failure": row.on_failure, "catch_up": row.catch_up}
+
+
+def export(store: Any, credentials: Any, *, skip: set[str], schedules: bool = False) -> dict[str, str]:
     """Every item of the workspace as archive files; `skip` names the kinds left out
-    ("variables", "secrets", "resources", "resource_types")."""
+    ("variables", "secrets", "resources", "resource_types"); schedules only when asked."""
     files: dict[str, str] = {}
     ws = settings.WORKSPACE
     for name, folder in folders.every(store, credentials).items():
@@ -67,6 +73,9 @@ def export(store: Any, credentials: Any, *, skip: set[str]) -> dict[str, str]:
         for row in store.list_variable_rows(workspace=ws):
             if not (row.is_secret and "secrets" in skip):
                 files[f"{row.path}.variable.json"] = _json(variable_document(row))
+    if schedules:
+        for row in store.list_schedules(workspace=ws):
+            files[f"{row.path}.schedule.json"] = _json(schedule_document(row))
     return files
 
 

@@ -49,7 +49,8 @@ def tarball(request: Request, raw: bytes) -> Response:
     if TRUE in (params.get("plain_secret"), params.get("plain_secrets")) and not skip & {"variables", "secrets"}:
         return PlainTextResponse("secret values are never exported in clear: pull without --plain-secrets "
                                  "(secrets come encrypted) or with --skip-secrets", 403)
-    files = wmill_export.export(service.store, service.credentials, skip=skip)
+    files = wmill_export.export(service.store, service.credentials, skip=skip,
+                                schedules=params.get("include_schedules") == TRUE)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in sorted(files.items()):

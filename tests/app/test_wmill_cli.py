@@ -178,3 +178,26 @@ def test_changes_through_the_new_endpoints_are_for_admins(api: httpx.Client, app
             answer = operator.request(method, url, json=body)
             assert answer.status_code == 403 and "only admins" in answer.text, (url, answer.text)
     assert httpx.post(f"{app_server.url}/api/workspaces/exists", json={"id": "main"}).status_code == 401
+
+
+def test_schedules_are_pulled_and_pushed_when_asked(api: httpx.Client, wmill: Wmill, tmp_path: Path):
+    folder = _folder()
+    make_items(api, folder)
+    made = api.post(f"{W}/schedules/create", json={
+        "path": f"f/{folder}/hourly", "schedule": "0 0 * * * *", "timezone": "UTC", "script_path": f"f/{folder}/twice",
+        "is_flow": True, "args": {"x": 1}, "enabled": False, "summary": "hourly"})
+    assert made.status_code in (200, 201), made.text
+    assert not (pull(wmill, tmp_path / "plain") / "f" / folder / "hourly.schedule.yaml").exists()
+
+    asked = tmp_path / "asked"
+    asked.mkdir()
+    (asked / "wmill.yaml").write_text("includeSchedules: true\n")
+    pull(wmill, asked)
+    schedule_file = asked / "f" / folder / "hourly.schedule.yaml"
+    schedule = read_yaml(schedule_file)
+    assert {key: schedule[key] for key in ("schedule", "script_path", "is_flow", "args", "enabled", "summary")} == {
+        "schedule": "0 0 * * * *", "script_path": f"f/{folder}/twice", "is_flow": True, "args": {"x": 1},
+        "enabled": False, "summary": "hourly"}
+    schedule_file.write_text(schedule_file.read_text().replace("summary: hourly", "summary: every hour"))
+    wmill("sync", "push", "--yes", cwd=asked)
+    assert api.get(f"{W}/schedules/get/f/{folder}/hourly").json()["summary"] == "every hour"
