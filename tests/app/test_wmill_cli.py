@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.app.apikit import W, client, new_user
 from tests.app.server import Server
-from tests.app.wmillcli import Wmill, read_yaml, require_cli, tree, wmill  # noqa: F401 (a fixture)
+from tests.app.wmillcli import Wmill, read_yaml, require_cli, wmill  # noqa: F401 (a fixture)
 
 SECRET = "cli-secret-value-42"
 HELLO = 'def main(name: str = "world"):\n    print("hi", name)\n    return {"greeting": "hello " + name}\n'
