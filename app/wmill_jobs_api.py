@@ -119,8 +119,8 @@ def cancel(request: Request, raw: bytes) -> Response:
     who = users.caller(request)
     reason = str(object_body(raw).get("reason") or "no reason given")
     message = f"canceled by {who.username or 'a run'}: {reason}"
-    service.store.finish_run(run_id, "canceled", error={"name": "Canceled", "message": message},
-                             result={"error": {"name": "Canceled", "message": message}})
+    if not service.store.cancel_waiting_run(run_id, {"name": "Canceled", "message": message}):
+        raise BadInput(f"job {_id(request)} started meanwhile: only a queued or suspended run can be canceled")
     service.accounts.record(who.username or "run", "run.canceled", run_id, reason)
     return PlainTextResponse(f"job {run_id} canceled")
 
