@@ -125,6 +125,36 @@ def cancel(request: Request, raw: bytes) -> Response:
     return PlainTextResponse(f"job {run_id} canceled")
 
 
+@blocking_endpoint
+def batch_rerun(request: Request, raw: bytes) -> Response:
+    """Run each of `job_ids` again with its args: one new id per line, or `Error: ...`."""
+    from engine import BadInput, NotFound
+
+    ids = object_body(raw).get("job_ids")
+    if not isinstance(ids, list) or not all(isinstance(job_id, str) for job_id in ids):
+        raise BadInput("job_ids must be a list of job ids")
+    lines, who = [], users.caller(request)
+    for job_id in ids:
+        try:
+            lines.append(service.rerun(wmill_jobs.split(job_id)[0], started_by=who))
+        except (BadInput, NotFound) as exc:
+            lines.append(f"Error: job {job_id}: {exc}")
+    return PlainTextResponse("\n".join(lines) + "\n", 201)
+
+
+@blocking_endpoint
+def restart(request: Request, raw: bytes) -> Response:
+    """Run a finished flow again from its top-level step `step_id` (the steps before it reused)."""
+    from engine import BadInput
+
+    step = object_body(raw).get("step_id")
+    if not isinstance(step, str) or not step:
+        raise BadInput("step_id must name a top-level step of the flow")
+    _job(request)  # NotFound for another workspace's or no run
+    return PlainTextResponse(service.restart(wmill_jobs.split(_id(request))[0], step, started_by=users.caller(request)),
+                             201)
+
+
 W = "/api/w/{workspace}"
 routes = [
     Route(f"{W}/jobs_u/get/{{job_id}}", get),
@@ -137,5 +167,7 @@ routes = [
     Route(f"{W}/jobs/completed/list", completed_list),
     Route(f"{W}/jobs_u/queue/cancel/{{job_id}}", cancel, methods=["POST"]),
     Route(f"{W}/jobs/queue/cancel/{{job_id}}", cancel, methods=["POST"]),
+    Route(f"{W}/jobs/run/batch_rerun_jobs", batch_rerun, methods=["POST"]),
+    Route(f"{W}/jobs/restart/f/{{job_id}}", restart, methods=["POST"]),
 ]
 """Mounted by `app.api` beside its own routes."""

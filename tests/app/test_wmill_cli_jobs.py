@@ -84,3 +84,15 @@ def test_resource_type_get_and_token_list(api: httpx.Client, wmill: Wmill):
     assert '"n"' in wmill("resource-type", "get", kind).stdout
     tokens = wmill("token", "list")
     assert "Invalid time value" not in tokens.stdout + tokens.stderr and "never" in tokens.stdout
+
+
+def test_job_rerun_and_restart_start_new_runs(api: httpx.Client, wmill: Wmill):
+    path = ensure_flow(api, DOUBLE)
+    first = api.post(f"{W}/jobs/run/f/{path}", json={"x": 4}).text
+    assert wait_status(api, first, {"success", "failure"})["status"] == "success"
+    again = wmill("job", "rerun", first).stdout.strip().splitlines()[-1]
+    assert again != first and wait_status(api, again, {"success", "failure"})["result"] == {"doubled": 8}
+    restarted = wmill("job", "restart", first, "--step", "double").stdout.strip().splitlines()[-1]
+    assert wait_status(api, restarted, {"success", "failure"})["result"] == {"doubled": 8}
+    wrong = wmill("job", "restart", first, "--step", "nope", check=False)
+    assert wrong.returncode != 0 and "choose one of: double" in wrong.stdout + wrong.stderr
