@@ -173,6 +173,7 @@ def test_changes_through_the_new_endpoints_are_for_admins(api: httpx.Client, app
             ("POST", f"{W}/scripts/archive/p/f/{folder}/hello", None),
             ("POST", f"{W}/resources/type/update/{kind}", {"description": "d"}),
             ("DELETE", f"{W}/resources/type/delete/{kind}", None),
+            ("POST", f"{W}/some/endpoint/added/later", {}),  # deny by default: a change is for admins
         ]:
             answer = operator.request(method, url, json=body)
             assert answer.status_code == 403 and "only admins" in answer.text, (url, answer.text)
