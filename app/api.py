@@ -25,6 +25,7 @@ from app.engine_service import FINISHED, service
 from app.http_errors import WebhookRefused
 from app.http_errors import answers as _errors
 from app.offloop import DatabaseUnavailable, off_loop
+from app.timestamps import iso
 
 Handler = Callable[[Request], Awaitable[Response]]
 OPEN_PREFIXES = ("jobs_u/resume/", "jobs_u/cancel/")
@@ -82,7 +83,7 @@ def _flow_body(request: Request, raw: bytes) -> dict[str, Any]:
 def _flow_out(row: Any, with_value: bool = True) -> dict[str, Any]:
     document = dict(row.document or {})
     out = {"path": row.path, "summary": document.get("summary") or "", "description": document.get("description") or "",
-           "schema": document.get("schema"), "edited_by": row.created_by or "admin", "edited_at": row.created_at,
+           "schema": document.get("schema"), "edited_by": row.created_by or "admin", "edited_at": iso(row.created_at),
            "version": row.version, "workspace_id": row.workspace, "archived": False}
     if with_value:
         out["value"] = document.get("value")
@@ -91,7 +92,7 @@ def _flow_out(row: Any, with_value: bool = True) -> dict[str, Any]:
 
 def _script_out(row: Any) -> dict[str, Any]:
     return {"path": row.path, "hash": f"{row.version:016x}", "language": row.language, "content": row.content,
-            "schema": row.args_schema, "summary": row.summary, "description": "", "created_at": row.created_at,
+            "schema": row.args_schema, "summary": row.summary, "description": "", "created_at": iso(row.created_at),
             "workspace_id": row.workspace, "kind": "script", "archived": False, "lock": row.lock}
 
 

@@ -19,8 +19,9 @@ from app.timestamps import iso
 from app.accounts import ADMIN, OPERATOR, AccountError, Caller, LoginRefused
 from app.offloop import DatabaseUnavailable, off_loop
 
-_OPERATOR_CHANGES = ("jobs/run/", "jobs/run_wait_result/", "jobs_u/resume/", "jobs_u/cancel/", "jobs_u/queue/cancel/",
-                     "jobs/queue/cancel/", "jobs/restart/", "jobs/flow/user_states/", "schedules/preview", "job_metrics/")
+_OPERATOR_CHANGES = ("jobs/run/", "jobs/run_wait_result/", "jobs/restart/", "jobs_u/resume/", "jobs_u/cancel/",
+                     "jobs_u/queue/cancel/", "jobs/queue/cancel/", "jobs/flow/user_states/", "schedules/preview",
+                     "job_metrics/")
 """What operators may do besides reading: run, resume, cancel, and what a run's own steps write."""
 _READS = ("workspaces/exists",)
 """POSTs that only read (Windmill's shape)."""

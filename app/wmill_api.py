@@ -19,6 +19,7 @@ from app import settings, users
 from app.engine_service import service
 from app.http_errors import answers
 from app.offloop import off_loop
+from app.timestamps import iso
 
 Handler = Callable[[Request], Awaitable[Response]]
 Blocking = Callable[[Request, bytes], Response]
@@ -61,6 +62,11 @@ def object_body(raw: bytes) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadInput("the request body must be a JSON object")
     return body
+
+
+def _shown(item: dict[str, Any]) -> dict[str, Any]:
+    """A variable or resource with its times in ISO 8601, as Windmill serves them."""
+    return {**item, **{key: iso(item[key]) for key in ("created_at", "updated_at") if key in item}}
 
 
 def _path(request: Request) -> str:
@@ -106,7 +112,7 @@ def _set_sealed(request: Request, path: str, body: dict[str, Any]) -> bool:
 @blocking_endpoint
 def variables_get(request: Request, raw: bytes) -> Response:
     """A variable; with `?include_encrypted=true`, a secret's value is its ciphertext."""
-    out = _vault().variable(_path(request), workspace=W)
+    out = _shown(_vault().variable(_path(request), workspace=W))
     if out["is_secret"] and request.query_params.get("include_encrypted") == "true":
         out["value"] = _vault().sealed_value(_path(request), workspace=W)
     return JSONResponse(out)
@@ -127,7 +133,8 @@ def variables_exists(request: Request, raw: bytes) -> Response:
 
 @blocking_endpoint
 def variables_list(request: Request, raw: bytes) -> Response:
-    return JSONResponse(_vault().list_variables(workspace=W, path_start=request.query_params.get("path_start")))
+    listed = _vault().list_variables(workspace=W, path_start=request.query_params.get("path_start"))
+    return JSONResponse([_shown(item) for item in listed])
 
 
 @blocking_endpoint
@@ -172,7 +179,7 @@ def resources_create(request: Request, raw: bytes) -> Response:
 
 @blocking_endpoint
 def resources_get(request: Request, raw: bytes) -> Response:
-    return JSONResponse(_vault().resource(_path(request), workspace=W))
+    return JSONResponse(_shown(_vault().resource(_path(request), workspace=W)))
 
 
 @blocking_endpoint
@@ -193,8 +200,9 @@ def resources_exists(request: Request, raw: bytes) -> Response:
 @blocking_endpoint
 def resources_list(request: Request, raw: bytes) -> Response:
     params = request.query_params
-    return JSONResponse(_vault().list_resources(workspace=W, resource_type=params.get("resource_type") or None,
-                                                path_start=params.get("path_start") or None))
+    listed = _vault().list_resources(workspace=W, resource_type=params.get("resource_type") or None,
+                                     path_start=params.get("path_start") or None)
+    return JSONResponse([_shown(item) for item in listed])
 
 
 @blocking_endpoint

@@ -86,7 +86,8 @@ def step_job(store: Any, run: Any, key: str, *, with_logs: bool = False) -> dict
            "duration_ms": duration_ms(record.started_at, record.finished_at), "script_path": f"{run.path}/{key}",
            "job_kind": "flowscript", "args": None, "result": _step_result(record) if done else None,
            "is_flow_step": True, "parent_job": run.id, "created_by": "admin", "permissioned_as": "u/admin",
-           "email": "admin@localhost", "visible_to_owner": True, "deleted": False, "is_skipped": record.status == "skipped"}
+           "email": "admin@localhost", "visible_to_owner": True, "deleted": False,
+           "is_skipped": record.status == "skipped"}
     if with_logs:
         job["logs"] = log_text(store, run.id, key)
     return job

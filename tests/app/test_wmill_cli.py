@@ -33,7 +33,8 @@ def make_items(api: httpx.Client, folder: str) -> str:
                                                      "description": "a plain one"}))
     _created(api.post(f"{W}/variables/create", json={"path": f"{f}/pw", "value": SECRET, "is_secret": True}))
     _created(api.post(f"{W}/resources/type/create", json={
-        "name": kind, "description": "an API", "schema": {"type": "object", "properties": {"url": {"type": "string"}}}}))
+        "name": kind, "description": "an API",
+        "schema": {"type": "object", "properties": {"url": {"type": "string"}}}}))
     _created(api.post(f"{W}/resources/create", json={"path": f"{f}/api", "resource_type": kind,
                                                      "value": {"url": "http://x"}}))
     _created(api.post(f"{W}/scripts/create", json={"path": f"{f}/hello", "language": "python3", "content": HELLO,

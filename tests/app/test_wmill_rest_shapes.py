@@ -66,3 +66,14 @@ def test_the_token_cookie_is_an_api_token_and_unknown_paths_answer_json(app_serv
     assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/json"
     assert "/api/no/such/thing" in unknown.json()["error"]
     assert httpx.post(f"{app_server.url}/api/workspaces/nope", json={}).status_code == 401  # still a token first
+
+
+def test_items_show_their_times_in_iso_8601(api: httpx.Client):
+    path = f"f/tests/when_{uuid.uuid4().hex[:6]}"
+    assert api.post(f"{W}/variables/create", json={"path": path, "value": "v"}).status_code == 201
+    assert api.post(f"{W}/scripts/create", json={"path": path, "language": "bash", "content": "echo hi\n"}).status_code == 201
+    times = [api.get(f"{W}/variables/get/{path}").json()["created_at"],
+             api.get(f"{W}/variables/list", params={"path_start": path}).json()[0]["updated_at"],
+             api.get(f"{W}/scripts/get/p/{path}").json()["created_at"],
+             api.get(f"{W}/flows/list").json()[0]["edited_at"]]
+    assert all(isinstance(when, str) and when.startswith("20") and when.endswith("Z") for when in times), times
