@@ -16,6 +16,8 @@ from app import folders, settings
 
 EXTENSIONS = {"python3": "py", "bash": "sh", "bun": "ts", "postgresql": "pg.sql", "duckdb": "duckdb.sql"}
 """A script's code file extension per language (TypeScript is bun's, as `wmill` defaults)."""
+RUNTIME_TYPES = frozenset({"state", "cache"})
+"""Resources scripts keep for themselves (`wmill.set_state`): not exported, as in Windmill."""
 
 
 def script_metadata(row: Any) -> dict[str, Any]:
@@ -65,7 +67,8 @@ def export(store: Any, credentials: Any, *, skip: set[str], schedules: bool = Fa
         files[f"{row.path}.flow.json"] = _json(flow_document(row))
     if "resources" not in skip:
         for row in store.list_resource_rows(workspace=ws):
-            files[f"{row.path}.resource.json"] = _json(resource_document(row))
+            if row.resource_type not in RUNTIME_TYPES:
+                files[f"{row.path}.resource.json"] = _json(resource_document(row))
     if "resource_types" not in skip:
         for row in store.list_resource_type_rows(workspace=ws):
             files[f"{row.name}.resource-type.json"] = _json(resource_type_document(row))

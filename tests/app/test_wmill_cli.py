@@ -67,9 +67,12 @@ def test_workspace_add_checks_the_workspace_and_the_token(app_server: Server, tm
 def test_sync_pull_writes_the_workspace_in_windmills_layout(api: httpx.Client, wmill: Wmill, tmp_path: Path):
     folder = _folder()
     kind = make_items(api, folder)
+    _created(api.post(f"{W}/resources/create", json={"path": f"f/{folder}/kept", "resource_type": "state",
+                                                     "value": {"count": 1}}))
     out = pull(wmill, tmp_path / "pulled")
     f = out / "f" / folder
 
+    assert not (f / "kept.resource.yaml").exists()  # a script's own state stays on the server, as in Windmill
     assert (f / "hello.py").read_text() == HELLO
     script = read_yaml(f / "hello.script.yaml")
     assert script["summary"] == "says hello" and script["kind"] == "script"
