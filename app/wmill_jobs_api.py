@@ -3,6 +3,7 @@ getupdate (live logs), get_logs, the job lists, and cancelling a queued or suspe
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.requests import Request
@@ -11,9 +12,13 @@ from starlette.routing import Route
 
 from app import settings, users, wmill_jobs
 from app.engine_service import FINISHED, service
+from app.http_errors import answers
+from app.offloop import off_loop
 from app.wmill_api import blocking_endpoint, object_body
 
 MAX_PER_PAGE = 1000
+QUIET_WAIT = 0.3
+"""Seconds getupdate waits before answering that nothing changed."""
 QUEUED = ("queued", "running", "suspended")
 
 
@@ -48,15 +53,25 @@ def get_logs(request: Request, raw: bytes) -> Response:
     return PlainTextResponse(_job(request, with_logs=True)["logs"])
 
 
-@blocking_endpoint
-def getupdate(request: Request, raw: bytes) -> Response:
-    """What changed since `log_offset` (characters of the log text already seen)."""
-    job = _job(request, with_logs=True)
+@answers
+async def getupdate(request: Request) -> Response:
+    """What changed since `log_offset` (characters of the log text already seen). The CLI
+    asks again as soon as it is answered: when nothing changed, the answer waits a little
+    (`QUIET_WAIT`, on the event loop, holding no thread) so a waiting CLI costs a few
+    reads a second."""
     offset = _int(request, "log_offset", 0)
+    update = await off_loop(_update, request, offset)
+    if not update["new_logs"] and not update["completed"]:
+        await asyncio.sleep(QUIET_WAIT)
+        update = await off_loop(_update, request, offset)
+    return JSONResponse(update)
+
+
+def _update(request: Request, offset: int) -> dict[str, Any]:
+    job = _job(request, with_logs=True)
     logs = job["logs"]
-    return JSONResponse({"running": job["running"], "completed": job["type"] == "CompletedJob",
-                         "new_logs": logs[offset:], "log_offset": len(logs), "mem_peak": None,
-                         "flow_status": job.get("flow_status")})
+    return {"running": job["running"], "completed": job["type"] == "CompletedJob", "new_logs": logs[offset:],
+            "log_offset": len(logs), "mem_peak": None, "flow_status": job.get("flow_status")}
 
 
 def _int(request: Request, name: str, default: int) -> int:
