@@ -69,28 +69,57 @@ def flow_status(store: Any, run: Any) -> dict[str, Any]:
                          skipped=record.status == "skipped")
             step = index
             if (module.get("value") or {}).get("type") in ("forloopflow", "whileloopflow"):
-                entry["flow_jobs"] = []  # iterations are not jobs of their own here
+                entry["flow_jobs"] = [f"{run.id}:{key}/{n}" for n in iterations(steps, key)]
         modules.append(entry)
     return {"step": step, "modules": modules, "failure_module": {"type": "WaitingForPriorSteps", "id": "failure"}}
 
 
+def iterations(steps: dict[str, Any], key: str) -> list[int]:
+    """The iterations of loop `key` the journal has reached, in order."""
+    found = {part.split("/", 1)[0] for part in (k[len(key) + 1:] for k in steps if k.startswith(f"{key}/"))}
+    return sorted(int(n) for n in found if n.isdigit())
+
+
+def iteration_job(store: Any, run: Any, key: str, *, with_logs: bool = False) -> dict[str, Any] | None:
+    """One iteration of a loop (`<loop key>/<n>`) as a job: its steps' logs, the last one's
+    result; finished once the loop has moved past it or ended. None: no such iteration."""
+    loop, _, number = key.rpartition("/")
+    steps = store.load_steps(run.id, prefix=f"{key}/")
+    if not loop or not number.isdigit() or not steps:
+        return None
+    outer = store.load_step(run.id, loop)
+    later = f"{loop}/{int(number) + 1}/" if outer is not None else None
+    moved_on = outer is not None and (outer.status != "running" or bool(store.load_steps(run.id, prefix=later)))
+    failed = any(record.status == "failure" for record in steps.values())
+    last = list(steps.values())[-1]
+    fields = _record_fields(run, key, "failure" if failed else last.status, last, moved_on or failed)
+    if with_logs:
+        fields["logs"] = "".join(f"{line.line}\n" for line in store.get_logs(run.id, limit=LOG_LINES)
+                                 if (line.step_key or "").startswith(f"{key}/"))
+    return fields
+
+
 def step_job(store: Any, run: Any, key: str, *, with_logs: bool = False) -> dict[str, Any] | None:
-    """One step of a flow run as a job of its own; None when the journal has no such step."""
+    """One step of a flow run as a job of its own (or a loop's iteration); None when the
+    journal has no such step."""
     record = store.load_step(run.id, key)
     if record is None:
-        return None
-    done = record.status in ("success", "failure", "skipped")
-    job = {"id": f"{run.id}:{key}", "workspace_id": run.workspace, "type": "CompletedJob" if done else "QueuedJob",
-           "status": record.status, "running": record.status == "running", "success": record.status != "failure",
+        return iteration_job(store, run, key, with_logs=with_logs)
+    job = _record_fields(run, key, record.status, record, record.status in ("success", "failure", "skipped"))
+    if with_logs:
+        job["logs"] = log_text(store, run.id, key)
+    return job
+
+
+def _record_fields(run: Any, key: str, status: str, record: Any, done: bool) -> dict[str, Any]:
+    return {"id": f"{run.id}:{key}", "workspace_id": run.workspace, "type": "CompletedJob" if done else "QueuedJob",
+           "status": status, "running": not done and status != "waiting", "success": status != "failure",
            "canceled": False, "created_at": iso(record.started_at), "started_at": iso(record.started_at),
            "duration_ms": duration_ms(record.started_at, record.finished_at), "script_path": f"{run.path}/{key}",
            "job_kind": "flowscript", "args": None, "result": _step_result(record) if done else None,
            "is_flow_step": True, "parent_job": run.id, "created_by": "admin", "permissioned_as": "u/admin",
            "email": "admin@localhost", "visible_to_owner": True, "deleted": False,
-           "is_skipped": record.status == "skipped"}
-    if with_logs:
-        job["logs"] = log_text(store, run.id, key)
-    return job
+           "is_skipped": status == "skipped"}
 
 
 def _step_result(record: Any) -> Any:

@@ -172,11 +172,11 @@ def restart(request: Request, raw: bytes) -> Response:
 
 W = "/api/w/{workspace}"
 routes = [
-    Route(f"{W}/jobs_u/get/{{job_id}}", get),
-    Route(f"{W}/jobs_u/completed/get/{{job_id}}", completed_get),
-    Route(f"{W}/jobs/completed/get/{{job_id}}", completed_get),
-    Route(f"{W}/jobs_u/get_logs/{{job_id}}", get_logs),
-    Route(f"{W}/jobs_u/getupdate/{{job_id}}", getupdate),
+    Route(f"{W}/jobs_u/get/{{job_id:path}}", get),
+    Route(f"{W}/jobs_u/completed/get/{{job_id:path}}", completed_get),
+    Route(f"{W}/jobs/completed/get/{{job_id:path}}", completed_get),
+    Route(f"{W}/jobs_u/get_logs/{{job_id:path}}", get_logs),
+    Route(f"{W}/jobs_u/getupdate/{{job_id:path}}", getupdate),
     Route(f"{W}/jobs/list", jobs_list),
     Route(f"{W}/jobs/queue/list", queue_list),
     Route(f"{W}/jobs/completed/list", completed_list),

@@ -8,10 +8,18 @@ import uuid
 
 import httpx
 
-from tests.app.apikit import APPROVAL, DOUBLE, W, ensure_flow, wait_status
+from tests.app.apikit import APPROVAL, DOUBLE, W, ensure_flow, flow_body, py_step, wait_status
 from tests.app.wmillcli import Wmill, wmill  # noqa: F401 (a fixture)
 
 SCRIPT = 'def main(name: str = "world"):\n    print("greeting", name)\n    return {"greeting": "hello " + name}\n'
+
+
+LOOP = flow_body("f/tests/cli_loop", [
+    {"id": "each", "value": {"type": "forloopflow", "iterator": {"type": "javascript", "expr": "[1, 2]"},
+                             "modules": [py_step("item", "def main(x):\n    print('item', x)\n    return x\n",
+                                                 x="flow_input.iter.value")]}},
+    py_step("total", "def main(xs: list):\n    return sum(xs)\n", xs="results.each"),
+])
 
 
 def _script(api: httpx.Client) -> str:
@@ -29,6 +37,14 @@ def test_flow_run_follows_each_step_and_prints_the_result(api: httpx.Client, wmi
     assert "Flow ran to completion" in out and '"doubled": 42' in out
     silent = wmill("flow", "run", path, "-d", '{"x": 5}', "--silent")
     assert json.loads(silent.stdout.strip().splitlines()[-1]) == {"doubled": 10}
+
+
+def test_flow_run_follows_each_loop_iteration(api: httpx.Client, wmill: Wmill):
+    done = wmill("flow", "run", ensure_flow(api, LOOP), "-d", "{}")
+    out = done.stdout + done.stderr
+    assert "====== each (iteration 0) ======" in out and "====== each (iteration 1) ======" in out
+    assert out.index("item 1") < out.index("item 2") < out.index("Flow ran to completion")
+    assert out.strip().endswith("3")
 
 
 def test_script_run_streams_its_logs_and_prints_the_result(api: httpx.Client, wmill: Wmill):

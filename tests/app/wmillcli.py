@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any, Iterator
@@ -14,6 +15,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 WMILL = ROOT / ".tools" / "node_modules" / ".bin" / "wmill"
 TIMEOUT = 120
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+"""The CLI colours its output whatever NO_COLOR says; tests read the text."""
 
 
 class Wmill:
@@ -26,6 +29,7 @@ class Wmill:
         env = {**os.environ, "HOME": str(self.home), "NO_COLOR": "1", "FORCE_COLOR": "0"}
         done = subprocess.run([str(WMILL), *args], cwd=cwd or self.home, env=env, capture_output=True, text=True,
                               timeout=TIMEOUT, check=False)
+        done.stdout, done.stderr = ANSI.sub("", done.stdout), ANSI.sub("", done.stderr)
         if check and done.returncode != 0:
             raise AssertionError(f"wmill {' '.join(args)} exited {done.returncode}:\n{done.stdout[-3000:]}\n"
                                  f"{done.stderr[-3000:]}")
