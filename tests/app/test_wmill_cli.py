@@ -97,6 +97,8 @@ def test_secrets_are_never_pulled_in_clear(api: httpx.Client, app_server: Server
     tar = api.get(f"{W}/workspaces/tarball", params={"archive_type": "tar"})
     assert tar.status_code == 400 and "Invalid Archive Type" in tar.text  # the CLI's cue to ask for zip
     assert httpx.get(f"{app_server.url}{W}/workspaces/tarball").status_code == 401
+    other = api.get("/api/w/elsewhere/workspaces/tarball", params={"archive_type": "zip"})
+    assert other.status_code == 404 and "workspace not found" in other.text
 
 
 def _version(api: httpx.Client, kind: str, path: str) -> Any:
