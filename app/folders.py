@@ -84,13 +84,18 @@ def save(credentials: Any, name: str, fields: dict[str, Any], *, creating: bool,
     credentials.set_setting(SETTING, json.dumps(kept, sort_keys=True))
 
 
-def delete(store: Any, credentials: Any, name: str) -> None:
-    """Remove a made folder; one that still holds items stays (it is in use)."""
+def delete(store: Any, credentials: Any, name: str) -> int:
+    """Forget a folder, as Windmill's `folders/delete` does (and `wmill sync push` asks
+    before deleting the items in it): the items in it stay, and so does the folder while
+    they do. Returns how many items it still holds.
+
+    Raises:
+        KeyError: no such folder (neither made nor in use).
+    """
     held = in_use(store).get(name, 0)
-    if held:
-        raise FolderError(f"folder {name} holds {held} item(s): delete or move them first")
     kept = made(credentials)
-    if name not in kept:
+    if name not in kept and not held:
         raise KeyError(name)
-    del kept[name]
-    credentials.set_setting(SETTING, json.dumps(kept, sort_keys=True))
+    if kept.pop(name, None) is not None:
+        credentials.set_setting(SETTING, json.dumps(kept, sort_keys=True))
+    return held

@@ -115,12 +115,11 @@ def folders_update(request: Request, raw: bytes) -> Response:
 @blocking_endpoint
 def folders_delete(request: Request, raw: bytes) -> Response:
     try:
-        folders.delete(service.store, service.credentials, _name(request))
+        held = folders.delete(service.store, service.credentials, _name(request))
     except KeyError:
-        return PlainTextResponse(f"folder {_name(request)} not found (or only made by the items in it)", 404)
-    except folders.FolderError as exc:
-        return PlainTextResponse(str(exc), 400)
-    return PlainTextResponse(f"folder {_name(request)} deleted")
+        return PlainTextResponse(f"folder {_name(request)} not found", 404)
+    staying = f" (its {held} item(s) stay until they are deleted)" if held else ""
+    return PlainTextResponse(f"folder {_name(request)} deleted{staying}")
 
 
 W = "/api/w/{workspace}"

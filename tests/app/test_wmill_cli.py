@@ -156,6 +156,12 @@ def test_sync_push_deletes_what_was_deleted_locally(api: httpx.Client, wmill: Wm
         assert api.get(f"{W}/{gone}").status_code == 404, gone
     assert api.get(f"{W}/variables/get/f/{folder}/pw").status_code == 200
 
+    (f / "pw.variable.yaml").unlink()  # the whole folder now: the CLI deletes the folder before its items
+    (f / "folder.meta.yaml").unlink()
+    wmill("sync", "push", "--yes", cwd=out)
+    assert api.get(f"{W}/variables/get/f/{folder}/pw").status_code == 404
+    assert api.get(f"{W}/folders/get/{folder}").status_code == 404
+
 
 def test_a_secret_sealed_elsewhere_is_refused_with_a_way_out(api: httpx.Client):
     path = f"f/{_folder()}/foreign"
