@@ -296,5 +296,41 @@ def _enclosing_chain(modules: list[dict[str, Any]],
     return None
 
 
+_READS = re.compile(r"\bresults\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*(['\"])([^'\"]+)\2\s*\])")
+
+
+def early_reads(document: dict[str, Any]) -> list[str]:
+    """What each step reads that it cannot have yet: `results.x` in its own expressions
+    (inputs, iterator, branch conditions, options) where `x` does not run before it, e.g.
+    a loop whose iterator reads a step moved into its own body. One sentence each."""
+    problems = []
+    for container, _, module in iter_steps(flow_modules(document)):
+        step_id = str(module.get("id", ""))
+        known = set(steps_before(document, step_id))
+        everywhere = set(step_ids(document))
+        for read in sorted({name for expr in _own_exprs(module) for name in _reads(expr)}):
+            if read in everywhere and read not in known:
+                problems.append(f"step {step_id} reads results.{read}, which has not run when {step_id} starts "
+                                f"(it runs later, inside {step_id}, or in a branch or loop of its own)")
+    return problems
+
+
+def _reads(expr: str) -> set[str]:
+    return {match.group(1) or match.group(3) for match in _READS.finditer(expr)}
+
+
+def _own_exprs(node: Any) -> Iterator[str]:
+    """Every `expr` of a step's own settings, not of the steps inside it."""
+    if isinstance(node, dict):
+        for key, item in node.items():
+            if key == "expr" and isinstance(item, str):
+                yield item
+            elif key not in ("modules", "default"):
+                yield from _own_exprs(item)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _own_exprs(item)
+
+
 def _clamp(index: int, length: int) -> int:
     return max(0, min(int(index), length))

@@ -11,13 +11,16 @@ const LANGUAGES = {
     .then(([language, mode]) => [language.StreamLanguage.define(mode.shell)]),
 };
 
+// Completion lists and hints hang from the page's body: inside the editor they were cut
+// by the step panel that scrolls around it.
+const TOOLTIPS = () => import("@codemirror/view").then((m) => [m.tooltips({ parent: document.body })]);
+
 function useExtensions(language) {
   const [extensions, setExtensions] = useState([]);
   useEffect(() => {
     let live = true;
-    const load = LANGUAGES[language];
-    if (load) load().then((found) => live && setExtensions(found));
-    else setExtensions([]);
+    const load = LANGUAGES[language] || (() => Promise.resolve([]));
+    Promise.all([load(), TOOLTIPS()]).then(([found, tips]) => live && setExtensions([...found, ...tips]));
     return () => { live = false; };
   }, [language]);
   return extensions;

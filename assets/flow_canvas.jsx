@@ -7,21 +7,61 @@
 // Statuses (node colours during a preview) come separately, so a status change does not
 // reset the layout. With `readOnly` (a run's page) nodes cannot be dragged, dropped on,
 // deleted or selected: the canvas only shows the graph and its statuses.
+//
+// The view fits the graph when a flow opens (`fitKey` changes) and when steps come or go,
+// unless the user has zoomed or panned since: their view is theirs. A graph too tall to fit
+// at a readable zoom shows its top at that zoom, with a minimap to move around.
 import React, { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import {
   Background,
   Controls,
   Handle,
+  MiniMap,
   Position,
   ReactFlow,
   ReactFlowProvider,
   applyNodeChanges,
   useReactFlow,
 } from "@xyflow/react";
+import { CodeXml, Equal, FileCode, GitFork, RefreshCw, Repeat, Split, Workflow } from "lucide-react";
 
 const NODE_W = 240;
 const PALETTE_MIME = "application/x-millrace-step";
 const MARKER_ID = "@drop-marker";
+const READABLE_ZOOM = 0.65; // below this a step's 13 px label is under 9 px: fit no further
+const FIT_PADDING = 24;
+const MINIMAP_STEPS = 8; // a minimap for graphs with more steps than this
+
+/** The box around every node, from the sizes the layout gives them. */
+function graphBounds(nodes) {
+  let [left, top, right, bottom] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const node of nodes) {
+    const width = node.width || NODE_W;
+    const height = node.height || (node.data && node.data.height) || 40;
+    left = Math.min(left, node.position.x);
+    top = Math.min(top, node.position.y);
+    right = Math.max(right, node.position.x + width);
+    bottom = Math.max(bottom, node.position.y + height);
+  }
+  return left === Infinity ? null : { x: left, y: top, width: right - left, height: bottom - top };
+}
+
+/** The viewport that shows the whole graph (at most at zoom 1), or, when that would make
+ *  it unreadable, its top at the readable zoom, centred across when it fits across. */
+function viewportFor(bounds, width, height) {
+  const fit = Math.min(1, (width - 2 * FIT_PADDING) / bounds.width, (height - 2 * FIT_PADDING) / bounds.height);
+  const zoom = Math.max(fit, READABLE_ZOOM);
+  const across = bounds.width * zoom <= width - 2 * FIT_PADDING;
+  const x = across ? (width - bounds.width * zoom) / 2 - bounds.x * zoom : FIT_PADDING - bounds.x * zoom;
+  const down = bounds.height * zoom <= height - 2 * FIT_PADDING;
+  const y = down ? (height - bounds.height * zoom) / 2 - bounds.y * zoom : FIT_PADDING - bounds.y * zoom;
+  return { x, y, zoom };
+}
+
+/** The steps of a graph, as one string: it changes when a step comes or goes. */
+function stepsOf(nodes) {
+  return (nodes || []).filter((node) => node.type === "step").map((node) => node.id).sort().join("|");
+}
 
 const STATUS_COLORS = {
   running: ["#3b82f6", "#eff6ff"],
@@ -33,10 +73,21 @@ const STATUS_COLORS = {
   queued: ["#d97706", "#fffbeb"],
 };
 
+// Drawn icons, not characters: a glyph the page's fonts lack (the branch's "⑂") showed as
+// an empty box.
 const KIND_ICONS = {
-  rawscript: "ƒ", script: "▤", flow: "⇄", forloopflow: "↻", whileloopflow: "⟳",
-  branchone: "⑂", branchall: "⋔", identity: "=",
+  rawscript: CodeXml, script: FileCode, flow: Workflow, forloopflow: Repeat, whileloopflow: RefreshCw,
+  branchone: Split, branchall: GitFork, identity: Equal,
 };
+
+function KindIcon({ kind }) {
+  const Icon = KIND_ICONS[kind];
+  return (
+    <span style={{ width: 18, display: "flex", justifyContent: "center", color: "#4f46e5" }} data-kind-icon={kind}>
+      {Icon ? <Icon size={16} strokeWidth={2} /> : "•"}
+    </span>
+  );
+}
 
 function StepNode({ data, selected }) {
   const status = data.status || "";
@@ -51,9 +102,7 @@ function StepNode({ data, selected }) {
   return (
     <div style={style} data-step={data.step_id} data-status={status} data-kind={data.kind}>
       <Handle type="target" position={Position.Top} id="in" style={{ opacity: 0 }} />
-      <span style={{ fontSize: 16, width: 18, textAlign: "center", color: "#4f46e5" }}>
-        {KIND_ICONS[data.kind] || "•"}
-      </span>
+      <KindIcon kind={data.kind} />
       <div style={{ display: "flex", flexDirection: "column", minWidth: 0, flex: 1 }}>
         <span style={{ fontFamily: "monospace", fontSize: 11, color: "#6b7280" }}>{data.step_id}</span>
         <span style={{ overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>{data.label}</span>
@@ -137,6 +186,26 @@ function Canvas(props) {
     setNodes(given || []);
     setTarget(null);
   }, [version]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const fitted = useRef({ key: null, steps: null, userMoved: false });
+  useEffect(() => {
+    const last = fitted.current;
+    const steps = stepsOf(given);
+    const opened = last.key !== (props.fitKey || "");
+    if (!opened && (steps === last.steps || last.userMoved)) {
+      last.steps = steps;
+      return;
+    }
+    fitted.current = { key: props.fitKey || "", steps, userMoved: false };
+    const bounds = graphBounds(given || []);
+    const box = wrapper.current && wrapper.current.getBoundingClientRect();
+    if (!bounds || !box || !box.width || !box.height) return;
+    flow.setViewport(viewportFor(bounds, box.width, box.height));
+  }, [version, props.fitKey]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const onMoveStart = useCallback((event) => {
+    if (event) fitted.current.userMoved = true; // a wheel, a drag or a pinch: not our own setViewport
+  }, []);
 
   const shown = useMemo(() => {
     const list = nodes.map((node) => {
@@ -234,7 +303,7 @@ function Canvas(props) {
          onDrop={editing ? onDrop : undefined} onKeyDown={editing ? onKeyDown : undefined} tabIndex={0}
          data-canvas-version={version} data-testid="flow-canvas" data-read-only={readOnly ? "true" : "false"}
          data-drop-target={target ? `${target.container}:${target.index}` : ""}
-         data-slots={(slots || []).length}>
+         data-slots={(slots || []).length} data-fit-key={props.fitKey || ""}>
       <ReactFlow
         nodes={shown}
         edges={edges || []}
@@ -248,13 +317,15 @@ function Canvas(props) {
         elementsSelectable={editing}
         deleteKeyCode={null}
         nodesConnectable={false}
-        fitView
-        fitViewOptions={{ maxZoom: 1, padding: 0.1 }}
+        onMoveStart={onMoveStart}
         minZoom={0.2}
         proOptions={{ hideAttribution: true }}
       >
         <Background gap={16} size={1} />
         <Controls showInteractive={false} />
+        {(given || []).filter((node) => node.type === "step").length > MINIMAP_STEPS
+          ? <MiniMap pannable zoomable ariaLabel="Map of the flow" style={{ width: 140, height: 100 }} />
+          : null}
       </ReactFlow>
     </div>
   );

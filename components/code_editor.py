@@ -16,6 +16,7 @@ CODEMIRROR_PACKAGES = [
     "@codemirror/lang-javascript@6.2.5",
     "@codemirror/legacy-modes@6.5.5",
     "@codemirror/language@6.13.1",
+    "@codemirror/view@6.43.15",  # the one @uiw/react-codemirror runs on: its tooltips' parent
 ]
 
 

@@ -12,13 +12,14 @@ from typing import Any
 import reflex as rx
 
 XYFLOW = "@xyflow/react@12.12.1"
+LUCIDE = "lucide-react@1.26.0"  # the icons Reflex's own `rx.icon` draws with, same version
 
 
 class FlowCanvas(rx.Component):
     """React Flow with browser-side node state, palette drops and drag-to-move."""
 
     library = rx.asset("flow_canvas.jsx").importable_path
-    lib_dependencies: list[str] = [XYFLOW]
+    lib_dependencies: list[str] = [XYFLOW, LUCIDE]
     tag = "FlowCanvas"
     is_default = True
 
@@ -32,6 +33,9 @@ class FlowCanvas(rx.Component):
     selected: rx.Var[str]
     read_only: rx.Var[bool]
     """Only show the graph and its statuses: no dragging, dropping, selecting or deleting."""
+    fit_key: rx.Var[str]
+    """What the canvas shows (a flow's path, a run's id): the view fits the graph anew when
+    it changes, as when steps come or go unless the user zoomed or panned."""
 
     on_drop_item: rx.EventHandler[rx.event.passthrough_event_spec(dict[str, Any])]
     """A palette item dropped: {kind, container, index, x, y}."""
@@ -48,7 +52,7 @@ flow_canvas = FlowCanvas.create
 
 
 def flow_graph_view(nodes: rx.Var, edges: rx.Var, version: rx.Var, statuses: rx.Var,
-                    durations: rx.Var) -> rx.Component:
+                    durations: rx.Var, fit_key: rx.Var) -> rx.Component:
     """The canvas in read-only mode: a flow's graph with each step coloured by its status."""
     return FlowCanvas.create(nodes=nodes, edges=edges, slots=[], version=version, statuses=statuses,
-                             durations=durations, selected="", read_only=True)
+                             durations=durations, selected="", read_only=True, fit_key=fit_key)

@@ -75,6 +75,7 @@ def _canvas() -> rx.Component:
             statuses=EditorState.statuses,
             durations=EditorState.durations,
             selected=EditorState.selected,
+            fit_key=EditorState.path,
             on_drop_item=EditorState.drop_item,
             on_move_step=EditorState.move_step,
             on_select=EditorState.select,
@@ -485,6 +486,8 @@ def _editor() -> rx.Component:
         _toolbar(),
         rx.cond(EditorState.problem != "", rx.callout(EditorState.problem, color_scheme="red", size="1",
                                                       icon="triangle_alert", custom_attrs={"data-problem": ""})),
+        rx.cond(EditorState.warning != "", rx.callout(EditorState.warning, color_scheme="amber", size="1",
+                                                      icon="triangle_alert", custom_attrs={"data-warning": ""})),
         _views(),
         # The canvas stays mounted while another view shows: it keeps its own node state.
         rx.hstack(_palette(), _canvas(), _side(), spacing="3", width="100%", align="start",

@@ -7,6 +7,7 @@ import reflex as rx
 from app import routes
 from app.states.resources import PATH_INPUT
 from app.states.resources import ResourcesState as S
+from components.confirm import confirm_button
 from components.layout import template
 from components.schema_form import schema_form
 
@@ -16,7 +17,9 @@ def _resource_row(item: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.code(path)), rx.table.cell(item["type"].to(str)),
         rx.table.cell(rx.code(item["value"].to(str))),
-        rx.table.cell(rx.button("Delete", size="1", variant="soft", color_scheme="red", on_click=S.delete(path))),
+        rx.table.cell(confirm_button("Delete", "Delete this resource?",
+                                     rx.text("Steps and schedules that name ", rx.code(path), " will fail."),
+                                     S.delete(path), action="delete-resource")),
         custom_attrs={"data-resource-path": path},
     )
 

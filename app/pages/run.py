@@ -125,7 +125,7 @@ def _graph() -> rx.Component:
             rx.heading("Graph", size="4"),
             rx.box(
                 flow_graph_view(RunState.graph_nodes, RunState.graph_edges, RunState.graph_version,
-                                RunState.node_statuses, RunState.node_durations),
+                                RunState.node_statuses, RunState.node_durations, RunState.shown_id),
                 width="100%", height="28rem", border="1px solid var(--gray-a5)", border_radius="8px",
                 overflow="hidden", custom_attrs={"data-block": "run-graph"},
             ),

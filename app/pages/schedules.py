@@ -7,6 +7,7 @@ from typing import Any
 import reflex as rx
 
 from app.states.schedules import SchedulesState as S
+from components.confirm import confirm_button
 from components.layout import template
 from components.runs_table import runs_table
 from components.schema_form import schema_form
@@ -27,8 +28,9 @@ def _row(row: rx.Var[dict[str, Any]]) -> rx.Component:
                               rx.text(row["next"].to(str)))),
         rx.table.cell(rx.switch(checked=row["enabled"].to(bool), on_change=lambda on: S.toggle(path, on),
                                 custom_attrs={"data-action": "toggle-schedule"})),
-        rx.table.cell(rx.button("Delete", size="1", variant="soft", color_scheme="red", on_click=S.delete(path),
-                                custom_attrs={"data-action": "delete-schedule"})),
+        rx.table.cell(confirm_button("Delete", "Delete this schedule?",
+                                     rx.text(rx.code(path), " stops firing; its past runs stay."), S.delete(path),
+                                     action="delete-schedule")),
         custom_attrs={"data-schedule-path": path},
     )
 
@@ -37,6 +39,16 @@ def _labelled(label: str, control: rx.Component, field: str = "") -> rx.Componen
     attrs = {"data-select": field} if field else {}
     return rx.vstack(rx.text(label, weight="medium", size="2"), control, spacing="1", width="100%",
                      custom_attrs=attrs)
+
+
+def _timezone_search() -> rx.Component:
+    """A box that offers the zones matching what is typed (the browser's own list: there
+    are about 600 of them); a name it does not know shows as the preview's error."""
+    return rx.fragment(
+        rx.input(value=S.timezone, on_change=S.set_timezone, width="16rem", placeholder="type to search: Berlin",
+                 custom_attrs={"list": "timezone-names", "data-field": "timezone", "autocomplete": "off"}),
+        rx.el.datalist(rx.foreach(S.timezone_options, lambda name: rx.el.option(value=name)), id="timezone-names"),
+    )
 
 
 def _cron() -> rx.Component:
@@ -77,8 +89,7 @@ def _editor() -> rx.Component:
             ),
             _cron(),
             rx.hstack(
-                _labelled("Time zone", rx.select(S.timezone_options, value=S.timezone, on_change=S.set_timezone,
-                                                 width="16rem"), "timezone"),
+                _labelled("Time zone", _timezone_search(), "timezone"),
                 _labelled("After downtime", rx.select.root(
                     rx.select.trigger(width="16rem"),
                     rx.select.content(rx.select.item("skip missed firings", value="skip"),

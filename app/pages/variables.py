@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app.states.variables import VariablesState as S
+from components.confirm import confirm_button
 from components.layout import template
 
 
@@ -15,8 +16,13 @@ def _row(item: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(rx.code(item["value"].to(str)), custom_attrs={"data-value": path}),
         rx.table.cell(rx.cond(item["secret"].to(str) != "", rx.badge("secret", color_scheme="amber"))),
         rx.table.cell(item["description"].to(str)),
-        rx.table.cell(rx.button("Delete", size="1", variant="soft", color_scheme="red", on_click=S.delete(path),
-                                custom_attrs={"data-action": "delete-variable"})),
+        rx.table.cell(rx.hstack(
+            rx.button("Edit", size="1", variant="soft", on_click=S.edit(path),
+                      custom_attrs={"data-action": "edit-variable"}),
+            confirm_button("Delete", "Delete this variable?",
+                           rx.text("Steps and resources that name ", rx.code(path), " will fail."),
+                           S.delete(path), action="delete-variable"),
+            spacing="2")),
         custom_attrs={"data-variable-path": path},
     )
 
@@ -24,18 +30,24 @@ def _row(item: rx.Var[dict[str, str]]) -> rx.Component:
 def _form() -> rx.Component:
     return rx.form(
         rx.hstack(
-            rx.input(name="path", placeholder="u/admin/name", width="14rem", custom_attrs={"data-field": "var-path"}),
-            rx.input(name="value", placeholder="value", type="password", width="14rem",
+            rx.input(name="path", placeholder="u/admin/name", width="14rem", value=S.form_path,
+                     on_change=S.set_form_path, read_only=S.editing != "", custom_attrs={"data-field": "var-path"}),
+            rx.input(name="value", type="password", width="14rem", value=S.form_value, on_change=S.set_form_value,
+                     placeholder=rx.cond(S.editing_secret, "unchanged (secret)", "value"),
                      custom_attrs={"data-field": "var-value"}),
-            rx.input(name="description", placeholder="description", width="14rem",
-                     custom_attrs={"data-field": "var-description"}),
-            rx.hstack(rx.checkbox(name="is_secret", custom_attrs={"data-field": "var-secret"}), rx.text("secret"),
-                      align="center", spacing="1"),
-            rx.button("Save variable", type="submit", custom_attrs={"data-action": "save-variable"}),
+            rx.input(name="description", placeholder="description", width="14rem", value=S.form_description,
+                     on_change=S.set_form_description, custom_attrs={"data-field": "var-description"}),
+            rx.hstack(rx.checkbox(name="is_secret", checked=S.form_secret, on_change=S.set_form_secret,
+                                  custom_attrs={"data-field": "var-secret"}),
+                      rx.text("secret"), align="center", spacing="1"),
+            rx.button(rx.cond(S.editing != "", "Save changes", "Save variable"), type="submit",
+                      custom_attrs={"data-action": "save-variable"}),
+            rx.cond(S.editing != "", rx.button("Cancel", type="button", variant="soft", color_scheme="gray",
+                                               on_click=S.clear_form, custom_attrs={"data-action": "cancel-edit"})),
             align="center",
         ),
         on_submit=S.save,
-        reset_on_submit=True,
+        reset_on_submit=False,
     )
 
 

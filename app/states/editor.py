@@ -49,6 +49,7 @@ class EditorState(rx.State):
     sel_language: str = ""
     sel_summary: str = ""
     sel_script_path: str = ""
+    warning: str = ""  # what the last move broke: a step now reads a result it cannot have yet
     sel_lock: str = ""  # the step's dependencies as last saved (read-only)
     id_draft: str = ""
     id_error: str = ""
@@ -248,7 +249,9 @@ class EditorState(rx.State):
             self.problem = str(exc)
             self._show(relayout=True)
             return
+        before = set(flow_ops.early_reads(self._document))
         self._edit(document)
+        self.warning = "; ".join(read for read in flow_ops.early_reads(document) if read not in before)
 
     @rx.event
     async def select(self, step_id: str) -> None:
@@ -272,7 +275,7 @@ class EditorState(rx.State):
         if not self._undo:
             return
         self._document = self._undo.pop()
-        self.undo_depth, self.dirty, self.notice = len(self._undo), True, "Undone"
+        self.undo_depth, self.dirty, self.notice, self.warning = len(self._undo), True, "Undone", ""
         self._show(relayout=True)
         self._load_schema()
         await self._select(self.selected)
@@ -499,7 +502,7 @@ class EditorState(rx.State):
         """Replace the document (a structural edit: undoable, re-laid out)."""
         self._push_undo()
         self._document = document
-        self.dirty, self.problem, self.notice = True, "", ""
+        self.dirty, self.problem, self.notice, self.warning = True, "", "", ""
         self._show(relayout=True)
 
     def _push_undo(self) -> None:

@@ -82,22 +82,23 @@ class RunState(rx.State):
     @rx.event(background=True)
     async def watch(self):
         """Refresh on every event of the run (at least every few seconds) until it ends;
-        never more often than twice the time a refresh takes (a long loop sends thousands
-        of events a second)."""
+        resting between two refreshes as long as the last one took (a long loop sends
+        thousands of events a second)."""
         async with self:
             if self._watched_id == self.shown_id:
                 return
             run_id = self._watched_id = self.shown_id
             pages = self._paging()
         subscription = service.engine.events.subscribe(run_id)
-        deadline, rest = time.monotonic() + WATCH_SECONDS, 0.0
+        deadline, quiet_until = time.monotonic() + WATCH_SECONDS, 0.0
         try:
             while time.monotonic() < deadline:
                 try:
                     await asyncio.wait_for(subscription.get(), REFRESH_SECONDS)
                 except TimeoutError:
                     pass
-                await asyncio.sleep(rest)
+                # The first event after a quiet while shows at once; a burst waits its turn.
+                await asyncio.sleep(max(0.0, quiet_until - time.monotonic()))
                 while not subscription.queue.empty():  # one refresh for a burst of events
                     subscription.queue.get_nowait()
                 began = time.monotonic()
@@ -105,7 +106,7 @@ class RunState(rx.State):
                     view = await off_loop(run_view.read, service.store, run_id, pages)
                 except DatabaseUnavailable:
                     continue  # the database is away: look again at the next event or refresh
-                rest = 2 * (time.monotonic() - began)
+                quiet_until = time.monotonic() + (time.monotonic() - began)
                 async with self:
                     if self.shown_id != run_id:
                         break

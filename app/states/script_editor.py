@@ -65,9 +65,14 @@ class ScriptEditorState(SchemaFormState, rx.State):
             self.run_id = self.run_status = self.run_logs = self.result_json = self.run_error = ""
 
     @rx.event
-    def set_draft(self, value: str) -> None:
+    async def set_draft(self, value: str) -> None:
+        """Take the code as typed; the Run form follows its `main` whenever the code parses
+        (while it does not, the last form stays, so typing never makes it flicker)."""
         self.draft = value
         self.notice = ""
+        schema, _ = catalog.script_schema_or_error(self.language, value)
+        if schema is not None and schema != self.form_schema:
+            self.show_schema(schema, await off_loop(resource_choices, schema))
 
     @rx.event
     @admin_only("save scripts")

@@ -85,12 +85,13 @@ class JournalPagesStore(StoreBase):
         """
         skip = skip or {}
         entries: list[LogEntry] = []
+        limit = per_step + 1
         with self.db.autocommit() as conn:
             for key in keys:
-                step = LOGS.c.step_key.is_(None) if key is None else LOGS.c.step_key == key
-                stmt = (select(LOGS).where(LOGS.c.run_id == run_id, step).order_by(LOGS.c.id)
-                        .offset(max(skip.get(key, 0), 0)).limit(per_step + 1))
-                entries.extend(to_models(LogEntry, conn.execute(stmt)))
+                statement = _RUN_LOGS if key is None else _STEP_LOGS
+                rows = conn.execute(statement, {"run_id": run_id, "step_key": key, "skip": max(skip.get(key, 0), 0),
+                                                "limit": limit})
+                entries.extend(to_models(LogEntry, rows))
         return entries
 
     def copy_steps(self, from_run: str, to_run: str, keys: Iterable[str]) -> None:
@@ -105,6 +106,14 @@ class JournalPagesStore(StoreBase):
                 lines = (select(literal(to_run), LOGS.c.step_key, LOGS.c.ts, LOGS.c.stream, LOGS.c.line)
                          .where(LOGS.c.run_id == from_run, LOGS.c.step_key.in_(chunk)).order_by(LOGS.c.id))
                 conn.execute(insert(LOGS).from_select(["run_id", "step_key", "ts", "stream", "line"], lines))
+
+
+# One statement each, built once and bound per step: a run page asks for the lines of
+# hundreds of steps at every refresh, and building a statement cost more than running it.
+_STEP_LOGS = (select(LOGS).where(LOGS.c.run_id == bindparam("run_id"), LOGS.c.step_key == bindparam("step_key"))
+              .order_by(LOGS.c.id).offset(bindparam("skip")).limit(bindparam("limit")))
+_RUN_LOGS = (select(LOGS).where(LOGS.c.run_id == bindparam("run_id"), LOGS.c.step_key.is_(None))
+             .order_by(LOGS.c.id).offset(bindparam("skip")).limit(bindparam("limit")))
 
 
 def _chunks(keys: Iterable[str]) -> Iterator[list[str]]:

@@ -177,6 +177,16 @@ def settled_boxes(page, ids, rounds=60, still=3):
     return boxes
 
 
+def drag_node_between(page, moving_id: str, upper: str, lower: str) -> None:
+    """Press on a node and move it to the gap between two others, not letting go."""
+    top, bottom, moving = settled_boxes(page, (upper, lower, moving_id))
+    page.mouse.move(moving["x"] + moving["width"] / 2, moving["y"] + moving["height"] / 2)
+    page.mouse.down()
+    gap_x, gap_y = top["x"] + top["width"] / 2, (top["y"] + top["height"] + bottom["y"]) / 2
+    page.mouse.move(gap_x, gap_y, steps=8)
+    page.mouse.move(gap_x + 2, gap_y, steps=2)  # a last move once the drag surely started
+
+
 def test_drag_a_step_into_a_loop(page, api):
     path = new_flow(api)
     open_editor(page, path)
@@ -184,12 +194,7 @@ def test_drag_a_step_into_a_loop(page, api):
     drop_between(page, "identity", "a", "a:end")
     drop_between(page, "identity", "a:end", "@result")
     expect(node(page, "c")).to_be_visible()
-    top, bottom, moving = settled_boxes(page, ("b", "a:end", "c"))
-    page.mouse.move(moving["x"] + moving["width"] / 2, moving["y"] + moving["height"] / 2)
-    page.mouse.down()
-    gap_x, gap_y = top["x"] + top["width"] / 2, (top["y"] + top["height"] + bottom["y"]) / 2
-    page.mouse.move(gap_x, gap_y, steps=8)
-    page.mouse.move(gap_x + 2, gap_y, steps=2)  # a last move once the drag surely started
+    drag_node_between(page, "c", "b", "a:end")
     expect(page.locator("[data-testid=flow-canvas]")).to_have_attribute("data-drop-target", "a:1")
     expect(page.locator("[data-drop-marker]")).to_be_visible()
     page.mouse.up()

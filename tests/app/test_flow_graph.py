@@ -283,3 +283,31 @@ def test_error_handler_is_drawn_apart_and_can_be_deleted_not_moved():
     assert "failure_module" not in delete_step(document, "failure")["value"]
     with pytest.raises(EditError, match="stay where they are"):
         move_step(document, "failure", "", 0)
+
+
+def test_early_reads_name_each_step_that_reads_a_result_it_cannot_have_yet():
+    from app.flow_ops import early_reads, move_step
+
+    def expr(text: str) -> dict:
+        return {"type": "javascript", "expr": text}
+
+    document = {"value": {"modules": [
+        {"id": "a", "value": {"type": "identity"}},
+        {"id": "each", "value": {"type": "forloopflow", "iterator": expr("results.a"),
+                                 "modules": [{"id": "b", "value": {"type": "identity"}}]}},
+        {"id": "c", "value": {"type": "rawscript", "language": "python3", "content": "",
+                              "input_transforms": {"x": expr("results['each'].length + results.a")}}},
+    ]}}
+    assert early_reads(document) == []
+    assert early_reads(move_step(document, "a", "each", 0)) == [  # in the flow's order
+        "step each reads results.a, which has not run when each starts (it runs later, inside each, or in a "
+        "branch or loop of its own)",
+        "step c reads results.a, which has not run when c starts (it runs later, inside c, or in a branch or "
+        "loop of its own)",
+    ]
+    assert early_reads(move_step(document, "c", "", 0)) == [
+        "step c reads results.a, which has not run when c starts (it runs later, inside c, or in a branch or "
+        "loop of its own)",
+        "step c reads results.each, which has not run when c starts (it runs later, inside c, or in a branch or "
+        "loop of its own)",
+    ]

@@ -72,3 +72,11 @@ def test_run_page_follows_a_waiting_run_until_it_finishes(page, api):
 def test_unknown_run_says_so(page):
     page.goto("/runs/no-such-run")
     expect(page.get_by_text("No run has this id.")).to_be_visible()
+
+
+def test_the_app_serves_its_icon(page):
+    page.goto("/")
+    icon = page.request.get("/favicon.ico")
+    assert icon.status == 200, icon.status
+    assert icon.headers["content-type"].startswith("image/")
+    assert icon.body()[:4] == b"\x00\x00\x01\x00"  # an ICO file, not a page answering every path

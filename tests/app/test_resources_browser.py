@@ -61,6 +61,13 @@ def test_postgresql_resource_from_its_generated_form_reports_a_bad_port_at_the_f
     value = api.get(f"{W}/resources/get_value/u/admin/browser_db").json()
     assert value == {"host": "db.internal", "dbname": "sales", "port": 5432, "password": "$var:u/admin/browser_pg_pw"}
 
+    row = page.locator('[data-resource-path="u/admin/browser_db"]')
+    row.locator("[data-action=delete-resource]").click()
+    expect(page.get_by_role("alertdialog")).to_contain_text("u/admin/browser_db")
+    page.locator("[data-confirm=delete-resource]").click()
+    expect(row).to_have_count(0)
+    assert api.get(f"{W}/resources/exists/u/admin/browser_db").json() is False
+
 
 def test_custom_type_is_checked_as_json_schema_and_then_gets_its_own_form(page, api):
     page.goto("/resource-types")
@@ -107,3 +114,43 @@ def test_a_type_without_fields_takes_raw_json(page, api):
     page.locator("[data-submit=resource-raw]").click()
     expect(page.locator('[data-resource-path="u/admin/browser_any"]')).to_be_visible()
     assert api.get(f"{W}/resources/get_value/u/admin/browser_any").json() == {"anything": [1, 2]}
+
+
+def test_a_variable_is_edited_in_place_and_deleted_after_a_question(page, api):
+    page.goto("/variables")
+    for path, value, secret in (("u/admin/browser_plain", "first", False), ("u/admin/browser_key", "k-123", True)):
+        page.locator("[data-field=var-path]").fill(path)
+        page.locator("[data-field=var-value]").fill(value)
+        if secret:
+            page.locator("[data-field=var-secret]").click()
+        page.locator("[data-action=save-variable]").click()
+        expect(page.locator(f'[data-variable-path="{path}"]')).to_be_visible()
+
+    plain = page.locator('[data-variable-path="u/admin/browser_plain"]')
+    plain.locator("[data-action=edit-variable]").click()
+    expect(page.locator("[data-field=var-value]")).to_have_value("first")
+    page.locator("[data-field=var-value]").fill("second")
+    page.locator("[data-field=var-description]").fill("changed in place")
+    page.locator("[data-action=save-variable]").click()
+    expect(plain.locator("[data-value]")).to_have_text("second")
+    expect(plain).to_contain_text("changed in place")
+
+    secret = page.locator('[data-variable-path="u/admin/browser_key"]')
+    secret.locator("[data-action=edit-variable]").click()
+    expect(page.locator("[data-field=var-value]")).to_have_value("")  # a secret is never sent back
+    page.locator("[data-field=var-description]").fill("the key")
+    page.locator("[data-action=save-variable]").click()
+    expect(secret).to_contain_text("the key")
+    step = py_step("check", "def main(key: str):\n    return key == 'k-123'\n")
+    step["value"]["input_transforms"] = {"key": {"type": "static", "value": "$var:u/admin/browser_key"}}
+    path = ensure_flow(api, flow_body("f/tests/browser_key_kept", [step]))
+    run = wait_status(api, api.post(f"{W}/jobs/run/f/{path}", json={}).text, {"success", "failure"})
+    assert run["status"] == "success" and run["result"] is True, run  # no new value given: the secret kept
+
+    plain.locator("[data-action=delete-variable]").click()
+    page.locator("[data-cancel=delete-variable]").click()
+    expect(plain).to_be_visible()
+    plain.locator("[data-action=delete-variable]").click()
+    page.locator("[data-confirm=delete-variable]").click()
+    expect(plain).to_have_count(0)
+    assert api.get(f"{W}/variables/exists/u/admin/browser_plain").json() is False

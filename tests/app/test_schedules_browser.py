@@ -40,7 +40,14 @@ def test_create_a_schedule_with_cron_words_next_firings_and_args(page, api):
     cron.fill("30 9 * * 1-5")
     expect(page.locator("[data-cron-words]")).to_have_text("at 09:30 on Monday through Friday")
     expect(page.locator("[data-next-firing]")).to_have_count(10)
-    _choose(page, "timezone", "Europe/Berlin")
+    zone = page.locator("[data-field=timezone]")
+    # The box searches the zones as one types: the browser offers those of its list.
+    assert page.locator("datalist#timezone-names option").count() > 500
+    expect(page.locator('datalist#timezone-names option[value="Europe/Berlin"]')).to_have_count(1)
+    assert zone.get_attribute("list") == "timezone-names"
+    zone.fill("Europe/Berlim")
+    expect(page.locator("[data-cron-error]")).to_contain_text("Europe/Berlim")
+    zone.fill("Europe/Berlin")
     expect(page.locator("[data-next-firing]").first).to_contain_text("09:30:00 CE")
 
     page.locator("[data-field=schedule-path]").fill("f/tests/browser_schedule")
@@ -66,3 +73,21 @@ def test_a_stored_schedule_that_cannot_fire_says_why_in_the_list(page, api, app_
         expect(row.locator("[data-schedule-error]")).to_have_text(NEVER)
     finally:
         api.delete(f"{W}/schedules/delete/f/tests/browser_stored_never")
+
+
+def test_deleting_a_schedule_asks_first(page, api):
+    ensure_flow(api, DOUBLE)
+    body = {"path": "f/tests/browser_doomed", "schedule": "0 3 * * *", "timezone": "UTC",
+            "script_path": DOUBLE["path"], "is_flow": True, "args": {"x": 1}}
+    assert api.post(f"{W}/schedules/create", json=body).status_code in (200, 201)
+    page.goto("/schedules")
+    row = page.locator('[data-schedule-path="f/tests/browser_doomed"]')
+    row.locator("[data-action=delete-schedule]").click()
+    expect(page.get_by_role("alertdialog")).to_contain_text("f/tests/browser_doomed")
+    page.locator("[data-cancel=delete-schedule]").click()
+    expect(page.get_by_role("alertdialog")).to_have_count(0)
+    assert api.get(f"{W}/schedules/exists/f/tests/browser_doomed").json() is True
+    row.locator("[data-action=delete-schedule]").click()
+    page.locator("[data-confirm=delete-schedule]").click()
+    expect(row).to_have_count(0)
+    assert api.get(f"{W}/schedules/exists/f/tests/browser_doomed").json() is False

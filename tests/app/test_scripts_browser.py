@@ -83,3 +83,22 @@ def test_typed_form_refuses_bad_values_at_the_field_then_runs_with_live_logs(pag
     result = page.locator("[data-block=script-result]")
     for text in ('"count": 42', '"loud": true', '"color": "blue"', '"a"', '"note": null'):
         expect(result).to_contain_text(text)
+
+
+def test_the_run_form_follows_the_code_as_typed_and_resolves_variables(page, api):
+    api.post(f"{W}/variables/create", json={"path": "f/tests/greeting_word", "value": "bonjour", "is_secret": False})
+    _create_script(page, "f/tests/follows_code")
+    form = page.locator("[data-form=script-args]")
+    expect(form.locator('[data-field="name"]')).to_be_visible()
+    editor = page.locator("[data-field=code] .cm-content")
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text('def main(word: str, times: int = 2):\n    return " ".join([word] * times)\n')
+    # Never saved: the form is the typed code's, not the last save's.
+    expect(form.locator('[data-field="times"]')).to_have_attribute("data-kind", "integer")
+    expect(form.locator('[data-field="name"]')).to_have_count(0)
+    form.locator('[data-field="word"] input').fill("$var:f/tests/greeting_word")
+    form.locator('[data-field="times"] input').fill("3")
+    form.locator("[data-submit=script-args]").click()
+    expect(page.locator("[data-run-status]")).to_have_attribute("data-run-status", "success", timeout=20_000)
+    expect(page.locator("[data-block=script-result]")).to_contain_text("bonjour bonjour bonjour")

@@ -251,7 +251,7 @@ def test_a_store_call_gives_up_after_its_retry_time_and_later_ones_fail_fast_unt
 
 def test_a_call_narrowed_to_a_short_retry_gives_up_in_its_time_and_leaves_the_others_their_own(cluster, db_url):
     with Store(Database(resolve_url(db_url), retry_for=30)) as store:
-        store.create_all()
+        store.migrate()
         cluster.stop_server("fast")
         try:
             started = time.monotonic()
