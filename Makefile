@@ -3,13 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 BUN := .tools/node_modules/.bin/bun
+# Windmill's own CLI, unmodified: the tests drive it against the app (tests/app/test_wmill_cli.py).
+WMILL := .tools/node_modules/.bin/wmill
 # Reflex runs its frontend build with our bun (REFLEX-NOTES: system bun, no npm).
 REFLEX_ENV := PATH="$(CURDIR)/.tools/node_modules/.bin:$$PATH" REFLEX_USE_SYSTEM_BUN=1 REFLEX_USE_NPM=0
 STAMP := $(VENV)/.requirements-installed
 
 .PHONY: run test setup system-deps sandbox-deps bench bench-load clean
 
-setup: $(STAMP) $(BUN) system-deps sandbox-deps
+setup: $(STAMP) $(BUN) $(WMILL) system-deps sandbox-deps
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +20,9 @@ $(STAMP): requirements.txt
 
 $(BUN):
 	npm install --prefix .tools --no-audit --no-fund --silent bun@1.4.4
+
+$(WMILL):
+	npm install --prefix .tools --no-audit --no-fund --silent --save-exact windmill-cli@1.819.0
 
 # PostgreSQL's server binaries, for the store tests (a throwaway cluster per test session);
 # Chromium, for the app's browser tests (Playwright drives /usr/bin/chromium); Redis, for

@@ -19,12 +19,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
 from app import (approval_requests, approvals, catalog, demo_api, run_tokens, scheduling, session_api, settings, users,
-                 users_api, webhooks, wmill_api)
+                 users_api, webhooks, wmill_api, wmill_deps, wmill_jobs_api, wmill_workspaces)
 from app.body_limit import BodyLimit
 from app.engine_service import FINISHED, service
 from app.http_errors import WebhookRefused
 from app.http_errors import answers as _errors
 from app.offloop import DatabaseUnavailable, off_loop
+from app.timestamps import iso
 
 Handler = Callable[[Request], Awaitable[Response]]
 OPEN_PREFIXES = ("jobs_u/resume/", "jobs_u/cancel/")
@@ -82,7 +83,7 @@ def _flow_body(request: Request, raw: bytes) -> dict[str, Any]:
 def _flow_out(row: Any, with_value: bool = True) -> dict[str, Any]:
     document = dict(row.document or {})
     out = {"path": row.path, "summary": document.get("summary") or "", "description": document.get("description") or "",
-           "schema": document.get("schema"), "edited_by": row.created_by or "admin", "edited_at": row.created_at,
+           "schema": document.get("schema"), "edited_by": row.created_by or "admin", "edited_at": iso(row.created_at),
            "version": row.version, "workspace_id": row.workspace, "archived": False}
     if with_value:
         out["value"] = document.get("value")
@@ -91,7 +92,7 @@ def _flow_out(row: Any, with_value: bool = True) -> dict[str, Any]:
 
 def _script_out(row: Any) -> dict[str, Any]:
     return {"path": row.path, "hash": f"{row.version:016x}", "language": row.language, "content": row.content,
-            "schema": row.args_schema, "summary": row.summary, "description": "", "created_at": row.created_at,
+            "schema": row.args_schema, "summary": row.summary, "description": "", "created_at": iso(row.created_at),
             "workspace_id": row.workspace, "kind": "script", "archived": False, "lock": row.lock}
 
 
@@ -150,9 +151,17 @@ def _save_flow(request: Request, raw: bytes) -> Response:
 
 @_errors
 async def flows_delete(request: Request) -> Response:
-    await off_loop(service.store.delete_flow, request.path_params["path"], workspace=settings.WORKSPACE)
-    await _audit(request, "flow.deleted", request.path_params["path"])
-    return PlainTextResponse(f"flow {request.path_params['path']} deleted")
+    """Delete a flow. One already gone answers 200 too, as Windmill does: `wmill sync
+    push` asks once per deleted file of a flow's folder."""
+    from engine import NotFound
+
+    path = request.path_params["path"]
+    try:
+        await off_loop(service.store.delete_flow, path, workspace=settings.WORKSPACE)
+    except NotFound:
+        return PlainTextResponse(f"flow {path} does not exist: nothing deleted")
+    await _audit(request, "flow.deleted", path)
+    return PlainTextResponse(f"flow {path} deleted")
 
 
 @_errors
@@ -174,11 +183,30 @@ async def scripts_get(request: Request) -> Response:
 @_errors
 async def scripts_create(request: Request) -> Response:
     body = await _object_body(request, {})
-    lock = body.get("lock")  # as `wmill sync push` sends a *.script.lock
-    version = await off_loop(catalog.save_script, service.store, body.get("path", ""),
-                             body.get("language", "python3"), body.get("content", ""),
-                             body.get("summary", ""), lock=lock if isinstance(lock, str) else None)
+    noop = request.query_params.get("skip_if_noop") == "true"
+    version = await off_loop(_save_script, body, noop)
     return PlainTextResponse(f"{version:016x}", 201)
+
+
+def _save_script(body: dict[str, Any], skip_if_noop: bool) -> int:
+    """Save a script version; with `skip_if_noop`, an identical one is not saved again
+    (the latest version's number is returned, as `wmill sync push` asks)."""
+    lock = body.get("lock") if isinstance(body.get("lock"), str) else None  # a *.script.lock from `wmill sync`
+    path, language = body.get("path", ""), body.get("language", "python3")
+    content, summary = body.get("content", ""), body.get("summary", "")
+    latest = service.store.get_script(path, workspace=settings.WORKSPACE) if skip_if_noop else None
+    if latest is not None and (latest.language, latest.content, latest.summary) == (language, content, summary) \
+            and lock in (None, latest.lock):
+        return latest.version
+    return catalog.save_script(service.store, path, language, content, summary, lock=lock)
+
+
+@_errors
+async def scripts_delete(request: Request) -> Response:
+    """Windmill archives or deletes a script; Millrace deletes it (every version) either way."""
+    await off_loop(service.store.delete_script, request.path_params["path"], workspace=settings.WORKSPACE)
+    await _audit(request, "script.deleted", request.path_params["path"])
+    return PlainTextResponse(f"script {request.path_params['path']} deleted")
 
 
 def _start(request: Request, kind: str, args: dict[str, Any]) -> str:
@@ -254,21 +282,13 @@ async def jobs_get_result(request: Request) -> Response:
 
 @_errors
 async def jobs_get_result_maybe(request: Request) -> Response:
+    dependencies = wmill_deps.finished(request.path_params["run_id"])
+    if dependencies is not None:
+        return JSONResponse(dependencies)
     run = await off_loop(_run, request)
     done = run.status in FINISHED
     return JSONResponse({"completed": done, "result": run.result if done else None,
                          "success": run.status == "success", "started": run.started_at is not None})
-
-
-@_errors
-async def jobs_get(request: Request) -> Response:
-    run = await off_loop(_run, request)
-    done = run.status in FINISHED
-    return JSONResponse({"id": run.id, "type": "CompletedJob" if done else "QueuedJob", "status": run.status,
-                         "success": run.status == "success", "running": run.status == "running",
-                         "result": run.result, "args": run.args, "script_path": run.path,
-                         "job_kind": run.kind, "created_at": run.created_at, "started_at": run.started_at,
-                         "finished_at": run.finished_at})
 
 
 def _run(request: Request) -> Any:
@@ -358,7 +378,7 @@ class TokenAuth:
 
 
 def _needs_token(path: str) -> bool:
-    if path.startswith("/api/users/"):
+    if path.startswith(("/api/users/", "/api/workspaces/")):
         return True
     if not path.startswith("/api/w/"):
         return False
@@ -393,7 +413,18 @@ def _token(scope: dict[str, Any]) -> str:
     if not token:
         query = dict(pair.split("=", 1) for pair in scope.get("query_string", b"").decode().split("&") if "=" in pair)
         token = query.get("token", "")
-    return token
+    return token or _cookie_token(headers.get(b"cookie", b"").decode())
+
+
+def _cookie_token(cookie: str) -> str:
+    """The `token` cookie Windmill's CLI sends on some calls (`Cookie: token=<api token>`):
+    an API token like any other. The app never sets such a cookie itself (its browser
+    session is `millrace_session`, checked by the pages, not here)."""
+    for part in cookie.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "token" and value:
+            return value
+    return ""
 
 
 W = "/api/w/{workspace}"
@@ -411,11 +442,12 @@ routes = [
     Route(f"{W}/scripts/list", scripts_list),
     Route(f"{W}/scripts/get/p/{{path:path}}", scripts_get),
     Route(f"{W}/scripts/create", scripts_create, methods=["POST"]),
+    Route(f"{W}/scripts/archive/p/{{path:path}}", scripts_delete, methods=["POST"]),
+    Route(f"{W}/scripts/delete/p/{{path:path}}", scripts_delete, methods=["DELETE", "POST"]),
     Route(f"{W}/jobs/run/{{kind:str}}/{{path:path}}", jobs_run, methods=["POST"]),
     Route(f"{W}/jobs/run_wait_result/{{kind:str}}/{{path:path}}", jobs_run_wait_result, methods=["POST"]),
     Route(f"{W}/jobs_u/completed/get_result/{{run_id}}", jobs_get_result),
     Route(f"{W}/jobs_u/completed/get_result_maybe/{{run_id}}", jobs_get_result_maybe),
-    Route(f"{W}/jobs_u/get/{{run_id}}", jobs_get),
     Route(f"{W}/flows/webhook_secret/{{path:path}}", _errors(webhooks.secret_endpoint), methods=["GET", "POST"]),
     Route(f"{W}/jobs_u/approvals/{{run_id}}", _errors(approvals.audit_endpoint)),
     Route(f"{W}/jobs/resume_urls/{{run_id}}/{{resume_id}}", resume_urls),
@@ -425,9 +457,21 @@ routes = [
 ]
 routes += scheduling.routes(W, _errors, _object_body)
 routes.extend(wmill_api.routes)
+routes.extend(wmill_workspaces.routes)
+routes.extend(wmill_jobs_api.routes)
+routes.extend(wmill_deps.routes)
+
+
+async def unknown_api(request: Request) -> Response:
+    """Any other `/api/...` path: a JSON 404, never the web app's HTML page."""
+    return JSONResponse({"error": f"no such API endpoint: {request.method} {request.url.path}"}, 404)
+
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def create_api() -> Starlette:
     """The Starlette app Reflex mounts itself under (its routes match first); its
     middleware sees every HTTP request, Reflex's own included."""
-    return Starlette(routes=routes, middleware=[Middleware(BodyLimit), Middleware(TokenAuth)])
+    catch_all = Route("/api/{rest:path}", unknown_api, methods=ALL_METHODS)
+    return Starlette(routes=[*routes, catch_all], middleware=[Middleware(BodyLimit), Middleware(TokenAuth)])

@@ -58,7 +58,7 @@ def save_flow(store: Any, path: str, document: Any, *, created_by: str | None = 
     if isinstance(document, dict):
         document = flow_from_data(document, source=path)
     check_flow(document)
-    data = _locked(lambda: lock_flow(dump_flow(document), fetch=_python_source(store)))
+    data = _locked(lambda: lock_flow(dump_flow(document), fetch=python_source(store)))
     return store.save_flow(check_path(path, "flow"), data, summary=data.get("summary") or "",
                            created_by=created_by, workspace=settings.WORKSPACE)
 
@@ -83,7 +83,7 @@ def lock_still_fits(step: dict[str, Any]) -> bool:
                        path=step.get("path"))
 
 
-def _python_source(store: Any) -> Any:
+def python_source(store: Any) -> Any:
     """Finds the workspace scripts a Python step imports (for their own imports)."""
     from engine import Resolver
 
@@ -173,7 +173,7 @@ def save_script(store: Any, path: str, language: str, content: str, summary: str
     schema, problem = script_schema_or_error(language, content)
     if schema is None:
         raise CatalogError(problem)
-    made = _locked(lambda: lock_script(language, content, lock=lock, path=path, fetch=_python_source(store)))
+    made = _locked(lambda: lock_script(language, content, lock=lock, path=path, fetch=python_source(store)))
     return store.save_script(path, language, content, schema, summary=summary, lock=made,
                              workspace=settings.WORKSPACE)
 

@@ -6,7 +6,6 @@ schedules, resources, variables, users and tokens is for admins (`admin_only`).
 
 from __future__ import annotations
 
-import datetime
 import json
 import math
 from typing import Any
@@ -16,30 +15,34 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from app import users
+from app.timestamps import iso
 from app.accounts import ADMIN, OPERATOR, AccountError, Caller, LoginRefused
 from app.offloop import DatabaseUnavailable, off_loop
 
-_CHANGES = ("flows/create", "flows/update/", "flows/delete/", "scripts/create", "schedules/create",
-            "schedules/update/", "schedules/delete/", "schedules/setenabled/", "variables/create",
-            "variables/update/", "variables/delete/", "resources/create", "resources/update", "resources/delete/",
-            "resources/type/create", "users/create", "tokens/create", "tokens/delete/")
+_OPERATOR_CHANGES = ("jobs/run/", "jobs/run_wait_result/", "jobs/restart/", "jobs_u/resume/", "jobs_u/cancel/",
+                     "jobs_u/queue/cancel/", "jobs/queue/cancel/", "jobs/flow/user_states/", "schedules/preview",
+                     "job_metrics/")
+"""What operators may do besides reading: run, resume, cancel, and what a run's own steps write."""
+_READS = ("workspaces/exists",)
+"""POSTs that only read (Windmill's shape)."""
 _SECRETS = ("flows/webhook_secret/",)
 """Readable by admins only, whatever the method."""
 _OPEN_TO_RUNS = ("users/whoami",)
 
 
 def admin_only(method: str, path: str) -> bool:
-    """Whether a request to `path` is for admins only."""
+    """Whether a request to `path` is for admins only: every change, unless it is one of
+    the operators' (`_OPERATOR_CHANGES`), and the webhook secrets. Deny by default: a
+    new endpoint that changes anything is for admins until it is named here."""
     if path.startswith("/api/w/"):
         rest = path.split("/", 4)[4] if path.count("/") >= 4 else ""
-    elif path.startswith("/api/users/"):
+    elif path.startswith(("/api/users/", "/api/workspaces/")):
         rest = path[len("/api/"):]
-        rest = rest[len("users/"):] if rest.startswith("users/tokens/") else rest
     else:
         return False
     if rest.startswith(_SECRETS):
         return True
-    return method not in ("GET", "HEAD") and rest.startswith(_CHANGES)
+    return method not in ("GET", "HEAD") and not rest.startswith(_OPERATOR_CHANGES + _READS)
 
 
 def closed_to_runs(path: str) -> bool:
@@ -125,7 +128,8 @@ def tokens_create(request: Request, raw: bytes) -> Response:
 
 @_answers
 def tokens_list(request: Request, raw: bytes) -> Response:
-    return JSONResponse(_accounts().list_tokens())
+    return JSONResponse([{**token, "created_at": iso(token["created_at"]), "last_used_at": None, "expiration": None}
+                         for token in _accounts().list_tokens()])
 
 
 @_answers
@@ -152,7 +156,7 @@ def login(request: Request, raw: bytes) -> Response:
 
 def audit_out(entry: dict[str, Any]) -> dict[str, Any]:
     """An audit entry in Windmill's field names (and ours)."""
-    stamp = datetime.datetime.fromtimestamp(entry["at"], datetime.timezone.utc).isoformat()
+    stamp = iso(entry["at"])
     return {**entry, "timestamp": stamp, "username": entry["actor"], "operation": entry["action"],
             "resource": entry["target"], "parameters": entry["detail"]}
 

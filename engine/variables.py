@@ -31,6 +31,26 @@ class Variables:
             values["description"] = description or ""
         self.store.put_variable(path, workspace=workspace, **values)
 
+    def set_sealed_variable(self, path: str, sealed: str, *, description: str | None = None,
+                            workspace: str = "main") -> None:
+        """Create or update a secret from its ciphertext, as this vault sealed it (what a
+        pull exported): kept as it is, so a round trip changes nothing.
+
+        Raises:
+            BadInput: `sealed` is not a ciphertext of this vault's key.
+        """
+        check_path(path, "variable")
+        row = self.store.get_variable_row(path, workspace=workspace)
+        self._plain(_Sealed(path, sealed))  # refuses a value sealed with another key
+        values: dict[str, Any] = {"is_secret": True, "value": sealed}
+        if description is not None or row is None:
+            values["description"] = description or ""
+        self.store.put_variable(path, workspace=workspace, **values)
+
+    def sealed_value(self, path: str, *, workspace: str = "main") -> str:
+        """A variable's value as stored: a secret's ciphertext, a plain variable's value."""
+        return self._variable_row(path, workspace).value
+
     def variable(self, path: str, *, workspace: str = "main") -> dict[str, Any]:
         """A variable as shown to people: a secret's value is None.
 
@@ -68,6 +88,15 @@ def check_path(path: str, what: str) -> None:
     from engine.item_paths import check_item_path
 
     check_item_path(path, what)
+
+
+class _Sealed:
+    """A ciphertext to check, shaped as the variable row `_plain` reads."""
+
+    is_secret = True
+
+    def __init__(self, path: str, value: str):
+        self.path, self.value = path, value
 
 
 def _public_variable(row: Any) -> dict[str, Any]:

@@ -76,6 +76,14 @@ class ResourceStore(StoreBase):
             conn.execute(RESOURCE_TYPES.insert().values(workspace=workspace, name=name, type_schema=schema,
                                                         description=description, created_at=self.clock.now()))
 
+    def delete_resource_type(self, name: str, *, workspace: str = "main") -> None:
+        """Raises NotFound when there is no such custom type."""
+        with self.db.transaction() as conn:
+            gone = conn.execute(delete(RESOURCE_TYPES).where(RESOURCE_TYPES.c.workspace == workspace,
+                                                             RESOURCE_TYPES.c.name == name)).rowcount
+        if not gone:
+            raise NotFound(f"resource type {name!r} does not exist in workspace {workspace!r}")
+
     def list_resource_type_rows(self, *, workspace: str = "main") -> list[ResourceType]:
         stmt = select(RESOURCE_TYPES).where(RESOURCE_TYPES.c.workspace == workspace).order_by(RESOURCE_TYPES.c.name)
         with self.db.autocommit() as conn:

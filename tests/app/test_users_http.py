@@ -55,7 +55,8 @@ def test_token_is_shown_once_listed_without_secret_and_deletable(api: httpx.Clie
     token = created.text
     listed = [row for row in api.get("/api/users/tokens/list").json() if row["label"] == label]
     assert listed == [{"token_prefix": token[:10], "label": label, "owner": "admin",
-                       "created_at": listed[0]["created_at"]}]
+                       "created_at": listed[0]["created_at"], "last_used_at": None, "expiration": None}]
+    assert listed[0]["created_at"].endswith("Z")  # ISO 8601, as Windmill's CLI reads it
     assert token not in api.get("/api/users/tokens/list").text
     with client(api, token) as fresh:
         assert fresh.get(f"{W}/flows/list").status_code == 200

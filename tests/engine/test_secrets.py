@@ -106,3 +106,24 @@ def test_paths_must_look_like_windmill_paths(vault):
 def test_delete_missing_variable_is_not_found(vault):
     with pytest.raises(NotFound):
         vault.delete_variable("u/admin/none")
+
+
+def test_a_sealed_secret_is_kept_as_it_is_and_a_foreign_one_refused(vault, tmp_path):
+    vault.set_variable("u/admin/pw", SECRET, is_secret=True)
+    sealed = vault.sealed_value("u/admin/pw")
+    assert SECRET not in sealed
+    vault.set_sealed_variable("u/admin/copy", sealed, description="pushed back")
+    assert vault.sealed_value("u/admin/copy") == sealed and vault.variable_value("u/admin/copy") == SECRET
+    other = Vault(vault.store, key="another key altogether")
+    with pytest.raises(BadInput, match="u/admin/foreign"):
+        other.set_sealed_variable("u/admin/foreign", sealed)
+    with pytest.raises(NotFound):
+        vault.variable("u/admin/foreign")
+
+
+def test_a_custom_resource_type_can_be_deleted_once(vault):
+    vault.create_resource_type("gone_soon", {"type": "object"})
+    vault.store.delete_resource_type("gone_soon")
+    assert "gone_soon" not in {item["name"] for item in vault.resource_types()}
+    with pytest.raises(NotFound, match="gone_soon"):
+        vault.store.delete_resource_type("gone_soon")

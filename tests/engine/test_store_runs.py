@@ -194,3 +194,17 @@ def test_create_runs_gives_children_their_parents_root(store: Store) -> None:
     child = store.create_run(kind="flow", path="f/child", parent_run_id=root.id)
     [grandchild] = store.create_runs([{"kind": "flow", "path": "f/g", "parent_run_id": child.id}])
     assert store.get_run(grandchild).root_run_id == root.id
+
+
+def test_only_a_waiting_run_is_canceled(store: Store) -> None:
+    error = {"name": "Canceled", "message": "by ada"}
+    queued = store.create_run(kind="script", path="f/x")
+    assert store.cancel_waiting_run(queued.id, error, finished_at=3.0) is True
+    canceled = store.get_run(queued.id)
+    assert (canceled.status, canceled.error, canceled.result, canceled.finished_at) == (
+        "canceled", error, {"error": error}, 3.0)
+    running = store.create_run(kind="script", path="f/y")
+    store.update_run(running.id, status="running")
+    assert store.cancel_waiting_run(running.id, error) is False
+    assert store.get_run(running.id).status == "running"
+    assert store.cancel_waiting_run("no-such-run", error) is False
