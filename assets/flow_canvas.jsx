@@ -293,8 +293,17 @@ function Canvas(props) {
     if ((event.key === "Delete" || event.key === "Backspace") && selected && props.onDeleteStep) {
       event.preventDefault();
       props.onDeleteStep(selected);
+      return;
     }
-  }, [selected, props.onDeleteStep]);
+    const key = (event.key || "").toLowerCase();
+    if (!(event.ctrlKey || event.metaKey) || (key !== "z" && key !== "y")) return;
+    const redo = key === "y" || event.shiftKey;
+    const handler = redo ? props.onRedo : props.onUndo;
+    if (handler) {
+      event.preventDefault();
+      handler();
+    }
+  }, [selected, props.onDeleteStep, props.onUndo, props.onRedo]);
 
   const editing = !readOnly;
   return (

@@ -43,6 +43,10 @@ class FlowCanvas(rx.Component):
     """A step dragged to another slot: {step_id, container, index}."""
     on_select: rx.EventHandler[rx.event.passthrough_event_spec(str)]
     on_delete_step: rx.EventHandler[rx.event.passthrough_event_spec(str)]
+    on_undo: rx.EventHandler[rx.event.no_args_event_spec]
+    """Ctrl+Z (Cmd+Z) on the canvas."""
+    on_redo: rx.EventHandler[rx.event.no_args_event_spec]
+    """Ctrl+Shift+Z or Ctrl+Y (Cmd+Shift+Z) on the canvas."""
 
     def add_imports(self) -> dict[str, Any]:
         return {"": "@xyflow/react/dist/style.css"}

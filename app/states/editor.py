@@ -26,6 +26,9 @@ from app.resource_choices import resource_choices
 from components.schema_form import SchemaFormState, field_texts, parse_form
 
 UNDO_DEPTH = 50
+TYPING_SECONDS = 1.5
+"""Edits of one field this close together are one step of the history (a word typed,
+not a letter)."""
 PREVIEW_SECONDS = 300.0
 
 
@@ -87,7 +90,10 @@ class EditorState(SchemaFormState, rx.State):
     diff_summary: str = ""
 
     _document: dict[str, Any] = {}
-    _undo: list[dict[str, Any]] = []
+    _undo: list[dict[str, Any]] = []  # documents before each edit, the latest last
+    _redo: list[dict[str, Any]] = []  # documents undone, the latest last
+    _typing: tuple[str, float] = ("", 0.0)  # the field being edited, when last
+    redo_depth: int = 0
     _results: dict[str, Any] = {}
 
     # ---- loading and saving ---------------------------------------------------------------
@@ -99,7 +105,8 @@ class EditorState(SchemaFormState, rx.State):
         self.path = url_path.split("/flows/edit/", 1)[-1] if "/flows/edit/" in url_path else ""
         self._reset_preview()
         self.view = "graph"
-        self.selected, self.notice, self.problem, self._undo, self.undo_depth = "", "", "", [], 0
+        self.selected, self.notice, self.problem = "", "", ""
+        self._undo, self._redo, self.undo_depth, self.redo_depth, self._typing = [], [], 0, 0, ("", 0.0)
         try:
             document, version = await off_loop(_latest, self.path)
         except DatabaseUnavailable:
@@ -167,6 +174,7 @@ class EditorState(SchemaFormState, rx.State):
     @rx.event
     def set_schema_field(self, index: str, key: str, value: Any) -> None:
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        self._typed(f"schema:{index}:{key}")
         self._set_schema_rows(schema_fields.set_field(self.schema_rows, index, key, text))
 
     def _set_schema_rows(self, rows: list[dict[str, str]]) -> None:
@@ -274,13 +282,27 @@ class EditorState(SchemaFormState, rx.State):
 
     @rx.event
     async def undo(self) -> None:
+        """Go back one edit, whatever it changed (a step, its code, inputs or options, the
+        input schema); Redo goes forward again."""
         if not self._undo:
             return
-        self._document = self._undo.pop()
-        self.undo_depth, self.dirty, self.notice, self.warning = len(self._undo), True, "Undone", ""
+        self._redo = (self._redo + [self._document])[-UNDO_DEPTH:]
+        await self._restore(self._undo.pop(), "Undone")
+
+    @rx.event
+    async def redo(self) -> None:
+        if not self._redo:
+            return
+        self._undo = (self._undo + [self._document])[-UNDO_DEPTH:]
+        await self._restore(self._redo.pop(), "Redone")
+
+    async def _restore(self, document: dict[str, Any], notice: str) -> None:
+        self._document, self._typing = document, ("", 0.0)
+        self.undo_depth, self.redo_depth = len(self._undo), len(self._redo)
+        self.dirty, self.notice, self.warning = True, notice, ""
         self._show(relayout=True)
         self._load_schema()
-        await self._select(self.selected)
+        await self._select(self.selected)  # a step the document no longer has is let go
 
     # ---- step panel -------------------------------------------------------------------------
 
@@ -298,6 +320,7 @@ class EditorState(SchemaFormState, rx.State):
     @rx.event
     def set_summary(self, value: str) -> None:
         self.sel_summary = value
+        self._typed(f"summary:{self.selected}")
         self._change_step(lambda m: {**{k: v for k, v in m.items() if k != "summary"},
                                      **({"summary": value} if value else {})}, relayout=True)
 
@@ -313,6 +336,7 @@ class EditorState(SchemaFormState, rx.State):
         except flow_ops.EditError:
             return
         changed = {**module, "value": {**module["value"], "content": text}}
+        self._typed(f"code:{step_id}")
         if not catalog.lock_still_fits(changed["value"]):
             changed["value"].pop("lock", None)  # the code outgrew it: a preview resolves afresh, a save locks anew
         self._document = flow_ops.replace_step(self._document, step_id, changed)
@@ -323,6 +347,7 @@ class EditorState(SchemaFormState, rx.State):
     @rx.event
     async def set_script_path(self, value: str) -> None:
         self.sel_script_path = value
+        self._typed(f"script:{self.selected}")
         self._change_step(lambda m: {**m, "value": {**m["value"], "path": value}}, relayout=True)
         await self._refresh_inputs()
 
@@ -351,6 +376,7 @@ class EditorState(SchemaFormState, rx.State):
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         _, _, module = flow_ops.find_step(self._document, self.selected)
         changed, problem = step_form.set_option(module, name, text)
+        self._typed(f"option:{self.selected}:{name}")
         self.option_error = problem
         self.options = {**self.options, name: text}
         if not problem:
@@ -361,6 +387,7 @@ class EditorState(SchemaFormState, rx.State):
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         _, _, module = flow_ops.find_step(self._document, self.selected)
         changed, problem = step_form.set_container(module, name, text)
+        self._typed(f"container:{self.selected}:{name}")
         self.option_error = problem
         if not problem:
             self._replace_step(changed, relayout=False)
@@ -371,6 +398,7 @@ class EditorState(SchemaFormState, rx.State):
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         _, _, module = flow_ops.find_step(self._document, self.selected)
         changed = step_form.set_branch(module, int(index), field, text)
+        self._typed(f"branch:{self.selected}:{index}:{field}")
         self._replace_step(changed, relayout=field == "summary")
         self.branches = step_form.branch_rows(changed)
 
@@ -509,8 +537,19 @@ class EditorState(SchemaFormState, rx.State):
         self._show(relayout=True)
 
     def _push_undo(self) -> None:
+        """Make the document as it is now a point Undo comes back to (a new edit follows)."""
         self._undo = (self._undo + [self._document])[-UNDO_DEPTH:]
-        self.undo_depth = len(self._undo)
+        self._redo, self._typing = [], ("", 0.0)
+        self.undo_depth, self.redo_depth = len(self._undo), 0
+
+    def _typed(self, field: str) -> None:
+        """An edit of `field` comes: a new point of the history, unless the same field was
+        edited a moment ago (typing a word is one edit)."""
+        now = time.monotonic()
+        last, at = self._typing
+        if field != last or now - at > TYPING_SECONDS:
+            self._push_undo()
+        self._typing = (field, now)
 
     def _show(self, *, relayout: bool) -> None:
         """Derive what the page shows from the document."""
@@ -574,6 +613,7 @@ class EditorState(SchemaFormState, rx.State):
     async def _set_input(self, name: str, mode: str, text: str, widget: str) -> None:
         _, _, module = flow_ops.find_step(self._document, self.selected)
         changed, problem = step_form.set_input(module, name, mode, text, widget)
+        self._typed(f"input:{self.selected}:{name}")
         self.input_errors = {**self.input_errors, name: problem}
         self._replace_step(changed, relayout=mode == "javascript")
         await self._refresh_inputs()

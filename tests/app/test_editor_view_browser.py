@@ -139,3 +139,36 @@ def test_moving_a_step_into_the_loop_that_iterates_its_result_warns(page, api):
     expect(warning).to_contain_text("step each reads results.items")
     page.locator("[data-action=undo]").click()
     expect(warning).to_have_count(0)
+
+
+def test_one_history_undoes_and_redoes_code_summary_and_options_and_keys_work_on_the_canvas(page, api):
+    from tests.app.test_editor_browser import set_code
+
+    path = f"u/tests/history_{uuid.uuid4().hex[:8]}"
+    step = {"id": "code", "value": {"type": "rawscript", "language": "python3", "input_transforms": {},
+                                    "content": "def main():\n    return 1\n"}}
+    assert api.post(f"{W}/flows/create", json=flow_body(path, [step])).status_code == 201
+    page.goto(f"/flows/edit/{path}")
+    node(page, "code").click()
+    set_code(page, "def main(first: int = 1):\n    return first\n", "first")
+    summary = page.locator("[data-field=step-summary]")
+    summary.fill("adds things")
+    expect(node(page, "code")).to_contain_text("adds things")
+
+    page.locator("[data-action=undo]").click()  # the summary goes
+    expect(node(page, "code")).not_to_contain_text("adds things")
+    expect(summary).to_have_value("")
+    page.locator("[data-action=undo]").click()  # then the code
+    expect(page.locator("[data-code-editor] .cm-content")).to_contain_text("return 1")
+    expect(page.locator("[data-input-row=first]")).to_have_count(0)
+
+    page.locator("[data-testid=flow-canvas]").click(position={"x": 5, "y": 5})  # the canvas has the keys
+    page.keyboard.press("Control+Shift+Z")  # the code comes back
+    node(page, "code").click()
+    expect(page.locator("[data-code-editor] .cm-content")).to_contain_text("return first")
+    page.locator("[data-testid=flow-canvas]").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+Shift+Z")  # and the summary
+    expect(node(page, "code")).to_contain_text("adds things")
+    page.keyboard.press("Control+Z")
+    expect(node(page, "code")).not_to_contain_text("adds things")
+    expect(page.locator("[data-action=redo]")).to_be_enabled()
