@@ -8,11 +8,18 @@ an approval or a resume reads the few it needs by exact key (see
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from engine.executor.iterations import flow_level, level_ids
 
 LOOPS = ("forloopflow", "whileloopflow")
+KEPT_FLOWS = 64
+"""Runs whose parsed flow is kept: a page watching a run reads its journal at every event,
+and parsing a flow snapshot (which never changes) took half of such a read."""
+_flows: OrderedDict[str, Any] = OrderedDict()
+_flows_lock = threading.Lock()
 
 
 class RunJournal:
@@ -27,8 +34,18 @@ class RunJournal:
         from engine.openflow import flow_from_data, iter_modules
 
         self.store, self.run = store, run
-        self.flow = flow_from_data({"value": run.flow or {"modules": []}}, source=f"run {run.id}").value
-        self.modules = {module.id: module for _, module in iter_modules(self.flow)}
+        with _flows_lock:
+            kept = _flows.get(run.id)
+            if kept is not None:
+                _flows.move_to_end(run.id)
+        if kept is None:
+            flow = flow_from_data({"value": run.flow or {"modules": []}}, source=f"run {run.id}").value
+            kept = (flow, {module.id: module for _, module in iter_modules(flow)})
+            with _flows_lock:
+                _flows[run.id] = kept
+                while len(_flows) > KEPT_FLOWS:
+                    _flows.popitem(last=False)
+        self.flow, self.modules = kept
 
     def top_level(self, *, results: bool = True) -> list[Any]:
         """The records of the flow's top level (branches included, loop bodies not), in flow
