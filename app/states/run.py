@@ -134,18 +134,24 @@ class RunState(rx.State):
             return
         run = view.run
         row = present.run_row(run)
-        self.path, self.status, self.trigger = row["path"], row["status"], row["trigger"]
-        self.created, self.started, self.duration = row["created"], row["started"], row["duration"]
-        self.args_json = present.pretty_json(run.args or {})
-        self.result_json = "" if run.result is None else present.pretty_json(run.result)
         error = run.error if isinstance(run.error, dict) else {}
-        self.error_message = str(error.get("message", "")) if run.error else ""
-        self.steps, self.run_logs = view.steps, view.run_logs
-        self.timeline = present.timeline(run, view.shown, counts=view.counts)
+        self._change(
+            path=row["path"], status=row["status"], trigger=row["trigger"], created=row["created"],
+            started=row["started"], duration=row["duration"], args_json=present.pretty_json(run.args or {}),
+            result_json="" if run.result is None else present.pretty_json(run.result),
+            error_message=str(error.get("message", "")) if run.error else "", steps=view.steps,
+            run_logs=view.run_logs, timeline=present.timeline(run, view.shown, counts=view.counts),
+            restart_keys=[step.key for step in view.shown],
+            restarted_from=str((run.state or {}).get("restarted_from") or ""),
+            decisions=[present.decision_row(d) for d in view.decisions])
         self._show_graph(run, view)
-        self.restart_keys = [step.key for step in view.shown]
-        self.restarted_from = str((run.state or {}).get("restarted_from") or "")
-        self.decisions = [present.decision_row(d) for d in view.decisions]
+
+    def _change(self, **values: Any) -> None:
+        """Set the vars whose value differs: only those go to the browser (a page watching
+        a long run is refreshed many times a second, and its args never change)."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     def _show_graph(self, run: Any, view: run_view.RunView) -> None:
         # The layout changes only when another run is shown; statuses change as it runs.
@@ -154,12 +160,11 @@ class RunState(rx.State):
             self.graph_nodes, self.graph_edges = graph.nodes, graph.edges
             self.graph_version += 1
             self._graph_of = run.id
-        self.node_statuses = view.statuses
         durations = {step.step_id: present.duration(step.started_at, step.finished_at)
                      for step in view.shown if step.step_id and step.finished_at and step.iteration is None}
         for loop_id, count in view.counts.items():  # a top-level loop's key is its id
             durations[loop_id] = " · ".join(filter(None, [durations.get(loop_id, ""), f"×{count:,}"]))
-        self.node_durations = durations
+        self._change(node_statuses=view.statuses, node_durations=durations)
 
     @rx.event
     def set_restart_from(self, key: str) -> None:
