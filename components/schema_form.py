@@ -84,7 +84,22 @@ def _initial_text(kind: str, prop: dict[str, Any]) -> str:
         return option_label(default)
     if kind == "boolean":
         return "true" if default else ""
+    if kind == "datetime":
+        moment = _moment(str(default))
+        return moment.strftime("%Y-%m-%dT%H:%M:%S") if moment is not None else ""
     return str(default)
+
+
+def _moment(text: str) -> datetime.datetime | None:
+    """A date and time in UTC from ISO 8601 text (one without a zone is taken as UTC, as
+    the picker gives it), or None."""
+    try:
+        moment = datetime.datetime.fromisoformat(text.strip().upper().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc)
 
 
 def _ordered_names(schema: dict[str, Any]) -> list[str]:
@@ -109,7 +124,7 @@ def schema_fields(schema: dict[str, Any] | None,
         prop = properties[name] if isinstance(properties[name], dict) else {}
         kind = field_kind(prop)
         wanted = resource_type(prop)
-        hint = {"json": _main_type(prop) or "JSON", "datetime": "date-time",
+        hint = {"json": _main_type(prop) or "JSON", "datetime": "date-time, UTC",
                 "resource": f"{wanted} resource"}.get(kind, kind)
         text = _initial_text(kind, prop)
         options = (resources or {}).get(wanted, []) if wanted else [option_label(v) for v in prop.get("enum") or []]
@@ -151,6 +166,11 @@ def _coerce(field: dict[str, Any], prop: dict[str, Any], raw: Any) -> tuple[Any,
         return (int(number) if number.is_integer() and "." not in text else number), ""
     if kind == "resource":
         return (text if text.startswith(RESOURCE_PREFIX) else RESOURCE_PREFIX + text), ""
+    if kind == "datetime":
+        moment = _moment(text) if "T" in text.upper() else None
+        if moment is None:
+            return None, "must be a date and time, e.g. 2024-01-31T09:00"
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ"), ""
     if kind == "enum":
         for value in prop.get("enum") or []:
             if option_label(value) == str(raw):
@@ -305,6 +325,7 @@ def _input(field: rx.Var[dict[str, Any]]) -> rx.Component:
         ("number", rx.input(name=name, default_value=value, input_mode="decimal", width="100%")),
         ("email", rx.input(name=name, default_value=value, type="email", placeholder=placeholder, width="100%")),
         ("date", rx.input(name=name, default_value=value, type="date", width="100%")),
+        ("datetime", rx.input(name=name, default_value=value, type="datetime-local", step="1", width="100%")),
         text_input,
     )
 
@@ -351,6 +372,7 @@ def _bound_input(field: rx.Var[dict[str, Any]], value: rx.Var[str], on_change: A
         ("number", text(input_mode="decimal")),
         ("email", text(type="email", placeholder=placeholder)),
         ("date", text(type="date")),
+        ("datetime", text(type="datetime-local", step="1")),
         text(placeholder=placeholder),
     )
 

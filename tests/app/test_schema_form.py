@@ -63,7 +63,8 @@ def test_schema_rules_and_formats_are_checked_with_jsonschema():
         "t": {"type": "string", "format": "date-time"}, "k": {"type": "integer", "minimum": 3},
         "xs": {"type": "array", "items": {"type": "integer"}}}}
     _, errors = parse_form(schema, {"e": "nobody", "d": "2024-13-01", "t": "tomorrow", "k": "1", "xs": '[1, "a"]'})
-    assert errors == {"e": "must be a valid email", "d": "must be a valid date", "t": "must be a valid date-time",
+    assert errors == {"e": "must be a valid email", "d": "must be a valid date",
+                      "t": "must be a date and time, e.g. 2024-01-31T09:00",
                       "k": "1 is less than the minimum of 3", "xs": "[1]: 'a' is not of type 'integer'"}
     args, errors = parse_form(schema, {"e": "a@b.io", "d": "2024-12-01", "t": "2024-01-01T10:00:00Z", "k": "5"})
     assert errors == {} and args["k"] == 5
@@ -101,3 +102,17 @@ def test_a_resource_default_shows_as_its_path():
     picker, = schema_fields({"properties": {"db": {"type": "object", "format": "resource-postgresql",
                                                    "default": "$res:f/data/warehouse"}}})
     assert picker["value"] == "f/data/warehouse"
+
+
+def test_a_date_time_is_picked_in_utc_and_sent_as_iso_8601():
+    schema = {"properties": {"when": {"type": "string", "format": "date-time", "default": "2024-05-01T10:30:00+02:00"}},
+              "required": ["when"]}
+    field = schema_fields(schema)[0]
+    assert (field["kind"], field["value"], field["hint"]) == ("datetime", "2024-05-01T08:30:00", "date-time, UTC")
+    for picked, sent in (("2024-05-01T08:30", "2024-05-01T08:30:00Z"),
+                         ("2024-05-01T08:30:15", "2024-05-01T08:30:15Z"),
+                         ("2024-05-01T10:30:00+02:00", "2024-05-01T08:30:00Z"),
+                         ("2024-05-01t08:30z", "2024-05-01T08:30:00Z")):
+        assert parse_form(schema, {"when": picked}) == ({"when": sent}, {}), picked
+    for wrong in ("soon", "2024-05-01", "2024-13-01T00:00"):
+        assert parse_form(schema, {"when": wrong})[1] == {"when": "must be a date and time, e.g. 2024-01-31T09:00"}

@@ -102,3 +102,21 @@ def test_the_run_form_follows_the_code_as_typed_and_resolves_variables(page, api
     form.locator("[data-submit=script-args]").click()
     expect(page.locator("[data-run-status]")).to_have_attribute("data-run-status", "success", timeout=20_000)
     expect(page.locator("[data-block=script-result]")).to_contain_text("bonjour bonjour bonjour")
+
+
+def test_a_date_time_argument_gets_a_picker_and_arrives_in_utc(page, api):
+    _create_script(page, "f/tests/when_script")
+    editor = page.locator("[data-field=code] .cm-content")
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text("from datetime import datetime\n\ndef main(when: datetime):\n    return str(when)\n")
+    form = page.locator("[data-form=script-args]")
+    picker = form.locator('[data-field="when"] input')
+    expect(picker).to_have_attribute("type", "datetime-local")
+    expect(form.locator('[data-field="when"]')).to_contain_text("date-time, UTC")
+    picker.fill("2024-05-01T08:30")
+    form.locator("[data-submit=script-args]").click()
+    expect(page.locator("[data-run-status]")).to_have_attribute("data-run-status", "success", timeout=20_000)
+    result = page.locator("[data-block=script-result]")
+    expect(result).to_contain_text("2024-05-01")
+    expect(result).to_contain_text("08:30:00")
