@@ -28,7 +28,9 @@ from typing import Any
 import reflex as rx
 from jsonschema import FormatChecker, validators
 
-KINDS = ("string", "email", "date", "datetime", "integer", "number", "boolean", "enum", "json", "resource")
+KINDS = ("string", "email", "date", "datetime", "integer", "number", "boolean", "enum", "list", "json", "resource")
+LIST_ITEMS = ("string", "integer", "number")
+"""Item types a list is edited as lines of (one item a line); other lists are JSON text."""
 RESOURCE_FORMAT = "resource-"
 """Windmill's format of a resource argument: `resource-postgresql` takes a postgresql resource."""
 RESOURCE_PREFIX = "$res:"
@@ -62,7 +64,14 @@ def field_kind(prop: dict[str, Any]) -> str:
     kind = _main_type(prop)
     if kind == "string":
         return _FORMAT_KINDS.get(str(prop.get("format", "")), "string")
+    if kind == "array" and _item_type(prop) in LIST_ITEMS:
+        return "list"
     return _TYPE_KINDS.get(kind, "json")
+
+
+def _item_type(prop: dict[str, Any]) -> str:
+    items = prop.get("items")
+    return _main_type(items) if isinstance(items, dict) and not items.get("enum") else ""
 
 
 def option_label(value: Any) -> str:
@@ -80,6 +89,8 @@ def _initial_text(kind: str, prop: dict[str, Any]) -> str:
         return str(default).removeprefix(RESOURCE_PREFIX)
     if kind == "json":
         return json.dumps(default)
+    if kind == "list":
+        return "\n".join(str(item) for item in default) if isinstance(default, list) else ""
     if kind == "enum":
         return option_label(default)
     if kind == "boolean":
@@ -125,6 +136,7 @@ def schema_fields(schema: dict[str, Any] | None,
         kind = field_kind(prop)
         wanted = resource_type(prop)
         hint = {"json": _main_type(prop) or "JSON", "datetime": "date-time, UTC",
+                "list": f"list of {_item_type(prop)}, one a line",
                 "resource": f"{wanted} resource"}.get(kind, kind)
         text = _initial_text(kind, prop)
         options = (resources or {}).get(wanted, []) if wanted else [option_label(v) for v in prop.get("enum") or []]
@@ -146,7 +158,7 @@ def schema_fields(schema: dict[str, Any] | None,
 def _placeholder(kind: str, wanted: str | None = None, any_option: bool = True) -> str:
     if kind == "resource":
         return f"choose a {wanted} resource…" if any_option else f"no {wanted} resource yet: add one under Resources"
-    return {"json": "JSON, e.g. [1, 2] or {\"a\": 1}", "datetime": "2024-01-31T09:00:00Z",
+    return {"json": "JSON, e.g. [1, 2] or {\"a\": 1}", "datetime": "2024-01-31T09:00:00Z", "list": "one item a line",
             "email": "name@example.com"}.get(kind, "")
 
 
@@ -176,12 +188,28 @@ def _coerce(field: dict[str, Any], prop: dict[str, Any], raw: Any) -> tuple[Any,
             if option_label(value) == str(raw):
                 return value, ""
         return None, "must be one of the listed values"
+    if kind == "list":
+        return _items(prop, str(raw))
     if kind == "json":
         try:
             return json.loads(text), ""
         except json.JSONDecodeError as exc:
             return None, f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
     return str(raw), ""
+
+
+def _items(prop: dict[str, Any], text: str) -> tuple[Any, str]:
+    """The items of a list typed one a line (blank lines skipped), each of the list's item
+    type, or the first line that is not."""
+    kind, items = _item_type(prop), []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        value, problem = _coerce({"kind": kind}, {}, line) if kind != "string" else (line.strip(), "")
+        if problem:
+            return None, f"line {number}: {problem}"
+        items.append(value)
+    return items, ""
 
 
 def parse_form(schema: dict[str, Any] | None, form_data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -321,6 +349,7 @@ def _input(field: rx.Var[dict[str, Any]]) -> rx.Component:
                                placeholder=placeholder, width="100%")),
         ("json", rx.text_area(name=name, default_value=value, placeholder=placeholder, rows="3",
                               width="100%", font_family="var(--code-font-family)")),
+        ("list", rx.text_area(name=name, default_value=value, placeholder=placeholder, rows="4", width="100%")),
         ("integer", rx.input(name=name, default_value=value, input_mode="numeric", width="100%")),
         ("number", rx.input(name=name, default_value=value, input_mode="decimal", width="100%")),
         ("email", rx.input(name=name, default_value=value, type="email", placeholder=placeholder, width="100%")),
@@ -368,6 +397,8 @@ def _bound_input(field: rx.Var[dict[str, Any]], value: rx.Var[str], on_change: A
                                placeholder=placeholder, width="100%", custom_attrs=attrs)),
         ("json", rx.text_area(value=value, on_change=on_change, placeholder=placeholder, rows="3", width="100%",
                               font_family="var(--code-font-family)", custom_attrs=attrs)),
+        ("list", rx.text_area(value=value, on_change=on_change, placeholder=placeholder, rows="4", width="100%",
+                              custom_attrs=attrs)),
         ("integer", text(input_mode="numeric")),
         ("number", text(input_mode="decimal")),
         ("email", text(type="email", placeholder=placeholder)),

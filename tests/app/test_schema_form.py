@@ -61,11 +61,11 @@ def test_schema_rules_and_formats_are_checked_with_jsonschema():
     schema = {"type": "object", "properties": {
         "e": {"type": "string", "format": "email"}, "d": {"type": "string", "format": "date"},
         "t": {"type": "string", "format": "date-time"}, "k": {"type": "integer", "minimum": 3},
-        "xs": {"type": "array", "items": {"type": "integer"}}}}
-    _, errors = parse_form(schema, {"e": "nobody", "d": "2024-13-01", "t": "tomorrow", "k": "1", "xs": '[1, "a"]'})
+        "xs": {"type": "array", "items": {"type": "object"}}}}
+    _, errors = parse_form(schema, {"e": "nobody", "d": "2024-13-01", "t": "tomorrow", "k": "1", "xs": '[{}, "a"]'})
     assert errors == {"e": "must be a valid email", "d": "must be a valid date",
                       "t": "must be a date and time, e.g. 2024-01-31T09:00",
-                      "k": "1 is less than the minimum of 3", "xs": "[1]: 'a' is not of type 'integer'"}
+                      "k": "1 is less than the minimum of 3", "xs": "[1]: 'a' is not of type 'object'"}
     args, errors = parse_form(schema, {"e": "a@b.io", "d": "2024-12-01", "t": "2024-01-01T10:00:00Z", "k": "5"})
     assert errors == {} and args["k"] == 5
 
@@ -116,3 +116,15 @@ def test_a_date_time_is_picked_in_utc_and_sent_as_iso_8601():
         assert parse_form(schema, {"when": picked}) == ({"when": sent}, {}), picked
     for wrong in ("soon", "2024-05-01", "2024-13-01T00:00"):
         assert parse_form(schema, {"when": wrong})[1] == {"when": "must be a date and time, e.g. 2024-01-31T09:00"}
+
+
+def test_a_list_of_plain_items_is_edited_one_item_a_line_each_of_its_type():
+    schema = script_schema("python3", "def main(ids: list[int], names: list[str] = ['a', 'b'], raw: list = []):\n"
+                                      "    return ids\n")
+    ids, names, raw = schema_fields(schema)
+    assert (ids["kind"], ids["hint"], names["kind"], raw["kind"]) == ("list", "list of integer, one a line", "list",
+                                                                      "json")
+    assert names["value"] == "a\nb"
+    args, errors = parse_form(schema, {"ids": "3\n\n 4 \n", "names": "x y\nz", "raw": ""})
+    assert (args, errors) == ({"ids": [3, 4], "names": ["x y", "z"]}, {})
+    assert parse_form(schema, {"ids": "3\nfour"})[1] == {"ids": "line 2: must be a whole number"}

@@ -120,3 +120,21 @@ def test_a_date_time_argument_gets_a_picker_and_arrives_in_utc(page, api):
     result = page.locator("[data-block=script-result]")
     expect(result).to_contain_text("2024-05-01")
     expect(result).to_contain_text("08:30:00")
+
+
+def test_a_list_argument_is_typed_one_item_a_line(page, api):
+    _create_script(page, "f/tests/list_script")
+    editor = page.locator("[data-field=code] .cm-content")
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text("def main(ids: list[int]):\n    return sum(ids)\n")
+    form = page.locator("[data-form=script-args]")
+    field = form.locator('[data-field="ids"]')
+    expect(field).to_have_attribute("data-kind", "list")
+    field.locator("textarea").fill("4\nfive")
+    form.locator("[data-submit=script-args]").click()
+    expect(form.locator('[data-field-error="ids"]')).to_have_text("line 2: must be a whole number")
+    field.locator("textarea").fill("4\n5\n\n6")
+    form.locator("[data-submit=script-args]").click()
+    expect(page.locator("[data-run-status]")).to_have_attribute("data-run-status", "success", timeout=20_000)
+    expect(page.locator("[data-block=script-result]")).to_have_text("15")
