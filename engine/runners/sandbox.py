@@ -108,6 +108,13 @@ class SandboxPolicy:
             if os.environ.get("MILLRACE_SCRIPT_DATA_DIR", "").strip() else None,
         )
 
+    def read_only_in_tmp(self) -> list[str]:
+        """The interpreter's and the other read-only folders under the host's temporary
+        folder (a checkout under /tmp), relative to it: bound again, read-only, inside each
+        job, whose /tmp is its own."""
+        return [os.path.relpath(path, host_tmp()) for path in [*python_roots(), *self.extra_ro]
+                if _under(path, host_tmp())]
+
     def shared_in_tmp(self) -> list[str]:
         """The shared folders under the host's temporary folder, relative to it.
 
@@ -169,7 +176,8 @@ def bwrap_argv(policy: SandboxPolicy, *, work: str, runtime: str, binds: dict[st
             "--die-with-parent", "--hostname", "millrace-job", "--clearenv"]
     if not policy.network:
         argv.append("--unshare-net")
-    argv += system_view()
+    # /tmp first: the folders bound next may be under the host's /tmp (a checkout there).
+    argv += [*system_view(), "--tmpfs", "/tmp"]
     for path in [*python_roots(), *policy.extra_ro]:
         argv += ["--ro-bind", path, path]
     for source, target in policy.ro_mounts:
@@ -177,7 +185,7 @@ def bwrap_argv(policy: SandboxPolicy, *, work: str, runtime: str, binds: dict[st
     argv += ["--ro-bind", str(INSIDE_DIR), INSIDE_MOUNT, "--ro-bind", runtime, RUNTIME_MOUNT]
     # The host's /proc (a fully visible one) lets each job mount a /proc of its own;
     # jobs never see this one.
-    argv += ["--bind", "/proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run"]
+    argv += ["--bind", "/proc", "/proc", "--dev", "/dev", "--tmpfs", "/run"]
     argv += ["--bind", host_tmp(), CWD_ROOT_MOUNT, "--bind", work, WORK_MOUNT]
     for source, target in (binds or {}).items():
         argv += ["--bind", source, target]
@@ -211,11 +219,11 @@ def helper_argv(program: Path, *args: str) -> tuple[list[str], str | None]:
         return [python_executable(), "-I", str(program), *args], refused
     # Not --die-with-parent: that follows the thread that started the helper, and helpers
     # outlive the threads that start them; a helper ends when its requests pipe does.
-    argv = [find_bwrap(), "--unshare-all", "--clearenv", *system_view(etc=False)]
+    argv = [find_bwrap(), "--unshare-all", "--clearenv", *system_view(etc=False), "--tmpfs", "/tmp"]
     for path in python_roots():
         argv += ["--ro-bind", path, path]
     argv += ["--ro-bind", str(program), f"{HELPER_MOUNT}/{program.name}", "--proc", "/proc", "--dev", "/dev",
-             "--tmpfs", "/tmp", "--chdir", "/"]
+             "--chdir", "/"]
     return argv + [python_executable(), "-I", f"{HELPER_MOUNT}/{program.name}", *args], None
 
 

@@ -114,7 +114,8 @@ class Zygote:
         config = {"pool": self.scratch_root, "socket": f"{work}/{self.name}.sock", "workroot": work, "spares": self.spares, "isolate": isolate,
                   "disk_mb": self.policy.disk_mb,
                   "cwd_root": [sandbox.host_tmp(), sandbox.CWD_ROOT_MOUNT] if isolate else None,
-                  "shared_in_tmp": self.policy.shared_in_tmp(), "cgroups": self._cgroup_config(isolate)}
+                  "shared_in_tmp": self.policy.shared_in_tmp(), "read_only_in_tmp": self.policy.read_only_in_tmp(),
+                  "cgroups": self._cgroup_config(isolate)}
         if self.flavour is not None:
             config.update(paths=list(self.flavour.paths), preload=list(self.flavour.preload))
         program = [sandbox.python_executable(), f"{inside}/zygote.py", json.dumps(config)]

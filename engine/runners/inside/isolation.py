@@ -27,7 +27,7 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+MS_BIND, MS_REC, MS_PRIVATE, MS_REMOUNT = 4096, 16384, 1 << 18, 32
 PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
@@ -107,6 +107,12 @@ def own_proc() -> None:
 def bind(source: str, target: str) -> None:
     """Make `source` visible (writable) at `target`."""
     _mount(source, target, None, MS_BIND | MS_REC)
+
+
+def bind_read_only(source: str, target: str) -> None:
+    """Make `source` visible at `target`, read-only."""
+    _mount(source, target, None, MS_BIND | MS_REC)
+    _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
 def drop_privileges() -> None:

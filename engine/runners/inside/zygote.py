@@ -82,6 +82,8 @@ class Config:
     shared_in_tmp: tuple[str, ...] = ()
     cgroups: dict | None = None
     """Where each spare makes its job's cgroup, and the default limits (isolation.join_cgroup)."""
+    read_only_in_tmp: tuple[str, ...] = ()
+    """The interpreter's folders under the host's /tmp, shown again read-only in each job."""
 
 
 def report(line: str) -> None:
@@ -315,6 +317,10 @@ class JobNamespace:
             inside = os.path.join(self.config.cwd_root[0], relative)
             os.makedirs(inside, exist_ok=True)
             isolation.bind(f"/proc/self/fd/{cwd_root}/{relative}", inside)
+        for relative in self.config.read_only_in_tmp:  # the interpreter, from a checkout under /tmp
+            inside = os.path.join(self.config.cwd_root[0], relative)
+            os.makedirs(inside, exist_ok=True)
+            isolation.bind_read_only(f"/proc/self/fd/{cwd_root}/{relative}", inside)
         return cwd_root
 
     @staticmethod
@@ -473,4 +479,5 @@ if __name__ == "__main__":
     root = settings.get("cwd_root")
     Zygote(Config(settings["socket"], settings["workroot"], int(settings["spares"]), bool(settings["isolate"]),
                   int(settings["disk_mb"]), tuple(root) if root else None,
-                  tuple(settings.get("shared_in_tmp") or ()), settings.get("cgroups"))).serve()
+                  tuple(settings.get("shared_in_tmp") or ()), settings.get("cgroups"),
+                  tuple(settings.get("read_only_in_tmp") or ()))).serve()
