@@ -135,6 +135,19 @@ class EngineService:
         self.wake()
         return new_id
 
+    def cancel(self, run_id: str, *, by: str) -> list[str]:
+        """Cancel a queued, running or waiting run (with its parts and subflows), recorded
+        in the audit log; returns the ids canceled.
+
+        Raises:
+            NotFound: no such run.
+            BadInput: it has ended already.
+        """
+        canceled = self.engine.cancel_run(run_id, by=by)
+        self.accounts.record(by, "run.canceled", run_id, f"{len(canceled)} run(s) canceled")
+        self.wake()
+        return canceled
+
     def decide(self, run_id: str, *, approve: bool, approver: str = "admin",
                payload: Any = None, resume_id: str | None = None, comment: str | None = None) -> str:
         """Approve or reject the step a run waits on; returns the step's verdict."""

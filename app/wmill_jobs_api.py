@@ -124,18 +124,23 @@ def completed_list(request: Request, raw: bytes) -> Response:
 
 @blocking_endpoint
 def cancel(request: Request, raw: bytes) -> Response:
-    """Cancel a run that waits (queued or suspended); a running one is not stopped midway."""
+    """Cancel a queued, running or suspended run (a running one with its parts and
+    subflows, its scripts stopped)."""
     from engine import BadInput
 
     run_id, key = wmill_jobs.split(_id(request))
     job = _job(request)
-    if key is not None or job["status"] in FINISHED or job["status"] == "running":
-        raise BadInput(f"job {_id(request)} is {job['status']}: only a queued or suspended run can be canceled")
+    if key is not None or job["status"] in FINISHED:
+        raise BadInput(f"job {_id(request)} is {job['status']}: only a queued, running or suspended run can be "
+                       "canceled")
     who = users.caller(request)
+    if job["status"] == "running":
+        service.cancel(run_id, by=who.username or "run")
+        return PlainTextResponse(f"job {run_id} canceled")
     reason = str(object_body(raw).get("reason") or "no reason given")
     message = f"canceled by {who.username or 'a run'}: {reason}"
     if not service.store.cancel_waiting_run(run_id, {"name": "Canceled", "message": message}):
-        raise BadInput(f"job {_id(request)} started meanwhile: only a queued or suspended run can be canceled")
+        raise BadInput(f"job {_id(request)} started meanwhile: cancel it again to stop it")
     service.accounts.record(who.username or "run", "run.canceled", run_id, reason)
     return PlainTextResponse(f"job {run_id} canceled")
 

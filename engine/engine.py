@@ -234,6 +234,36 @@ class Engine:
         """Disapprove a waiting step: the run fails with SuspendedDisapproved."""
         return self.resume(run_id, resume_id, approver, payload, approve=False)
 
+    def cancel_run(self, run_id: str, by: str | None = None) -> list[str]:
+        """Stop a queued, running or waiting run, with the runs of its tree: it ends
+        "canceled". A step running in this process is stopped at once (its script is
+        killed); one running on another worker is stopped at that worker's next heartbeat.
+
+        Returns the ids of the runs canceled, the run's first.
+
+        Raises:
+            NotFound: no run `run_id`.
+            BadInput: the run has ended already: there is nothing to cancel.
+        """
+        run = self.store.get_run(run_id)
+        if run is None:
+            raise NotFound(f"run {run_id!r} not found")
+        message = f"canceled by {by}" if by else "canceled"
+        error = {"name": "Canceled", "message": message, "stack": ""}
+        canceled = self.store.cancel_tree(run_id, error, self.clock.now())
+        if run_id not in canceled:
+            ended = self.store.get_run(run_id)
+            raise BadInput(f"run {run_id} has ended already ({ended.status if ended else 'deleted'}): "
+                           "there is nothing to cancel")
+        driver = self.driver
+        if driver is not None:
+            driver.stop_runs(canceled)
+        from engine.events import Event
+
+        self.services.events.publish(Event(kind="run_finished", run_id=run_id, ts=self.clock.now(),
+                                           data={"status": "canceled", "error": error}))
+        return canceled
+
     def restart(self, run_id: str, from_key: str, *, trigger: str = "restart",
                 state: dict[str, Any] | None = None) -> str:
         """Record a new run of the same flow and args that starts again at `from_key`.

@@ -123,6 +123,7 @@ class QueueWorker:
         self.scope: set[str] | None = None if scope is None else set(scope)
         self.heartbeat, self.stale_after, self.poll, self.grace = heartbeat, stale_after, poll, grace
         self._tasks: dict[str, asyncio.Task[Any]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._lost: set[str] = set()
         self._wake = asyncio.Event()
         self._watchers: set[asyncio.Event] = set()
@@ -194,6 +195,25 @@ class QueueWorker:
         finally:
             self._watchers.discard(event)
 
+    def stop_runs(self, run_ids: Iterable[str]) -> None:
+        """Stop the tasks running these runs here, which have ended (canceled), from any
+        thread; runs not held here are left to their own workers."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(self._stop_ended, list(run_ids))
+        except RuntimeError:
+            pass  # the loop closed meanwhile: nothing runs here any more
+
+    def _stop_ended(self, run_ids: list[str]) -> None:
+        for run_id in run_ids:
+            task = self._tasks.get(run_id)
+            if task is not None and not task.done():
+                log.info("worker %s stops run %s: it was canceled", self.worker_id, run_id)
+                self._lost.add(run_id)  # nothing more of it may be written
+                task.cancel()
+
     def stop(self) -> None:
         """Claim nothing more; `serve` drains and returns."""
         self._stopping = True
@@ -246,6 +266,7 @@ class QueueWorker:
     def _attach(self, db: Any) -> None:
         """Make this worker the engine's driver: its executor's role, its store's fence."""
         self._serving = True
+        self._loop = asyncio.get_running_loop()
         self.engine.services.worker = self.role
         self.engine.driver = self
         if db is not None:

@@ -136,6 +136,9 @@ def _graph() -> rx.Component:
 
 def _actions() -> rx.Component:
     return rx.hstack(
+        rx.cond(RunState.cancelable,
+                rx.button("Cancel run", on_click=RunState.cancel, color_scheme="red", variant="soft",
+                          custom_attrs={"data-action": "cancel"})),
         rx.button("Re-run", on_click=RunState.rerun, variant="soft", custom_attrs={"data-action": "rerun"}),
         rx.select(RunState.restart_keys, value=RunState.restart_from, on_change=RunState.set_restart_from,
                   placeholder="restart from step…", custom_attrs={"data-field": "restart-from"}),

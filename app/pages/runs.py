@@ -35,7 +35,7 @@ def _filters() -> rx.Component:
 def page() -> rx.Component:
     return rx.vstack(
         _filters(),
-        runs_table(RunsState.rows),
+        runs_table(RunsState.rows, on_cancel=RunsState.cancel),
         rx.hstack(
             rx.button("Newer", on_click=RunsState.newer, disabled=~RunsState.has_newer, variant="soft"),
             rx.button("Older", on_click=RunsState.older, disabled=~RunsState.has_older, variant="soft"),

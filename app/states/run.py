@@ -21,6 +21,7 @@ from app.states.session import record
 WATCH_SECONDS = 600.0
 """How long a page keeps following a run that does not finish."""
 REFRESH_SECONDS = 2.0
+UNFINISHED = ("queued", "running", "suspended")
 
 
 class RunState(rx.State):
@@ -54,6 +55,11 @@ class RunState(rx.State):
     _watched_id: str = ""  # the run a watch task follows (one task per page at a time)
     _pages: dict[str, int] = {}  # loop key -> first iteration shown
     _log_pages: dict[str, int] = {}  # step key -> first log line shown
+
+    @rx.var
+    def cancelable(self) -> bool:
+        """Whether the run has yet to end (queued, running or waiting): it can be canceled."""
+        return self.found and self.status in UNFINISHED
 
     @rx.event
     async def load(self):
@@ -184,6 +190,19 @@ class RunState(rx.State):
             return None
         shown_id, key, who = self.shown_id, self.restart_from, caller()
         return await self._start_new(f"restart from {key}", lambda: service.restart(shown_id, key, started_by=who))
+
+    @rx.event
+    async def cancel(self):
+        """Stop this run (queued, running or waiting for approval): it ends canceled."""
+        from engine import BadInput, NotFound
+
+        try:
+            await off_loop(service.cancel, self.shown_id, by=caller().username)
+        except (BadInput, NotFound) as exc:
+            self.action_problem = str(exc)
+        else:
+            self.action_problem = ""
+        await self._refresh()
 
     async def _start_new(self, how: str, start: Any) -> Any:
         from engine import BadInput, NotFound

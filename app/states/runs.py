@@ -10,6 +10,7 @@ import reflex as rx
 from app import present, settings
 from app.engine_service import service
 from app.offloop import off_loop
+from app.states.guard import caller
 
 PAGE_SIZE = 50
 ALL = "all"
@@ -61,6 +62,17 @@ class RunsState(rx.State):
     async def older(self) -> None:
         if self.offset + PAGE_SIZE < self.total:
             self.offset += PAGE_SIZE
+        await self._fetch()
+
+    @rx.event
+    async def cancel(self, run_id: str):
+        """Cancel one run of the list (queued, running or waiting), then show the page again."""
+        from engine import BadInput, NotFound
+
+        try:
+            await off_loop(service.cancel, run_id, by=caller().username)
+        except (BadInput, NotFound) as exc:
+            yield rx.toast.error(str(exc))
         await self._fetch()
 
     def _filters(self) -> dict[str, Any]:

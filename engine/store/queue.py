@@ -13,7 +13,7 @@ import socket
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Float, Integer, bindparam, func, select, update
+from sqlalchemy import Float, Integer, bindparam, func, or_, select, update
 
 from engine.store.base import StoreBase, to_model, to_models
 from engine.store.runs import RUNS
@@ -245,6 +245,26 @@ class QueueStore(StoreBase):
             )
             ids = sorted(requeued.scalars())
         return ids
+
+    def cancel_tree(self, run_id: str, error: dict[str, Any], now: float | None = None) -> list[str]:
+        """End a run and every unfinished run of its tree (parts, subflows) as canceled.
+
+        One statement, so a worker that claims or finishes one of them meanwhile either
+        got there first (the run has ended already) or finds it canceled. A worker
+        running one of them stops it at its next heartbeat (it no longer holds it).
+
+        Returns:
+            The ids of the runs canceled (the run's first when it was unfinished).
+        """
+        stmt = (update(RUNS)
+                .where(or_(RUNS.c.id == run_id, RUNS.c.root_run_id == run_id),
+                       RUNS.c.status.in_([_QUEUED, _RUNNING, _SUSPENDED]))
+                .values(status=RunStatus.CANCELED.value, error=error, finished_at=self._now(now),
+                        worker_id=None, heartbeat_at=None)
+                .returning(RUNS.c.id))
+        with self.db.autocommit() as conn:
+            ids = set(conn.execute(stmt).scalars())
+        return sorted(ids, key=lambda found: (found != run_id, found))
 
     def requeue_due(self, now: float | None = None) -> list[str]:
         """Queue the waiting (suspended) top-level runs whose wake-up time has come.

@@ -215,3 +215,19 @@ def test_requeue_due_queues_waiting_top_level_runs_whose_deadline_passed(store: 
     assert store.requeue_due(now=T0 + 100) == []  # queued once, whoever asks again
     assert [store.get_run(i).status for i in (due, later, child)] == ["queued", "suspended", "suspended"]
     assert store.claim_run("w1", now=T0 + 100).id == due
+
+
+def test_cancel_tree_ends_the_run_and_its_unfinished_parts_and_stops_their_heartbeat(store: Store) -> None:
+    root = store.create_run(kind="flow", path="f/x").id
+    running = store.create_run(kind="part", path="f/x", parent_run_id=root).id
+    done = store.create_run(kind="part", path="f/x", parent_run_id=root).id
+    other = store.create_run(kind="flow", path="f/y").id
+    store.claim_runs("w1", limit=4, now=T0 + 10)
+    store.finish_run(done, "success")
+    error = {"name": "Canceled", "message": "canceled by ann", "stack": ""}
+    assert store.cancel_tree(root, error, now=T0 + 20) == [root, running]
+    assert [store.get_run(i).status for i in (root, running, done, other)] == ["canceled", "canceled", "success",
+                                                                               "running"]
+    assert store.get_run(root).error == error and store.get_run(running).finished_at == T0 + 20
+    assert store.heartbeat("w1", now=T0 + 30) == [other]  # its worker no longer holds them: it stops them
+    assert store.cancel_tree(root, error) == []  # ended already
