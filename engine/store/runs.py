@@ -19,6 +19,9 @@ _UPDATABLE = frozenset(RUNS.c.keys()) - {"id"}
 _RUN_DEFAULTS = {name: info.default for name, info in Run.model_fields.items() if not info.is_required()}
 # Built once: the execute parameters name the columns to SET.
 _UPDATE_RUN = update(RUNS).where(RUNS.c.id == bindparam("target_id")).returning(*RUNS.c)
+# A canceled run's status is final: a worker that had not yet heard of it (it learns at its
+# next heartbeat) must not finish, suspend or queue it again.
+_UPDATE_LIVE_RUN = _UPDATE_RUN.where(RUNS.c.status != RunStatus.CANCELED.value)
 
 
 class RunStore(StoreBase):
@@ -120,17 +123,22 @@ class RunStore(StoreBase):
             return to_models(Run, conn.execute(stmt))
 
     def update_run(self, run_id: str, **fields: Any) -> Run:
-        """Set some columns of a run and return it as it now is.
+        """Set some columns of a run and return it as it now is; the status of a canceled
+        run stays canceled (a change of status leaves it as it is).
 
         Raises:
             NotFound: No run has this id.
             TypeError: A field is not a Run column (or is `id`).
         """
         check_fields(fields, _UPDATABLE, "Run")
+        statement = _UPDATE_RUN
         if "status" in fields:
             fields["status"] = check_status(fields["status"], RunStatus)
+            statement = _UPDATE_LIVE_RUN
         with self.db.autocommit() as conn:
-            row = conn.execute(_UPDATE_RUN, {**fields, "target_id": run_id}).first()
+            row = conn.execute(statement, {**fields, "target_id": run_id}).first()
+            if row is None:
+                row = conn.execute(_GET_RUN, {"run_id": run_id}).first()
         if row is None:
             raise NotFound(f"run {run_id!r} does not exist")
         return to_model(Run, row)

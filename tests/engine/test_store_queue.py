@@ -231,3 +231,6 @@ def test_cancel_tree_ends_the_run_and_its_unfinished_parts_and_stops_their_heart
     assert store.get_run(root).error == error and store.get_run(running).finished_at == T0 + 20
     assert store.heartbeat("w1", now=T0 + 30) == [other]  # its worker no longer holds them: it stops them
     assert store.cancel_tree(root, error) == []  # ended already
+    # A worker that has not heard of it yet cannot finish or requeue it.
+    assert store.finish_run(running, "success", result=1).status == "canceled"
+    assert store.update_run(root, status="queued").status == "canceled"
