@@ -7,6 +7,8 @@ import math
 import time
 from typing import Any
 
+from app import triggers
+
 MAX_JSON_CHARS = 20_000
 """Longer results and args are cut for display (the REST API serves them whole)."""
 MAX_JSON_ITEMS = 2_000
@@ -72,7 +74,7 @@ def run_row(run: Any) -> dict[str, str]:
         "path": run.path or "(ad hoc)",
         "kind": run.kind,
         "status": run.status,
-        "trigger": run.trigger or "",
+        "trigger": triggers.label(run.trigger),
         "created": when(run.created_at),
         "started": when(run.started_at),
         "duration": duration(run.started_at, run.finished_at),

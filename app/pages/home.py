@@ -26,13 +26,16 @@ def _chart(title: str, key: str, unit: str, color: str) -> rx.Component:
         rx.text(title, weight="medium", size="2"),
         rx.recharts.bar_chart(
             rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
-            rx.recharts.x_axis(data_key="path", tick={"fontSize": 11}),
+            # Every flow named (recharts skips names that would overlap): turned, each under its bar.
+            rx.recharts.x_axis(data_key="path", interval=0, height=120,
+                               tick={"fontSize": 11, "angle": -35, "textAnchor": "end"}),
             rx.recharts.y_axis(unit=unit, tick={"fontSize": 11}),
             rx.recharts.graphing_tooltip(),
             rx.recharts.bar(data_key=key, fill=color, is_animation_active=False),
             data=HomeState.stats,
+            margin={"left": 40, "top": 5, "right": 10},  # room for the first name, turned
             width="100%",
-            height=220,
+            height=320,
         ),
         width="100%",
         custom_attrs={"data-chart": key},

@@ -1,9 +1,10 @@
-"""The runs list, filtered by flow, status and time range, newest first, a page at a time."""
+"""The runs list, filtered by flow, status, time range and trigger, newest first, a page at a time."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from app import triggers
 from app.states.runs import RANGES, STATUSES, RunsState
 from components.layout import template
 from components.runs_table import runs_table
@@ -22,6 +23,12 @@ def _filters() -> rx.Component:
             rx.select.content(*[rx.select.item(RANGE_LABELS[key], value=key) for key in RANGES]),
             value=RunsState.since,
             on_change=lambda v: RunsState.set_filter("since", v),
+        ),
+        rx.select.root(
+            rx.select.trigger(custom_attrs={"data-filter": "trigger"}),
+            rx.select.content(*[rx.select.item(text, value=key) for key, text in triggers.CHOICES.items()]),
+            value=RunsState.trigger,
+            on_change=lambda v: RunsState.set_filter("trigger", v),
         ),
         rx.hstack(rx.switch(checked=RunsState.subflows, on_change=lambda v: RunsState.set_filter("subflows", v),
                             custom_attrs={"data-filter": "subflows"}),

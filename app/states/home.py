@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from app import present, settings
+from app import present, settings, triggers
 from app.engine_service import service
 from app.offloop import off_loop
 
@@ -34,11 +34,13 @@ class HomeState(rx.State):
 
 
 def _summary() -> dict[str, Any]:
-    """What the home page shows, read from the store."""
+    """What the home page shows, read from the store: real runs only (the editor's
+    previews are tries, not the flow's record)."""
     store = service.store
-    runs = store.list_runs(top_level=True, limit=STATS_WINDOW)
+    real = triggers.run_filters(triggers.REAL)
+    runs = store.list_runs(top_level=True, limit=STATS_WINDOW, **real)
     return {"recent": [present.run_row(run) for run in runs[:RECENT]],
             "flows": len(store.list_flows(workspace=settings.WORKSPACE)),
-            "runs": store.count_runs(top_level=True),
-            "pending": store.count_runs(status="suspended", top_level=True),
+            "runs": store.count_runs(top_level=True, **real),
+            "pending": store.count_runs(status="suspended", top_level=True, **real),
             "stats": present.flow_stats(runs), "failures": present.failures_by_step(runs)[:10]}

@@ -1,4 +1,4 @@
-"""State of the runs list: filters (flow, status, time range), one page of runs, newest first."""
+"""State of the runs list: filters (flow, status, time range, trigger), one page of runs, newest first."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from app import present, settings
+from app import present, settings, triggers
 from app.engine_service import service
 from app.offloop import off_loop
 from app.states.guard import caller
@@ -28,6 +28,7 @@ class RunsState(rx.State):
     status: str = ALL
     since: str = ALL  # a key of RANGES
     subflows: bool = False  # list runs of subflows too
+    trigger: str = triggers.REAL  # a key of triggers.CHOICES
     flow_paths: list[str] = [ALL]
 
     @rx.event
@@ -35,19 +36,23 @@ class RunsState(rx.State):
         params = self.router.url.query_parameters
         self.flow = str(params.get("flow") or self.flow)
         self.status = str(params.get("status") or self.status)
+        if params.get("trigger") in triggers.CHOICES:
+            self.trigger = str(params["trigger"])
         paths = await off_loop(_flow_paths)
         self.flow_paths = [ALL] + sorted(paths | ({self.flow} - {ALL}))
         await self._fetch()
 
     @rx.event
     async def set_filter(self, name: str, value: Any) -> None:
-        """Change one filter (flow, status, since, subflows) and go back to the first page."""
+        """Change one filter (flow, status, since, trigger, subflows) and go back to the first page."""
         if name == "flow":
             self.flow = str(value)
         elif name == "status" and value in STATUSES:
             self.status = str(value)
         elif name == "since" and value in RANGES:
             self.since = str(value)
+        elif name == "trigger" and value in triggers.CHOICES:
+            self.trigger = str(value)
         elif name == "subflows":
             self.subflows = bool(value)
         self.offset = 0
@@ -82,6 +87,7 @@ class RunsState(rx.State):
             "status": None if self.status == ALL else self.status,
             "since": None if window is None else time.time() - window,
             "top_level": not self.subflows,
+            **triggers.run_filters(self.trigger),
         }
 
     async def _fetch(self) -> None:

@@ -188,6 +188,8 @@ class RunStore(StoreBase):
         workspace: str | None = None,
         parent_run_id: str | None = None,
         top_level: bool = False,
+        trigger: str | None = None,
+        not_triggers: Iterable[str] = (),
         limit: int = 50,
         offset: int = 0,
     ) -> list[Run]:
@@ -196,9 +198,10 @@ class RunStore(StoreBase):
         `since` and `until` bound `created_at` (since inclusive, until exclusive);
         `status` is one status or several. `parent_run_id=None` does not filter;
         `top_level=True` keeps only runs without a parent (no subflow runs). Parts
-        (kind "part") are only listed among the runs of their parent.
+        (kind "part") are only listed among the runs of their parent. `trigger` keeps
+        the runs started that way only; `not_triggers` leaves out those started these ways.
         """
-        where = _filters(path, status, since, until, workspace, parent_run_id, top_level)
+        where = _filters(path, status, since, until, workspace, parent_run_id, top_level, trigger, not_triggers)
         stmt = (
             select(RUNS)
             .where(*where)
@@ -219,9 +222,11 @@ class RunStore(StoreBase):
         workspace: str | None = None,
         parent_run_id: str | None = None,
         top_level: bool = False,
+        trigger: str | None = None,
+        not_triggers: Iterable[str] = (),
     ) -> int:
         """How many runs `list_runs` would page through with the same filters."""
-        where = _filters(path, status, since, until, workspace, parent_run_id, top_level)
+        where = _filters(path, status, since, until, workspace, parent_run_id, top_level, trigger, not_triggers)
         with self.db.autocommit() as conn:
             return conn.execute(select(func.count()).select_from(RUNS).where(*where)).scalar_one()
 
@@ -255,8 +260,12 @@ def _filters(
     workspace: str | None,
     parent_run_id: str | None,
     top_level: bool = False,
+    trigger: str | None = None,
+    not_triggers: Iterable[str] = (),
 ) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
+    if not_triggers:
+        where.append(RUNS.c.trigger.not_in(list(not_triggers)))
     if top_level:
         where.append(RUNS.c.parent_run_id.is_(None))
     elif parent_run_id is None:
@@ -266,6 +275,7 @@ def _filters(
         (RUNS.c.path, path),
         (RUNS.c.workspace, workspace),
         (RUNS.c.parent_run_id, parent_run_id),
+        (RUNS.c.trigger, trigger),
     ):
         if value is not None:
             where.append(column == value)

@@ -208,3 +208,12 @@ def test_only_a_waiting_run_is_canceled(store: Store) -> None:
     assert store.cancel_waiting_run(running.id, error) is False
     assert store.get_run(running.id).status == "running"
     assert store.cancel_waiting_run("no-such-run", error) is False
+
+
+def test_runs_are_listed_and_counted_by_trigger_or_without_some_triggers(store: Store) -> None:
+    ids = {trigger: store.create_run(kind="flow", path="f/t", trigger=trigger).id
+           for trigger in ("preview", "webhook", "schedule")}
+    assert [run.id for run in store.list_runs(trigger="webhook")] == [ids["webhook"]]
+    assert {run.id for run in store.list_runs(not_triggers=("preview",))} == {ids["webhook"], ids["schedule"]}
+    assert store.count_runs(not_triggers=("preview", "schedule")) == 1
+    assert store.count_runs(trigger="cli") == 0
