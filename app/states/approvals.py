@@ -7,23 +7,32 @@ the next steps receive as `resume`. Every decision keeps its comment (the audit 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
 import reflex as rx
 
 from app import approval_requests, approvals, present
 from app.engine_service import service
-from app.offloop import off_loop
+from app.offloop import DatabaseUnavailable, off_loop
 from app.states.guard import caller
 from components.schema_form import SchemaFormState
 from engine import RunJournal
 
 LIMIT = 200
+WATCH_SECONDS = 600.0
+"""How long an open inbox follows new requests and decisions without a reload."""
+REFRESH_SECONDS = 2.0
+RECHECK_SECONDS = 5.0
+INBOX_EVENTS = frozenset({"run_suspended", "approval", "run_finished", "run_resumed"})
 CONTEXT_CHARS = 2000
 """Characters of each earlier step's result shown for context (the run page has it all)."""
 COMMENT_FIELD = "__comment"
 """The comment's form field: a name no schema property is likely to have."""
+FORM_COMMENT = "comment"
+"""A resume form's own comment field, which the review uses as the decision's comment."""
 
 
 class ApprovalsState(SchemaFormState, rx.State):
@@ -35,10 +44,48 @@ class ApprovalsState(SchemaFormState, rx.State):
     review: dict[str, str] = {}
     context: list[dict[str, str]] = []
     approving: bool = True
+    _watching: bool = False  # a watch task keeps the list current (one per page at a time)
 
     @rx.event
-    async def load(self) -> None:
-        rows = await off_loop(_waiting_rows)
+    async def load(self):
+        """List the waiting runs, and keep the list current while the page is open."""
+        self._show_rows(await off_loop(_waiting_rows))
+        return ApprovalsState.watch
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Refresh the list when a run starts or stops waiting or a decision is recorded
+        (another approver's, a link's, the next step of a chain asking), for WATCH_SECONDS."""
+        async with self:
+            if self._watching:
+                return
+            self._watching = True
+        subscription = service.engine.events.subscribe(kinds=INBOX_EVENTS)
+        deadline, recheck_until = time.monotonic() + WATCH_SECONDS, 0.0
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    await asyncio.wait_for(subscription.get(), REFRESH_SECONDS)
+                except TimeoutError:
+                    # A run says it waits just before its status says so: look again a while.
+                    if time.monotonic() > recheck_until:
+                        continue
+                else:
+                    recheck_until = time.monotonic() + RECHECK_SECONDS
+                while not subscription.queue.empty():  # one refresh for a burst of events
+                    subscription.queue.get_nowait()
+                try:
+                    rows = await off_loop(_waiting_rows)
+                except DatabaseUnavailable:
+                    continue
+                async with self:
+                    self._show_rows(rows)
+        finally:
+            subscription.close()
+            async with self:
+                self._watching = False
+
+    def _show_rows(self, rows: list[dict[str, str]]) -> None:
         self.waiting = rows
         if self.reviewing and self.reviewing not in {row["id"] for row in rows}:
             self.reviewing, self.review, self.context = "", {}, []
@@ -54,7 +101,7 @@ class ApprovalsState(SchemaFormState, rx.State):
         run, waiting, steps = await off_loop(_waiting_for, run_id)
         if waiting is None:
             self.notice = f"Run {run_id[:8]} waits for no approval any more."
-            await self.load()
+            self._show_rows(await off_loop(_waiting_rows))
             return
         key, state, options = waiting
         form = options.get("resume_form") or {}
@@ -75,10 +122,20 @@ class ApprovalsState(SchemaFormState, rx.State):
         """The next submit of the review form rejects (the Reject button sets this first)."""
         self.approving = False
 
+    @rx.var
+    def form_comment(self) -> bool:
+        """Whether the step's resume form asks for a comment itself: then that field is the
+        decision's comment, and the review shows no second one."""
+        field = ((self.form_schema or {}).get("properties") or {}).get(FORM_COMMENT)
+        return isinstance(field, dict) and field.get("type", "string") == "string"
+
     @rx.event
     async def submit_review(self, form_data: dict[str, Any]) -> None:
         data = dict(form_data)
-        comment = str(data.pop(COMMENT_FIELD, "") or "").strip()
+        typed = data.pop(COMMENT_FIELD, "")
+        if self.form_comment:  # the form's own field is the comment (and stays in the payload)
+            typed = data.get(FORM_COMMENT, "")
+        comment = str(typed or "").strip()
         approve, self.approving = self.approving, True
         payload: dict[str, Any] | None = {}
         if approve:
@@ -95,7 +152,7 @@ class ApprovalsState(SchemaFormState, rx.State):
             self.notice = await off_loop(_decided, run_id, approve, payload, comment)
         except (BadInput, NotFound) as exc:  # e.g. this user has decided already
             self.notice = str(exc)
-        await self.load()
+        self._show_rows(await off_loop(_waiting_rows))
 
 
 def _waiting_rows() -> list[dict[str, str]]:
