@@ -320,7 +320,7 @@ function Canvas(props) {
         onNodesChange={onNodesChange}
         onNodeDrag={editing ? onNodeDrag : undefined}
         onNodeDragStop={editing ? onNodeDragStop : undefined}
-        onNodeClick={editing ? onNodeClick : undefined}
+        onNodeClick={onNodeClick /* read-only too: a run's page opens the step clicked */}
         onPaneClick={editing ? onPaneClick : undefined}
         nodesDraggable={editing}
         elementsSelectable={editing}

@@ -56,7 +56,10 @@ flow_canvas = FlowCanvas.create
 
 
 def flow_graph_view(nodes: rx.Var, edges: rx.Var, version: rx.Var, statuses: rx.Var,
-                    durations: rx.Var, fit_key: rx.Var) -> rx.Component:
-    """The canvas in read-only mode: a flow's graph with each step coloured by its status."""
+                    durations: rx.Var, fit_key: rx.Var, selected: rx.Var | str = "",
+                    on_select: Any = None) -> rx.Component:
+    """The canvas in read-only mode: a flow's graph with each step coloured by its status;
+    with `on_select`, clicking a step's node sends its id (`selected` is highlighted)."""
+    events = {} if on_select is None else {"on_select": on_select}
     return FlowCanvas.create(nodes=nodes, edges=edges, slots=[], version=version, statuses=statuses,
-                             durations=durations, selected="", read_only=True, fit_key=fit_key)
+                             durations=durations, selected=selected, read_only=True, fit_key=fit_key, **events)

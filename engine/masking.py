@@ -68,7 +68,8 @@ class Masker:
 
 class MaskedStore:
     """A Store as operators see it: every run, step record and log line it returns comes
-    back with secrets masked in its result, error or line, whichever method returned it;
+    back with secrets masked in its result, error, data (a step's args) or line, whichever
+    method returned it;
     everything else passes through.
 
     Objects the store returns are fresh copies, so they are masked in place.
@@ -88,8 +89,11 @@ class MaskedStore:
 
         items = found.values() if isinstance(found, dict) else found if isinstance(found, (list, tuple)) else [found]
         for item in items:
-            if isinstance(item, (Run, StepRecord)):
+            if isinstance(item, Run):
                 item.result, item.error = self.masker.data(item.result), self.masker.data(item.error)
+            elif isinstance(item, StepRecord):  # its data keeps the args it ran with
+                item.result, item.error = self.masker.data(item.result), self.masker.data(item.error)
+                item.data = self.masker.data(item.data)
             elif isinstance(item, LogEntry):
                 item.line = self.masker.text(item.line)
         return found

@@ -28,7 +28,8 @@ def _step(step: rx.Var[dict[str, str]]) -> rx.Component:
     logs = step["logs"].to(str)
     return rx.box(
         rx.hstack(
-            rx.code(step["step_id"].to(str)),
+            rx.link(rx.code(step["step_id"].to(str)), on_click=RunState.open_step(key), cursor="pointer",
+                    custom_attrs={"data-open-step": key}),
             rx.cond(step["iteration"].to(str) != "", rx.text("#", step["iteration"].to(str), color_scheme="gray")),
             status_badge(step["status"].to(str)),
             rx.text(step["duration"].to(str), size="2", color_scheme="gray"),
@@ -118,6 +119,51 @@ def _timeline() -> rx.Component:
     )
 
 
+_PRE = {"font_size": "12px", "max_height": "20rem", "overflow": "auto", "margin": "0.25rem 0", "padding": "0.5rem",
+        "background": "var(--gray-a3)", "white_space": "pre-wrap"}
+
+
+def _detail_json(title: str, name: str) -> rx.Component:
+    text = RunState.detail[name].to(str)
+    return rx.cond(text != "", rx.box(
+        rx.text(title, weight="medium", size="2"),
+        rx.el.pre(text, custom_attrs={"data-detail": name}, style=_PRE),
+        width="100%"))
+
+
+def _result_pager() -> rx.Component:
+    d = RunState.detail
+
+    def turn(label: str, where: str, name: str) -> rx.Component:
+        return rx.button(label, size="1", variant="soft", disabled=d[where].to(str) == "",
+                         on_click=RunState.result_page(d[where].to(str)), custom_attrs={"data-result-page": name})
+
+    return rx.cond(d["result_part"].to(str) != "", rx.hstack(
+        turn("‹ earlier", "result_prev", "prev"),
+        rx.text(d["result_part"].to(str), size="1", color_scheme="gray", custom_attrs={"data-result-part": ""}),
+        turn("later ›", "result_next", "next"),
+        align="center"))
+
+
+def _detail() -> rx.Component:
+    """The step opened by a click on its node or its row: what it was given and gave back."""
+    d = RunState.detail
+    return rx.cond(d.length() > 0, rx.card(rx.vstack(
+        rx.hstack(rx.heading("Step ", rx.code(d["key"].to(str)), size="3"), status_badge(d["status"].to(str)),
+                  rx.spacer(), rx.button("Close", size="1", variant="ghost", on_click=RunState.open_step(d["key"])),
+                  align="center", width="100%"),
+        rx.text("started ", d["started"].to(str), " · finished ", d["finished"].to(str), " · ",
+                d["duration"].to(str), " · attempts ", d["attempts"].to(str), size="2", color_scheme="gray",
+                custom_attrs={"data-detail": "timing"}),
+        rx.cond(d["error"].to(str) != "", rx.text(d["error"].to(str), color_scheme="red", size="2")),
+        _detail_json("Arguments", "args"),
+        _detail_json("Result", "result"),
+        _result_pager(),
+        _detail_json("Logs", "logs"),
+        width="100%", spacing="2"),
+        width="100%", custom_attrs={"data-block": "step-detail"}))
+
+
 def _graph() -> rx.Component:
     return rx.cond(
         RunState.graph_nodes.length() > 2,  # more than the flow input and result marks
@@ -125,7 +171,8 @@ def _graph() -> rx.Component:
             rx.heading("Graph", size="4"),
             rx.box(
                 flow_graph_view(RunState.graph_nodes, RunState.graph_edges, RunState.graph_version,
-                                RunState.node_statuses, RunState.node_durations, RunState.shown_id),
+                                RunState.node_statuses, RunState.node_durations, RunState.shown_id,
+                                selected=RunState.detail_node, on_select=RunState.open_node),
                 width="100%", height="28rem", border="1px solid var(--gray-a5)", border_radius="8px",
                 overflow="hidden", custom_attrs={"data-block": "run-graph"},
             ),
@@ -172,6 +219,7 @@ def _found() -> rx.Component:
             width="100%",
         ),
         _graph(),
+        _detail(),
         _timeline(),
         rx.cond(RunState.decisions.length() > 0, _decisions()),
         rx.heading("Steps", size="4"),

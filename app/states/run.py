@@ -12,7 +12,7 @@ from typing import Any
 
 import reflex as rx
 
-from app import flow_graph, present, routes, run_view
+from app import flow_graph, present, routes, run_view, step_detail
 from app.engine_service import FINISHED, service
 from app.offloop import DatabaseUnavailable, off_loop
 from app.states.guard import caller
@@ -51,6 +51,8 @@ class RunState(rx.State):
     restart_from: str = ""
     action_problem: str = ""
     restarted_from: str = ""
+    detail: dict[str, str] = {}  # the step opened (a node or a row clicked): args, result, logs, timing
+    detail_node: str = ""  # its step id, highlighted on the graph
     _graph_of: str = ""  # the run whose graph is laid out
     _watched_id: str = ""  # the run a watch task follows (one task per page at a time)
     _pages: dict[str, int] = {}  # loop key -> first iteration shown
@@ -67,6 +69,7 @@ class RunState(rx.State):
         shown_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
         if shown_id != self.shown_id:
             self._pages, self._log_pages = {}, {}
+            self.detail, self.detail_node = {}, ""
         self.shown_id = shown_id
         self.restart_from = self.action_problem = ""
         await self._refresh()
@@ -84,6 +87,30 @@ class RunState(rx.State):
         else:
             self._log_pages = {**self._log_pages, key: int(start)}
         await self._refresh()
+
+    @rx.event
+    async def open_node(self, step_id: str):
+        """A node of the graph clicked: open its step (its top-level record, else the first
+        iteration shown)."""
+        shown = [row["key"] for row in self.steps]
+        key = await off_loop(step_detail.key_of, service.store, self.shown_id, step_id, shown) if step_id else None
+        await self._open(key or "", 0)
+
+    @rx.event
+    async def open_step(self, key: str):
+        """A step row clicked: open it (again: close it)."""
+        await self._open("" if key == self.detail.get("key") else key, 0)
+
+    @rx.event
+    async def result_page(self, page: str):
+        """Show another page of the opened step's result."""
+        if page.lstrip("-").isdigit() and self.detail:
+            await self._open(self.detail["key"], int(page))
+
+    async def _open(self, key: str, page: int) -> None:
+        found = await off_loop(step_detail.read, service.store, self.shown_id, key, page) if key else None
+        self.detail = found or {}
+        self.detail_node = self.detail.get("step_id", "")
 
     @rx.event(background=True)
     async def watch(self):

@@ -8,11 +8,14 @@ what makes a killed run resume where it stopped.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 DONE = frozenset({"success", "failure", "skipped"})
+ARGS_LIMIT = 64_000
+"""Bytes of JSON above which a step's args are kept by name only (the run page shows them)."""
 
 
 @dataclass
@@ -88,6 +91,13 @@ class Journal:
             data=record.data,
         )
 
+    def note_args(self, key: str, args: dict[str, Any]) -> None:
+        """Keep the args a step runs with on its record (saved with its outcome), so its
+        run's page can show them; big ones by name and size only."""
+        record = self.records.get(key)
+        if record is not None:
+            record.data["args"] = kept_args(args)
+
     def refresh(self, key: str) -> Record | None:
         """Re-read one record from the store (another process may have written it)."""
         row = self.store.load_step(self.run_id, key)
@@ -103,6 +113,15 @@ class Journal:
         """Drop every record below a loop or branch, so a retried loop runs afresh."""
         self.release_under(prefix)
         self.store.delete_steps(self.run_id, keys_prefix=prefix)
+
+
+def kept_args(args: dict[str, Any]) -> dict[str, Any]:
+    """The args as a record keeps them: whole, or each over ARGS_LIMIT by its size only."""
+    sizes = {name: len(json.dumps(value, default=str)) for name, value in args.items()}
+    if sum(sizes.values()) <= ARGS_LIMIT:
+        return dict(args)
+    return {name: value if sizes[name] <= ARGS_LIMIT // max(len(args), 1) else f"… {sizes[name]:,} bytes, not kept"
+            for name, value in args.items()}
 
 
 def _record(row: Any) -> Record:

@@ -96,6 +96,7 @@ async def _run_script(
     language, content = source["language"], source["content"]
     job = {**source, "args": build_args(ctx, frame, module, previous), "timeout": timeout,
            "modules": _workspace_modules(ctx, language, content, source.get("path"))}
+    ctx.journal.note_args(key, job["args"])
     if module is getattr(ctx.flow, "preprocessor_module", None):
         job["entry"] = step_entry(language, content, preprocessor=True)
     tag = parts.step_tag(module.value, language)
@@ -164,6 +165,7 @@ async def _run_subflow(ctx: RunContext, frame: Frame, module: Any, key: str, pre
 
     document = ctx.services.resolver.flow(module.value.path)
     args = build_args(ctx, frame, module, previous)
+    ctx.journal.note_args(key, args)
     child = await run_child_flow(ctx, document, args, key=key, path=module.value.path)
     if child.status == "success":
         return Outcome.ok(child.result)

@@ -57,7 +57,7 @@ def _shown(harness, run_id):
     run = shown.get_run(run_id)
     steps = shown.load_steps(run_id)
     logs = shown.get_logs(run_id, limit=1000)
-    return json.dumps([run.result, run.error, [[s.result, s.error] for s in steps.values()],
+    return json.dumps([run.result, run.error, [[s.result, s.error, s.data] for s in steps.values()],
                        [line.line for line in logs]])
 
 
@@ -70,6 +70,8 @@ def test_a_secret_is_masked_in_logs_events_and_shown_results_but_reaches_the_nex
     assert outcome.result == len(secret)  # the next step got the real value
     stored = harness.engine.store.load_steps(outcome.run_id)["leak"].result
     assert stored["value"] == secret  # kept as it is, for later steps after a restart
+    assert harness.engine.store.load_steps(outcome.run_id)["leak"].data["args"] == {"x": secret}
+    assert harness.engine.shown_store.load_steps(outcome.run_id)["leak"].data["args"] == {"x": MASK}
 
     lines = [line.line for line in harness.engine.store.get_logs(outcome.run_id, limit=100)]
     assert lines == [f"out {MASK}", f"err {MASK}"]
