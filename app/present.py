@@ -124,7 +124,12 @@ def step_row(step: Any, log_lines: list[str]) -> dict[str, str]:
 def timeline(run: Any, steps: list[Any], now: float | None = None,
              counts: dict[str, int] | None = None) -> list[dict[str, str]]:
     """One bar per step record shown (a loop's, and those of the iterations on its page),
-    placed on the run's span; a loop's label says how many iterations it has (`counts`).
+    in the order given (the flow's: a loop before its iterations), placed on the run's
+    span; a loop's label says how many iterations it has (`counts`).
+
+    In a restarted run, the records reused from the run it restarts (they began before
+    this run did) are marked "reused" and drawn at its start, outside its span: their
+    times are the other run's.
 
     `left` and `width` are CSS percentages of the span from the run's start to its end
     (or to now, while it runs).
@@ -133,24 +138,33 @@ def timeline(run: Any, steps: list[Any], now: float | None = None,
     timed = [s for s in steps if s.started_at]
     if not timed:
         return []
-    start = min([run.started_at or timed[0].started_at] + [s.started_at for s in timed])
-    ends = [s.finished_at or s.started_at for s in timed] + [run.finished_at or now or time.time()]
+    reused = {s.key for s in timed if _reused(run, s)}
+    fresh = [s for s in timed if s.key not in reused] or timed
+    start = min([run.started_at or fresh[0].started_at] + [s.started_at for s in fresh])
+    ends = [s.finished_at or s.started_at for s in fresh] + [run.finished_at or now or time.time()]
     span = max(max(ends) - start, 1e-6)
     bars = []
-    for step in sorted(timed, key=lambda s: (s.started_at, s.key)):
+    for step in timed:
         end = step.finished_at or run.finished_at or now or time.time()
-        left = (step.started_at - start) / span * 100
-        width = max((end - step.started_at) / span * 100, 0.4)
+        left = 0.0 if step.key in reused else (step.started_at - start) / span * 100
+        width = 0.4 if step.key in reused else max((end - step.started_at) / span * 100, 0.4)
         bars.append({
             "key": step.key,
             "label": step.key.replace("/", " › ") + (f" ×{counts[step.key]:,}" if step.key in counts else ""),
             "status": step.status,
+            "reused": "true" if step.key in reused else "false",
             "left": f"{min(left, 99.6):.2f}%",
             "width": f"{min(width, 100 - min(left, 99.6)):.2f}%",
-            "duration": duration(step.started_at, end),
+            "duration": duration(step.started_at, end) + (" (reused)" if step.key in reused else ""),
             "indent": f"{step.key.count('/') // 2 * 0.75}rem",
         })
     return bars
+
+
+def _reused(run: Any, step: Any) -> bool:
+    """Whether a restarted run's record is one it copied from the run it restarts."""
+    restarted = bool((run.state or {}).get("restarted_from"))
+    return restarted and run.started_at is not None and step.started_at < run.started_at
 
 
 def loop_count(loop: Any, last_shown: int | None = None) -> int:

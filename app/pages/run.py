@@ -93,13 +93,17 @@ def _bar(bar: rx.Var[dict[str, str]]) -> rx.Component:
     color = rx.match(status, ("success", "var(--green-9)"), ("failure", "var(--red-9)"),
                      ("running", "var(--blue-9)"), ("skipped", "var(--gray-8)"), "var(--purple-9)")
     return rx.hstack(
-        rx.text(bar["label"].to(str), size="1", width="14rem", flex_shrink="0", padding_left=bar["indent"].to(str),
+        rx.text(bar["label"].to(str), rx.cond(bar["reused"].to(str) == "true", rx.badge("reused", size="1", variant="soft",
+                                                                                        margin_left="0.35rem")),
+                size="1", width="14rem", flex_shrink="0", padding_left=bar["indent"].to(str),
                 overflow="hidden", text_overflow="ellipsis", white_space="nowrap", font_family="var(--code-font-family)"),
         rx.box(
             rx.tooltip(
                 rx.box(position="absolute", left=bar["left"].to(str), width=bar["width"].to(str), top="3px",
                        height="12px", border_radius="3px", background=color,
-                       custom_attrs={"data-bar": bar["key"].to(str), "data-status": status}),
+                       opacity=rx.cond(bar["reused"].to(str) == "true", "0.4", "1"),
+                       custom_attrs={"data-bar": bar["key"].to(str), "data-status": status,
+                                     "data-reused": bar["reused"].to(str)}),
                 content=bar["duration"].to(str),
             ),
             position="relative", height="18px", flex_grow="1", background="var(--gray-a2)", border_radius="3px",
