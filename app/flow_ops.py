@@ -284,6 +284,21 @@ def steps_before(document: dict[str, Any], step_id: str) -> list[str]:
     return [module.get("id", "") for modules, index in chain for module in modules[:index]]
 
 
+def enclosing_loop(document: dict[str, Any], step_id: str) -> tuple[dict[str, Any] | None, list[str], list[str]]:
+    """The innermost loop around a step (None when it is in none), with the ids of the
+    steps before it outside that loop and inside it (see `steps_before`)."""
+    chain = _enclosing_chain(flow_modules(document), step_id)
+    if chain is None:
+        raise EditError(f"no step has id {step_id!r}")
+    inside = max((level for level, (modules, index) in enumerate(chain[:-1])
+                  if (modules[index].get("value") or {}).get("type") in LOOP_TYPES), default=None)
+    if inside is None:
+        return None, steps_before(document, step_id), []
+    ids = [[module.get("id", "") for module in modules[:index]] for modules, index in chain]
+    loop_modules, loop_index = chain[inside]
+    return loop_modules[loop_index], sum(ids[:inside + 1], []), sum(ids[inside + 1:], [])
+
+
 def _enclosing_chain(modules: list[dict[str, Any]],
                      step_id: str) -> list[tuple[list[dict[str, Any]], int]] | None:
     for index, module in enumerate(modules):

@@ -12,7 +12,7 @@ import copy
 import json
 from typing import Any
 
-from app.flow_ops import find_step, flow_modules, iter_containers, steps_before
+from app.flow_ops import enclosing_loop, find_step, flow_modules, iter_containers
 
 RESULT_LIMIT = 100_000
 """Bytes of JSON above which a result is shown cut, with its size and a download link."""
@@ -23,13 +23,29 @@ LOG_LINES = 200
 PICK_KEYS = 30
 
 
-def step_document(document: dict[str, Any], step_id: str, results: dict[str, Any]) -> dict[str, Any]:
-    """A flow of one step, after mocks that return the earlier steps' last results."""
+def step_document(document: dict[str, Any], step_id: str, results: dict[str, Any],
+                  iter_value: Any = None) -> dict[str, Any]:
+    """A flow of one step, after mocks that return the earlier steps' last results.
+
+    A step inside a loop runs as the one iteration of a loop of the same id over
+    `[iter_value]`, so it reads `flow_input.iter.value` (and `.index`, 0) as in the flow.
+    """
     _, _, module = find_step(document, step_id)
-    mocks = [{"id": earlier, "summary": "previous result",
-              "value": {"type": "identity"}, "mock": {"enabled": True, "return_value": results[earlier]}}
-             for earlier in steps_before(document, step_id) if earlier in results]
-    return {**_shell(document), "value": {"modules": mocks + [copy.deepcopy(module)]}}
+    loop, outside, inside = enclosing_loop(document, step_id)
+    step = copy.deepcopy(module)
+    if loop is None:
+        return {**_shell(document), "value": {"modules": _mocks(outside, results) + [step]}}
+    once = {"id": loop.get("id"), "summary": "one iteration",
+            "value": {"type": "forloopflow", "iterator": {"type": "static", "value": [iter_value]},
+                      "skip_failures": False, "modules": _mocks(inside, results) + [step]}}
+    return {**_shell(document), "value": {"modules": _mocks(outside, results) + [once]}}
+
+
+def _mocks(step_ids: list[str], results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Steps that return what these steps gave in the last preview (those it gave anything)."""
+    return [{"id": earlier, "summary": "previous result",
+             "value": {"type": "identity"}, "mock": {"enabled": True, "return_value": results[earlier]}}
+            for earlier in step_ids if earlier in results]
 
 
 def upto_document(document: dict[str, Any], step_id: str) -> dict[str, Any]:
@@ -85,10 +101,19 @@ def keep_for_picker(result: Any) -> Any:
     return None
 
 
-def picks(schema: dict[str, Any] | None, earlier: list[str], results: dict[str, Any]) -> list[dict[str, str]]:
-    """Expressions the picker offers: flow inputs, then earlier steps' results and fields."""
-    rows = [{"expr": f"flow_input.{name}", "group": "flow input"}
-            for name in ((schema or {}).get("properties") or {})]
+def picks(schema: dict[str, Any] | None, earlier: list[str], results: dict[str, Any],
+          in_loop: bool = False, iter_value: Any = None) -> list[dict[str, str]]:
+    """Expressions the picker offers: the loop's iteration (in a loop: its value, the
+    value's fields, its index), flow inputs, then earlier steps' results and fields."""
+    rows = []
+    if in_loop:
+        rows.append({"expr": "flow_input.iter.value", "group": "iteration"})
+        if isinstance(iter_value, dict):
+            rows.extend({"expr": f"flow_input.iter.value.{key}", "group": "iteration"}
+                        for key in list(iter_value)[:PICK_KEYS] if str(key).isidentifier())
+        rows.append({"expr": "flow_input.iter.index", "group": "iteration"})
+    rows += [{"expr": f"flow_input.{name}", "group": "flow input"}
+             for name in ((schema or {}).get("properties") or {})]
     for step_id in earlier:
         rows.append({"expr": f"results.{step_id}", "group": step_id})
         result = results.get(step_id)

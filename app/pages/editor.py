@@ -15,6 +15,7 @@ from components.layout import template
 from components.schema_editor import schema_editor
 from components.schema_form import bound_field
 from components.status import status_badge
+from components.unsaved_guard import unsaved_guard
 
 PALETTE_ICONS = {
     "python": "file-code", "bash": "terminal", "typescript": "file-type", "postgresql": "database",
@@ -70,6 +71,27 @@ def _toolbar() -> rx.Component:
     )
 
 
+LEAVE_MESSAGE = "This flow has unsaved changes. Leave and lose them? (A draft stays in this browser.)"
+
+
+def _drafts() -> rx.Component:
+    """Guards the unsaved edits and offers a draft this browser kept of the flow."""
+    return rx.fragment(
+        unsaved_guard(dirty=EditorState.dirty, draft=EditorState.draft_json, flow_path=EditorState.path,
+                      version=EditorState.version, opened=EditorState.opened, cleared=EditorState.draft_cleared,
+                      message=LEAVE_MESSAGE, on_draft=EditorState.offer_draft),
+        rx.cond(EditorState.draft_offer != "", rx.callout(
+            rx.hstack(
+                rx.text("This browser kept unsaved edits of this flow (", EditorState.draft_offer, ")."),
+                rx.button("Restore", size="1", on_click=EditorState.restore_draft,
+                          custom_attrs={"data-action": "restore-draft"}),
+                rx.button("Discard", size="1", variant="soft", color_scheme="gray",
+                          on_click=EditorState.discard_draft, custom_attrs={"data-action": "discard-draft"}),
+                align="center", spacing="2"),
+            icon="history", color_scheme="amber", size="1", custom_attrs={"data-draft-offer": ""})),
+    )
+
+
 def _canvas() -> rx.Component:
     return rx.box(
         flow_canvas(
@@ -121,6 +143,11 @@ def _step_header() -> rx.Component:
         _error(EditorState.id_error, "step-id"),
         _labelled("Summary", rx.input(value=EditorState.sel_summary, on_change=EditorState.set_summary,
                                       custom_attrs={"data-field": "step-summary"})),
+        rx.cond(EditorState.sel_in_loop, _labelled(
+            "Iteration value for a test (flow_input.iter.value, JSON)",
+            rx.input(value=EditorState.iter_text, on_change=EditorState.set_iter_text, font_family="monospace",
+                     placeholder="null: test up to here or the flow first to take one",
+                     custom_attrs={"data-field": "iter-value"}))),
         rx.hstack(
             rx.button("Test this step", size="1", variant="soft", on_click=EditorState.run_preview("step"),
                       disabled=EditorState.preview_running, custom_attrs={"data-action": "test-step"}),
@@ -489,6 +516,7 @@ def _views() -> rx.Component:
 def _editor() -> rx.Component:
     return rx.vstack(
         _toolbar(),
+        _drafts(),
         rx.cond(EditorState.problem != "", rx.callout(EditorState.problem, color_scheme="red", size="1",
                                                       icon="triangle_alert", custom_attrs={"data-problem": ""})),
         rx.cond(EditorState.warning != "", rx.callout(EditorState.warning, color_scheme="amber", size="1",

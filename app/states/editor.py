@@ -17,7 +17,7 @@ from typing import Any
 
 import reflex as rx
 
-from app import catalog, flow_graph, flow_ops, preview, schema_fields, settings, step_form, versions
+from app import catalog, drafts, flow_graph, flow_ops, preview, schema_fields, settings, step_form, versions
 from app.engine_service import FINISHED, service
 from app.offloop import DatabaseUnavailable, off_loop, when_available
 from app.states.guard import admin_only, caller
@@ -89,11 +89,21 @@ class EditorState(SchemaFormState, rx.State):
     diff: list[dict[str, str]] = []
     diff_summary: str = ""
 
+    draft_json: str = ""  # the document as edited, kept by the browser while unsaved
+    draft_cleared: int = 0  # changed to make the browser forget the flow's draft
+    draft_offer: str = ""  # a draft the browser kept, offered for restoring (what it is)
+    opened: int = 0  # counts loads: the browser then looks for the flow's draft
+
+    sel_in_loop: bool = False  # the selected step is inside a loop: it reads flow_input.iter
+    iter_text: str = ""  # the iteration value "Test this step" gives it (JSON)
+
     _document: dict[str, Any] = {}
     _undo: list[dict[str, Any]] = []  # documents before each edit, the latest last
     _redo: list[dict[str, Any]] = []  # documents undone, the latest last
     _typing: tuple[str, float] = ("", 0.0)  # the field being edited, when last
     redo_depth: int = 0
+    _iters: dict[str, Any] = {}  # step id -> its iteration value in the last preview
+    _draft: dict[str, Any] = {}
     _results: dict[str, Any] = {}
 
     # ---- loading and saving ---------------------------------------------------------------
@@ -117,11 +127,13 @@ class EditorState(SchemaFormState, rx.State):
             return
         self.found, self.version, self.dirty = True, version, False
         self._document = document
-        self._results = {}
+        self._results, self._iters = {}, {}
+        self.draft_json, self.draft_offer, self._draft = "", "", {}
         self._show(relayout=True)
         self.form_resources = await off_loop(resource_choices, self.form_schema)
         self._load_schema()
         await self._load_history()
+        self.opened += 1
 
     @rx.event
     @admin_only("save flows")
@@ -136,6 +148,7 @@ class EditorState(SchemaFormState, rx.State):
             return
         await self._adopt_locks()
         self.dirty, self.problem, self.notice = False, "", f"Saved version {self.version}"
+        self.draft_json, self.draft_offer, self.draft_cleared = "", "", self.draft_cleared + 1
         await self._load_history()
 
     async def _adopt_locks(self) -> None:
@@ -182,7 +195,7 @@ class EditorState(SchemaFormState, rx.State):
         schema, self.schema_problems = schema_fields.to_schema(rows, base)
         self.schema_rows, self.schema_json = rows, schema_fields.schema_text(schema)
         self._document = {**self._plain_document(), "schema": schema}
-        self.dirty, self.notice = True, ""
+        self._touch()
         self._show(relayout=False)
         self._refresh_picks()
 
@@ -299,7 +312,8 @@ class EditorState(SchemaFormState, rx.State):
     async def _restore(self, document: dict[str, Any], notice: str) -> None:
         self._document, self._typing = document, ("", 0.0)
         self.undo_depth, self.redo_depth = len(self._undo), len(self._redo)
-        self.dirty, self.notice, self.warning = True, notice, ""
+        self._touch()
+        self.notice, self.warning = notice, ""
         self._show(relayout=True)
         self._load_schema()
         await self._select(self.selected)  # a step the document no longer has is let go
@@ -340,7 +354,7 @@ class EditorState(SchemaFormState, rx.State):
         if not catalog.lock_still_fits(changed["value"]):
             changed["value"].pop("lock", None)  # the code outgrew it: a preview resolves afresh, a save locks anew
         self._document = flow_ops.replace_step(self._document, step_id, changed)
-        self.dirty, self.notice = True, ""
+        self._touch()
         if step_id == self.selected:
             await self._refresh_inputs()
 
@@ -486,6 +500,7 @@ class EditorState(SchemaFormState, rx.State):
             kind, step_id, data = event["kind"], event.get("step_id"), event.get("data") or {}
             if kind == "step_started" and step_id:
                 statuses[step_id] = "running"
+                self._remember_iteration(step_id, event.get("iteration"), data.get("iter"))
             elif kind == "step_finished" and step_id:
                 statuses[step_id] = str(data.get("status") or "")
                 durations[step_id] = preview.format_duration(data.get("duration"))
@@ -502,10 +517,19 @@ class EditorState(SchemaFormState, rx.State):
             self._refresh_picks()
         return done
 
+    def _remember_iteration(self, step_id: str, iteration: Any, it: Any) -> None:
+        """Keep the first iteration value a step of a loop ran with, for "Test this step"."""
+        if not isinstance(it, dict) or (iteration not in (0, None) and step_id in self._iters):
+            return
+        self._iters = {**self._iters, step_id: preview.keep_for_picker(it.get("value"))}
+        if step_id == self.selected:
+            self.iter_text = json.dumps(self._iters[step_id])
+
     def _preview_input(self, mode: str) -> tuple[dict[str, Any], dict[str, Any]]:
         args, document = self._parsed_args(), self._plain_document()
         if mode == "step":
-            return preview.step_document(document, self.selected, copy.deepcopy(self._results)), args
+            iter_value = self._iter_value() if self.sel_in_loop else None
+            return preview.step_document(document, self.selected, copy.deepcopy(self._results), iter_value), args
         if mode == "upto":
             return preview.upto_document(document, self.selected), args
         return document, args
@@ -533,8 +557,41 @@ class EditorState(SchemaFormState, rx.State):
         """Replace the document (a structural edit: undoable, re-laid out)."""
         self._push_undo()
         self._document = document
-        self.dirty, self.problem, self.notice, self.warning = True, "", "", ""
+        self.problem, self.notice, self.warning = "", "", ""
+        self._touch()
         self._show(relayout=True)
+
+    def _touch(self) -> None:
+        """The document changed: it is unsaved, and its draft is kept in the browser."""
+        self._touch()
+        self.draft_json = drafts.as_text(self._document)
+
+    # ---- drafts -------------------------------------------------------------------------------
+
+    @rx.event
+    def offer_draft(self, kept: str) -> None:
+        """The browser kept a draft of this flow: offer it when it holds other edits."""
+        try:
+            document, what = drafts.read(kept)
+        except drafts.BadDraft:
+            self.draft_cleared += 1
+            return
+        if self.found and drafts.differs(document, self._document):
+            self._draft, self.draft_offer = document, what
+
+    @rx.event
+    async def restore_draft(self) -> None:
+        """Put the offered draft in the editor (an undoable, unsaved edit)."""
+        if not self._draft:
+            return
+        self._edit(copy.deepcopy(self._draft))
+        self._load_schema()
+        await self._select("")
+        self._draft, self.draft_offer, self.notice = {}, "", "Draft restored: save to keep it"
+
+    @rx.event
+    def discard_draft(self) -> None:
+        self._draft, self.draft_offer, self.draft_cleared = {}, "", self.draft_cleared + 1
 
     def _push_undo(self) -> None:
         """Make the document as it is now a point Undo comes back to (a new edit follows)."""
@@ -583,6 +640,7 @@ class EditorState(SchemaFormState, rx.State):
         if reload_code:
             self.code_loaded, self.code_key = str(value.get("content") or ""), self.code_key + 1
         self.options = step_form.option_values(module)
+        self._show_iteration(reset=reload_code)
         self.container = step_form.container_settings(module)
         self.branches = step_form.branch_rows(module)
         await self._refresh_inputs()
@@ -608,7 +666,34 @@ class EditorState(SchemaFormState, rx.State):
             self.picks = []
             return
         earlier = flow_ops.steps_before(self._document, self.selected) if self.selected else []
-        self.picks = preview.picks(self._document.get("schema"), earlier, self._results)
+        self.picks = preview.picks(self._document.get("schema"), earlier, self._results,
+                                   in_loop=self.sel_in_loop, iter_value=self._iters.get(self.selected))
+
+    def _show_iteration(self, *, reset: bool) -> None:
+        """Whether the selected step is in a loop, and (with `reset`, a step just selected)
+        the iteration value it is tested with: the last preview's, until one is typed."""
+        try:
+            loop, _, _ = flow_ops.enclosing_loop(self._document, self.selected)
+        except flow_ops.EditError:  # the failure or preprocessor step: in no loop
+            loop = None
+        self.sel_in_loop = loop is not None
+        if reset:
+            known = self.sel_in_loop and self.selected in self._iters
+            self.iter_text = json.dumps(self._iters[self.selected]) if known else ""
+
+    @rx.event
+    def set_iter_text(self, text: str) -> None:
+        self.iter_text = text
+
+    def _iter_value(self) -> Any:
+        """The typed iteration value; null when none is typed."""
+        if not self.iter_text.strip():
+            return None
+        try:
+            return json.loads(self.iter_text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"the iteration value (flow_input.iter.value) is not JSON: {exc.msg} "
+                             f"at character {exc.pos + 1}") from None
 
     async def _set_input(self, name: str, mode: str, text: str, widget: str) -> None:
         _, _, module = flow_ops.find_step(self._document, self.selected)
@@ -627,7 +712,7 @@ class EditorState(SchemaFormState, rx.State):
     def _replace_step(self, module: dict[str, Any], *, relayout: bool) -> None:
         """Put a changed copy of the selected step in place (not an undo point)."""
         self._document = flow_ops.replace_step(self._document, self.selected, module)
-        self.dirty, self.notice = True, ""
+        self._touch()
         self._show(relayout=relayout)
 
 

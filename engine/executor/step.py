@@ -111,8 +111,10 @@ async def _run_with_retries(
             record.status, record.started_at = "running", record.started_at or ctx.clock.now()
             record.data.pop("retry_at", None)
             ctx.journal.save(key, record)
-            ctx.emit("step_started", step_id=module.id, key=key, iteration=frame.iteration,
-                     data={"attempt": record.attempts, "type": module.value.type})
+            started = {"attempt": record.attempts, "type": module.value.type}
+            if frame.iteration is not None:  # what `flow_input.iter` is for it (the editor offers it)
+                started["iter"] = frame.flow_input.get("iter")
+            ctx.emit("step_started", step_id=module.id, key=key, iteration=frame.iteration, data=started)
             outcome = await _attempt(ctx, frame, module, key, previous)
         if not outcome.failed or not _should_retry(ctx, frame, module, retry, record, outcome):
             return outcome

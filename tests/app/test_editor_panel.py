@@ -111,6 +111,25 @@ def test_step_preview_mocks_earlier_results():
     assert flow["schema"] == {"type": "object"}
 
 
+def test_step_preview_inside_a_loop_runs_one_iteration_of_the_given_value():
+    inner = {"id": "l", "value": {"type": "forloopflow", "iterator": {"type": "javascript", "expr": "[1]"},
+                                  "modules": [script("x"), script("y")]}}
+    document = {"value": {"modules": [script("a"), inner, script("z")]}}
+    flow = preview.step_document(document, "y", {"a": 1, "x": 2, "z": 3}, {"name": "ann"})
+    [mock_a, once] = flow["value"]["modules"]
+    assert mock_a["id"] == "a" and once["id"] == "l"
+    assert once["value"]["iterator"] == {"type": "static", "value": [{"name": "ann"}]}
+    assert [m["id"] for m in once["value"]["modules"]] == ["x", "y"]
+    assert once["value"]["modules"][0]["mock"]["return_value"] == 2
+
+
+def test_picker_in_a_loop_offers_the_iteration_and_its_fields():
+    picks = preview.picks(None, [], {}, in_loop=True, iter_value={"name": "ann", "not ok": 1})
+    assert [p["expr"] for p in picks] == ["flow_input.iter.value", "flow_input.iter.value.name",
+                                          "flow_input.iter.index"]
+    assert preview.picks(None, [], {}, in_loop=False, iter_value={"name": "ann"}) == []
+
+
 def test_upto_cuts_every_enclosing_list():
     loop = {"id": "l", "value": {"type": "forloopflow", "iterator": {"type": "javascript", "expr": "[1]"},
                                  "modules": [script("x"), script("y")]}}
