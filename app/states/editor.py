@@ -563,7 +563,7 @@ class EditorState(SchemaFormState, rx.State):
 
     def _touch(self) -> None:
         """The document changed: it is unsaved, and its draft is kept in the browser."""
-        self._touch()
+        self.dirty, self.notice = True, ""
         self.draft_json = drafts.as_text(self._document)
 
     # ---- drafts -------------------------------------------------------------------------------
