@@ -1,4 +1,5 @@
-"""A screenshot of every page, saved under test-artifacts/ for people to look at."""
+"""A screenshot of every page (the editor on each example, a run with a step opened, the
+approvals inbox), saved under test-artifacts/ for people to look at."""
 
 from __future__ import annotations
 
@@ -36,6 +37,15 @@ def test_every_page_renders_and_is_saved_as_a_screenshot(page, api):
         page.wait_for_load_state("networkidle")
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 5_000
+    for example in ("crm_sync", "etl_daily", "expense_approval"):  # the editor on each example
+        page.goto(f"/flows/edit/f/examples/{example}")
+        expect(page.locator('.react-flow__node[data-id="@result"]')).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(ARTIFACTS / f"editor-{example}.png"))
+    page.goto(f"/runs/{run_id}")  # a run's page with a step opened
+    page.locator('[data-block=run-graph] .react-flow__node[data-id="validate"]').click()
+    expect(page.locator("[data-block=step-detail] [data-detail=timing]")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "run-step-opened.png"), full_page=True)
     page.goto("/flows")
     page.locator("[data-action=import-flow]").click()
     expect(page.locator("[data-dialog=import]")).to_be_visible()
