@@ -135,7 +135,7 @@ class EngineService:
         self.wake()
         return new_id
 
-    def cancel(self, run_id: str, *, by: str) -> list[str]:
+    def cancel(self, run_id: str, *, by: str, reason: str | None = None) -> list[str]:
         """Cancel a queued, running or waiting run (with its parts and subflows), recorded
         in the audit log; returns the ids canceled.
 
@@ -143,8 +143,8 @@ class EngineService:
             NotFound: no such run.
             BadInput: it has ended already.
         """
-        canceled = self.engine.cancel_run(run_id, by=by)
-        self.accounts.record(by, "run.canceled", run_id, f"{len(canceled)} run(s) canceled")
+        canceled = self.engine.cancel_run(run_id, by=by, reason=reason)
+        self.accounts.record(by, "run.canceled", run_id, reason or f"{len(canceled)} run(s) canceled")
         self.wake()
         return canceled
 

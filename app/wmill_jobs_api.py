@@ -134,14 +134,8 @@ def cancel(request: Request, raw: bytes) -> Response:
         raise BadInput(f"job {_id(request)} is {job['status']}: only a queued, running or suspended run can be "
                        "canceled")
     who = users.caller(request)
-    if job["status"] == "running":
-        service.cancel(run_id, by=who.username or "run")
-        return PlainTextResponse(f"job {run_id} canceled")
-    reason = str(object_body(raw).get("reason") or "no reason given")
-    message = f"canceled by {who.username or 'a run'}: {reason}"
-    if not service.store.cancel_waiting_run(run_id, {"name": "Canceled", "message": message}):
-        raise BadInput(f"job {_id(request)} started meanwhile: cancel it again to stop it")
-    service.accounts.record(who.username or "run", "run.canceled", run_id, reason)
+    reason = str(object_body(raw).get("reason") or "") or None
+    service.cancel(run_id, by=who.username or "run", reason=reason)
     return PlainTextResponse(f"job {run_id} canceled")
 
 

@@ -234,7 +234,7 @@ class Engine:
         """Disapprove a waiting step: the run fails with SuspendedDisapproved."""
         return self.resume(run_id, resume_id, approver, payload, approve=False)
 
-    def cancel_run(self, run_id: str, by: str | None = None) -> list[str]:
+    def cancel_run(self, run_id: str, by: str | None = None, reason: str | None = None) -> list[str]:
         """Stop a queued, running or waiting run, with the runs of its tree: it ends
         "canceled". A step running in this process is stopped at once (its script is
         killed); one running on another worker is stopped at that worker's next heartbeat.
@@ -248,7 +248,7 @@ class Engine:
         run = self.store.get_run(run_id)
         if run is None:
             raise NotFound(f"run {run_id!r} not found")
-        message = f"canceled by {by}" if by else "canceled"
+        message = (f"canceled by {by}" if by else "canceled") + (f": {reason}" if reason else "")
         error = {"name": "Canceled", "message": message, "stack": ""}
         canceled = self.store.cancel_tree(run_id, error, self.clock.now())
         if run_id not in canceled:

@@ -167,17 +167,6 @@ class RunStore(StoreBase):
             finished_at=self._now(finished_at),
         )
 
-    def cancel_waiting_run(self, run_id: str, error: Any, finished_at: float | None = None) -> bool:
-        """End a run that is queued or suspended as canceled, with `error` as its error and
-        result; False (nothing changed) when it is in any other state, such as just claimed.
-        """
-        stmt = (update(RUNS)
-                .where(RUNS.c.id == run_id, RUNS.c.status.in_([RunStatus.QUEUED.value, RunStatus.SUSPENDED.value]))
-                .values(status=RunStatus.CANCELED.value, error=error, result={"error": error},
-                        finished_at=self._now(finished_at)))
-        with self.db.autocommit() as conn:
-            return conn.execute(stmt).rowcount == 1
-
     def list_runs(
         self,
         *,

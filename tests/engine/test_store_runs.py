@@ -196,20 +196,6 @@ def test_create_runs_gives_children_their_parents_root(store: Store) -> None:
     assert store.get_run(grandchild).root_run_id == root.id
 
 
-def test_only_a_waiting_run_is_canceled(store: Store) -> None:
-    error = {"name": "Canceled", "message": "by ada"}
-    queued = store.create_run(kind="script", path="f/x")
-    assert store.cancel_waiting_run(queued.id, error, finished_at=3.0) is True
-    canceled = store.get_run(queued.id)
-    assert (canceled.status, canceled.error, canceled.result, canceled.finished_at) == (
-        "canceled", error, {"error": error}, 3.0)
-    running = store.create_run(kind="script", path="f/y")
-    store.update_run(running.id, status="running")
-    assert store.cancel_waiting_run(running.id, error) is False
-    assert store.get_run(running.id).status == "running"
-    assert store.cancel_waiting_run("no-such-run", error) is False
-
-
 def test_runs_are_listed_and_counted_by_trigger_or_without_some_triggers(store: Store) -> None:
     ids = {trigger: store.create_run(kind="flow", path="f/t", trigger=trigger).id
            for trigger in ("preview", "webhook", "schedule")}
