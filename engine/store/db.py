@@ -80,6 +80,11 @@ class Database:
         """Whether the last call out of retries failed (later ones try once until one succeeds)."""
         self.fence: Callable[[], None] | None = None
         """Called before every attempt of a Store call; raising refuses the call."""
+        self.holder: Callable[[], tuple[str, str] | None] | None = None
+        """(run id, worker id) when the current call is a worker's, for the run it holds:
+        that run's journal records and status change only while the run is still that
+        worker's, checked in the writing statement itself (the fence checks before the
+        call, so a worker stopped between the two could otherwise write afterwards)."""
         if self.dialect == "sqlite":
             # The driver already autocommits (see _on_sqlite_connect); skip the BEGIN.
             self._autocommit = self.engine.execution_options(**{_AUTOCOMMIT: True})
@@ -209,3 +214,10 @@ def _on_sqlite_begin(conn: Connection) -> None:
     if not conn.get_execution_options().get(_AUTOCOMMIT, False):
         # Straight to the driver: a full SQLAlchemy execution would double the cost.
         conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+
+
+def held_by(db: Database, run_id: str) -> str | None:
+    """The worker that must still hold `run_id` for the current call's write to land,
+    or None when the call is not that run's worker's (see Database.holder)."""
+    held = db.holder() if db.holder is not None else None
+    return held[1] if held is not None and held[0] == run_id else None

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine.errors import BadInput, NotFound
+from engine.errors import BadInput, NotFound, RunLost
 from engine.store.base import StoreBase, check_fields, check_status, from_values, to_model, to_models
+from engine.store.db import held_by
 from engine.store.tables import TERMINAL_STATUSES, Run, RunStatus
 
 RUNS = Run.__table__
@@ -22,6 +23,8 @@ _UPDATE_RUN = update(RUNS).where(RUNS.c.id == bindparam("target_id")).returning(
 # A canceled run's status is final: a worker that had not yet heard of it (it learns at its
 # next heartbeat) must not finish, suspend or queue it again.
 _UPDATE_LIVE_RUN = _UPDATE_RUN.where(RUNS.c.status != RunStatus.CANCELED.value)
+# A worker changes the status of the run it holds only while it still holds it.
+_UPDATE_HELD_RUN = _UPDATE_LIVE_RUN.where(RUNS.c.worker_id == bindparam("holder"))
 
 
 class RunStore(StoreBase):
@@ -126,19 +129,30 @@ class RunStore(StoreBase):
         """Set some columns of a run and return it as it now is; the status of a canceled
         run stays canceled (a change of status leaves it as it is).
 
+        A worker's change of status of the run it holds (Database.holder) lands only
+        while the run is still that worker's.
+
         Raises:
             NotFound: No run has this id.
             TypeError: A field is not a Run column (or is `id`).
+            RunLost: The calling worker's run was taken over; nothing changed.
         """
         check_fields(fields, _UPDATABLE, "Run")
-        statement = _UPDATE_RUN
+        statement, values = _UPDATE_RUN, {**fields, "target_id": run_id}
+        holder = None
         if "status" in fields:
-            fields["status"] = check_status(fields["status"], RunStatus)
-            statement = _UPDATE_LIVE_RUN
+            values["status"] = check_status(fields["status"], RunStatus)
+            holder = held_by(self.db, run_id)
+            if holder is None:
+                statement = _UPDATE_LIVE_RUN
+            else:
+                statement, values["holder"] = _UPDATE_HELD_RUN, holder
         with self.db.autocommit() as conn:
-            row = conn.execute(statement, {**fields, "target_id": run_id}).first()
+            row = conn.execute(statement, values).first()
             if row is None:
                 row = conn.execute(_GET_RUN, {"run_id": run_id}).first()
+                if row is not None and holder is not None and row.worker_id != holder:
+                    raise RunLost(f"run {run_id} is no longer worker {holder}'s: its status stays {row.status}")
         if row is None:
             raise NotFound(f"run {run_id!r} does not exist")
         return to_model(Run, row)
