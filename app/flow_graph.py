@@ -166,7 +166,7 @@ def _place_module(graph: Graph, module: dict[str, Any], container: str, index: i
         end_label = f"end of branches: {step_label(module)}"
     end_id = f"{step_id}:end"
     for pending in ends:
-        _close(graph, pending, end_id)
+        _close(graph, pending, end_id, bend_low=kind in BRANCH_TYPES)
     end_y = bottom + GAP
     graph.nodes.append(_node(end_id, "end", cx, end_y, MARK_H, {"label": end_label, "step_id": step_id},
                              draggable=False))
@@ -207,9 +207,14 @@ def _branch_label(number: int, key: str, summaries: list[Any]) -> str:
     return f"Branch {number + 1}" + (f": {summary}" if summary and summary != f"Branch {number + 1}" else "")
 
 
-def _close(graph: Graph, pending: Pending, target: str) -> None:
+def _close(graph: Graph, pending: Pending, target: str, *, bend_low: bool = False) -> None:
+    """Draw the edge from the last node placed to `target`. With `bend_low` (a branch
+    column joining its end node) the edge turns toward the target just above it: bent
+    halfway, a short or empty column's edge would cross a longer neighbour's nodes."""
     previous, slot = pending
     _connect(graph, previous, target, slot)
+    if bend_low:
+        graph.edges[-1]["pathOptions"] = {"stepPosition": 1}
 
 
 def _connect(graph: Graph, source: str, target: str, slot: dict[str, Any] | None) -> None:

@@ -6,16 +6,16 @@ from typing import Any
 
 from app import settings
 from app.engine_service import service
-from components.schema_form import resource_type
+from components.schema_form import resource_types
 
 
 def resource_choices(schema: dict[str, Any] | None) -> dict[str, list[str]]:
-    """For each resource type a property of `schema` takes (`format: resource-<type>`), the
-    paths of the workspace's resources of that type; {} when it takes none."""
+    """For each resource type a property of `schema` takes (`format: resource-<type>`, in
+    nested objects too), the paths of the workspace's resources of that type; {} when it
+    takes none."""
     from engine import Vault
 
-    properties = (schema or {}).get("properties")
-    wanted = {resource_type(prop) for prop in (properties or {}).values() if isinstance(prop, dict)} - {None}
+    wanted = resource_types(schema)
     if not wanted:
         return {}
     vault = Vault.of(service.store)
