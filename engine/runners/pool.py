@@ -10,6 +10,7 @@ from engine.errors import DependencyError
 from engine.runners import sandbox
 from engine.runners.bash import BashRunner
 from engine.runners.bun import BUN
+from engine.runners.dedicated import DedicatedWorkers
 from engine.runners.deno import DENO
 from engine.runners.javascript import JsRunner, install_dir
 from engine.runners.job import (
@@ -69,6 +70,7 @@ class RunnerPool:
         self._bun = JsRunner(self._jobs, self.max_result_bytes, BUN)
         self._deno = JsRunner(self._jobs, self.max_result_bytes, DENO)
         self._sql = SqlRunner(self._jobs, self.max_result_bytes)
+        self._dedicated = DedicatedWorkers(self._jobs, self.max_result_bytes)
 
     def warm(self) -> None:
         """Start what the first job needs (the sandbox check, the default zygote) in the
@@ -134,7 +136,10 @@ class RunnerPool:
     async def _run_language(self, job: ScriptJob, on_log: LogCallback | None, prepared: Prepared) -> ScriptOutcome:
         env = {**sandbox.clean_env(), **script_env(job)}
         if job.language == "python3":
-            return await self._python.run(job, on_log, env, self._locks.flavour(prepared))
+            flavour = self._locks.flavour(prepared)
+            if job.dedicated and (done := await self._dedicated.run(job, on_log, env, flavour)) is not None:
+                return done
+            return await self._python.run(job, on_log, env, flavour)
         if job.language == "bash":
             return await self._bash.run(job, on_log, env)
         if job.language in SQL_LANGUAGES:
@@ -150,6 +155,7 @@ class RunnerPool:
     async def close(self) -> None:
         """Stop the zygote, remove the cgroups and delete the pool's temporary files."""
         sandbox.probe_finished(self.policy.network)
+        self._dedicated.close()
         await self._jobs.close()
         self._locks.close()
         self._scratch.close()

@@ -167,6 +167,11 @@ def load_main(content: str, entry: str = "main", package: str | None = None) -> 
     # dataclasses and pickle look the defining module up in sys.modules.
     sys.modules["main"] = module
     exec(code, module.__dict__)
+    return entry_of(module, entry)
+
+
+def entry_of(module: types.ModuleType, entry: str) -> typing.Callable:
+    """The function `entry` of the loaded script (`main` unless the step names another)."""
     main = module.__dict__.get(entry)
     if not callable(main):
         raise LookupError(f"the script defines no function `{entry}`; add `def {entry}(...):`")
@@ -178,7 +183,11 @@ def run_main(job: dict) -> typing.Any:
     if job.get("package") is not None or job.get("modules"):
         sys.path.insert(0, os.path.join(job["job_dir"], MODULES_DIR))
     main = load_main(job["content"], job.get("entry", "main"), job.get("package"))
-    result = call_main(main, call_arguments(main, job["args"]))
+    return await_result(call_main(main, call_arguments(main, job["args"])))
+
+
+def await_result(result: typing.Any) -> typing.Any:
+    """main's result, awaited when main is async."""
     if inspect.isawaitable(result):
 
         async def wait() -> typing.Any:
