@@ -23,11 +23,11 @@ one is busy the job runs the ordinary way (a forked process of its own).
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import os
 import time
 from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
 
 from engine.runners.dedicated_worker import DedicatedWorker, WorkerGone
 from engine.runners.job import LogCallback, ScriptJob, ScriptOutcome, default_timeout, failure
@@ -38,6 +38,7 @@ from engine.runners.zygotes import Flavour
 DEFAULT_MAX_WORKERS = 8
 DEFAULT_IDLE_SECONDS = 300.0
 DEFAULT_MAX_RSS_MB = 1024.0
+Key = tuple[Any, ...]
 DEDICATED_LANGUAGES = frozenset({"python3"})
 """Languages that run dedicated; a job of another language marked dedicated runs the ordinary way."""
 
@@ -46,11 +47,22 @@ def _setting(name: str, default: float) -> float:
     return float(os.environ.get(name) or default)
 
 
-def version_key(job: ScriptJob, env: dict[str, str], flavour: Flavour | None) -> str:
-    """What names a script version's worker: two jobs share a worker only when all of it matches."""
-    parts = [env.get("WM_WORKSPACE", ""), job.language, job.content, job.path, sorted(job.modules.items()),
-             job.lock, flavour.name if flavour else None, job.memory_limit_mb, job.cwd]
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+def version_key(job: ScriptJob, env: dict[str, str], flavour: Flavour | None) -> tuple[Any, ...]:
+    """What names a script version's worker: two jobs share a worker only when all of it matches.
+    (The text itself, not a digest: a loop's steps share one string, whose hash Python keeps.)"""
+    return (env.get("WM_WORKSPACE", ""), job.language, job.content, job.path, tuple(sorted(job.modules.items())),
+            job.lock, flavour.name if flavour else None, job.memory_limit_mb, job.cwd)
+
+
+@dataclass
+class _Slot:
+    """A version's place: its worker (if any), the turn its calls take, who waits for it."""
+
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+    """Calls running or waiting their turn: the slot stays while there are any."""
+    worker: DedicatedWorker | None = None
+    used: float = 0.0
 
 
 class DedicatedWorkers:
@@ -58,15 +70,12 @@ class DedicatedWorkers:
 
     def __init__(self, jobs: ZygoteJobs, max_result_bytes: int):
         self._jobs, self._max_result_bytes = jobs, max_result_bytes
-        self._workers: OrderedDict[str, DedicatedWorker] = OrderedDict()
-        self._turns: dict[str, asyncio.Lock] = {}
-        """One lock per version ever run: calls to a worker take turns (kept, as a waiting call holds it)."""
-        self._used: dict[str, float] = {}
+        self._slots: OrderedDict[Key, _Slot] = OrderedDict()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_loop: asyncio.AbstractEventLoop | None = None
 
     def __len__(self) -> int:
-        return len(self._workers)
+        return sum(1 for slot in self._slots.values() if slot.worker is not None)
 
     async def run(self, job: ScriptJob, on_log: LogCallback | None, env: dict[str, str],
                   flavour: Flavour | None) -> ScriptOutcome | None:
@@ -75,57 +84,67 @@ class DedicatedWorkers:
         if job.language not in DEDICATED_LANGUAGES:
             return None
         key = version_key(job, env, flavour)
-        turn = self._turns.setdefault(key, asyncio.Lock())
-        async with turn:
-            worker = await self._worker(key, job, env, flavour)
-            if worker is None:
-                return None
-            if isinstance(worker, ScriptOutcome):
-                return worker
-            ended = await worker.call({"entry": job.entry, "args": job.args, "env": env}, job.timeout or default_timeout(), on_log)
-            self._used[key] = time.monotonic()
-            if not worker.alive or worker.rss_mb() > _setting("MILLRACE_DEDICATED_MAX_RSS_MB", DEFAULT_MAX_RSS_MB):
-                self._retire(key)
-            self._arm()
+        slot = self._slots.get(key) or self._slots.setdefault(key, _Slot())
+        slot.users += 1
+        try:
+            async with slot.turn:
+                return await self._call(key, slot, job, on_log, env, flavour)
+        finally:
+            slot.users -= 1
+            if slot.users == 0 and slot.worker is None:
+                self._slots.pop(key, None)
+
+    async def _call(self, key: Key, slot: _Slot, job: ScriptJob, on_log: LogCallback | None, env: dict[str, str],
+                    flavour: Flavour | None) -> ScriptOutcome | None:
+        """One call on the slot's worker (started if needed), its turn taken."""
+        worker = await self._worker(key, slot, job, env, flavour)
+        if worker is None or isinstance(worker, ScriptOutcome):
+            return worker
+        call = {"entry": job.entry, "args": job.args, "env": env}
+        ended = await worker.call(call, job.timeout or default_timeout(), on_log)
+        slot.used = time.monotonic()
+        if not worker.alive or worker.grown_past(_setting("MILLRACE_DEDICATED_MAX_RSS_MB", DEFAULT_MAX_RSS_MB)):
+            self._retire(slot)
+        self._arm()
         return outcome_of(ended, job, self._max_result_bytes)
 
-    async def _worker(self, key: str, job: ScriptJob, env: dict[str, str],
+    async def _worker(self, key: Key, slot: _Slot, job: ScriptJob, env: dict[str, str],
                       flavour: Flavour | None) -> DedicatedWorker | ScriptOutcome | None:
-        """The live worker of `key`, started if needed; a failure when it cannot start; None
+        """The slot's live worker, started if needed; a failure when it cannot start; None
         when the cap is reached and every worker is busy."""
-        worker = self._workers.get(key)
-        if worker is not None and worker.alive:
-            self._workers.move_to_end(key)
-            return worker
-        self._retire(key)  # a worker that died, or served another event loop
-        if not self._make_room(key):
+        if slot.worker is not None and slot.worker.alive:
+            self._slots.move_to_end(key)
+            return slot.worker
+        self._retire(slot)  # a worker that died, or served another event loop
+        if not self._make_room(slot):
             return None
-        worker = DedicatedWorker(self._jobs)
-        self._workers[key] = worker
+        worker = slot.worker = DedicatedWorker(self._jobs)
         launch = launch_of(job, env, self._max_result_bytes)
         launch.payload["dedicated"] = True
         try:
             await worker.start(launch, flavour)
         except (WorkerGone, OSError, RuntimeError, TimeoutError) as exc:
-            self._retire(key)
+            self._retire(slot)
             return failure("SandboxError", f"the dedicated worker could not start: {exc}")
         return worker
 
-    def _make_room(self, keep: str) -> bool:
+    def _make_room(self, keep: _Slot) -> bool:
         """Retire least recently used idle workers until one more fits; False if none can go."""
         most = int(_setting("MILLRACE_DEDICATED_WORKERS", DEFAULT_MAX_WORKERS))
-        for key in list(self._workers):
-            if len(self._workers) < most:
+        for slot in list(self._slots.values()):
+            if len(self) < most:
                 break
-            if key != keep and not self._turns[key].locked():
-                self._retire(key)
-        return len(self._workers) < most
+            if slot is not keep and not slot.turn.locked():
+                self._retire(slot)
+        return len(self) < most
 
-    def _retire(self, key: str) -> None:
-        worker = self._workers.pop(key, None)
-        self._used.pop(key, None)
-        if worker is not None:
-            worker.close()
+    def _retire(self, slot: _Slot) -> None:
+        if slot.worker is not None:
+            slot.worker.close()
+            slot.worker = None
+        if slot.users == 0:
+            for key in [k for k, s in self._slots.items() if s is slot]:
+                del self._slots[key]
 
     def _arm(self) -> None:
         """Look for idle workers once the idle time may have passed."""
@@ -138,10 +157,10 @@ class DedicatedWorkers:
         self._timer = None
         idle = _setting("MILLRACE_DEDICATED_IDLE", DEFAULT_IDLE_SECONDS)
         now = time.monotonic()
-        for key in list(self._workers):
-            if not self._turns[key].locked() and now - self._used.get(key, now) >= idle:
-                self._retire(key)
-        if self._workers:
+        for slot in list(self._slots.values()):
+            if slot.worker is not None and not slot.turn.locked() and now - slot.used >= idle:
+                self._retire(slot)
+        if len(self):
             self._arm()
 
     def close(self) -> None:
@@ -149,5 +168,5 @@ class DedicatedWorkers:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        for key in list(self._workers):
-            self._retire(key)
+        for slot in list(self._slots.values()):
+            self._retire(slot)

@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import socket
+import time
 from typing import Any
 
 from engine.runners.cgroups import JobGroup
@@ -25,6 +26,8 @@ from engine.runners.zygote import (
 )
 from engine.runners.zygotes import Flavour
 
+RSS_EVERY = 0.25
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 EXIT_GRACE = 1.0
 """How long a worker that hung up is given for the zygote to report how it ended."""
 
@@ -52,6 +55,7 @@ class DedicatedWorker:
         self._buffer = bytearray()
         self._waiter: asyncio.Future | None = None
         self._too_large: int | None = None
+        self._rss_checked = 0.0
         self.closed = False
 
     @property
@@ -102,7 +106,8 @@ class DedicatedWorker:
     async def call(self, payload: dict[str, Any], timeout: float, on_log: LogCallback | None) -> Ended:
         """Run main once with this call's args and environment; how the call ended.
 
-        A call that times out, or whose worker dies, leaves the worker closed.
+        A call that times out, is cancelled (its run was), or whose worker dies, leaves the
+        worker closed: its answer, if it ever came, would be taken for the next call's.
         """
         for splitter in self.splitters.values():
             splitter.on_log = on_log
@@ -117,6 +122,9 @@ class DedicatedWorker:
             self.kill()
         except OSError:
             frame = None
+        except BaseException:
+            self.kill()
+            raise
         self._drain()
         if frame is not None:
             ended.frame = (frame[0], json.loads(frame[1]))
@@ -218,13 +226,18 @@ class DedicatedWorker:
                 splitter.feed(data)
             splitter.close()
 
-    def rss_mb(self) -> float:
-        """The worker's resident memory in MiB (0 when it cannot be read)."""
+    def grown_past(self, limit_mb: float) -> bool:
+        """Whether the worker's resident memory is over `limit_mb`, looked at most every
+        RSS_EVERY seconds (a loop's calls come far more often than memory grows)."""
+        now = time.monotonic()
+        if now - self._rss_checked < RSS_EVERY:
+            return False
+        self._rss_checked = now
         try:
             with open(f"/proc/{self.sender}/statm") as statm:
-                return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+                return int(statm.read().split()[1]) * PAGE_SIZE > limit_mb * 2**20
         except (OSError, ValueError, IndexError):
-            return 0.0
+            return False
 
     def kill(self) -> None:
         """End the worker's process (PID 1 of its namespace: everything it started dies too)."""

@@ -210,3 +210,22 @@ def test_closing_the_pool_ends_its_workers():
     runner.close()
     assert none_left("closing-worker")
 
+
+
+def test_a_cancelled_call_ends_its_worker_and_the_next_call_gets_a_fresh_one(runner):
+    script = COUNTER + "\nimport time\ndef slow():\n    time.sleep(30.731)\n"
+    warm, _ = dedicated(runner, script)
+    job = ScriptJob("python3", script, {}, "job-c", entry="slow", dedicated=True, env={"WM_WORKSPACE": "main"})
+
+    async def cancelled():
+        task = asyncio.ensure_future(runner.pool.run(job))
+        await asyncio.sleep(0.5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    runner.loop.run_until_complete(cancelled())
+    assert none_left("30.731")
+    after, _ = dedicated(runner, script)
+    assert after.ok, after.error
+    assert after.result["worker"] != warm.result["worker"] and after.result["calls"] == 1

@@ -78,12 +78,26 @@ class Worker:
             main = self.function(call.get("entry") or "main")
             return pyjob.await_result(pyjob.call_main(main, pyjob.call_arguments(main, job["args"])))
 
-        pyjob.answer(conn, job, compute)
+        pyjob.answer(conn, job, compute, settle)
+
+
+def settle(job: dict) -> None:
+    """A call's limits and environment: the memory cap again (a call lifts it to report its
+    end), and the call's own variables, changing only those that differ from the last call's."""
+    pyjob.cap_memory(job)
+    wanted = job["env"]
+    for name in [name for name in os.environ if name not in wanted]:
+        del os.environ[name]
+    for name, value in wanted.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
 
 
 def serve(conn: socket.socket, job: dict) -> None:
     """Answer calls until the engine hangs up."""
     watch_hang_up(conn)
+    os.chdir(job["cwd"])
+    os.environ.clear()
     worker = Worker(job)
     while (call := next_call(conn)) is not None:
         worker.call(conn, call)

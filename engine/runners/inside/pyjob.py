@@ -39,15 +39,20 @@ def apply_limits(job: dict) -> None:
 
     The environment is replaced, not added to: the job sees only what the engine gave it.
     """
+    cap_memory(job)
+    os.chdir(job["cwd"])
+    os.environ.clear()
+    os.environ.update(job["env"])
+
+
+def cap_memory(job: dict) -> None:
+    """Cap the address space at the job's memory, keeping REPORT_HEADROOM back."""
     cap = job["memory_mb"] * 2**20
     reserve = cap + REPORT_HEADROOM
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         cap, reserve = min(cap, hard), min(reserve, hard)
     resource.setrlimit(resource.RLIMIT_AS, (cap, reserve))
-    os.chdir(job["cwd"])
-    os.environ.clear()
-    os.environ.update(job["env"])
 
 
 def release_headroom() -> None:
@@ -237,9 +242,10 @@ def run_job(conn: socket.socket, job: dict) -> None:
     answer(conn, job, lambda: run_main(job))
 
 
-def answer(conn: socket.socket, job: dict, compute: typing.Callable[[], typing.Any]) -> None:
-    """Apply the job's limits, call `compute` and send its result (R) or how it failed (E)."""
-    apply_limits(job)
+def answer(conn: socket.socket, job: dict, compute: typing.Callable[[], typing.Any],
+           settle: typing.Callable[[dict], None] = apply_limits) -> None:
+    """Apply the job's limits (`settle`), call `compute` and send its result (R) or how it failed (E)."""
+    settle(job)
     try:
         result = compute()
     except SyntaxError as exc:
