@@ -229,3 +229,23 @@ def test_a_cancelled_call_ends_its_worker_and_the_next_call_gets_a_fresh_one(run
     after, _ = dedicated(runner, script)
     assert after.ok, after.error
     assert after.result["worker"] != warm.result["worker"] and after.result["calls"] == 1
+
+
+def test_an_async_main_keeps_one_event_loop_across_calls(runner):
+    script = """
+import asyncio
+QUEUE = None
+
+async def main():
+    global QUEUE
+    QUEUE = QUEUE or asyncio.Queue()  # bound to the loop of the call that first waits on it
+    waiter = asyncio.ensure_future(QUEUE.get())
+    await asyncio.sleep(0)
+    await QUEUE.put(1)
+    await waiter
+    return id(asyncio.get_running_loop())
+"""
+    first, _ = dedicated(runner, script)
+    second, _ = dedicated(runner, script)
+    assert first.ok and second.ok, (first.error, second.error)
+    assert first.result == second.result

@@ -14,6 +14,8 @@ A script that fails to load fails the call, and is loaded again on the next one.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 import os
 import select
@@ -59,6 +61,9 @@ class Worker:
     def __init__(self, job: dict):
         self.job = job
         self.module: types.ModuleType | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """One event loop for every call of an async main: what a call keeps (a client, a
+        queue) stays bound to a loop that is still there for the next one."""
         if job.get("package") is not None or job.get("modules"):
             sys.path.insert(0, os.path.join(job["job_dir"], pyjob.MODULES_DIR))
 
@@ -76,9 +81,22 @@ class Worker:
 
         def compute() -> typing.Any:
             main = self.function(call.get("entry") or "main")
-            return pyjob.await_result(pyjob.call_main(main, pyjob.call_arguments(main, job["args"])))
+            return self.awaited(pyjob.call_main(main, pyjob.call_arguments(main, job["args"])))
 
         pyjob.answer(conn, job, compute, settle)
+
+    def awaited(self, result: typing.Any) -> typing.Any:
+        """main's result, run to its end on the worker's event loop when main is async."""
+        if not inspect.isawaitable(result):
+            return result
+        if self.loop is None or self.loop.is_closed():
+            self.loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self.loop)
+        return self.loop.run_until_complete(_wait(result))
+
+
+async def _wait(awaitable: typing.Awaitable) -> typing.Any:
+    return await awaitable
 
 
 def settle(job: dict) -> None:
