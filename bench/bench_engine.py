@@ -96,7 +96,7 @@ async def engine_rows(db_dir: str, repeats: int) -> list[dict]:
              "dedicated_one": dedicated(sequential(1)), "dedicated_forty": dedicated(sequential(40)),
              "dedicated_loop": dedicated(loop(1000))}
     samples: dict[str, list[float]] = {name: [] for name in flows}
-    cpu: dict[str, list[tuple[float, float]]] = {"one": [], "forty": []}
+    cpu: dict[str, list[tuple[float, float]]] = {"one": [], "forty": [], "dedicated_one": [], "dedicated_forty": []}
     trips: list[float] = []
     try:
         for document in flows.values():
@@ -118,17 +118,22 @@ async def engine_rows(db_dir: str, repeats: int) -> list[dict]:
         row("  CPU per step: the script's processes", cpu_steps[1], None),
         row("40 parallel fib(10) + sum", samples["fan"], BUDGETS["fan"]),
         row("1,000-iteration for-loop (python body)", samples["loop"], BUDGETS["loop"]),
-        *dedicated_rows(samples, trips),
+        *dedicated_rows(samples, trips, cpu),
     ]
 
 
-def dedicated_rows(samples: dict[str, list[float]], trips: list[float]) -> list[dict]:
-    """Dedicated mode: the loop, the engine's cost per step (40 vs 1 sequential fib steps, as
-    above), and the runner's share of it (a job's round trip to its warm worker)."""
+def dedicated_rows(samples: dict[str, list[float]], trips: list[float],
+                   cpu: dict[str, list[tuple[float, float]]]) -> list[dict]:
+    """Dedicated mode: the loop, the cost per step (40 vs 1 sequential fib steps, as above,
+    with its CPU), and the runner's share of it (a job's round trip to its warm worker)."""
     per_step = [(forty - one) / 39 for one, forty in zip(samples["dedicated_one"], samples["dedicated_forty"])]
+    cpu_steps = [[(forty[n] - one[n]) / 39 for one, forty in zip(cpu["dedicated_one"], cpu["dedicated_forty"])]
+                 for n in (0, 1)]
     return [
         row("dedicated mode: 1,000-iteration loop", samples["dedicated_loop"], BUDGETS["dedicated_loop"]),
         row("  dedicated mode: per step (40 vs 1)", per_step, BUDGETS["dedicated_step"]),
+        row("  dedicated: CPU per step, engine", cpu_steps[0], None),
+        row("  dedicated: CPU per step, the worker", cpu_steps[1], None),
         row("  dedicated mode: runner round trip per job", trips, None),
     ]
 
