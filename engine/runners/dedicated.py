@@ -27,19 +27,21 @@ import os
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from engine.runners.dedicated_worker import DedicatedWorker, WorkerGone
 from engine.runners.job import LogCallback, ScriptJob, ScriptOutcome, default_timeout, failure
 from engine.runners.python import launch_of, outcome_of
-from engine.runners.zygote import ZygoteJobs
+from engine.runners.zygote import Launch, ZygoteJobs
 from engine.runners.zygotes import Flavour
 
 DEFAULT_MAX_WORKERS = 8
 DEFAULT_IDLE_SECONDS = 300.0
 DEFAULT_MAX_RSS_MB = 1024.0
 Key = tuple[Any, ...]
-DEDICATED_LANGUAGES = frozenset({"python3"})
+Launcher = Callable[[], "Launch | ScriptOutcome"]
+"""Makes what the zygote's child is sent to become a dedicated worker (or a failure)."""
+DEDICATED_LANGUAGES = frozenset({"python3", "bun", "nativets"})
 """Languages that run dedicated; a job of another language marked dedicated runs the ordinary way."""
 
 
@@ -78,29 +80,38 @@ class DedicatedWorkers:
         return sum(1 for slot in self._slots.values() if slot.worker is not None)
 
     async def run(self, job: ScriptJob, on_log: LogCallback | None, env: dict[str, str],
-                  flavour: Flavour | None) -> ScriptOutcome | None:
+                  flavour: Flavour | None = None, *, launch: Launcher | None = None,
+                  extra: dict[str, Any] | None = None) -> ScriptOutcome | None:
         """Run `job` in its version's worker; None when it cannot run dedicated (its language,
-        or every worker busy at the cap): the caller runs it the ordinary way."""
+        or every worker busy at the cap): the caller runs it the ordinary way.
+
+        Args:
+            env: the job's whole environment (each call's own).
+            flavour: the zygote of the job's Python lock.
+            launch: what starts a worker for the job; default a Python one.
+            extra: what each call carries beside entry, args and env (a runtime's own).
+        """
         if job.language not in DEDICATED_LANGUAGES:
             return None
         key = version_key(job, env, flavour)
         slot = self._slots.get(key) or self._slots.setdefault(key, _Slot())
         slot.users += 1
+        call = {**(extra or {}), "entry": job.entry, "args": job.args, "env": env}
+        launch = launch or (lambda: launch_of(job, env, self._max_result_bytes))
         try:
             async with slot.turn:
-                return await self._call(key, slot, job, on_log, env, flavour)
+                return await self._call(key, slot, job, on_log, call, launch, flavour)
         finally:
             slot.users -= 1
             if slot.users == 0 and slot.worker is None:
                 self._slots.pop(key, None)
 
-    async def _call(self, key: Key, slot: _Slot, job: ScriptJob, on_log: LogCallback | None, env: dict[str, str],
-                    flavour: Flavour | None) -> ScriptOutcome | None:
+    async def _call(self, key: Key, slot: _Slot, job: ScriptJob, on_log: LogCallback | None, call: dict[str, Any],
+                    launch: Launcher, flavour: Flavour | None) -> ScriptOutcome | None:
         """One call on the slot's worker (started if needed), its turn taken."""
-        worker = await self._worker(key, slot, job, env, flavour)
+        worker = await self._worker(key, slot, launch, flavour)
         if worker is None or isinstance(worker, ScriptOutcome):
             return worker
-        call = {"entry": job.entry, "args": job.args, "env": env}
         ended = await worker.call(call, job.timeout or default_timeout(), on_log)
         slot.used = time.monotonic()
         if not worker.alive or worker.grown_past(_setting("MILLRACE_DEDICATED_MAX_RSS_MB", DEFAULT_MAX_RSS_MB)):
@@ -108,7 +119,7 @@ class DedicatedWorkers:
         self._arm()
         return outcome_of(ended, job, self._max_result_bytes)
 
-    async def _worker(self, key: Key, slot: _Slot, job: ScriptJob, env: dict[str, str],
+    async def _worker(self, key: Key, slot: _Slot, launch: Launcher,
                       flavour: Flavour | None) -> DedicatedWorker | ScriptOutcome | None:
         """The slot's live worker, started if needed; a failure when it cannot start; None
         when the cap is reached and every worker is busy."""
@@ -118,11 +129,13 @@ class DedicatedWorkers:
         self._retire(slot)  # a worker that died, or served another event loop
         if not self._make_room(slot):
             return None
+        made = launch()
+        if isinstance(made, ScriptOutcome):
+            return made
+        made.payload["dedicated"] = True
         worker = slot.worker = DedicatedWorker(self._jobs)
-        launch = launch_of(job, env, self._max_result_bytes)
-        launch.payload["dedicated"] = True
         try:
-            await worker.start(launch, flavour)
+            await worker.start(made, flavour)
         except (WorkerGone, OSError, RuntimeError, TimeoutError) as exc:
             self._retire(slot)
             return failure("SandboxError", f"the dedicated worker could not start: {exc}")

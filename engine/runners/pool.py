@@ -148,9 +148,17 @@ class RunnerPool:
         if job.language == "deno":
             return await self._deno.run(job, on_log, env, node_modules)
         if job.language in TS_LANGUAGES:
+            if job.dedicated and (done := await self._bun_dedicated(job, on_log, env, node_modules)) is not None:
+                return done
             return await self._bun.run(job, on_log, env, node_modules)
         supported = ", ".join(sorted(SUPPORTED_LANGUAGES))
         return failure("ScriptLoadError", f"unsupported script language {job.language!r}; Millrace runs: {supported}")
+
+    async def _bun_dedicated(self, job: ScriptJob, on_log: LogCallback | None, env: dict[str, str],
+                             node_modules: str | None) -> ScriptOutcome | None:
+        """A bun job in its version's dedicated worker (None: it runs the ordinary way)."""
+        return await self._dedicated.run(job, on_log, self._bun.environment(env), extra=self._bun.call_of(job),
+                                         launch=lambda: self._bun.launch(job, env, node_modules, dedicated=True))
 
     async def close(self) -> None:
         """Stop the zygote, remove the cgroups and delete the pool's temporary files."""

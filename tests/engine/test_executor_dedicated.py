@@ -86,3 +86,13 @@ def test_a_script_file_is_dedicated_when_its_metadata_says_so(tmp_path: Path):
     assert resolver.script_dedicated("f/lib/cold") is False
     with pytest.raises(BadInput, match=r"bad\.script\.yaml is not valid YAML"):
         resolver.script_dedicated("f/lib/bad")
+
+
+def test_a_dedicated_flows_bun_loop_body_runs_in_one_warm_process(harness):
+    body = {"id": "body", "value": {"type": "rawscript", "language": "bun", "input_transforms": {}, "content": (
+        "let calls = 0;\nconst WORKER = crypto.randomUUID();\n"
+        "export async function main() {\n  calls += 1;\n  return [WORKER, calls];\n}\n")}}
+    outcome = harness.run({**flow(for_loop("loop", "[1, 2, 3, 4, 5]", [body])), "dedicated_worker": True})
+    assert outcome.status == "success", outcome.error
+    assert len({worker for worker, _ in outcome.result}) == 1
+    assert [calls for _, calls in outcome.result] == [1, 2, 3, 4, 5]

@@ -197,7 +197,7 @@ def test_a_worker_grown_past_the_memory_cap_is_ended_after_its_call(runner, monk
     assert after.result["calls"] == 1
 
 
-def test_other_languages_marked_dedicated_run_the_ordinary_way(runner):
+def test_bash_marked_dedicated_runs_the_ordinary_way(runner):
     outcome, logs = runner.run('echo "hi"', {}, language="bash", dedicated=True)
     assert outcome.ok, outcome.error
     assert lines(logs) == ["hi"]
@@ -249,3 +249,49 @@ async def main():
     second, _ = dedicated(runner, script)
     assert first.ok and second.ok, (first.error, second.error)
     assert first.result == second.result
+
+
+# --- TypeScript under bun --------------------------------------------------------------
+
+BUN_COUNTER = """
+let calls = 0;
+const WORKER = crypto.randomUUID();
+export async function main(x: number = 0) {
+  calls += 1;
+  console.log(`call ${calls} of ${process.env.MILLRACE_JOB_ID}`);
+  return { worker: WORKER, calls, x, token: process.env.RUN_TOKEN ?? null };
+}
+export function crash() {
+  process.exit(3);
+}
+export async function slow() {
+  await new Promise((resolve) => setTimeout(resolve, 30_000));
+}
+"""
+
+
+def test_a_dedicated_bun_script_keeps_its_module_state_and_gets_each_calls_env_and_logs(runner):
+    runner.job_id = "run-a:step"
+    first, first_logs = dedicated(runner, BUN_COUNTER, {"x": 1}, language="bun",
+                                  env={"WM_WORKSPACE": "main", "RUN_TOKEN": "token-a"})
+    runner.job_id = "run-b:step"
+    second, second_logs = dedicated(runner, BUN_COUNTER, {"x": 2}, language="bun")
+    assert first.ok and second.ok, (first.error, second.error)
+    assert first.result["worker"] == second.result["worker"]
+    assert (first.result["calls"], second.result["calls"], second.result["x"]) == (1, 2, 2)
+    assert (first.result["token"], second.result["token"]) == ("token-a", None)
+    assert lines(first_logs) == ["call 1 of run-a:step"]
+    assert lines(second_logs) == ["call 2 of run-b:step"]
+
+
+def test_a_bun_worker_that_exits_or_times_out_fails_that_job_and_the_next_gets_a_fresh_one(runner):
+    warm, _ = dedicated(runner, BUN_COUNTER, language="bun")
+    crashed, _ = dedicated(runner, BUN_COUNTER, language="bun", entry="crash")
+    assert crashed.error["name"] == "ScriptCrashed" and "code 3" in crashed.error["message"]
+    after_crash, _ = dedicated(runner, BUN_COUNTER, language="bun")
+    assert after_crash.ok, after_crash.error
+    assert after_crash.result["worker"] != warm.result["worker"] and after_crash.result["calls"] == 1
+    timed_out, _ = dedicated(runner, BUN_COUNTER, language="bun", entry="slow", timeout=0.5)
+    assert timed_out.error["name"] == "TimeoutError"
+    after_timeout, _ = dedicated(runner, BUN_COUNTER, language="bun")
+    assert after_timeout.result["worker"] != after_crash.result["worker"] and after_timeout.result["calls"] == 1
