@@ -295,3 +295,24 @@ def test_a_bun_worker_that_exits_or_times_out_fails_that_job_and_the_next_gets_a
     assert timed_out.error["name"] == "TimeoutError"
     after_timeout, _ = dedicated(runner, BUN_COUNTER, language="bun")
     assert after_timeout.result["worker"] != after_crash.result["worker"] and after_timeout.result["calls"] == 1
+
+
+def test_at_the_cap_with_every_worker_busy_a_job_runs_the_ordinary_way(runner, monkeypatch):
+    monkeypatch.setenv("MILLRACE_DEDICATED_WORKERS", "1")
+    busy = COUNTER + "\nimport time\ndef slow():\n    time.sleep(4)\n    return WORKER\n"
+    other = COUNTER + "\n# another script\n"
+
+    async def both():
+        slow = asyncio.ensure_future(runner.pool.run(ScriptJob("python3", busy, {}, "job-s", entry="slow",
+                                                               dedicated=True, env={"WM_WORKSPACE": "main"})))
+        await asyncio.sleep(0.7)
+        jobs = [ScriptJob("python3", other, {}, f"job-{n}", dedicated=True, env={"WM_WORKSPACE": "main"})
+                for n in range(2)]
+        done = [await runner.pool.run(job) for job in jobs]
+        return await slow, done
+
+    slow, (first, second) = runner.loop.run_until_complete(both())
+    assert slow.ok, slow.error
+    assert first.ok and second.ok, (first.error, second.error)
+    assert first.result["calls"] == second.result["calls"] == 1  # each in a process of its own
+    assert first.result["worker"] != second.result["worker"]
