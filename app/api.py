@@ -84,7 +84,8 @@ def _flow_out(row: Any, with_value: bool = True) -> dict[str, Any]:
     document = dict(row.document or {})
     out = {"path": row.path, "summary": document.get("summary") or "", "description": document.get("description") or "",
            "schema": document.get("schema"), "edited_by": row.created_by or "admin", "edited_at": iso(row.created_at),
-           "version": row.version, "workspace_id": row.workspace, "archived": False}
+           "version": row.version, "workspace_id": row.workspace, "archived": False,
+           "dedicated_worker": document.get("dedicated_worker") is True}
     if with_value:
         out["value"] = document.get("value")
     return out
@@ -93,7 +94,8 @@ def _flow_out(row: Any, with_value: bool = True) -> dict[str, Any]:
 def _script_out(row: Any) -> dict[str, Any]:
     return {"path": row.path, "hash": f"{row.version:016x}", "language": row.language, "content": row.content,
             "schema": row.args_schema, "summary": row.summary, "description": "", "created_at": iso(row.created_at),
-            "workspace_id": row.workspace, "kind": "script", "archived": False, "lock": row.lock}
+            "workspace_id": row.workspace, "kind": "script", "archived": False, "lock": row.lock,
+            "dedicated_worker": bool(row.dedicated_worker)}
 
 
 async def _audit(request: Request, action: str, target: str, detail: str = "") -> None:
@@ -143,7 +145,8 @@ def _save_flow(request: Request, raw: bytes) -> Response:
     creating = "path" not in request.path_params
     if creating and service.store.get_flow(path, workspace=settings.WORKSPACE) is not None:
         return PlainTextResponse(f"a flow exists already at {path}", 400)
-    document = {key: body[key] for key in ("summary", "description", "value", "schema") if key in body}
+    document = {key: body[key] for key in ("summary", "description", "value", "schema", "dedicated_worker")
+                if key in body}
     catalog.save_flow(service.store, body.get("path") or path, document, created_by="api")
     _record(request, "flow.saved", body.get("path") or path)
     return PlainTextResponse(body.get("path") or path, 201 if creating else 200)
@@ -194,11 +197,12 @@ def _save_script(body: dict[str, Any], skip_if_noop: bool) -> int:
     lock = body.get("lock") if isinstance(body.get("lock"), str) else None  # a *.script.lock from `wmill sync`
     path, language = body.get("path", ""), body.get("language", "python3")
     content, summary = body.get("content", ""), body.get("summary", "")
+    dedicated = body.get("dedicated_worker") is True  # absent: a new version is not dedicated, as in Windmill
     latest = service.store.get_script(path, workspace=settings.WORKSPACE) if skip_if_noop else None
-    if latest is not None and (latest.language, latest.content, latest.summary) == (language, content, summary) \
-            and lock in (None, latest.lock):
+    if latest is not None and (latest.language, latest.content, latest.summary, latest.dedicated_worker) == \
+            (language, content, summary, dedicated) and lock in (None, latest.lock):
         return latest.version
-    return catalog.save_script(service.store, path, language, content, summary, lock=lock)
+    return catalog.save_script(service.store, path, language, content, summary, lock=lock, dedicated_worker=dedicated)
 
 
 @_errors
@@ -224,7 +228,7 @@ def _start(request: Request, kind: str, args: dict[str, Any]) -> str:
     if row is None:
         raise NotFound(f"script {path!r} not found")
     return service.submit_script(path, row.language, row.content, row.args_schema, args, trigger="api",
-                                 started_by=who, lock=row.lock)
+                                 started_by=who, lock=row.lock, dedicated=row.dedicated_worker)
 
 
 def _start_audited(request: Request, args: dict[str, Any]) -> str:

@@ -161,10 +161,10 @@ def script_schema_or_error(language: str, content: str, *, preprocessor: bool = 
 
 
 def save_script(store: Any, path: str, language: str, content: str, summary: str = "", *,
-                lock: str | None = None) -> int:
+                lock: str | None = None, dedicated_worker: bool | None = None) -> int:
     """Check a script (it needs a `main` for Python/TypeScript) and save it with the lock of
     its dependencies: `lock` (a `*.script.lock` from `wmill sync`) while it pins every
-    import, else one resolved now."""
+    import, else one resolved now. `dedicated_worker` None keeps the latest version's flag."""
     from engine import lock_script
 
     path = check_path(path, "script")
@@ -174,8 +174,11 @@ def save_script(store: Any, path: str, language: str, content: str, summary: str
     if schema is None:
         raise CatalogError(problem)
     made = _locked(lambda: lock_script(language, content, lock=lock, path=path, fetch=python_source(store)))
+    if dedicated_worker is None:
+        latest = store.get_script(path, workspace=settings.WORKSPACE)
+        dedicated_worker = bool(latest is not None and latest.dedicated_worker)
     return store.save_script(path, language, content, schema, summary=summary, lock=made,
-                             workspace=settings.WORKSPACE)
+                             dedicated_worker=dedicated_worker, workspace=settings.WORKSPACE)
 
 
 def describe_steps(document: dict[str, Any]) -> list[dict[str, str]]:

@@ -108,16 +108,16 @@ class EngineService:
 
     def submit_script(self, path: str, language: str, content: str, schema: dict[str, Any] | None,
                       args: dict[str, Any] | None, *, trigger: str = "ui", run_id: str | None = None,
-                      started_by: Caller | None = None, lock: str | None = None) -> str:
+                      started_by: Caller | None = None, lock: str | None = None, dedicated: bool = False) -> str:
         """Queue a run of a stand-alone script (as a one-step flow of kind "script"), with
-        the lock of its dependencies saved with it.
+        the lock of its dependencies saved with it, in dedicated mode when it is marked so.
 
         A caller that wants every event of the run subscribes first, with its own `run_id`.
         """
         from engine import script_flow_value, validate_args
 
         args = validate_args(schema or None, dict(args or {}))
-        flow = script_flow_value(language, content, args, lock=lock, path=path)
+        flow = script_flow_value(language, content, args, lock=lock, path=path, dedicated=dedicated)
         new_id = self.engine.submit(flow, args, kind="script", run_id=run_id, path=path, trigger=trigger,
                                     state=started_state(started_by))
         self.wake()

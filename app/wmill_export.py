@@ -26,13 +26,18 @@ def script_metadata(row: Any) -> dict[str, Any]:
                            "kind": "script"}
     if row.lock:
         out["lock"] = row.lock
+    if row.dedicated_worker:
+        out["dedicated_worker"] = True
     return out
 
 
 def flow_document(row: Any) -> dict[str, Any]:
     document = row.document or {}
-    return {"summary": document.get("summary") or "", "description": document.get("description") or "",
-            "value": document.get("value") or {"modules": []}, "schema": document.get("schema")}
+    out = {"summary": document.get("summary") or "", "description": document.get("description") or "",
+           "value": document.get("value") or {"modules": []}, "schema": document.get("schema")}
+    if document.get("dedicated_worker") is True:
+        out["dedicated_worker"] = True
+    return out
 
 
 def variable_document(row: Any) -> dict[str, Any]:

@@ -134,6 +134,8 @@ class Engine:
 
         document = as_document(flow)
         schema, value = document_schema(document), dump_value(document.value)
+        if document.dedicated_worker:
+            value["dedicated_worker"] = True  # the run's snapshot is the value alone
         when = scheduled_for if scheduled_for is not None else self.clock.now()
         place = workspace or self.services.workspace
         return [{"kind": kind, "path": path, "args": validate_args(schema, dict(args or {})), "flow": value,

@@ -226,7 +226,8 @@ class Scheduler:
         row = self.store.get_script(path)
         schema = row.args_schema if row is not None else script_schema(language, content)
         args = validate_args(schema or None, args)
-        flow = script_flow_value(language, content, args, lock=resolver.script_lock(path), path=path)
+        flow = script_flow_value(language, content, args, lock=resolver.script_lock(path), path=path,
+                                 dedicated=resolver.script_dedicated(path))
         return Target("script", flow, args)
 
     def target_schema(self, path: str, is_flow: bool) -> dict[str, Any] | None:
@@ -267,9 +268,10 @@ class Scheduler:
 
 
 def script_flow_value(language: str, content: str, args: dict[str, Any], *, lock: str | None = None,
-                      path: str | None = None) -> dict[str, Any]:
+                      path: str | None = None, dedicated: bool = False) -> dict[str, Any]:
     """A one-step flow value that runs a script with the run's args, and with the lock of
-    its dependencies and its workspace path (for its relative imports) when given."""
+    its dependencies and its workspace path (for its relative imports) when given; in
+    dedicated mode when the script is marked `dedicated_worker`."""
     import json
 
     transforms = {name: {"type": "javascript", "expr": f"flow_input[{json.dumps(name)}]"} for name in args}
@@ -278,4 +280,7 @@ def script_flow_value(language: str, content: str, args: dict[str, Any], *, lock
         step["lock"] = lock
     if path:
         step["path"] = path
-    return {"modules": [{"id": "main", "value": step}]}
+    value: dict[str, Any] = {"modules": [{"id": "main", "value": step}]}
+    if dedicated:
+        value["dedicated_worker"] = True
+    return value

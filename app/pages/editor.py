@@ -64,6 +64,11 @@ def _toolbar() -> rx.Component:
                   disabled=EditorState.undo_depth == 0, custom_attrs={"data-action": "undo"}),
         rx.button(rx.icon("redo-2", size=14), "Redo", variant="soft", on_click=EditorState.redo,
                   disabled=EditorState.redo_depth == 0, custom_attrs={"data-action": "redo"}),
+        rx.tooltip(rx.hstack(rx.switch(checked=EditorState.dedicated, on_change=EditorState.set_dedicated,
+                                       custom_attrs={"data-field": "flow-dedicated-worker"}),
+                             rx.text("Dedicated worker", size="2"), align="center"),
+                   content="Python steps call main again in one warm sandboxed process per script version; "
+                           "module state persists between calls"),
         rx.button(rx.icon("save", size=14), "Save", on_click=EditorState.save, custom_attrs={"data-action": "save"}),
         align="center",
         width="100%",

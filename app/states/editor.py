@@ -39,6 +39,7 @@ class EditorState(SchemaFormState, rx.State):
     found: bool = True
     summary: str = ""
     version: int = 0
+    dedicated: bool = False  # the flow's dedicated_worker: its Python steps run in warm workers
     dirty: bool = False
     notice: str = ""
     problem: str = ""
@@ -332,6 +333,12 @@ class EditorState(SchemaFormState, rx.State):
             await self._refresh_panel(reload_code=False)
 
     @rx.event
+    def set_dedicated(self, value: bool) -> None:
+        """Switch the flow's dedicated mode (an undoable edit, saved with the flow)."""
+        document = {k: v for k, v in self._document.items() if k != "dedicated_worker"}
+        self._edit({**document, "dedicated_worker": True} if value else document)
+
+    @rx.event
     def set_summary(self, value: str) -> None:
         self.sel_summary = value
         self._typed(f"summary:{self.selected}")
@@ -611,6 +618,7 @@ class EditorState(SchemaFormState, rx.State):
     def _show(self, *, relayout: bool) -> None:
         """Derive what the page shows from the document."""
         self.summary = str(self._document.get("summary") or self.path)
+        self.dedicated = self._document.get("dedicated_worker") is True
         if relayout:
             graph = flow_graph.build_graph(self._document) if self._document else flow_graph.Graph()
             self.nodes, self.edges, self.slots = graph.nodes, graph.edges, graph.slots

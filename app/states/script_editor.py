@@ -35,6 +35,7 @@ class ScriptEditorState(SchemaFormState, rx.State):
     editor_key: int = 0
     draft: str = ""  # the text as edited
     lock: str = ""  # the dependencies' lock of the saved version (read-only on the page)
+    dedicated: bool = False  # runs call main in a warm worker per version; saved with the next version
     _saved_code: str = ""  # the code of that version: a run of other code resolves its own
     problem: str = ""
     notice: str = ""
@@ -59,6 +60,7 @@ class ScriptEditorState(SchemaFormState, rx.State):
         self.language, self.version, self.summary = row.language, row.version, row.summary or ""
         self.loaded_code = self.draft = self._saved_code = row.content
         self.lock = row.lock or ""
+        self.dedicated = bool(row.dedicated_worker)
         self.editor_key += 1
         self.show_schema(row.args_schema, await off_loop(resource_choices, row.args_schema))
         if not self.running:
@@ -75,11 +77,17 @@ class ScriptEditorState(SchemaFormState, rx.State):
             self.show_schema(schema, await off_loop(resource_choices, schema))
 
     @rx.event
+    def set_dedicated(self, value: bool) -> None:
+        """Switch dedicated mode on or off for the next saved version."""
+        self.dedicated = bool(value)
+        self.notice = ""
+
+    @rx.event
     @admin_only("save scripts")
     async def save(self) -> None:
         """Check the code (it needs a `main`) and save it as the next version."""
         try:
-            self.version = await off_loop(_save, self.path, self.language, self.draft, self.summary)
+            self.version = await off_loop(_save, self.path, self.language, self.draft, self.summary, self.dedicated)
         except catalog.CatalogError as exc:
             self.problem, self.notice = str(exc), ""
             return
@@ -172,8 +180,8 @@ def _tail(text: str, lines: list[str]) -> str:
     return "\n".join(joined[-MAX_LOG_LINES:])
 
 
-def _save(path: str, language: str, draft: str, summary: str) -> int:
-    """Save the code as the script's next version (audited); the version."""
-    version = catalog.save_script(service.store, path, language, draft, summary)
+def _save(path: str, language: str, draft: str, summary: str, dedicated: bool) -> int:
+    """Save the code (and whether it runs dedicated) as the script's next version (audited); the version."""
+    version = catalog.save_script(service.store, path, language, draft, summary, dedicated_worker=dedicated)
     record("script.saved", path, f"version {version}")
     return version

@@ -145,6 +145,7 @@ def python_roots() -> list[str]:
     return sorted(roots)
 
 
+@functools.cache  # asked for every job's environment; the interpreter does not move
 def python_executable() -> str:
     """The interpreter to start the zygote with: the venv's own `python`, so its packages count."""
     if sys.prefix != sys.base_prefix:

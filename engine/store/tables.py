@@ -14,7 +14,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Text, false
 from sqlmodel import Field, SQLModel
 
 
@@ -171,6 +171,8 @@ class ScriptVersion(SQLModel, table=True):
     created_at: float
     lock: Optional[str] = Field(default=None, sa_type=Text, nullable=True)
     """The exact dependencies this version runs with (engine/deps/locks.py); None: it needs none."""
+    dedicated_worker: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    """Its runs (and flow steps using it) call main in a warm worker of this version (engine/runners/dedicated.py)."""
 
 
 class Worker(SQLModel, table=True):

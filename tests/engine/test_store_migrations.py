@@ -73,6 +73,7 @@ def _as_the_first_releases_left_it(store: Store) -> None:
                           "CREATE INDEX ix_runs_claim ON runs (status, scheduled_for)",
                           "ALTER TABLE app_tokens DROP COLUMN prefix", "ALTER TABLE schedules DROP COLUMN error",
                           'ALTER TABLE script_versions DROP COLUMN "lock"',
+                          "ALTER TABLE script_versions DROP COLUMN dedicated_worker",
                           "DROP TABLE app_sessions",
                           "INSERT INTO app_tokens (token_hash, label, owner, is_admin, created_at) "
                           "VALUES ('h', 'old', 'admin', true, 0)"):
