@@ -1,5 +1,5 @@
 """The Millrace web app: pages, the REST API on the same port, the in-process workers
-(on a thread of their own, see app/engine_host.py)."""
+(on a thread of their own, see app/services/engine_host.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import reflex as rx
 from reflex.app import default_backend_exception_handler
 
 from app import routes
-from app.api import create_api
-from app.engine_service import service
-from app.offloop import DatabaseUnavailable
+from app.rest.api import create_api
+from app.services.engine_service import service
+from app.services.offloop import DatabaseUnavailable
 from app.states.guard import EventGuard
 from app.states.session import LoginState, SessionState
 

@@ -145,7 +145,7 @@ function DropMarker() {
 const NODE_TYPES = { step: StepNode, end: MarkNode, label: MarkNode, io: MarkNode, frame: FrameNode,
                      marker: DropMarker };
 
-/** The slot nearest to a point; the same rule as `app.flow_graph.drop_target`. */
+/** The slot nearest to a point; the same rule as `app.views.flow_graph.drop_target`. */
 function nearestSlot(slots, x, y, moving) {
   let best = null;
   let bestDistance = Infinity;

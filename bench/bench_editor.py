@@ -18,7 +18,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.flow_graph import build_graph  # noqa: E402
+from app.views.flow_graph import build_graph  # noqa: E402
 from tests.app.apikit import W, flow_body  # noqa: E402
 from tests.app.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.app.server import running_app  # noqa: E402

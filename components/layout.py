@@ -58,7 +58,7 @@ def sidebar(active: str) -> rx.Component:
 
 
 def _who() -> rx.Component:
-    from app.session_api import LOGOUT_PATH
+    from app.rest.session_api import LOGOUT_PATH
     from app.states.session import SessionState
 
     return rx.vstack(

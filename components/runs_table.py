@@ -1,4 +1,4 @@
-"""A table of runs (rows from `app.present.run_row`), each linking to its page."""
+"""A table of runs (rows from `app.views.present.run_row`), each linking to its page."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from app import routes
-from app.flow_ops import PALETTE
+from app.views.flow_ops import PALETTE
 from app.states.editor import EditorState
 from components.code_editor import code_editor
 from components.flow_canvas import flow_canvas

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from app.session_api import LOGIN_PATH
+from app.rest.session_api import LOGIN_PATH
 from app.states.session import LoginState as S
 from components.native_form import native_form
 

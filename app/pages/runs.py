@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from app import triggers
+from app.views import triggers
 from app.states.runs import RANGES, STATUSES, RunsState
 from components.layout import template
 from components.runs_table import runs_table

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from app import catalog, routes
+from app.services import catalog
+from app import routes
 from app.states.scripts import ScriptsState
 from components.layout import template
 

@@ -1,1 +1,1 @@
-"""One state class per page; each reads the engine's store through `app.engine_service`."""
+"""One state class per page; each reads the engine's store through `app.services.engine_service`."""

@@ -1,8 +1,8 @@
 """State of the flow editor: the document being edited, its canvas, the step panel and
 live previews.
 
-The document lives in a backend var; every edit goes through `app.flow_ops` /
-`app.step_form` (pure) and then `_show`, which re-lays the canvas out when the shape
+The document lives in a backend var; every edit goes through `app.views.flow_ops` /
+`app.views.step_form` (pure) and then `_show`, which re-lays the canvas out when the shape
 changed. Previews are background events that follow the engine's events of their run
 and push each step's status, logs and result as it happens.
 """
@@ -17,12 +17,15 @@ from typing import Any
 
 import reflex as rx
 
-from app import catalog, drafts, flow_graph, flow_ops, preview, schema_fields, settings, step_form, versions
-from app.engine_service import FINISHED, service
-from app.offloop import DatabaseUnavailable, off_loop, when_available
+from app.services import catalog
+from app.views import drafts, flow_graph, flow_ops, preview, step_form, versions
+from components import schema_fields
+from app import settings
+from app.services.engine_service import FINISHED, service
+from app.services.offloop import DatabaseUnavailable, off_loop, when_available
 from app.states.guard import admin_only, caller
 from app.states.session import record
-from app.resource_choices import resource_choices
+from app.views.resource_choices import resource_choices
 from components.schema_form import SchemaFormState, field_texts, parse_form
 
 UNDO_DEPTH = 50

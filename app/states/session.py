@@ -1,6 +1,6 @@
 """Who is logged in, as the pages show it, and the login page's state.
 
-The session itself is an HttpOnly cookie set by `app.session_api`; `app.states.guard`
+The session itself is an HttpOnly cookie set by `app.rest.session_api`; `app.states.guard`
 checks it before every event. These states only show its user and the login form's
 last problem.
 """
@@ -11,9 +11,9 @@ from typing import Any
 
 import reflex as rx
 
-from app import session_api
-from app.accounts import too_many
-from app.engine_service import service
+from app.rest import session_api
+from app.services.accounts import too_many
+from app.services.engine_service import service
 from app.states.guard import caller, open_to_anyone
 
 

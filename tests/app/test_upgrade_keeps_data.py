@@ -31,10 +31,10 @@ SECRET_KEY = "an upgrade test passphrase"
 FILL = r"""
 import asyncio, json, sys
 from engine import Engine, Scheduler, Store, Vault
-from app.accounts import Accounts, Caller
-from app.auth import Credentials
-from app.sessions import Sessions
-from app import webhooks
+from app.services.accounts import Accounts, Caller
+from app.services.auth import Credentials
+from app.services.sessions import Sessions
+from app.services import webhooks
 
 url = sys.argv[1]
 engine = Engine(store=Store.open(url))
@@ -151,9 +151,9 @@ def check_catalog(store: Store) -> None:
 
 
 def check_app_tables(store: Store, made: dict[str, Any]) -> None:
-    from app import webhooks
-    from app.accounts import Accounts, Caller
-    from app.auth import Credentials
+    from app.services import webhooks
+    from app.services.accounts import Accounts, Caller
+    from app.services.auth import Credentials
 
     credentials = Credentials(store)
     accounts = Accounts(credentials)
