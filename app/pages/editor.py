@@ -11,7 +11,7 @@ from app.views.flow_ops import PALETTE
 from app.states.editor import EditorState
 from components.code_editor import code_editor
 from components.flow_canvas import flow_canvas
-from components.layout import template
+from app.pages.layout import template
 from components.schema_editor import schema_editor
 from components.schema_form import bound_field
 from components.status import status_badge

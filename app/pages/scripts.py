@@ -7,7 +7,7 @@ import reflex as rx
 from app.services import catalog
 from app import routes
 from app.states.scripts import ScriptsState
-from components.layout import template
+from app.pages.layout import template
 
 
 def _row(script: rx.Var[dict[str, str]]) -> rx.Component:

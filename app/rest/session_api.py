@@ -21,23 +21,11 @@ from app.services.accounts import LoginRefused
 from app.services.offloop import DatabaseUnavailable, off_loop
 from app.services.sessions import COOKIE, LIFETIME_SECONDS, same_origin, secret_from
 
-LOGIN_PATH = "/api/session/login"
-LOGOUT_PATH = "/api/session/logout"
-WRONG, THROTTLED = "wrong", "throttled"
-"""Reasons the login page is sent back to (`?failed=`)."""
-
 
 def _service() -> Any:
     from app.services.engine_service import service
 
     return service
-
-
-def safe_next(target: str) -> str:
-    """`target` when it is a path of this app, else the home page (no open redirect)."""
-    if target.startswith("/") and not target.startswith(("//", "/\\")) and not target.startswith("/api/"):
-        return target
-    return routes.HOME
 
 
 def over_https(request: Request) -> bool:
@@ -55,12 +43,12 @@ async def log_in(request: Request) -> Response:
     if not same_origin(request.headers):
         return PlainTextResponse("a login must come from this app's own login page", 403)
     form = await request.form()
-    target = safe_next(str(form.get("next") or ""))
+    target = routes.safe_next(str(form.get("next") or ""))
     try:
         secret = await off_loop(_start_session, str(form.get("username") or ""), str(form.get("password") or ""),
                                 users.address(request))
     except LoginRefused as exc:
-        return _back_to_login(target, THROTTLED if exc.wait else WRONG, exc.wait)
+        return _back_to_login(target, routes.THROTTLED if exc.wait else routes.WRONG, exc.wait)
     except DatabaseUnavailable as exc:
         return PlainTextResponse(str(exc), 503)
     response = RedirectResponse(target, 303)
@@ -96,4 +84,4 @@ def _end_session(secret: str) -> None:
         accounts.record(who.username, "logout", "web")
 
 
-ROUTES = [Route(LOGIN_PATH, log_in, methods=["POST"]), Route(LOGOUT_PATH, log_out, methods=["POST"])]
+ROUTES = [Route(routes.LOGIN_PATH, log_in, methods=["POST"]), Route(routes.LOGOUT_PATH, log_out, methods=["POST"])]
