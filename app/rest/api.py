@@ -18,8 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
-from app.services import approval_requests, approvals, catalog, run_tokens, scheduling, users, webhooks
-from app.rest import demo_api, session_api, users_api, wmill_api, wmill_deps, wmill_jobs_api, wmill_workspaces
+from app.services import approval_requests, approvals, catalog, run_tokens, users, webhooks
+from app.rest import (approvals_audit_api, demo_api, schedules_api, session_api, users_api, webhook_secret_api,
+                      wmill_api, wmill_deps, wmill_jobs_api, wmill_workspaces)
 from app import settings
 from app.rest.body_limit import BodyLimit
 from app.services.engine_service import FINISHED, service
@@ -449,14 +450,14 @@ routes = [
     Route(f"{W}/jobs/run_wait_result/{{kind:str}}/{{path:path}}", jobs_run_wait_result, methods=["POST"]),
     Route(f"{W}/jobs_u/completed/get_result/{{run_id}}", jobs_get_result),
     Route(f"{W}/jobs_u/completed/get_result_maybe/{{run_id}}", jobs_get_result_maybe),
-    Route(f"{W}/flows/webhook_secret/{{path:path}}", _errors(webhooks.secret_endpoint), methods=["GET", "POST"]),
-    Route(f"{W}/jobs_u/approvals/{{run_id}}", _errors(approvals.audit_endpoint)),
+    Route(f"{W}/flows/webhook_secret/{{path:path}}", _errors(webhook_secret_api.secret_endpoint), methods=["GET", "POST"]),
+    Route(f"{W}/jobs_u/approvals/{{run_id}}", _errors(approvals_audit_api.audit_endpoint)),
     Route(f"{W}/jobs/resume_urls/{{run_id}}/{{resume_id}}", resume_urls),
     Route(f"{W}/jobs_u/resume/{{run_id}}/{{resume_id}}/{{signature}}", _decide(True), methods=["GET", "POST"]),
     Route(f"{W}/jobs_u/cancel/{{run_id}}/{{resume_id}}/{{signature}}", _decide(False), methods=["GET", "POST"]),
     Mount("/api/demo", routes=demo_api.routes),
 ]
-routes += scheduling.routes(W, _errors, _object_body)
+routes += schedules_api.routes(W, _errors, _object_body)
 routes.extend(wmill_api.routes)
 routes.extend(wmill_workspaces.routes)
 routes.extend(wmill_jobs_api.routes)

@@ -135,23 +135,3 @@ def decisions(steps: dict[str, Any]) -> list[dict[str, Any]]:
         for decision in ((row.data or {}).get("suspend") or {}).get("approvals") or []:
             out.append({**decision, "step": key})
     return sorted(out, key=lambda d: d.get("ts") or 0.0)
-
-
-async def audit_endpoint(request: Any) -> Any:
-    """GET the run's approval decisions (who, when, approved, payload, comment), oldest first."""
-    from app.services.offloop import off_loop
-
-    return await off_loop(_audit, request.path_params["run_id"])
-
-
-def _audit(run_id: str) -> Any:
-    from starlette.responses import JSONResponse, PlainTextResponse
-
-    from app.services.engine_service import service
-
-    from engine import RunJournal
-
-    run = service.store.get_run(run_id)
-    if run is None:
-        return PlainTextResponse(f"run {run_id!r} not found", 404)
-    return JSONResponse(decisions(RunJournal(service.store, run).approval_steps()))

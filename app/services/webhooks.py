@@ -9,21 +9,18 @@ request that starts it must carry three headers:
 
 A missing or wrong header, a timestamp more than `WINDOW_SECONDS` away from the
 server's clock, or a delivery id the flow has already received is refused with 401 and
-nothing runs. Delivery ids are kept in the database (so every app process sees them)
+nothing runs (REST to set the secret: `app.rest.webhook_secret_api`). Delivery ids are kept in the database (so every app process sees them)
 for twice the window: an older replay is refused by its timestamp already.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from app.services.models import WebhookDelivery
 from engine import Signer
@@ -98,29 +95,3 @@ def _first_delivery(credentials: Any, path: str, delivery: str, now: float) -> b
     except IntegrityError:
         return False
     return True
-
-
-async def secret_endpoint(request: Request) -> Response:
-    """GET: whether the flow has a secret. POST {"secret": "..."} sets it; null or "" removes it."""
-    from app.services.offloop import off_loop
-
-    return await off_loop(_secret, request, await request.body())
-
-
-def _secret(request: Request, raw: bytes) -> Response:
-    from app import settings
-    from app.services.engine_service import service
-
-    path = request.path_params["path"]
-    if service.store.get_flow(path, workspace=settings.WORKSPACE) is None:
-        return PlainTextResponse(f"flow {path!r} not found", 404)
-    if request.method == "POST":
-        try:
-            body = json.loads(raw or b"{}")
-        except json.JSONDecodeError as exc:
-            return PlainTextResponse(f"request body is not JSON: {exc.msg}", 400)
-        secret = body.get("secret") if isinstance(body, dict) else None
-        if secret is not None and not isinstance(secret, str):
-            return PlainTextResponse("secret must be a string (or null to remove it)", 400)
-        set_secret(service.credentials, path, secret)
-    return JSONResponse({"path": path, "has_secret": get_secret(service.credentials, path) is not None})
