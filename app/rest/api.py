@@ -18,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
-from app.services import approval_requests, approvals, catalog, run_tokens, users, webhooks
+from app.services import approval_requests, approvals, catalog, run_tokens, webhooks
+from app.rest import users
 from app.rest import (approvals_audit_api, demo_api, schedules_api, session_api, users_api, webhook_secret_api,
                       wmill_api, wmill_deps, wmill_jobs_api, wmill_workspaces)
 from app import settings

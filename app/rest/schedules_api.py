@@ -15,7 +15,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from app import settings
-from app.services import catalog, users
+from app.services import catalog
+from app.rest import users
 from app.services.engine_service import service
 from app.services.offloop import off_loop
 from app.services.scheduling import iso, preview, save, schedule_out, scheduler

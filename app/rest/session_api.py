@@ -16,7 +16,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from app import routes
-from app.services import users
+from app.rest import users
 from app.services.accounts import LoginRefused
 from app.services.offloop import DatabaseUnavailable, off_loop
 from app.services.sessions import COOKIE, LIFETIME_SECONDS, same_origin, secret_from

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from app.services import users
+from app.rest import users
 from app.rest.timestamps import iso
 from app.services.accounts import ADMIN, OPERATOR, AccountError, Caller, LoginRefused
 from app.services.offloop import DatabaseUnavailable, off_loop

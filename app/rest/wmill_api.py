@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from app import settings
-from app.services import users
+from app.rest import users
 from app.services.engine_service import service
 from app.rest.http_errors import answers
 from app.services.offloop import off_loop

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from app import settings
-from app.services import users
+from app.rest import users
 from app.rest import wmill_jobs
 from app.services.engine_service import FINISHED, service
 from app.rest.http_errors import answers
