@@ -45,6 +45,12 @@ def imports(path: Path) -> set[str]:
     return found
 
 
+def imported_names(path: Path) -> set[str]:
+    """Every `module.name` that `path` imports with `from module import name`."""
+    return {f"{node.module}.{alias.name}" for node in ast.walk(ast.parse(path.read_text(), str(path)))
+            if isinstance(node, ast.ImportFrom) and node.module for alias in node.names}
+
+
 def role(module: str) -> str:
     if module in NEUTRAL:
         return "neutral"
@@ -89,6 +95,14 @@ def test_no_import_cycle_between_packages():
                    for nxt in graph.get(start, ()))
 
     assert [name for name in graph if reaches(name, name)] == []
+
+
+def test_services_hold_no_http_handler():
+    """Endpoints live in app/rest; a service is called by them, by states and by the engine."""
+    http = ("starlette.requests.Request", "starlette.responses.", "starlette.routing.")
+    wrong = [f"{module_name(path)} imports {name}" for path in sorted((ROOT / "app" / "services").rglob("*.py"))
+             for name in sorted(imported_names(path)) if name.startswith(http)]
+    assert wrong == []
 
 
 def test_the_rule_catches_a_wrong_import(tmp_path):
