@@ -27,14 +27,14 @@ SECRET_KEY = "an upgrade test passphrase"
 # Runs with the previous release's code (its engine and app packages): runs with steps
 # and logs, a suspended run, two versions of a flow, a script, a secret variable, a
 # resource, a schedule, users, tokens, a browser session, a webhook secret, an audit
-# entry. Prints what the new code must find.
+# entry. Prints what the new code must find. (Module paths are that release's: app/ was flat.)
 FILL = r"""
 import asyncio, json, sys
 from engine import Engine, Scheduler, Store, Vault
-from app.services.accounts import Accounts, Caller
-from app.services.auth import Credentials
-from app.services.sessions import Sessions
-from app.services import webhooks
+from app.accounts import Accounts, Caller
+from app.auth import Credentials
+from app.sessions import Sessions
+from app import webhooks
 
 url = sys.argv[1]
 engine = Engine(store=Store.open(url))
