@@ -139,7 +139,7 @@ function FrameNode() {
 
 const NODE_TYPES = { step: StepNode, end: MarkNode, label: MarkNode, io: MarkNode, frame: FrameNode };
 
-/** The slot nearest to a point; the same rule as `app.flow_graph.drop_target`. */
+/** The slot nearest to a point; the same rule as `app.views.flow_graph.drop_target`. */
 function nearestSlot(slots, x, y, moving) {
   let best = null;
   let bestDistance = Infinity;

@@ -19,8 +19,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.flow_graph import build_graph  # noqa: E402
-from app.flow_ops import iter_steps  # noqa: E402
+from app.views.flow_graph import build_graph  # noqa: E402
+from app.views.flow_ops import iter_steps  # noqa: E402
 from bench.figures import print_rows, row  # noqa: E402
 from tests.app.apikit import W, flow_body  # noqa: E402
 from tests.app.conftest import CHROMIUM, CHROMIUM_ARGS, log_in, session_cookie  # noqa: E402

@@ -7,7 +7,7 @@ import reflex as rx
 from app import routes
 from app.states.script_editor import ScriptEditorState as S
 from components.code_editor import code_editor
-from components.layout import template
+from app.pages.layout import template
 from components.schema_form import schema_form
 from components.status import status_badge
 

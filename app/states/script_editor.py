@@ -9,10 +9,12 @@ from typing import Any
 
 import reflex as rx
 
-from app import catalog, present, routes, settings
-from app.engine_service import FINISHED, service
-from app.offloop import off_loop, when_available
-from app.resource_choices import resource_choices
+from app.services import catalog
+from app.views import present
+from app import routes, settings
+from app.services.engine_service import FINISHED, service
+from app.services.offloop import off_loop, when_available
+from app.views.resource_choices import resource_choices
 from app.states.guard import admin_only, caller
 from app.states.session import record
 from components.schema_form import SchemaFormState

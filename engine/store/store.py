@@ -77,7 +77,7 @@ class Store(RunStore, JournalStore, JournalPagesStore, CatalogStore, QueueStore,
     def transact(self, work: Callable[[Session], T], *, read_only: bool = False) -> T:
         """`work(session)` in one transaction on the store's database; what it returns.
 
-        For the app's own tables (app/models.py): they share the store's connection pool
+        For the app's own tables (app/services/models.py): they share the store's connection pool
         and, as every Store call, a call is retried as a whole while PostgreSQL is away,
         so `work` must do nothing but database work. Committed when `work` returns,
         rolled back when it raises; objects it returns stay readable.

@@ -4,7 +4,7 @@ Every timestamp is float epoch seconds. JSON columns hold plain Python values an
 stored whole. Objects the store returns are transient instances (never bound to a
 session), so they stay usable after the call that produced them.
 
-The database gets these tables (and the app's, app/models.py) from the migrations in
+The database gets these tables (and the app's, app/services/models.py) from the migrations in
 engine/store/migrations/, applied at start (engine/store/schema.py): a change here needs
 a new migration there; tests/engine/test_store_migrations.py finds any difference.
 """

@@ -43,7 +43,7 @@ def test_a_migrated_database_has_exactly_the_tables_the_models_describe(empty_ur
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    import app.models  # noqa: F401  (the app's tables live in the same database)
+    import app.services.models  # noqa: F401  (the app's tables live in the same database)
 
     with Store.open(empty_url) as store, store.db.autocommit() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
