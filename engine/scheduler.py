@@ -16,6 +16,7 @@ A schedule's `on_failure` ("script/<path>" or "flow/<path>") runs once per faile
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -158,7 +159,7 @@ class Scheduler:
             BadInput: what is wrong, in words (NotFound for a missing target).
         """
         old = self.store.get_schedule(path, workspace=workspace)
-        merged = {**({} if old is None else old.model_dump()), **fields}
+        merged = {**({} if old is None else dataclasses.asdict(old)), **fields}
         if not path or not merged.get("script_path"):
             raise BadInput("a schedule needs a path and the script_path of the flow or script it runs")
         if not merged.get("schedule"):

@@ -17,14 +17,16 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session
 
 from engine.store.retry import default_retry_seconds
+
+if TYPE_CHECKING:  # the ORM is for the app's tables; the engine's own need only Core
+    from sqlmodel import Session
 
 DEFAULT_SQLITE_PATH = Path("data") / "millrace.db"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -146,6 +148,8 @@ class Database:
             read_only: each statement runs on its own, outside a transaction (on SQLite
                 no write lock is taken; on PostgreSQL no BEGIN and COMMIT round trips).
         """
+        from sqlmodel import Session
+
         with Session(self._autocommit if read_only else self.engine, expire_on_commit=False) as session:
             yield session
             session.commit()

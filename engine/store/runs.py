@@ -12,12 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from engine.errors import BadInput, NotFound, RunLost
 from engine.store.base import StoreBase, check_fields, check_status, from_values, to_model, to_models
 from engine.store.db import held_by
+from engine.store.records import defaults
 from engine.store.tables import TERMINAL_STATUSES, Run, RunStatus
 
 RUNS = Run.__table__
 RUN_KINDS = frozenset({"flow", "script", "part"})
 _UPDATABLE = frozenset(RUNS.c.keys()) - {"id"}
-_RUN_DEFAULTS = {name: info.default for name, info in Run.model_fields.items() if not info.is_required()}
+_RUN_DEFAULTS = defaults(Run)
 # Built once: the execute parameters name the columns to SET.
 _UPDATE_RUN = update(RUNS).where(RUNS.c.id == bindparam("target_id")).returning(*RUNS.c)
 # A canceled run's status is final: a worker that had not yet heard of it (it learns at its

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.clock import Clock
 from engine.store.catalog import CatalogStore
@@ -19,6 +17,9 @@ from engine.store.retry import retry_public_methods
 from engine.store.runs import RunStore
 from engine.store.schedules import ScheduleStore
 from engine.store.schema import migrate
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 T = TypeVar("T")
 

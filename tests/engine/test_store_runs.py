@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from engine.errors import BadInput, NotFound
@@ -120,7 +122,7 @@ def test_returned_runs_stay_usable_after_the_store_closes(store: Store) -> None:
     store.close()
     run.status = "running"
     assert run.args == {"a": 1} and run.status == "running"
-    assert listed[0].model_dump()["path"] == "f/x"
+    assert dataclasses.asdict(listed[0])["path"] == "f/x"
 
 
 def _runs_at(store: Store, specs: list[tuple[str, str]]) -> list[Run]:
