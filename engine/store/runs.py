@@ -22,6 +22,7 @@ _UPDATE_RUN = update(RUNS).where(RUNS.c.id == bindparam("target_id")).returning(
 # A canceled run's status is final: a worker that had not yet heard of it (it learns at its
 # next heartbeat) must not finish, suspend or queue it again.
 _UPDATE_LIVE_RUN = _UPDATE_RUN.where(RUNS.c.status != RunStatus.CANCELED.value)
+_FINISH_LIVE_RUN = update(RUNS).where(RUNS.c.id == bindparam("target_id"), RUNS.c.status != RunStatus.CANCELED.value)
 
 
 class RunStore(StoreBase):
@@ -150,8 +151,12 @@ class RunStore(StoreBase):
         result: Any = None,
         error: Any = None,
         finished_at: float | None = None,
-    ) -> Run:
-        """Record a run's end: a terminal status, its result and error.
+        *,
+        returning: bool = True,
+    ) -> Run | None:
+        """Record a run's end: a terminal status, its result and error; return the run
+        as it now is (a canceled run stays canceled), or None with `returning=False`,
+        which reads nothing back (the run's flow and args are not decoded again).
 
         Raises:
             NotFound: No run has this id.
@@ -159,13 +164,14 @@ class RunStore(StoreBase):
         """
         if check_status(status, RunStatus) not in TERMINAL_STATUSES:
             raise ValueError(f"finish_run needs success, failure or canceled, not {status!r}")
-        return self.update_run(
-            run_id,
-            status=status,
-            result=result,
-            error=error,
-            finished_at=self._now(finished_at),
-        )
+        fields = {"status": status, "result": result, "error": error, "finished_at": self._now(finished_at)}
+        if returning:
+            return self.update_run(run_id, **fields)
+        with self.db.autocommit() as conn:
+            if conn.execute(_FINISH_LIVE_RUN, {**fields, "target_id": run_id}).rowcount == 0 and \
+                    conn.execute(_GET_RUN, {"run_id": run_id}).first() is None:
+                raise NotFound(f"run {run_id!r} does not exist")
+        return None
 
     def list_runs(
         self,
