@@ -1,6 +1,7 @@
 """The engine's own cost, without script processes, run through the whole engine (queue,
 driver, journal in SQLite, events): 1- and 40-step flows and a 1,000-iteration loop,
-of `identity` steps (which the engine answers itself) and of Python steps whose runner
+run one at a time as the CLI does, and a batch of one-step runs served by a queue
+worker as the app and the load benchmark serve them; of `identity` steps (which the engine answers itself) and of Python steps whose runner
 answers at once (every part of a script step but the process: args from expressions,
 two journal writes, events). Prints the median of several runs, their min–max, the
 ratio to issue 14's budgets (dedicated mode's: the engine's share), and CPU per step.
@@ -24,6 +25,8 @@ from engine import Engine, Store  # noqa: E402
 from engine.runners.job import ScriptOutcome  # noqa: E402
 
 REPEATS = 7
+BATCH = 200
+"""One-step runs per batch served by the queue worker."""
 BUDGETS = {"per_step": 0.0002, "loop": 0.3}
 """Issue 14's budgets for the engine alone (dedicated mode's), in seconds."""
 
@@ -96,9 +99,33 @@ async def engine_rows(db_dir: str, repeats: int, step, label: str) -> list[dict]
     ]
 
 
+async def served_rows(db_dir: str, repeats: int) -> list[dict]:
+    """CPU per one-step run (python, no process) of batches a queue worker serves."""
+    from engine.worker import QueueWorker
+
+    engine = Engine(store=Store.open(f"sqlite:///{db_dir}/served.db"), runners=EchoRunners())
+    worker = QueueWorker(engine, concurrency=8, grace=5.0)
+    serving = asyncio.get_running_loop().create_task(worker.serve())
+    document, cpu = sequential(python, 1), []
+    try:
+        for batch in range(repeats + 1):
+            began = time.process_time()
+            engine.submit_many(document, [{"x": x} for x in range(BATCH)], path=f"f/batch{batch}")
+            while engine.store.count_runs(path=f"f/batch{batch}", status=["success", "failure"]) < BATCH:
+                await asyncio.sleep(0.01)
+            if batch:  # the first warms up
+                cpu.append((time.process_time() - began) / BATCH)
+    finally:
+        worker.stop()
+        await serving
+        await engine.close()
+    return [row(f"CPU per one-step run, {BATCH} queued, worker serving", cpu, None)]
+
+
 async def all_rows(db_dir: str, repeats: int) -> list[dict]:
     return [*await engine_rows(db_dir, repeats, identity, "identity"),
-            *await engine_rows(db_dir, repeats, python, "python (no process)")]
+            *await engine_rows(db_dir, repeats, python, "python (no process)"),
+            *await served_rows(db_dir, repeats)]
 
 
 def main(repeats: int = REPEATS) -> list[dict]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import collections
+import functools
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,11 +142,15 @@ class RunContext:
 
 def state_path(run_path: str, key: str) -> str:
     """Where `wmill.get_state`/`set_state` keep a step's state: one resource per flow path and step."""
-    import re
+    return _state_path(run_path, re.sub(r"/[0-9]+/", "/", key))
 
+
+@functools.lru_cache(maxsize=1024)
+def _state_path(run_path: str, step: str) -> str:
+    # Cached: every script step of every loop iteration asks for it.
     def segment(text: str, default: str) -> str:
         # An item path segment: ASCII letters, digits, _ - . and never "." or "..".
         cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
         return cleaned if cleaned.strip(".") else default
 
-    return f"u/admin/state/{segment(run_path, 'run')}/{segment(re.sub(r'/[0-9]+/', '/', key), 'step')}"
+    return f"u/admin/state/{segment(run_path, 'run')}/{segment(step, 'step')}"

@@ -32,6 +32,8 @@ LOGS = LogEntry.__table__
 _STEP_FIELDS = frozenset(STEPS.c.keys()) - {"run_id", "key"}
 # What a new record holds for the fields a first save_step leaves out.
 _STEP_DEFAULTS: dict[str, Any] = {"status": StepStatus.RUNNING.value, "attempts": 0, "data": {}}
+_STEP_STATUSES = frozenset(status.value for status in StepStatus)
+"""Statuses as the plain strings they are stored as (StepStatus members are such strings too)."""
 _JSON_FIELDS = frozenset(name for name, column in STEPS.c.items() if isinstance(column.type, JSON))
 
 
@@ -54,7 +56,7 @@ class JournalStore(StoreBase):
             NotFound: The run does not exist.
         """
         check_fields(fields, _STEP_FIELDS, "StepRecord")
-        if "status" in fields:
+        if "status" in fields and fields["status"] not in _STEP_STATUSES:
             fields["status"] = check_status(fields["status"], StepStatus)
         names = tuple(sorted(fields))
         row = {**_STEP_DEFAULTS, **fields, "run_id": run_id, "key": key}
@@ -177,7 +179,7 @@ def _sqlite_save_step(db: Any, fields: tuple[str, ...], row: dict[str, Any]) -> 
     """The upsert on the driver's connection: SQLAlchemy's execution path cost 7 times the
     statement itself, twice a step. The same SQL, the same JSON text, the same errors."""
     sql, order = _sqlite_step_sql(fields)
-    params = [json.dumps(row[name]) if name in _JSON_FIELDS else row.get(name) for name in order]
+    params = [_json(row[name]) if name in _JSON_FIELDS else row.get(name) for name in order]
     connection = db.engine.raw_connection()
     try:
         connection.driver_connection.execute(sql, params)  # autocommits (see engine/store/db.py)
@@ -185,6 +187,10 @@ def _sqlite_save_step(db: Any, fields: tuple[str, ...], row: dict[str, Any]) -> 
         raise DBAPIError.instance(sql, params, error, sqlite3.Error) from None
     finally:
         connection.close()
+
+
+def _json(value: Any) -> str:
+    return "null" if value is None else json.dumps(value)
 
 
 @functools.lru_cache(maxsize=512)
