@@ -346,6 +346,6 @@ def as_document(flow: Any) -> Any:
 
 def document_schema(document: Any) -> dict[str, Any] | None:
     """The flow's input JSON Schema, if it has one."""
-    from engine.openflow import dump_flow
-
-    return dump_flow(document).get("schema")
+    # The schema field alone, as the whole document's dump would give it: dumping the
+    # document for it cost as much as dumping the flow (1.6 ms for 40 steps, each submit).
+    return document.model_dump(include={"schema_"}, exclude_unset=True, by_alias=True, mode="json").get("schema")

@@ -176,17 +176,19 @@ def _step_upsert(dialect: str, fields: tuple[str, ...]) -> Any:
 
 
 def _sqlite_save_step(db: Any, fields: tuple[str, ...], row: dict[str, Any]) -> None:
-    """The upsert on the driver's connection: SQLAlchemy's execution path cost 7 times the
-    statement itself, twice a step. The same SQL, the same JSON text, the same errors."""
+    """The upsert on this thread's driver connection: SQLAlchemy's execution path cost 7
+    times the statement itself, twice a step. The same SQL, JSON text and errors."""
     sql, order = _sqlite_step_sql(fields)
     params = [_json(row[name]) if name in _JSON_FIELDS else row.get(name) for name in order]
-    connection = db.engine.raw_connection()
+    pooled = db.engine.raw_connection() if db.thread_connections is None else None  # in memory: the one connection
     try:
-        connection.driver_connection.execute(sql, params)  # autocommits (see engine/store/db.py)
+        driver = db.thread_connections.get() if pooled is None else pooled.driver_connection
+        driver.execute(sql, params)  # autocommits (see engine/store/db.py)
     except sqlite3.Error as error:
         raise DBAPIError.instance(sql, params, error, sqlite3.Error) from None
     finally:
-        connection.close()
+        if pooled is not None:
+            pooled.close()
 
 
 def _json(value: Any) -> str:
