@@ -7,14 +7,11 @@ each is one statement in one short transaction.
 from __future__ import annotations
 
 import functools
-import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, delete, insert, select, text
-from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import bindparam, delete, insert, select, text
+from sqlalchemy.exc import IntegrityError
 
 from engine.errors import NotFound
 from engine.store.base import (
@@ -24,6 +21,7 @@ from engine.store.base import (
     is_foreign_key_violation,
     to_models,
 )
+from engine.store import sqlite_steps
 from engine.store.db import dialect_insert
 from engine.store.tables import LogEntry, StepRecord, StepStatus
 
@@ -34,7 +32,6 @@ _STEP_FIELDS = frozenset(STEPS.c.keys()) - {"run_id", "key"}
 _STEP_DEFAULTS: dict[str, Any] = {"status": StepStatus.RUNNING.value, "attempts": 0, "data": {}}
 _STEP_STATUSES = frozenset(status.value for status in StepStatus)
 """Statuses as the plain strings they are stored as (StepStatus members are such strings too)."""
-_JSON_FIELDS = frozenset(name for name, column in STEPS.c.items() if isinstance(column.type, JSON))
 
 
 class JournalStore(StoreBase):
@@ -55,14 +52,15 @@ class JournalStore(StoreBase):
         Raises:
             NotFound: The run does not exist.
         """
-        check_fields(fields, _STEP_FIELDS, "StepRecord")
+        if not fields.keys() <= _STEP_FIELDS:
+            check_fields(fields, _STEP_FIELDS, "StepRecord")
         if "status" in fields and fields["status"] not in _STEP_STATUSES:
             fields["status"] = check_status(fields["status"], StepStatus)
         names = tuple(sorted(fields))
         row = {**_STEP_DEFAULTS, **fields, "run_id": run_id, "key": key}
         try:
             if self.db.dialect == "sqlite":
-                _sqlite_save_step(self.db, names, row)
+                sqlite_steps.save_step(self.db, _step_upsert, names, row)
             else:
                 with self.db.autocommit() as conn:
                     conn.execute(_step_upsert(self.db.dialect, names), row)
@@ -173,34 +171,6 @@ def _step_upsert(dialect: str, fields: tuple[str, ...]) -> Any:
         index_elements=["run_id", "key"],
         set_={name: stmt.excluded[name] for name in fields},
     )
-
-
-def _sqlite_save_step(db: Any, fields: tuple[str, ...], row: dict[str, Any]) -> None:
-    """The upsert on this thread's driver connection: SQLAlchemy's execution path cost 7
-    times the statement itself, twice a step. The same SQL, JSON text and errors."""
-    sql, order = _sqlite_step_sql(fields)
-    params = [_json(row[name]) if name in _JSON_FIELDS else row.get(name) for name in order]
-    pooled = db.engine.raw_connection() if db.thread_connections is None else None  # in memory: the one connection
-    try:
-        driver = db.thread_connections.get() if pooled is None else pooled.driver_connection
-        driver.execute(sql, params)  # autocommits (see engine/store/db.py)
-    except sqlite3.Error as error:
-        raise DBAPIError.instance(sql, params, error, sqlite3.Error) from None
-    finally:
-        if pooled is not None:
-            pooled.close()
-
-
-def _json(value: Any) -> str:
-    return "null" if value is None else json.dumps(value)
-
-
-@functools.lru_cache(maxsize=512)
-def _sqlite_step_sql(fields: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-    """The SQL SQLAlchemy compiles for this field set's upsert, and its parameters' order."""
-    columns = sorted({*_STEP_DEFAULTS, *fields, "run_id", "key"})
-    compiled = _step_upsert("sqlite", fields).compile(dialect=sqlite_dialect.dialect(), column_keys=columns)
-    return compiled.string, tuple(compiled.positiontup)
 
 
 # Built once (every run loads its journal when it starts): see _step_upsert.
