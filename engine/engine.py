@@ -20,9 +20,12 @@ from engine.events import EventBus
 from engine.executor.context import Services
 from engine.executor.flow import RunResult
 from engine.executor import suspend as suspension
+from engine.executor.snapshots import SnapshotCache
 from engine.masking import MaskedStore, masker_for
 from engine.resolver import Resolver
 
+_SUBMITTED = SnapshotCache()
+"""Flows given as dicts: their schema and snapshot."""
 # A restarted run is held back this long while the journal it reuses is copied, so no
 # worker starts it first; should the copy be cut short, it starts anyway after that.
 RESTART_HOLD_SECONDS = 60.0
@@ -130,10 +133,9 @@ class Engine:
 
     def _run_fields(self, flow: Any, args_list: list[dict[str, Any] | None], *, kind: str, path: str,
                     trigger: str, scheduled_for: float | None, workspace: str | None) -> list[dict[str, Any]]:
-        from engine.openflow import dump_value, validate_args
+        from engine.openflow import validate_args
 
-        document = as_document(flow)
-        schema, value = document_schema(document), dump_value(document.value)
+        schema, value = _schema_and_snapshot(flow)
         when = scheduled_for if scheduled_for is not None else self.clock.now()
         place = workspace or self.services.workspace
         return [{"kind": kind, "path": path, "args": validate_args(schema, dict(args or {})), "flow": value,
@@ -329,6 +331,18 @@ def _event(run_id: str, key: str, step_id: str, approver: Any, approve: bool, ve
 
     return Event(kind="approval", run_id=run_id, ts=ts, step_id=step_id, key=key,
                  data={"approver": approver, "approved": approve, "verdict": verdict})
+
+
+def _schema_and_snapshot(flow: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """A flow's args schema and the snapshot its runs keep; made once per distinct flow
+    given as a dict (runs queued one by one from the same flow: a page, a schedule)."""
+    from engine.openflow import dump_value
+
+    def make() -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        document = as_document(flow)
+        return document_schema(document), dump_value(document.value)
+
+    return _SUBMITTED.get(flow, make) if isinstance(flow, dict) else make()
 
 
 def as_document(flow: Any) -> Any:

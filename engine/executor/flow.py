@@ -12,6 +12,7 @@ from engine.executor.context import Frame, RunContext, Services
 from engine.executor.modules import run_sequence
 from engine.executor.outcome import Outcome, SuspendRun
 from engine.executor.scope import evaluate
+from engine.executor.snapshots import SnapshotCache
 from engine.executor.step import run_step
 
 
@@ -26,6 +27,8 @@ class RunResult:
 
 
 FINISHED = ("success", "failure", "canceled")
+_PARSED = SnapshotCache()
+"""Runs' flow snapshots as models (runs of one flow share them)."""
 
 
 async def continue_run(services: Services, run: Any) -> RunResult:
@@ -42,8 +45,8 @@ async def continue_run(services: Services, run: Any) -> RunResult:
         from engine.executor.parts import execute_part
 
         return await execute_part(services, run)
-    document = flow_from_data({"value": run.flow}, source=f"run {run.id}")
-    return await execute(services, run, document.value)
+    flow = _PARSED.get(run.flow, lambda: flow_from_data({"value": run.flow}, source=f"run {run.id}").value)
+    return await execute(services, run, flow)
 
 
 async def execute(services: Services, run: Any, flow: Any, *, depth: int = 0) -> RunResult:
