@@ -21,7 +21,7 @@ from engine.store.base import (
     is_foreign_key_violation,
     to_models,
 )
-from engine.store import sqlite_steps
+from engine.store import sqlite_direct
 from engine.store.db import dialect_insert
 from engine.store.tables import LogEntry, StepRecord, StepStatus
 
@@ -60,7 +60,7 @@ class JournalStore(StoreBase):
         row = {**_STEP_DEFAULTS, **fields, "run_id": run_id, "key": key}
         try:
             if self.db.dialect == "sqlite":
-                sqlite_steps.save_step(self.db, _step_upsert, names, row)
+                sqlite_direct.save_step(self.db, _step_upsert, names, row)
             else:
                 with self.db.autocommit() as conn:
                     conn.execute(_step_upsert(self.db.dialect, names), row)

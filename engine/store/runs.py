@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, bindparam, Connection, delete, func, inser
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import BadInput, NotFound
+from engine.store import sqlite_direct
 from engine.store.base import StoreBase, check_fields, check_status, from_values, to_model, to_models
 from engine.store.tables import TERMINAL_STATUSES, Run, RunStatus
 
@@ -162,11 +163,16 @@ class RunStore(StoreBase):
             NotFound: No run has this id.
             ValueError: `status` is not success, failure or canceled.
         """
-        if check_status(status, RunStatus) not in TERMINAL_STATUSES:
+        status = check_status(status, RunStatus)
+        if status not in TERMINAL_STATUSES:
             raise ValueError(f"finish_run needs success, failure or canceled, not {status!r}")
         fields = {"status": status, "result": result, "error": error, "finished_at": self._now(finished_at)}
         if returning:
             return self.update_run(run_id, **fields)
+        if self.db.dialect == "sqlite":  # the executor's, once a run: see sqlite_direct
+            if not sqlite_direct.finish_run(self.db, run_id, fields) and self.get_run(run_id) is None:
+                raise NotFound(f"run {run_id!r} does not exist")
+            return None
         with self.db.autocommit() as conn:
             if conn.execute(_FINISH_LIVE_RUN, {**fields, "target_id": run_id}).rowcount == 0 and \
                     conn.execute(_GET_RUN, {"run_id": run_id}).first() is None:

@@ -1,6 +1,6 @@
-"""The journal's two hottest statements on SQLite, sent straight to the driver: the
-upsert of a step record (twice a script step) and the read of records by exact key
-(each run's start, each page of loop iterations).
+"""The store's hottest statements on SQLite, sent straight to the driver: the upsert of
+a step record (twice a script step), the read of records by exact key (each run's
+start, each page of loop iterations) and a run's end.
 
 Through SQLAlchemy's execution path each cost several times the statement itself. The
 SQL is the one SQLAlchemy compiles for the same statement, values are encoded and
@@ -33,9 +33,27 @@ _COLUMNS = tuple(STEPS.c.keys())
 
 def execute(db: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Run one statement (autocommitted) and return its rows."""
+    return _run(db, sql, params, lambda cursor: cursor.fetchall())
+
+
+def changed(db: Any, sql: str, params: Sequence[Any]) -> int:
+    """Run one statement (autocommitted) and return how many rows it changed."""
+    return _run(db, sql, params, lambda cursor: cursor.rowcount)
+
+
+def finish_run(db: Any, run_id: str, fields: dict[str, Any]) -> bool:
+    """Set a live run's end (status, result, error, finished_at); False when no run
+    that is not canceled has this id."""
+    sql = ("UPDATE runs SET status = ?, result = ?, error = ?, finished_at = ? "
+           "WHERE runs.id = ? AND runs.status != 'canceled'")
+    return changed(db, sql, [fields["status"], _json(fields["result"]), _json(fields["error"]),
+                             fields["finished_at"], run_id]) > 0
+
+
+def _run(db: Any, sql: str, params: Sequence[Any], read: Callable[[sqlite3.Cursor], Any]) -> Any:
     with _driver(db) as driver:
         try:
-            return driver.execute(sql, params).fetchall()
+            return read(driver.execute(sql, params))
         except sqlite3.Error as error:
             raise DBAPIError.instance(sql, params, error, sqlite3.Error) from None
 
