@@ -26,6 +26,7 @@ from engine.resolver import Resolver
 
 _SUBMITTED = SnapshotCache()
 """Flows given as dicts: their schema and snapshot."""
+
 # A restarted run is held back this long while the journal it reuses is copied, so no
 # worker starts it first; should the copy be cut short, it starts anyway after that.
 RESTART_HOLD_SECONDS = 60.0

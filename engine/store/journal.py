@@ -31,7 +31,7 @@ _STEP_FIELDS = frozenset(STEPS.c.keys()) - {"run_id", "key"}
 # What a new record holds for the fields a first save_step leaves out.
 _STEP_DEFAULTS: dict[str, Any] = {"status": StepStatus.RUNNING.value, "attempts": 0, "data": {}}
 _STEP_STATUSES = frozenset(status.value for status in StepStatus)
-"""Statuses as the plain strings they are stored as (StepStatus members are such strings too)."""
+"""Statuses as the plain strings they are stored as (a StepStatus member is made one)."""
 
 
 class JournalStore(StoreBase):
@@ -54,7 +54,7 @@ class JournalStore(StoreBase):
         """
         if not fields.keys() <= _STEP_FIELDS:
             check_fields(fields, _STEP_FIELDS, "StepRecord")
-        if "status" in fields and fields["status"] not in _STEP_STATUSES:
+        if "status" in fields and not (type(fields["status"]) is str and fields["status"] in _STEP_STATUSES):
             fields["status"] = check_status(fields["status"], StepStatus)
         names = tuple(sorted(fields))
         row = {**_STEP_DEFAULTS, **fields, "run_id": run_id, "key": key}
