@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 from engine.store.retry import default_retry_seconds
+from engine.store.thread_connections import ThreadConnections
 
 if TYPE_CHECKING:  # the ORM is for the app's tables; the engine's own need only Core
     from sqlmodel import Session
@@ -92,6 +93,10 @@ class Database:
             self._autocommit = self.engine.execution_options(**{_AUTOCOMMIT: True})
         else:
             self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.thread_connections: ThreadConnections | None = None
+        """SQLite files: a driver connection per thread (engine/store/thread_connections.py)."""
+        if self.dialect == "sqlite" and not isinstance(self.engine.pool, StaticPool):
+            self.thread_connections = ThreadConnections(self.engine, _on_sqlite_connect)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -159,7 +164,9 @@ class Database:
         return dialect_insert(self.dialect, table)
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every connection, pooled or a thread's own."""
+        if self.thread_connections is not None:
+            self.thread_connections.close()
         self.engine.dispose()
 
 

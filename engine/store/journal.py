@@ -21,6 +21,7 @@ from engine.store.base import (
     is_foreign_key_violation,
     to_models,
 )
+from engine.store import sqlite_direct
 from engine.store.db import dialect_insert, held_by
 from engine.store.tables import LogEntry, Run, StepRecord, StepStatus
 
@@ -32,6 +33,8 @@ _STEP_FIELDS = frozenset(STEPS.c.keys()) - {"run_id", "key"}
 _STEP_DEFAULTS: dict[str, Any] = {"status": StepStatus.RUNNING.value, "attempts": 0, "data": {}}
 # What every insert of a record gives: its key and the defaults above.
 _KEYED = frozenset({"run_id", "key", *_STEP_DEFAULTS})
+_STEP_STATUSES = frozenset(status.value for status in StepStatus)
+"""Statuses as the plain strings they are stored as (a StepStatus member is made one)."""
 
 
 class JournalStore(StoreBase):
@@ -57,18 +60,22 @@ class JournalStore(StoreBase):
             NotFound: The run does not exist.
             RunLost: The run is no longer the calling worker's; nothing was written.
         """
-        check_fields(fields, _STEP_FIELDS, "StepRecord")
-        if "status" in fields:
+        if not fields.keys() <= _STEP_FIELDS:
+            check_fields(fields, _STEP_FIELDS, "StepRecord")
+        if "status" in fields and not (type(fields["status"]) is str and fields["status"] in _STEP_STATUSES):
             fields["status"] = check_status(fields["status"], StepStatus)
         holder = held_by(self.db, run_id)
-        stmt = _step_upsert(self.db.dialect, tuple(sorted(fields)), held=holder is not None)
+        names = tuple(sorted(fields))
         row = {**_STEP_DEFAULTS, **fields, "run_id": run_id, "key": key}
         if holder is not None:
             row["holder"] = holder
         try:
-            with self.db.autocommit() as conn:
-                result = conn.execute(stmt, row)
-                written = len(result.all()) if holder is not None else 1
+            if self.db.dialect == "sqlite":
+                written = sqlite_direct.save_step(self.db, _step_upsert, names, row, held=holder is not None)
+            else:
+                with self.db.autocommit() as conn:
+                    result = conn.execute(_step_upsert(self.db.dialect, names, held=holder is not None), row)
+                    written = len(result.all()) if holder is not None else 1
         except IntegrityError as error:
             if not is_foreign_key_violation(error):
                 raise

@@ -259,6 +259,8 @@ def test_a_worker_whose_run_was_taken_over_writes_nothing_of_it(store: Store) ->
         store.save_step(run_id, "c", step_id="c")
     with pytest.raises(RunLost, match=f"run {run_id} is no longer worker stalled's: its status stays running"):
         store.finish_run(run_id, "failure", error={"name": "X", "message": "stale"})
+    with pytest.raises(RunLost, match="its status stays running"):
+        store.finish_run(run_id, "failure", error={"name": "X", "message": "stale"}, returning=False)
     store.db.holder = lambda: (run_id, "rescuer")
     assert store.finish_run(run_id, "success", result=3).status == "success"
     store.db.holder = None

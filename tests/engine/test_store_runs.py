@@ -43,6 +43,19 @@ def test_finish_run_records_the_error_and_defaults_finished_at_to_now(store: Sto
     assert done.finished_at == store.clock.now()
 
 
+def test_finish_run_without_reading_back_records_the_same_and_keeps_a_cancel(store: Store) -> None:
+    run = store.create_run(kind="flow", path="f/x", args={"n": 1})
+    store.update_run(run.id, status="running", started_at=10.0)
+    assert store.finish_run(run.id, "success", result={"ok": 1}, finished_at=12.5, returning=False) is None
+    done = store.get_run(run.id)
+    assert (done.status, done.result, done.error, done.finished_at) == ("success", {"ok": 1}, None, 12.5)
+    canceled = store.create_run(kind="flow", path="f/x", status="canceled")
+    store.finish_run(canceled.id, "failure", error={"name": "E", "message": "m"}, returning=False)
+    assert store.get_run(canceled.id).status == "canceled"
+    with pytest.raises(NotFound, match="ghost"):
+        store.finish_run("ghost", "success", returning=False)
+
+
 def test_finish_run_refuses_a_status_that_is_not_final(store: Store) -> None:
     run = store.create_run(kind="script", path="u/me/s")
     with pytest.raises(ValueError, match="success, failure or canceled"):
