@@ -99,7 +99,7 @@ def test_records_read_by_key_are_those_a_whole_journal_read_gives(store: Store, 
     keys = [f"k{i}" for i in range(len(values))]
     whole = store.load_steps(run_id)
     by_key = store.load_steps_at(run_id, keys)
-    assert [by_key[key].model_dump() for key in keys] == [whole[key].model_dump() for key in keys]
+    assert [by_key[key] for key in keys] == [whole[key] for key in keys]
     assert [by_key[key].result for key in keys] == values
     bare = store.load_steps_at(run_id, keys, results=False)
     assert [(bare[key].result, bare[key].data) for key in keys] == [(None, whole[key].data) for key in keys]
