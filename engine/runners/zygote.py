@@ -4,12 +4,12 @@ The zygote (engine/runners/inside/zygote.py) is a warm interpreter, started unde
 bubblewrap (sandbox.py) once per runner pool, and once per dependency lock in use with
 that lock's packages loaded (zygotes.py), whose forked children run one job each:
 Python in-process, bash and bun by exec. Per job the engine connects to the zygote's
-socket; the child that takes the connection says who it is (``P``: its keeper's pid
-and its namespace's init's, as the engine sees them; it is already in its job's cgroup,
-made ahead by its keeper, see cgroups.py), and the engine sends the job together with
+socket; the child that takes the connection says who it is (``P``: the pid the zygote
+knows its spare by and its namespace's init's, as the engine sees them; it is already in
+its job's cgroup, made ahead, see cgroups.py), and the engine sends the job together with
 the write ends of two pipes, which become the child's stdout and stderr: the engine reads them itself, so every line
 arrives live. The job ends with a result or error frame (``R``/``E``), or when the
-zygote reports that its keeper exited (``exit PID CODE``); either way the engine then
+zygote reports that its spare exited (``exit PID CODE``); either way the engine then
 kills the job's process, and with it (PID 1 of its namespace) every process it started.
 
 The zygote is a plain `subprocess.Popen` whose control channel (its stdout) is read
@@ -183,7 +183,7 @@ class Zygote:
             self._on_line(line.strip())
 
     def _on_line(self, line: bytes) -> None:
-        """Take in one control line: `ready`, or `exit PID CODE` for a reaped keeper."""
+        """Take in one control line: `ready`, or `exit PID CODE` for a reaped spare."""
         if self._ready is not None and not self._ready.done():
             self._ready.set_result(line)
             return
@@ -209,7 +209,7 @@ class Zygote:
                 future.set_result(None)
 
     def exit_of(self, pid: int) -> asyncio.Future:
-        """A future of how keeper `pid` ended (negative: signal); None once nothing more is reported."""
+        """A future of how the job of spare `pid` ended (negative: signal); None once nothing more is reported."""
         future = asyncio.get_running_loop().create_future()
         if pid in self._exits:
             future.set_result(self._exits.pop(pid))
@@ -220,7 +220,7 @@ class Zygote:
         return future
 
     def forget(self, pid: int) -> None:
-        """Drop what is known of a keeper whose job has ended."""
+        """Drop what is known of a spare whose job has ended."""
         self._exits.pop(pid, None)
         self._waiters.pop(pid, None)
 
@@ -471,7 +471,7 @@ class _Session:
             self._finish()
 
     async def _send_job(self) -> None:
-        """Give the job's cgroup (made ahead by the keeper) the job's memory cap if it is not
+        """Give the job's cgroup (made ahead by its spare) the job's memory cap if it is not
         the default one, then hand the child the job and its output pipes."""
         self.sent = True
         if self.cgroups is not None:
