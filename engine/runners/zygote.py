@@ -363,6 +363,8 @@ class _Session:
             timer = self.loop.call_later(launch.timeout, self._time_out)
         try:
             self._watch(self.sock.fileno())
+            if not self._own_memory_cap():
+                await self._send_job()  # the child reads it once it says who it is: one round trip less
             while not self.done:
                 await self._next_event()
                 self._process()
@@ -466,19 +468,25 @@ class _Session:
             self.ended.started = True
             self.exit = self.zygote.exit_of(self.keeper)
             self.exit.add_done_callback(self._wake)
+            if self.cgroups is not None:
+                self.group = self.cgroups.group(self.keeper)
         elif kind in (b"R", b"E") and self.launch.ends_with_frame:
             self.ended.frame = (kind, json.loads(payload))
             self._finish()
 
+    def _own_memory_cap(self) -> bool:
+        """Whether the job's cgroup needs another memory cap than the one it was made with."""
+        return self.cgroups is not None and self.launch.memory_mb != self.zygote.memory_mb
+
     async def _send_job(self) -> None:
-        """Give the job's cgroup (made ahead by its spare) the job's memory cap if it is not
-        the default one, then hand the child the job and its output pipes."""
+        """Hand the child the job and its output pipes, in one message unless it is large;
+        a job with a memory cap of its own is sent once its cgroup (made ahead by its
+        spare, named in the child's first frame) has that cap."""
         self.sent = True
-        if self.cgroups is not None:
-            self.group = self.cgroups.group(self.keeper)
-            if self.launch.memory_mb != self.zygote.memory_mb:
-                self.cgroups.set_memory(self.group, self.launch.memory_mb)
+        if self._own_memory_cap():
+            self.cgroups.set_memory(self.group, self.launch.memory_mb)
         payload = json.dumps(self.launch.payload).encode()
+        message = HEADER.pack(len(payload)) + payload
         pipes = [os.pipe(), os.pipe()]
         for (read_fd, _), splitter in zip(pipes, (self.ended.stdout, self.ended.stderr)):
             os.set_blocking(read_fd, False)
@@ -488,14 +496,15 @@ class _Session:
         write_fds = [write_fd for _, write_fd in pipes]
         try:
             ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", write_fds))]
-            self.sock.sendmsg([HEADER.pack(len(payload))], ancillary)
+            sent = self.sock.sendmsg([message], ancillary)
         except OSError:
             return  # the child is gone; its exit report ends the job
         finally:
             for fd in write_fds:
                 os.close(fd)  # the child holds them now; their closing is our EOF
         try:
-            await self.loop.sock_sendall(self.sock, payload)
+            if sent < len(message):
+                await self.loop.sock_sendall(self.sock, memoryview(message)[sent:])
         except OSError:
             pass
 
