@@ -111,17 +111,20 @@ def map_own_ids(uid: int, gid: int) -> None:
     """In a new user namespace: map our uid and gid (as they were outside) to themselves,
     so files keep their owners."""
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
-        with open(f"/proc/self/{name}", "w") as file:
-            file.write(text)
+        _write(f"/proc/self/{name}", text)
 
 
 def parent_pid() -> int:
     """Our parent's pid as the engine sees it, even if it is PID 1 of our namespace (read
     before our own /proc hides the outer namespace)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("PPid:"):
-                return int(line.split()[1])
+    fd = os.open("/proc/self/status", os.O_RDONLY)
+    try:
+        status = os.read(fd, 1 << 16)
+    finally:
+        os.close(fd)
+    for line in status.splitlines():
+        if line.startswith(b"PPid:"):
+            return int(line.split()[1])
     return os.getppid()
 
 
@@ -185,9 +188,14 @@ def join_cgroup(cgroups: dict, spare: int) -> None:
 
 
 def _write(path: str, value: str, optional: bool = False) -> None:
+    """Write a kernel setting's file (with plain system calls: this runs in every spare,
+    where each object the io module would make costs copied pages)."""
     try:
-        with open(path, "w") as file:
-            file.write(value)
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.write(fd, value.encode())
+        finally:
+            os.close(fd)
     except OSError:
         if not optional:
             raise
