@@ -137,6 +137,8 @@ class Zygote:
         self.spares: set[int] = set()
         self.statuses: dict[int, int] = {}
         """The read end of each spare's status pipe, on which its init says how the job ended."""
+        self.reported: set[int] = set()
+        """Spares whose job's end was reported before they were reaped."""
         self.failures = 0
         self.ids = os.getuid(), os.getgid()
         self.ids_mapped = False
@@ -176,6 +178,7 @@ class Zygote:
                 return
             os.set_blocking(status_r, False)
             self.statuses[pid] = status_r
+            self.selector.register(status_r, selectors.EVENT_READ, functools.partial(self.on_status, pid))
             self.spares.add(pid)
 
     def start_spare(self, status: int) -> int:
@@ -206,6 +209,14 @@ class Zygote:
         self.failures = 0
         self.refill()
 
+    def on_status(self, spare: int) -> None:
+        """The init of `spare` said how its job ended: report it at once, not after the
+        kernel has torn its namespaces down (what a job that ends by exiting waits for)."""
+        code = self.said(spare)
+        if code is not None:
+            report(f"exit {spare} {code}")
+            self.reported.add(spare)
+
     def on_signal(self) -> None:
         os.read(self.wake_r, 4096)
         while True:
@@ -215,26 +226,30 @@ class Zygote:
                 break
             if pid == 0:
                 break
-            report(f"exit {pid} {self.exit_code(pid, status)}")
+            if pid in self.reported:
+                self.reported.discard(pid)
+            else:  # killed with its job, or before it ran one
+                code = self.said(pid)
+                report(f"exit {pid} {os.waitstatus_to_exitcode(status) if code is None else code}")
             shutil.rmtree(job_dir(self.config.workroot, pid), ignore_errors=True)
             if pid in self.spares:
                 self.spares.discard(pid)
                 self.failures += 1
         self.refill()
 
-    def exit_code(self, pid: int, status: int) -> int:
-        """How the job of the spare `pid` ended: as its init said, or as the spare itself
-        ended (killed with its job, or before it ran one)."""
-        said = b""
-        pipe = self.statuses.pop(pid, None)
-        if pipe is not None:
-            try:
-                said = os.read(pipe, 64).strip()
-            except BlockingIOError:
-                pass
-            finally:
-                os.close(pipe)
-        return int(said) if said else os.waitstatus_to_exitcode(status)
+    def said(self, spare: int) -> int | None:
+        """The exit code the init of `spare` wrote on its status pipe, if any; the pipe is then closed."""
+        pipe = self.statuses.pop(spare, None)
+        if pipe is None:
+            return None
+        self.selector.unregister(pipe)
+        try:
+            said = os.read(pipe, 64).strip()
+        except BlockingIOError:
+            said = b""
+        finally:
+            os.close(pipe)
+        return int(said) if said else None
 
     def let_go(self) -> None:
         """In a new spare: drop what is the zygote's alone (its signal handling, its end of
