@@ -144,3 +144,17 @@ def test_a_zygote_with_threads_reports_how_a_job_ended_and_ends_what_it_left(thr
     )
     assert left.result == "left one"
     assert none_left("mr-threaded-left")
+
+
+def test_every_job_draws_its_own_random_numbers():
+    pool = RunnerPool()
+    loop = asyncio.new_event_loop()
+    script = "import random\n\ndef main():\n    return random.random()\n"
+    try:
+        drawn = [loop.run_until_complete(pool.run(ScriptJob("python3", script, {}, f"j{n}"))) for n in range(6)]
+        assert all(outcome.ok for outcome in drawn), [outcome.error for outcome in drawn]
+        numbers = [outcome.result for outcome in drawn]
+        assert len(set(numbers)) == len(numbers), "each job's fork reseeds the generator the zygote imported"
+    finally:
+        loop.run_until_complete(pool.close())
+        loop.close()

@@ -87,23 +87,23 @@ def enter_namespaces() -> None:
 
 
 def clone_into_namespaces() -> int:
-    """Fork a child that is PID 1 of new user, mount, PID and IPC namespaces: 0 in the
-    child, its pid in the parent; the child then calls `map_own_ids`.
+    """Fork a child that is PID 1 of new user, mount, PID and IPC namespaces, to be a
+    job's init: 0 in the child, its pid in the parent.
 
     One process fewer than forking and unsharing there (whose next child would be PID 1).
     Only for a process without threads: unlike the C library's fork, this copies held
-    locks held. Raises IsolationError where the system call's number is not known here
-    (see CAN_CLONE).
+    locks held. The child returns as a parent does from os.fork (the import lock freed,
+    the parent's at-fork hooks run), not as a child: it has no threads to forget, and an
+    init only forks (the job process, in which os.fork reseeds `random` and resets
+    `threading`) and waits, so the child's hooks would only copy pages. Raises
+    IsolationError where the system call's number is not known here (see CAN_CLONE).
     """
     if _SYS_CLONE is None:
         raise IsolationError(errno.ENOSYS, f"clone: unknown on {platform.machine()}")
     ctypes.pythonapi.PyOS_BeforeFork()  # what os.fork does around the system call
     pid = _libc_locked.syscall(_SYS_CLONE, ctypes.c_ulong(JOB_NAMESPACES | signal.SIGCHLD), None, None, None, None)
-    if pid == 0:
-        ctypes.pythonapi.PyOS_AfterFork_Child()
-        return 0
     ctypes.pythonapi.PyOS_AfterFork_Parent()
-    _check(0 if pid > 0 else -1, "clone")
+    _check(0 if pid >= 0 else -1, "clone")
     return pid
 
 

@@ -339,6 +339,8 @@ def be_init(zygote: Zygote, spare: int | None, status: int) -> typing.NoReturn:
         job = os.fork()
         if job == 0:
             JobProcess(zygote, spare, status).run()
+        signal.set_wakeup_fd(-1)  # the zygote's signal handling is not ours
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.closerange(0, status)
         os.closerange(status + 1, MAX_FD)
         os.write(status, str(reap(job)).encode())
