@@ -1,5 +1,5 @@
 """The Millrace web app: pages, the REST API on the same port, the in-process workers
-(on a thread of their own, see app/engine_host.py)."""
+(on a thread of their own, see app/services/engine_host.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import reflex as rx
 from reflex.app import default_backend_exception_handler
 
 from app import routes
-from app.api import create_api
-from app.engine_service import service
-from app.offloop import DatabaseUnavailable
+from app.pages.index import PAGES
+from app.rest.api import create_api
+from app.services.engine_service import service
+from app.services.offloop import DatabaseUnavailable
 from app.states.guard import EventGuard
 from app.states.session import LoginState, SessionState
 
@@ -29,7 +30,7 @@ def show_error(exception: Exception):
 app = rx.App(api_transformer=create_api(), backend_exception_handler=show_error)
 app.add_middleware(EventGuard())  # every event passes it: no session, no handler (see guard)
 app.register_lifespan_task(run_engine)
-for _page in routes.pages():
+for _page in PAGES:
     # Every page but the login page shows who is logged in (the guard sends a page
     # without a session to the login page before any of its loads run).
     _loads = [LoginState.load] if _page.route == routes.LOGIN else [SessionState.show_user]

@@ -1,9 +1,10 @@
-"""Every route of the web app, spelled once; pages and links import them from here."""
+"""Every route of the web app, spelled once; pages, links and endpoints import them from here.
+
+Imports nothing from the app: every part of it may import this."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 HOME = "/"
 FLOWS = "/flows"
@@ -26,6 +27,12 @@ LOGIN = "/login"
 TOKENS = "/tokens"
 AUDIT = "/audit"
 
+LOGIN_PATH = "/api/session/login"
+LOGOUT_PATH = "/api/session/logout"
+"""Where the login page and the logout button post (plain forms: `app.rest.session_api`)."""
+WRONG, THROTTLED = "wrong", "throttled"
+"""Reasons the login page is sent back to (`?failed=`)."""
+
 
 def flow_editor_url(path: Any) -> Any:
     """The editor's URL of a flow path (a str or a string Var)."""
@@ -47,86 +54,8 @@ def run_url(run_id: Any) -> Any:
     return "/runs/" + run_id
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of the app: where it lives, what renders it, what loads its data."""
-
-    route: str
-    component: Callable[[], Any]
-    title: str
-    on_load: Any = None
-
-
-def pages() -> list[Page]:
-    """Every page, dynamic routes after static ones (imported here, late, because
-    pages import the route constants above)."""
-    from app.pages import approvals, editor, flows, home, run, runs, scripts
-    from app.states.editor import EditorState
-    from app.states.flows import FlowsState
-    from app.states.home import HomeState
-    from app.states.run import RunState
-    from app.states.runs import RunsState
-    from app.states.scripts import ScriptsState
-
-    return [
-        Page(HOME, home.page, "Millrace", HomeState.load),
-        Page(FLOWS, flows.page, "Flows · Millrace", FlowsState.load),
-        Page(FLOW_EDITOR, editor.page, "Flow editor · Millrace", EditorState.load),
-        Page(RUNS, runs.page, "Runs · Millrace", RunsState.load),
-        Page(RUN, run.page, "Run · Millrace", RunState.load),
-        Page(SCRIPTS, scripts.page, "Scripts · Millrace", ScriptsState.load),
-        Page(APPROVALS, approvals.page, "Approvals · Millrace", _approvals_load()),
-        *_more_pages(),
-        *_resource_pages(),
-        *_user_pages(),
-    ]
-
-
-def _more_pages() -> list[Page]:
-    from app.pages import flow_run, script_editor
-    from app.states.flow_run import FlowRunState
-    from app.states.script_editor import ScriptEditorState
-
-    return [
-        Page(SCRIPT_EDITOR, script_editor.page, "Script · Millrace", ScriptEditorState.load),
-        Page(FLOW_RUN, flow_run.page, "Run a flow · Millrace", FlowRunState.load),
-        _schedules_page(),
-    ]
-
-
-def _schedules_page() -> Page:
-    from app.pages import schedules
-    from app.states.schedules import SchedulesState
-
-    return Page(SCHEDULES, schedules.page, "Schedules · Millrace", SchedulesState.load)
-
-
-def _approvals_load() -> Any:
-    from app.states.approvals import ApprovalsState
-
-    return ApprovalsState.load
-
-
-def _resource_pages() -> list[Page]:
-    from app.pages import resource_types, resources, variables
-    from app.states.resource_types import ResourceTypesState
-    from app.states.resources import ResourcesState
-    from app.states.variables import VariablesState
-
-    return [
-        Page(RESOURCES, resources.page, "Resources · Millrace", ResourcesState.load),
-        Page(RESOURCE_TYPES, resource_types.page, "Resource types · Millrace", ResourceTypesState.load),
-        Page(VARIABLES, variables.page, "Variables · Millrace", VariablesState.load),
-    ]
-
-
-def _user_pages() -> list[Page]:
-    from app.pages import audit, login, tokens
-    from app.states.audit import AuditState
-    from app.states.tokens import TokensState
-
-    return [
-        Page(LOGIN, login.page, "Log in · Millrace"),
-        Page(TOKENS, tokens.page, "API tokens · Millrace", TokensState.load),
-        Page(AUDIT, audit.page, "Audit log · Millrace", AuditState.load),
-    ]
+def safe_next(target: str) -> str:
+    """`target` when it is a path of this app, else the home page (no open redirect)."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")) and not target.startswith("/api/"):
+        return target
+    return HOME

@@ -22,12 +22,12 @@ import {
   ReactFlowProvider,
   applyNodeChanges,
   useReactFlow,
+  ViewportPortal,
 } from "@xyflow/react";
 import { CodeXml, Equal, FileCode, GitFork, RefreshCw, Repeat, Split, Workflow } from "lucide-react";
 
 const NODE_W = 240;
 const PALETTE_MIME = "application/x-millrace-step";
-const MARKER_ID = "@drop-marker";
 const READABLE_ZOOM = 0.65; // below this a step's 13 px label is under 9 px: fit no further
 const FIT_PADDING = 24;
 const MINIMAP_STEPS = 8; // a minimap for graphs with more steps than this
@@ -137,15 +137,9 @@ function FrameNode() {
                        border: "1px solid rgba(99,102,241,.18)" }} />;
 }
 
-function DropMarker() {
-  return <div data-drop-marker="" style={{ width: NODE_W, height: 6, borderRadius: 3, background: "#4f46e5",
-                                           boxShadow: "0 0 0 3px rgba(79,70,229,.25)" }} />;
-}
+const NODE_TYPES = { step: StepNode, end: MarkNode, label: MarkNode, io: MarkNode, frame: FrameNode };
 
-const NODE_TYPES = { step: StepNode, end: MarkNode, label: MarkNode, io: MarkNode, frame: FrameNode,
-                     marker: DropMarker };
-
-/** The slot nearest to a point; the same rule as `app.flow_graph.drop_target`. */
+/** The slot nearest to a point; the same rule as `app.views.flow_graph.drop_target`. */
 function nearestSlot(slots, x, y, moving) {
   let best = null;
   let bestDistance = Infinity;
@@ -163,16 +157,15 @@ function nearestSlot(slots, x, y, moving) {
   return best;
 }
 
-function markerNode(slot) {
-  return { id: MARKER_ID, type: "marker", position: { x: slot.x - NODE_W / 2, y: slot.y - 3 },
-           data: { container: slot.container, index: slot.index }, draggable: false, selectable: false,
-           // Fixed size: the marker is not in the measured node state, so give it dimensions.
-           width: NODE_W, height: 6, zIndex: 1000 };
-}
-
-function withMarker(nodes, slot) {
-  const rest = nodes.filter((node) => node.id !== MARKER_ID);
-  return slot ? [...rest, markerNode(slot)] : rest;
+/** Where a drop would land: a bar drawn over the graph, not a node of it. As a node it was
+ *  measured anew on every pointer move, and each measure re-rendered the nodes, which made
+ *  the browser report a "ResizeObserver loop" many times a drag. */
+function DropMarker({ slot }) {
+  if (!slot) return null;
+  const style = { position: "absolute", transform: `translate(${slot.x - NODE_W / 2}px, ${slot.y - 3}px)`,
+                  width: NODE_W, height: 6, borderRadius: 3, background: "#4f46e5", zIndex: 1000,
+                  boxShadow: "0 0 0 3px rgba(79,70,229,.25)", pointerEvents: "none" };
+  return <div data-drop-marker="" style={style} />;
 }
 
 function Canvas(props) {
@@ -218,8 +211,8 @@ function Canvas(props) {
       if (status === (node.data.status || "") && duration === (node.data.duration || "") && isSelected === !!node.selected) return node;
       return { ...node, selected: isSelected, data: { ...node.data, status, duration } };
     });
-    return withMarker(list, target);
-  }, [nodes, statuses, durations, selected, target, readOnly]);
+    return list;
+  }, [nodes, statuses, durations, selected, readOnly]);
 
   const onNodesChange = useCallback((changes) => {
     const kept = changes.filter((change) => change.type !== "remove" && change.type !== "select");
@@ -330,6 +323,7 @@ function Canvas(props) {
         minZoom={0.2}
         proOptions={{ hideAttribution: true }}
       >
+        <ViewportPortal><DropMarker slot={target} /></ViewportPortal>
         <Background gap={16} size={1} />
         <Controls showInteractive={false} />
         {(given || []).filter((node) => node.type === "step").length > MINIMAP_STEPS

@@ -8,7 +8,7 @@ Two set-ups:
 - **app**: the real app (built and started as the app tests do) runs the flow it is sent
   over REST; its processes' memory is read from /proc while the loop runs, then the run's
   page is opened in Chromium `--opens` times (median and max time until the loop's
-  summary shows), and the page's read of the run (`app.run_view.read`) is timed alone.
+  summary shows), and the page's read of the run (`app.views.run_view.read`) is timed alone.
 
 Not a timed test: it prints its figures. Run from the project root:
 `.venv/bin/python bench/bench_big_loop.py [--iterations N] [--only engine|app]`
@@ -139,7 +139,7 @@ def _follow(server, run_id: str, count: int, began: float) -> tuple[list[float],
 
 
 def _timed_reads(db_url: str, run_id: str, times: int) -> list[float]:
-    from app import run_view
+    from app.views import run_view
     from engine import Store as PlainStore
 
     store = PlainStore.open(db_url)

@@ -1,6 +1,6 @@
 """The flow canvas: a thin typed wrapper of `assets/flow_canvas.jsx` (React Flow inside).
 
-Node state lives in the browser; Python sends a laid-out graph (see `app.flow_graph`) with
+Node state lives in the browser; Python sends a laid-out graph (see `app.views.flow_graph`) with
 a `version` that changes on every edit, and hears one event per finished gesture.
 `flow_graph_view` is the same canvas read-only, as a run's page shows it.
 """

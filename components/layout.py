@@ -1,34 +1,23 @@
-"""The page template: a sidebar of sections beside the page's own content."""
+"""The page template: a sidebar of sections beside the page's own content.
+
+The app hands in its sections and what closes the sidebar (who is logged in; given
+`margin_top="auto"` to sit at the bottom): this module knows no route or state of the app."""
 
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from typing import Callable, Sequence
 
 import reflex as rx
 
-from app import routes
-from components.native_form import native_form
-
-SECTIONS = (
-    ("Home", routes.HOME, "house"),
-    ("Flows", routes.FLOWS, "workflow"),
-    ("Scripts", routes.SCRIPTS, "file-code"),
-    ("Runs", routes.RUNS, "list-checks"),
-    ("Approvals", routes.APPROVALS, "circle-check"),
-    ("Schedules", routes.SCHEDULES, "calendar-clock"),
-    ("Resources", routes.RESOURCES, "database"),
-    ("Resource types", routes.RESOURCE_TYPES, "braces"),
-    ("Variables", routes.VARIABLES, "key-round"),
-    ("API tokens", routes.TOKENS, "key"),
-    ("Audit log", routes.AUDIT, "scroll-text"),
-)
-
+Section = tuple[str, str, str]
+"""A sidebar entry: label, href, icon name."""
 PageFn = Callable[[], rx.Component]
 
 
-def sidebar(active: str) -> rx.Component:
-    """The navigation column; `active` is the label of the current section."""
+def sidebar(sections: Sequence[Section], active: str, footer: rx.Component) -> rx.Component:
+    """The navigation column; `active` is the label of the current section, `footer`
+    sits at its bottom."""
     links = [
         rx.link(
             rx.hstack(rx.icon(icon, size=16), rx.text(label), spacing="2", align="center"),
@@ -40,12 +29,12 @@ def sidebar(active: str) -> rx.Component:
             padding_y="0.4rem",
             custom_attrs={"data-nav": label.lower().replace(" ", "-")},
         )
-        for label, href, icon in SECTIONS
+        for label, href, icon in sections
     ]
     return rx.vstack(
         rx.heading("Millrace", size="5", margin_bottom="1rem"),
         *links,
-        _who(),
+        footer,
         width="12rem",
         height="100vh",
         position="sticky",
@@ -57,44 +46,32 @@ def sidebar(active: str) -> rx.Component:
     )
 
 
-def _who() -> rx.Component:
-    from app.session_api import LOGOUT_PATH
-    from app.states.session import SessionState
+def page_template(sections: Sequence[Section], footer: PageFn) -> Callable[[str, str], Callable[[PageFn], PageFn]]:
+    """A `template(title, section)` decorator for pages with these sidebar sections and
+    this footer."""
 
-    return rx.vstack(
-        rx.text(SessionState.username, size="2", weight="bold", custom_attrs={"data-user": "name"}),
-        rx.text(SessionState.role, size="1", color_scheme="gray", custom_attrs={"data-user": "role"}),
-        # A real POST: only an HTTP answer can clear the HttpOnly session cookie.
-        native_form(
-            rx.button("Log out", type="submit", size="1", variant="ghost", custom_attrs={"data-action": "log-out"}),
-            action=LOGOUT_PATH,
-            method="post",
-        ),
-        margin_top="auto",
-        spacing="1",
-    )
+    def template(title: str, section: str) -> Callable[[PageFn], PageFn]:
+        """Wrap a page's content in the shared layout: sidebar, then a titled main column."""
 
-
-def template(title: str, section: str) -> Callable[[PageFn], PageFn]:
-    """Wrap a page's content in the shared layout: sidebar, then a titled main column."""
-
-    def decorate(content: PageFn) -> PageFn:
-        @functools.wraps(content)
-        def page() -> rx.Component:
-            return rx.hstack(
-                sidebar(section),
-                rx.box(
-                    rx.heading(title, size="6", margin_bottom="1rem"),
-                    content(),
-                    padding="1.5rem",
+        def decorate(content: PageFn) -> PageFn:
+            @functools.wraps(content)
+            def page() -> rx.Component:
+                return rx.hstack(
+                    sidebar(sections, section, footer()),
+                    rx.box(
+                        rx.heading(title, size="6", margin_bottom="1rem"),
+                        content(),
+                        padding="1.5rem",
+                        width="100%",
+                        min_width="0",
+                    ),
+                    spacing="0",
+                    align="start",
                     width="100%",
-                    min_width="0",
-                ),
-                spacing="0",
-                align="start",
-                width="100%",
-            )
+                )
 
-        return page
+            return page
 
-    return decorate
+        return decorate
+
+    return template

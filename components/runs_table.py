@@ -1,12 +1,12 @@
-"""A table of runs (rows from `app.present.run_row`), each linking to its page."""
+"""A table of runs (rows from `app.views.present.run_row`), each linking to its page (the
+app gives the URL of a run id)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import reflex as rx
 
-from app import routes
 from components.status import status_badge
 
 HEADERS = ("Run", "Flow", "Status", "Trigger", "Started", "Duration")
@@ -22,11 +22,11 @@ def _cancel_cell(run: rx.Var[dict[str, str]], on_cancel: Any) -> rx.Component:
         custom_attrs={"data-action": "cancel"})))
 
 
-def _row(run: rx.Var[dict[str, str]], on_cancel: Any = None) -> rx.Component:
+def _row(run: rx.Var[dict[str, str]], run_url: Callable[[Any], Any], on_cancel: Any = None) -> rx.Component:
     run_id = run["id"].to(str)
     actions = [] if on_cancel is None else [_cancel_cell(run, on_cancel)]
     return rx.table.row(
-        rx.table.cell(rx.link(rx.code(run["short_id"].to(str)), href=routes.run_url(run_id))),
+        rx.table.cell(rx.link(rx.code(run["short_id"].to(str)), href=run_url(run_id))),
         rx.table.cell(run["path"].to(str)),
         rx.table.cell(status_badge(run["status"].to(str))),
         rx.table.cell(run["trigger"].to(str)),
@@ -37,15 +37,17 @@ def _row(run: rx.Var[dict[str, str]], on_cancel: Any = None) -> rx.Component:
     )
 
 
-def runs_table(rows: rx.Var[list[dict[str, str]]], on_cancel: Any = None) -> rx.Component:
-    """The runs, or a line saying there are none; with `on_cancel` (an event handler
-    taking a run id), a Cancel button on each run that has yet to end."""
+def runs_table(rows: rx.Var[list[dict[str, str]]], run_url: Callable[[Any], Any],
+               on_cancel: Any = None) -> rx.Component:
+    """The runs, or a line saying there are none; each run links to `run_url(id)`. With
+    `on_cancel` (an event handler taking a run id), a Cancel button on each run that has
+    yet to end."""
     headers = HEADERS + (() if on_cancel is None else ("",))
     return rx.cond(
         rows.length() > 0,
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(name) for name in headers])),
-            rx.table.body(rx.foreach(rows, lambda run: _row(run, on_cancel))),
+            rx.table.body(rx.foreach(rows, lambda run: _row(run, run_url, on_cancel))),
             width="100%",
             custom_attrs={"data-table": "runs"},
         ),

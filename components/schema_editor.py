@@ -1,6 +1,6 @@
 """A field editor for a JSON Schema of an object, with the schema shown beside it.
 
-Pure function of vars: the rows come from `app.schema_fields.to_rows`; edits go out
+Pure function of vars: the rows come from `components.schema_fields.to_rows`; edits go out
 through three event callables, so the page's state decides what an edit does.
 """
 
@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import reflex as rx
 
-from app.schema_fields import FIELD_TYPES, NO_FORMAT, STRING_FORMATS
+from components.schema_fields import FIELD_TYPES, NO_FORMAT, STRING_FORMATS
 
 Row = rx.Var[dict[str, str]]
 

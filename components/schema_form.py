@@ -21,272 +21,16 @@ A page state mixes in `SchemaFormState` and defines its own submit handler:
 
 from __future__ import annotations
 
-import datetime
-import json
 from typing import Any
 
 import reflex as rx
-from jsonschema import FormatChecker, validators
 
-KINDS = ("string", "email", "date", "datetime", "integer", "number", "boolean", "enum", "list", "json", "resource")
-LIST_ITEMS = ("string", "integer", "number")
-"""Item types a list is edited as lines of (one item a line); other lists are JSON text."""
-RESOURCE_FORMAT = "resource-"
-"""Windmill's format of a resource argument: `resource-postgresql` takes a postgresql resource."""
-RESOURCE_PREFIX = "$res:"
-_FORMAT_KINDS = {"email": "email", "date": "date", "date-time": "datetime"}
-_TYPE_KINDS = {"integer": "integer", "number": "number", "boolean": "boolean",
-               "array": "json", "object": "json", "string": "string"}
+from components.form_fields import KINDS, field_kind, resource_type, resource_types, schema_fields
+from components.form_parse import parse_form, schema_errors
+from components.key_value import key_value_editor
 
-
-def _main_type(prop: dict[str, Any]) -> str:
-    """The property's type, ignoring "null" in a type list (an optional value)."""
-    kind = prop.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), None)
-    if kind is None and isinstance(prop.get("anyOf"), list):
-        kind = next((_main_type(p) for p in prop["anyOf"] if isinstance(p, dict) and p.get("type") != "null"), None)
-    return kind if isinstance(kind, str) else ""
-
-
-def resource_type(prop: dict[str, Any]) -> str | None:
-    """The resource type a property takes (`format: resource-<type>`), or None."""
-    text = str(prop.get("format") or "")
-    return text[len(RESOURCE_FORMAT):] if text.startswith(RESOURCE_FORMAT) and len(text) > len(RESOURCE_FORMAT) else None
-
-
-def field_kind(prop: dict[str, Any]) -> str:
-    """Which input a schema property gets (one of KINDS); unknown shapes are JSON text."""
-    if resource_type(prop) is not None:
-        return "resource"
-    if isinstance(prop.get("enum"), list) and prop["enum"]:
-        return "enum"
-    kind = _main_type(prop)
-    if kind == "string":
-        return _FORMAT_KINDS.get(str(prop.get("format", "")), "string")
-    if kind == "array" and _item_type(prop) in LIST_ITEMS:
-        return "list"
-    return _TYPE_KINDS.get(kind, "json")
-
-
-def _item_type(prop: dict[str, Any]) -> str:
-    items = prop.get("items")
-    return _main_type(items) if isinstance(items, dict) and not items.get("enum") else ""
-
-
-def option_label(value: Any) -> str:
-    """How an enum value is shown (and submitted) in a select."""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _initial_text(kind: str, prop: dict[str, Any]) -> str:
-    if "default" not in prop or prop["default"] is None:
-        return ""
-    if prop["default"] == "" and _main_type(prop) == "object":
-        return ""  # Windmill's UI writes "" as an object parameter's "no default"
-    default = prop["default"]
-    if kind == "resource":
-        return str(default).removeprefix(RESOURCE_PREFIX)
-    if kind == "json":
-        return json.dumps(default)
-    if kind == "list":
-        return "\n".join(str(item) for item in default) if isinstance(default, list) else ""
-    if kind == "enum":
-        return option_label(default)
-    if kind == "boolean":
-        return "true" if default else ""
-    if kind == "datetime":
-        moment = _moment(str(default))
-        return moment.strftime("%Y-%m-%dT%H:%M:%S") if moment is not None else ""
-    return str(default)
-
-
-def _moment(text: str) -> datetime.datetime | None:
-    """A date and time in UTC from ISO 8601 text (one without a zone is taken as UTC, as
-    the picker gives it), or None."""
-    try:
-        moment = datetime.datetime.fromisoformat(text.strip().upper().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.astimezone(datetime.timezone.utc)
-
-
-def _ordered_names(schema: dict[str, Any]) -> list[str]:
-    properties = schema.get("properties") or {}
-    order = [name for name in schema.get("order") or [] if name in properties]
-    return order + [name for name in properties if name not in order]
-
-
-def schema_fields(schema: dict[str, Any] | None,
-                  resources: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
-    """One dict per top-level property, in the schema's `order` (Windmill's), else as written.
-
-    Keys: name, label, kind, required (bool), hint (type and "optional"), description,
-    value (initial text), checked (initial switch state), options (enum labels; for a
-    resource argument the paths of `resources[type]`, the resources of its type).
-    """
-    schema = schema or {}
-    properties = schema.get("properties") or {}
-    required = set(schema.get("required") or [])
-    fields = []
-    for name in _ordered_names(schema):
-        prop = properties[name] if isinstance(properties[name], dict) else {}
-        kind = field_kind(prop)
-        wanted = resource_type(prop)
-        hint = {"json": _main_type(prop) or "JSON", "datetime": "date-time, UTC",
-                "list": f"list of {_item_type(prop)}, one a line",
-                "resource": f"{wanted} resource"}.get(kind, kind)
-        text = _initial_text(kind, prop)
-        options = (resources or {}).get(wanted, []) if wanted else [option_label(v) for v in prop.get("enum") or []]
-        fields.append({
-            "name": name,
-            "label": str(prop.get("title") or name),
-            "kind": kind,
-            "required": name in required,
-            "hint": hint if name in required else f"{hint}, optional",
-            "description": str(prop.get("description") or ""),
-            "value": text,
-            "checked": kind == "boolean" and text == "true",
-            "options": options,
-            "placeholder": _placeholder(kind, wanted, bool(options)),
-        })
-    return fields
-
-
-def _placeholder(kind: str, wanted: str | None = None, any_option: bool = True) -> str:
-    if kind == "resource":
-        return f"choose a {wanted} resource…" if any_option else f"no {wanted} resource yet: add one under Resources"
-    return {"json": "JSON, e.g. [1, 2] or {\"a\": 1}", "datetime": "2024-01-31T09:00:00Z", "list": "one item a line",
-            "email": "name@example.com"}.get(kind, "")
-
-
-def _coerce(field: dict[str, Any], prop: dict[str, Any], raw: Any) -> tuple[Any, str]:
-    """(value, "") or (None, what is wrong) for one submitted text."""
-    kind, text = field["kind"], str(raw).strip()
-    if kind == "integer":
-        try:
-            return int(text), ""
-        except ValueError:
-            return None, "must be a whole number"
-    if kind == "number":
-        try:
-            number = float(text)
-        except ValueError:
-            return None, "must be a number"
-        return (int(number) if number.is_integer() and "." not in text else number), ""
-    if kind == "resource":
-        return (text if text.startswith(RESOURCE_PREFIX) else RESOURCE_PREFIX + text), ""
-    if kind == "datetime":
-        moment = _moment(text) if "T" in text.upper() else None
-        if moment is None:
-            return None, "must be a date and time, e.g. 2024-01-31T09:00"
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ"), ""
-    if kind == "enum":
-        for value in prop.get("enum") or []:
-            if option_label(value) == str(raw):
-                return value, ""
-        return None, "must be one of the listed values"
-    if kind == "list":
-        return _items(prop, str(raw))
-    if kind == "json":
-        try:
-            return json.loads(text), ""
-        except json.JSONDecodeError as exc:
-            return None, f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-    return str(raw), ""
-
-
-def _items(prop: dict[str, Any], text: str) -> tuple[Any, str]:
-    """The items of a list typed one a line (blank lines skipped), each of the list's item
-    type, or the first line that is not."""
-    kind, items = _item_type(prop), []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        value, problem = _coerce({"kind": kind}, {}, line) if kind != "string" else (line.strip(), "")
-        if problem:
-            return None, f"line {number}: {problem}"
-        items.append(value)
-    return items, ""
-
-
-def parse_form(schema: dict[str, Any] | None, form_data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Typed args from submitted texts, and one message per field that is wrong.
-
-    A blank input means "not given" (the schema's default then applies); a switch that
-    is off is `false`. Messages for problems that belong to no field are keyed "".
-    """
-    schema = schema or {}
-    properties = schema.get("properties") or {}
-    args: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for field in schema_fields(schema):
-        name, raw = field["name"], form_data.get(field["name"])
-        if field["kind"] == "boolean":
-            args[name] = raw in (True, "on", "true")
-            continue
-        if raw is None or str(raw).strip() == "":
-            if field["required"]:
-                errors[name] = "is required"
-            continue
-        value, problem = _coerce(field, properties.get(name) or {}, raw)
-        if problem:
-            errors[name] = problem
-        else:
-            args[name] = value
-    for name, message in schema_errors(schema, args).items():
-        errors.setdefault(name, message)
-    return args, errors
-
-
-def _is_date_time(value: Any) -> bool:
-    """RFC 3339-like: a date, "T", a time (formats apply to strings only)."""
-    if not isinstance(value, str):
-        return True
-    if "T" not in value.upper():
-        return False
-    try:
-        datetime.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
-
-
-def _format_checker() -> FormatChecker:
-    checker = FormatChecker(("email", "date"))
-    checker.checks("date-time")(_is_date_time)
-    return checker
-
-
-_CHECKER = _format_checker()
-
-
-def schema_errors(schema: dict[str, Any], args: dict[str, Any]) -> dict[str, str]:
-    """jsonschema's first message per top-level property ("" for the args as a whole)."""
-    cls = validators.validator_for(schema, default=validators.Draft202012Validator)
-    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-    # A picked resource ("$res:path") stands for its value, checked when it was saved.
-    args = {name: value for name, value in args.items()
-            if not (isinstance(value, str) and value.startswith(RESOURCE_PREFIX)
-                    and resource_type(properties.get(name) or {}) is not None)}
-    errors: dict[str, str] = {}
-    for error in cls(schema, format_checker=_CHECKER).iter_errors(args):
-        if error.validator == "required":
-            continue  # blank required inputs were reported by parse_form already
-        name = str(error.absolute_path[0]) if error.absolute_path else ""
-        errors.setdefault(name, _field_message(error))
-    return errors
-
-
-def _field_message(error: Any) -> str:
-    if error.validator == "format":
-        return f"must be a valid {error.validator_value}"
-    if len(error.absolute_path) > 1:
-        inner = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in list(error.absolute_path)[1:])
-        return f"{inner.lstrip('.')}: {error.message}"
-    return error.message
+__all__ = ["KINDS", "SchemaFormState", "bound_field", "field_kind", "field_texts", "parse_form", "resource_type",
+           "resource_types", "schema_errors", "schema_fields", "schema_form"]
 
 
 class SchemaFormState(rx.State, mixin=True):
@@ -349,6 +93,8 @@ def _input(field: rx.Var[dict[str, Any]]) -> rx.Component:
                                placeholder=placeholder, width="100%")),
         ("json", rx.text_area(name=name, default_value=value, placeholder=placeholder, rows="3",
                               width="100%", font_family="var(--code-font-family)")),
+        ("object", rx.fragment()),
+        ("keyvalue", key_value_editor(name=name, default_value=value)),
         ("list", rx.text_area(name=name, default_value=value, placeholder=placeholder, rows="4", width="100%")),
         ("integer", rx.input(name=name, default_value=value, input_mode="numeric", width="100%")),
         ("number", rx.input(name=name, default_value=value, input_mode="decimal", width="100%")),
@@ -376,6 +122,9 @@ def _framed(field: rx.Var[dict[str, Any]], control: rx.Component) -> rx.Componen
                                      custom_attrs={"data-field-error": name})),
         custom_attrs={"data-field": name, "data-kind": field["kind"].to(str)},
         width="100%",
+        padding_left=field["indent"].to(str),
+        # An object's fields hang from it, marked by a rule at their left.
+        border_left=rx.cond(field["depth"].to(int) > 0, "2px solid var(--gray-a4)", "none"),
     )
 
 
@@ -397,6 +146,8 @@ def _bound_input(field: rx.Var[dict[str, Any]], value: rx.Var[str], on_change: A
                                placeholder=placeholder, width="100%", custom_attrs=attrs)),
         ("json", rx.text_area(value=value, on_change=on_change, placeholder=placeholder, rows="3", width="100%",
                               font_family="var(--code-font-family)", custom_attrs=attrs)),
+        ("object", rx.fragment()),
+        ("keyvalue", key_value_editor(value=value, on_change=on_change, custom_attrs=attrs)),
         ("list", rx.text_area(value=value, on_change=on_change, placeholder=placeholder, rows="4", width="100%",
                               custom_attrs=attrs)),
         ("integer", text(input_mode="numeric")),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import sys
 from typing import Any
@@ -25,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = _parser()
     options = parser.parse_args(argv)
+    if options.handler is not _cmd_run:
+        _started_up()
     try:
         return options.handler(options)
     except BadInput as exc:
@@ -98,6 +101,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _started_up() -> None:
+    """Collect garbage again, if `python -m engine` stopped it for the start-up.
+
+    What the start-up made (modules, the flow, the store) is moved out of the collector's
+    sight first: it lives as long as the process, so no collection needs to walk it.
+    """
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def _liveness_options(parser: argparse.ArgumentParser) -> None:
     """The driver's heartbeat options, the same for every command that drives runs."""
     parser.add_argument("--heartbeat", type=float, default=10.0, help="seconds between heartbeats (default 10)")
@@ -131,6 +145,7 @@ async def _run(options: argparse.Namespace, document: Any, args: dict[str, Any],
     from engine.engine import Engine
 
     engine = Engine(store=_store(options), runners=runners, script_roots=_roots(options.file))
+    _started_up()
     detach = attach_display(engine.events, events=options.events, quiet=options.quiet)
     try:
         outcome = await engine.run(document, args, run_id=options.run_id, path=options.file, trigger="cli",

@@ -20,8 +20,12 @@ from engine.events import EventBus
 from engine.executor.context import Services
 from engine.executor.flow import RunResult
 from engine.executor import suspend as suspension
+from engine.executor.snapshots import SnapshotCache
 from engine.masking import MaskedStore, masker_for
 from engine.resolver import Resolver
+
+_SUBMITTED = SnapshotCache()
+"""Flows given as dicts: their schema and snapshot."""
 
 # A restarted run is held back this long while the journal it reuses is copied, so no
 # worker starts it first; should the copy be cut short, it starts anyway after that.
@@ -130,10 +134,9 @@ class Engine:
 
     def _run_fields(self, flow: Any, args_list: list[dict[str, Any] | None], *, kind: str, path: str,
                     trigger: str, scheduled_for: float | None, workspace: str | None) -> list[dict[str, Any]]:
-        from engine.openflow import dump_value, validate_args
+        from engine.openflow import validate_args
 
-        document = as_document(flow)
-        schema, value = document_schema(document), dump_value(document.value)
+        schema, value = _schema_and_snapshot(flow)
         when = scheduled_for if scheduled_for is not None else self.clock.now()
         place = workspace or self.services.workspace
         return [{"kind": kind, "path": path, "args": validate_args(schema, dict(args or {})), "flow": value,
@@ -331,6 +334,21 @@ def _event(run_id: str, key: str, step_id: str, approver: Any, approve: bool, ve
                  data={"approver": approver, "approved": approve, "verdict": verdict})
 
 
+def _schema_and_snapshot(flow: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """A flow's args schema and the snapshot its runs keep; made once per distinct flow
+    given as a dict (runs queued one by one from the same flow: a page, a schedule)."""
+    from engine.openflow import dump_value
+
+    def make() -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        document = as_document(flow)
+        value = dump_value(document.value)
+        if document.dedicated_worker:
+            value["dedicated_worker"] = True  # the run's snapshot is the value alone
+        return document_schema(document), value
+
+    return _SUBMITTED.get(flow, make) if isinstance(flow, dict) else make()
+
+
 def as_document(flow: Any) -> Any:
     """A FlowDocument from a document, a dict (full or bare value) or a file path."""
     from engine.openflow import FlowDocument, flow_from_data, load_flow
@@ -346,6 +364,6 @@ def as_document(flow: Any) -> Any:
 
 def document_schema(document: Any) -> dict[str, Any] | None:
     """The flow's input JSON Schema, if it has one."""
-    from engine.openflow import dump_flow
-
-    return dump_flow(document).get("schema")
+    # The schema field alone, as the whole document's dump would give it: dumping the
+    # document for it cost as much as dumping the flow (1.6 ms for 40 steps, each submit).
+    return document.model_dump(include={"schema_"}, exclude_unset=True, by_alias=True, mode="json").get("schema")

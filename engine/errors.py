@@ -191,3 +191,11 @@ class StepFailure:
             iteration=error.get("iteration"),
             extra={k: v for k, v in error.items() if k not in known},
         )
+
+
+class RunLost(Exception):
+    """This worker may not work on a run any more: another worker took it over.
+
+    Not a MillraceError on purpose: nothing that turns errors into a step's failure may
+    catch it; it ends the run's task on the worker that lost it, writing nothing.
+    """

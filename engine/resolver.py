@@ -56,6 +56,17 @@ class Resolver:
             return file.read_text()
         return None
 
+    def script_dedicated(self, path: str) -> bool:
+        """Whether the script at `path` runs in dedicated mode: the store's flag, else the
+        `dedicated_worker` of the `<path>.script.yaml` (or `.json`) `wmill sync` writes beside it."""
+        check_item_path(path, "script")
+        row = self.store.get_script(path) if self.store is not None else None
+        if row is not None:
+            return bool(getattr(row, "dedicated_worker", False))
+        for _, file in self._files(path, [".script.yaml", ".script.json"]):
+            return _metadata(file).get("dedicated_worker") is True
+        return False
+
     def python_source(self, path: str) -> str | None:
         """The source of the Python script at `path` (a workspace import), or None."""
         try:
@@ -96,3 +107,20 @@ class Resolver:
 
     def _where(self) -> str:
         return ", ".join(str(r) for r in self.roots) or "no search folder"
+
+
+def _metadata(file: Path) -> dict[str, Any]:
+    """A script's metadata file (`<path>.script.yaml`, JSON being YAML too).
+
+    Raises:
+        BadInput: it is not YAML.
+    """
+    import yaml
+
+    from engine.openflow.yaml_data import JsonDataLoader
+
+    try:
+        data = yaml.load(file.read_text(), Loader=JsonDataLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise BadInput(f"{file} is not valid YAML: {exc}") from None
+    return data if isinstance(data, dict) else {}

@@ -16,6 +16,7 @@ A schedule's `on_failure` ("script/<path>" or "flow/<path>") runs once per faile
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -158,7 +159,7 @@ class Scheduler:
             BadInput: what is wrong, in words (NotFound for a missing target).
         """
         old = self.store.get_schedule(path, workspace=workspace)
-        merged = {**({} if old is None else old.model_dump()), **fields}
+        merged = {**({} if old is None else dataclasses.asdict(old)), **fields}
         if not path or not merged.get("script_path"):
             raise BadInput("a schedule needs a path and the script_path of the flow or script it runs")
         if not merged.get("schedule"):
@@ -226,7 +227,8 @@ class Scheduler:
         row = self.store.get_script(path)
         schema = row.args_schema if row is not None else script_schema(language, content)
         args = validate_args(schema or None, args)
-        flow = script_flow_value(language, content, args, lock=resolver.script_lock(path), path=path)
+        flow = script_flow_value(language, content, args, lock=resolver.script_lock(path), path=path,
+                                 dedicated=resolver.script_dedicated(path))
         return Target("script", flow, args)
 
     def target_schema(self, path: str, is_flow: bool) -> dict[str, Any] | None:
@@ -267,9 +269,10 @@ class Scheduler:
 
 
 def script_flow_value(language: str, content: str, args: dict[str, Any], *, lock: str | None = None,
-                      path: str | None = None) -> dict[str, Any]:
+                      path: str | None = None, dedicated: bool = False) -> dict[str, Any]:
     """A one-step flow value that runs a script with the run's args, and with the lock of
-    its dependencies and its workspace path (for its relative imports) when given."""
+    its dependencies and its workspace path (for its relative imports) when given; in
+    dedicated mode when the script is marked `dedicated_worker`."""
     import json
 
     transforms = {name: {"type": "javascript", "expr": f"flow_input[{json.dumps(name)}]"} for name in args}
@@ -278,4 +281,7 @@ def script_flow_value(language: str, content: str, args: dict[str, Any], *, lock
         step["lock"] = lock
     if path:
         step["path"] = path
-    return {"modules": [{"id": "main", "value": step}]}
+    value: dict[str, Any] = {"modules": [{"id": "main", "value": step}]}
+    if dedicated:
+        value["dedicated_worker"] = True
+    return value

@@ -54,7 +54,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine.driving import Following
-from engine.errors import BadInput
+from engine.errors import BadInput, RunLost
 from engine.executor.flow import RunResult, continue_run
 from engine.executor.losses import max_losses_from_env
 from engine.executor.parts import WorkerRole, normalize_tags
@@ -67,10 +67,6 @@ log = logging.getLogger("millrace.worker")
 MAX_PAUSE = 5.0
 # The run a task works on, so that the store fence knows whose call it is.
 _holding: contextvars.ContextVar[str | None] = contextvars.ContextVar("millrace_held_run", default=None)
-
-
-class RunLost(Exception):
-    """This worker may not work on a run any more: another worker took it over."""
 
 
 class QueueWorker:
@@ -271,11 +267,13 @@ class QueueWorker:
         self.engine.driver = self
         if db is not None:
             db.fence = self._fence
+            db.holder = self._holder
 
     def _detach(self, db: Any) -> None:
         self._serving = False
         if db is not None and db.fence == self._fence:
             db.fence = None
+            db.holder = None
         if self.engine.driver is self:
             self.engine.driver = None
             self.engine.services.worker = None
@@ -363,6 +361,12 @@ class QueueWorker:
                 log.warning("worker %s lost run %s to another worker; stopping it", self.worker_id, run_id)
                 self._lost.add(run_id)
                 task.cancel()
+
+    def _holder(self) -> tuple[str, str] | None:
+        """The run the current store call is for and this worker's id, inside a run's
+        task (the store writes that run's journal and end only while it is still ours)."""
+        run_id = _holding.get()
+        return None if run_id is None else (run_id, self.worker_id)
 
     def _fence(self) -> None:
         """Before a run's store call: refuse it unless the run is still this worker's."""

@@ -8,7 +8,7 @@ import reflex as rx
 from app import routes
 from app.states.approvals import ApprovalsState as S
 from app.states.approvals import COMMENT_FIELD
-from components.layout import template
+from app.pages.layout import template
 from components.schema_form import schema_form
 
 

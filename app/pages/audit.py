@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app.states.audit import AuditState as S
-from components.layout import template
+from app.pages.layout import template
 
 
 def _row(item: rx.Var[dict[str, str]]) -> rx.Component:

@@ -7,11 +7,14 @@ from typing import Any
 import reflex as rx
 
 from app import routes
-from app.flow_ops import PALETTE
+from app.views.flow_ops import PALETTE
 from app.states.editor import EditorState
+from app.states.editor_history import EditorHistoryState
+from app.states.editor_panel import EditorPanelState
+from app.states.editor_preview import EditorPreviewState
 from components.code_editor import code_editor
 from components.flow_canvas import flow_canvas
-from components.layout import template
+from app.pages.layout import template
 from components.schema_editor import schema_editor
 from components.schema_form import bound_field
 from components.status import status_badge
@@ -60,10 +63,15 @@ def _toolbar() -> rx.Component:
         rx.spacer(),
         rx.cond(EditorState.notice != "", rx.text(EditorState.notice, size="2", color_scheme="gray",
                                                   custom_attrs={"data-notice": ""})),
-        rx.button(rx.icon("undo-2", size=14), "Undo", variant="soft", on_click=EditorState.undo,
-                  disabled=EditorState.undo_depth == 0, custom_attrs={"data-action": "undo"}),
-        rx.button(rx.icon("redo-2", size=14), "Redo", variant="soft", on_click=EditorState.redo,
-                  disabled=EditorState.redo_depth == 0, custom_attrs={"data-action": "redo"}),
+        rx.button(rx.icon("undo-2", size=14), "Undo", variant="soft", on_click=EditorHistoryState.undo,
+                  disabled=EditorHistoryState.undo_depth == 0, custom_attrs={"data-action": "undo"}),
+        rx.button(rx.icon("redo-2", size=14), "Redo", variant="soft", on_click=EditorHistoryState.redo,
+                  disabled=EditorHistoryState.redo_depth == 0, custom_attrs={"data-action": "redo"}),
+        rx.tooltip(rx.hstack(rx.switch(checked=EditorState.dedicated, on_change=EditorState.set_dedicated,
+                                       custom_attrs={"data-field": "flow-dedicated-worker"}),
+                             rx.text("Dedicated worker", size="2"), align="center"),
+                   content="Python and Bun steps call main again in one warm sandboxed process per script "
+                           "version; module state persists between calls"),
         rx.button(rx.icon("save", size=14), "Save", on_click=EditorState.save, custom_attrs={"data-action": "save"}),
         align="center",
         width="100%",
@@ -99,16 +107,16 @@ def _canvas() -> rx.Component:
             edges=EditorState.edges,
             slots=EditorState.slots,
             version=EditorState.graph_version,
-            statuses=EditorState.statuses,
-            durations=EditorState.durations,
-            selected=EditorState.selected,
+            statuses=EditorPreviewState.statuses,
+            durations=EditorPreviewState.durations,
+            selected=EditorPanelState.selected,
             fit_key=EditorState.path,
             on_drop_item=EditorState.drop_item,
             on_move_step=EditorState.move_step,
-            on_select=EditorState.select,
-            on_delete_step=EditorState.delete_step,
-            on_undo=EditorState.undo,
-            on_redo=EditorState.redo,
+            on_select=EditorPanelState.select,
+            on_delete_step=EditorPanelState.delete_step,
+            on_undo=EditorHistoryState.undo,
+            on_redo=EditorHistoryState.redo,
         ),
         flex="1",
         min_width="0",
@@ -133,26 +141,26 @@ def _error(text: rx.Var[str], name: str) -> rx.Component:
 def _step_header() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            _labelled("Step id", rx.input(value=EditorState.id_draft, on_change=EditorState.set_id_draft,
+            _labelled("Step id", rx.input(value=EditorPanelState.id_draft, on_change=EditorPanelState.set_id_draft,
                                           font_family="monospace", custom_attrs={"data-field": "step-id"})),
             rx.icon_button(rx.icon("trash-2", size=14), color_scheme="red", variant="soft",
-                           on_click=EditorState.delete_step(""), custom_attrs={"data-action": "delete-step"}),
+                           on_click=EditorPanelState.delete_step(""), custom_attrs={"data-action": "delete-step"}),
             align="end",
             width="100%",
         ),
-        _error(EditorState.id_error, "step-id"),
-        _labelled("Summary", rx.input(value=EditorState.sel_summary, on_change=EditorState.set_summary,
+        _error(EditorPanelState.id_error, "step-id"),
+        _labelled("Summary", rx.input(value=EditorPanelState.sel_summary, on_change=EditorPanelState.set_summary,
                                       custom_attrs={"data-field": "step-summary"})),
-        rx.cond(EditorState.sel_in_loop, _labelled(
+        rx.cond(EditorPanelState.sel_in_loop, _labelled(
             "Iteration value for a test (flow_input.iter.value, JSON)",
-            rx.input(value=EditorState.iter_text, on_change=EditorState.set_iter_text, font_family="monospace",
+            rx.input(value=EditorPanelState.iter_text, on_change=EditorPanelState.set_iter_text, font_family="monospace",
                      placeholder="null: test up to here or the flow first to take one",
                      custom_attrs={"data-field": "iter-value"}))),
         rx.hstack(
-            rx.button("Test this step", size="1", variant="soft", on_click=EditorState.run_preview("step"),
-                      disabled=EditorState.preview_running, custom_attrs={"data-action": "test-step"}),
-            rx.button("Test up to here", size="1", variant="soft", on_click=EditorState.run_preview("upto"),
-                      disabled=EditorState.preview_running, custom_attrs={"data-action": "test-upto"}),
+            rx.button("Test this step", size="1", variant="soft", on_click=EditorPreviewState.run_preview("step"),
+                      disabled=EditorPreviewState.preview_running, custom_attrs={"data-action": "test-step"}),
+            rx.button("Test up to here", size="1", variant="soft", on_click=EditorPreviewState.run_preview("upto"),
+                      disabled=EditorPreviewState.preview_running, custom_attrs={"data-action": "test-upto"}),
         ),
         width="100%",
         spacing="2",
@@ -161,14 +169,14 @@ def _step_header() -> rx.Component:
 
 def _code() -> rx.Component:
     return rx.vstack(
-        rx.box(code_editor(value=EditorState.code_loaded, language=EditorState.sel_language, height="14rem",
-                           on_change=lambda text: EditorState.set_code(EditorState.selected, text).debounce(300),
-                           key=EditorState.code_key.to_string()),
-               width="100%", custom_attrs={"data-code-editor": EditorState.sel_language}),
-        _error(EditorState.code_error, "code"),
-        rx.cond(EditorState.sel_lock != "",
+        rx.box(code_editor(value=EditorPanelState.code_loaded, language=EditorPanelState.sel_language, height="14rem",
+                           on_change=lambda text: EditorPanelState.set_code(EditorPanelState.selected, text).debounce(300),
+                           key=EditorPanelState.code_key.to_string()),
+               width="100%", custom_attrs={"data-code-editor": EditorPanelState.sel_language}),
+        _error(EditorPanelState.code_error, "code"),
+        rx.cond(EditorPanelState.sel_lock != "",
                 rx.box(rx.text("Dependencies (lock, as saved)", size="1", weight="medium"),
-                       rx.el.pre(EditorState.sel_lock, custom_attrs={"data-block": "step-lock"},
+                       rx.el.pre(EditorPanelState.sel_lock, custom_attrs={"data-block": "step-lock"},
                                  style={"font_size": "11px", "max_height": "8rem", "overflow": "auto", "margin": "0"}),
                        width="100%", padding="0.25rem")),
         width="100%",
@@ -186,11 +194,11 @@ def _picker(name: rx.Var[str]) -> rx.Component:
         rx.popover.content(
             rx.vstack(
                 rx.text("Insert", size="1", color_scheme="gray"),
-                rx.cond(EditorState.picks.length() == 0,
+                rx.cond(EditorPanelState.picks.length() == 0,
                         rx.text("Run a preview to see earlier results", size="1")),
-                rx.foreach(EditorState.picks, lambda pick: rx.popover.close(rx.button(
+                rx.foreach(EditorPanelState.picks, lambda pick: rx.popover.close(rx.button(
                     pick["expr"], size="1", variant="ghost", font_family="monospace",
-                    on_click=EditorState.pick(name, pick["expr"]),
+                    on_click=EditorPanelState.pick(name, pick["expr"]),
                     custom_attrs={"data-pick": pick["expr"]}))),
                 spacing="1",
                 max_height="18rem",
@@ -207,18 +215,18 @@ def _input_widget(row: rx.Var[dict[str, str]]) -> rx.Component:
     attrs = {"data-input": name}
     return rx.cond(
         row["mode"].to(str) == "javascript",
-        rx.input(value=text, on_change=lambda v: EditorState.set_input_text(name, v), font_family="monospace",
+        rx.input(value=text, on_change=lambda v: EditorPanelState.set_input_text(name, v), font_family="monospace",
                  placeholder="JavaScript expression", custom_attrs=attrs, width="100%"),
         rx.match(
             row["widget"].to(str),
             ("boolean", rx.switch(checked=text == "true", custom_attrs=attrs,
-                                  on_change=lambda v: EditorState.set_input_text(name, rx.cond(v, "true", "false")))),
-            ("json", rx.text_area(value=text, on_change=lambda v: EditorState.set_input_text(name, v),
+                                  on_change=lambda v: EditorPanelState.set_input_text(name, rx.cond(v, "true", "false")))),
+            ("json", rx.text_area(value=text, on_change=lambda v: EditorPanelState.set_input_text(name, v),
                                   placeholder=placeholder, font_family="monospace", custom_attrs=attrs, width="100%")),
             ("number", rx.input(value=text, type="number", placeholder=placeholder, custom_attrs=attrs, width="100%",
-                                on_change=lambda v: EditorState.set_input_text(name, v))),
+                                on_change=lambda v: EditorPanelState.set_input_text(name, v))),
             rx.input(value=text, placeholder=placeholder, custom_attrs=attrs, width="100%",
-                     on_change=lambda v: EditorState.set_input_text(name, v)),
+                     on_change=lambda v: EditorPanelState.set_input_text(name, v)),
         ),
     )
 
@@ -233,14 +241,14 @@ def _input_row(row: rx.Var[dict[str, str]]) -> rx.Component:
             rx.cond(row["required"].to(str) == "true", rx.text("required", size="1", color_scheme="red")),
             rx.spacer(),
             rx.button(rx.cond(is_js, "expr", "static"), size="1", variant=rx.cond(is_js, "solid", "outline"),
-                      on_click=EditorState.set_input_mode(name, rx.cond(is_js, "static", "javascript")),
+                      on_click=EditorPanelState.set_input_mode(name, rx.cond(is_js, "static", "javascript")),
                       custom_attrs={"data-mode": name}),
             _picker(name),
             align="center",
             width="100%",
         ),
         _input_widget(row),
-        rx.cond(EditorState.input_errors[name] != "", rx.text(EditorState.input_errors[name], size="1",
+        rx.cond(EditorPanelState.input_errors[name] != "", rx.text(EditorPanelState.input_errors[name], size="1",
                                                                color_scheme="red")),
         spacing="1",
         width="100%",
@@ -249,14 +257,14 @@ def _input_row(row: rx.Var[dict[str, str]]) -> rx.Component:
 
 
 def _option_input(label: str, name: str, placeholder: str = "") -> rx.Component:
-    return _labelled(label, rx.input(value=EditorState.options[name], placeholder=placeholder, size="1",
-                                     on_change=lambda v: EditorState.set_option(name, v),
+    return _labelled(label, rx.input(value=EditorPanelState.options[name], placeholder=placeholder, size="1",
+                                     on_change=lambda v: EditorPanelState.set_option(name, v),
                                      custom_attrs={"data-option": name}))
 
 
 def _option_switch(label: str, name: str) -> rx.Component:
-    return rx.hstack(rx.switch(checked=EditorState.options[name] == "true", size="1",
-                               on_change=lambda v: EditorState.set_option(name, v),
+    return rx.hstack(rx.switch(checked=EditorPanelState.options[name] == "true", size="1",
+                               on_change=lambda v: EditorPanelState.set_option(name, v),
                                custom_attrs={"data-option": name}),
                      rx.text(label, size="1"), align="center")
 
@@ -281,18 +289,18 @@ def _options() -> rx.Component:
         _option_switch("Continue on error", "continue_on_error"),
         _option_switch("Mock (return the value below instead of running)", "mock_enabled"),
         _option_input("Mock return value (JSON)", "mock_value"),
-        _error(EditorState.option_error, "option"),
+        _error(EditorPanelState.option_error, "option"),
         width="100%",
     )
 
 
 def _setting_switch(label: str, name: str, explicit: str) -> rx.Component:
     return rx.hstack(
-        rx.switch(checked=EditorState.container[name] == "true", size="1",
-                  on_change=lambda v: EditorState.set_container_setting(name, v),
-                  custom_attrs={"data-setting": name, "data-effective": EditorState.container[name]}),
+        rx.switch(checked=EditorPanelState.container[name] == "true", size="1",
+                  on_change=lambda v: EditorPanelState.set_container_setting(name, v),
+                  custom_attrs={"data-setting": name, "data-effective": EditorPanelState.container[name]}),
         rx.text(label, size="1"),
-        rx.cond(EditorState.container[explicit] == "false", rx.text("(default)", size="1", color_scheme="gray")),
+        rx.cond(EditorPanelState.container[explicit] == "false", rx.text("(default)", size="1", color_scheme="gray")),
         align="center",
     )
 
@@ -301,10 +309,10 @@ def _branch_row(branch: rx.Var[dict[str, str]]) -> rx.Component:
     index = branch["index"].to(str)
     return rx.vstack(
         rx.input(value=branch["summary"].to(str), size="1", placeholder="summary",
-                 on_change=lambda v: EditorState.set_branch_field(index, "summary", v)),
-        rx.cond(EditorState.sel_kind == "branchone",
+                 on_change=lambda v: EditorPanelState.set_branch_field(index, "summary", v)),
+        rx.cond(EditorPanelState.sel_kind == "branchone",
                 rx.input(value=branch["expr"].to(str), size="1", font_family="monospace", placeholder="condition",
-                         on_change=lambda v: EditorState.set_branch_field(index, "expr", v),
+                         on_change=lambda v: EditorPanelState.set_branch_field(index, "expr", v),
                          custom_attrs={"data-branch-expr": index})),
         spacing="1",
         width="100%",
@@ -314,25 +322,25 @@ def _branch_row(branch: rx.Var[dict[str, str]]) -> rx.Component:
 
 
 def _container_settings() -> rx.Component:
-    loop = (EditorState.sel_kind == "forloopflow") | (EditorState.sel_kind == "whileloopflow")
+    loop = (EditorPanelState.sel_kind == "forloopflow") | (EditorPanelState.sel_kind == "whileloopflow")
     return rx.vstack(
-        rx.cond(EditorState.sel_kind == "forloopflow", _labelled("Iterator (expression)", rx.input(
-            value=EditorState.container["iterator"], font_family="monospace",
-            on_change=lambda v: EditorState.set_container_setting("iterator", v),
+        rx.cond(EditorPanelState.sel_kind == "forloopflow", _labelled("Iterator (expression)", rx.input(
+            value=EditorPanelState.container["iterator"], font_family="monospace",
+            on_change=lambda v: EditorPanelState.set_container_setting("iterator", v),
             custom_attrs={"data-setting": "iterator"}))),
         rx.cond(loop, rx.vstack(
             _setting_switch("Skip failed iterations", "skip_failures", "explicit_skip_failures"),
             _setting_switch("Run iterations in parallel", "parallel", "explicit_parallel"),
-            _labelled("Parallelism", rx.input(value=EditorState.container["parallelism"], size="1",
+            _labelled("Parallelism", rx.input(value=EditorPanelState.container["parallelism"], size="1",
                                               placeholder="all at once",
-                                              on_change=lambda v: EditorState.set_container_setting("parallelism", v))),
+                                              on_change=lambda v: EditorPanelState.set_container_setting("parallelism", v))),
             spacing="2", width="100%")),
-        rx.cond(EditorState.sel_kind == "branchall",
+        rx.cond(EditorPanelState.sel_kind == "branchall",
                 _setting_switch("Run branches in parallel", "parallel", "explicit_parallel")),
-        rx.cond((EditorState.sel_kind == "branchone") | (EditorState.sel_kind == "branchall"), rx.vstack(
+        rx.cond((EditorPanelState.sel_kind == "branchone") | (EditorPanelState.sel_kind == "branchall"), rx.vstack(
             rx.text("Branches", size="2", weight="medium"),
-            rx.foreach(EditorState.branches, _branch_row),
-            rx.button("Add branch", size="1", variant="soft", on_click=EditorState.add_branch),
+            rx.foreach(EditorPanelState.branches, _branch_row),
+            rx.button("Add branch", size="1", variant="soft", on_click=EditorPanelState.add_branch),
             spacing="1", width="100%")),
         width="100%",
         spacing="2",
@@ -340,15 +348,15 @@ def _container_settings() -> rx.Component:
 
 
 def _step_panel() -> rx.Component:
-    scriptlike = (EditorState.sel_kind == "rawscript") | (EditorState.sel_kind == "script")
+    scriptlike = (EditorPanelState.sel_kind == "rawscript") | (EditorPanelState.sel_kind == "script")
     return rx.vstack(
         _step_header(),
-        rx.cond(EditorState.sel_kind == "rawscript", _code()),
-        rx.cond(EditorState.sel_kind == "script", _labelled("Script path", rx.input(
-            value=EditorState.sel_script_path, on_change=EditorState.set_script_path,
+        rx.cond(EditorPanelState.sel_kind == "rawscript", _code()),
+        rx.cond(EditorPanelState.sel_kind == "script", _labelled("Script path", rx.input(
+            value=EditorPanelState.sel_script_path, on_change=EditorPanelState.set_script_path,
             custom_attrs={"data-field": "script-path"}))),
         rx.cond(scriptlike, rx.vstack(rx.text("Inputs", size="2", weight="medium"),
-                                      rx.foreach(EditorState.inputs, _input_row), spacing="2", width="100%")),
+                                      rx.foreach(EditorPanelState.inputs, _input_row), spacing="2", width="100%")),
         _container_settings(),
         _options(),
         width="100%",
@@ -365,8 +373,8 @@ def _arg_field(field: rx.Var[dict[str, Any]]) -> rx.Component:
     name = field["name"].to(str)
     initial = rx.cond(field["kind"].to(str) == "boolean", rx.cond(field["checked"].to(bool), "true", "false"),
                       field["value"].to(str))
-    return bound_field(field, EditorState.args_text.get(name, initial).to(str),
-                       lambda value: EditorState.set_arg(name, value))
+    return bound_field(field, EditorPreviewState.args_text.get(name, initial).to(str),
+                       lambda value: EditorPreviewState.set_arg(name, value))
 
 
 def _labelled_var(label: rx.Var[str], child: rx.Component) -> rx.Component:
@@ -386,7 +394,7 @@ def _preview_row(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.cond(row["truncated"].to(str) == "true", rx.hstack(
             rx.text("Result is ", row["size"].to(str), "; showing the start.", size="1",
                     custom_attrs={"data-truncated": key}),
-            rx.button("Download", size="1", variant="soft", on_click=EditorState.download_result(key),
+            rx.button("Download", size="1", variant="soft", on_click=EditorPreviewState.download_result(key),
                       custom_attrs={"data-download": key}),
             align="center")),
         rx.cond(row["result"].to(str) != "", rx.el.pre(
@@ -405,18 +413,18 @@ def _previews() -> rx.Component:
         rx.hstack(
             rx.text("Test flow", size="2", weight="medium"),
             rx.spacer(),
-            rx.button(rx.icon("play", size=14), "Test flow", size="1", on_click=EditorState.run_preview("flow"),
-                      disabled=EditorState.preview_running, custom_attrs={"data-action": "test-flow"}),
+            rx.button(rx.icon("play", size=14), "Test flow", size="1", on_click=EditorPreviewState.run_preview("flow"),
+                      disabled=EditorPreviewState.preview_running, custom_attrs={"data-action": "test-flow"}),
             align="center",
             width="100%",
         ),
-        rx.foreach(EditorState.form_fields, _arg_field),
-        rx.cond(EditorState.preview_status != "", rx.hstack(
-            rx.text("Preview", size="1"), status_badge(EditorState.preview_status),
-            rx.cond(EditorState.preview_running, rx.spinner(size="1")),
-            align="center", custom_attrs={"data-preview-status": EditorState.preview_status})),
-        _error(EditorState.preview_error, "preview"),
-        rx.foreach(EditorState.preview_rows, _preview_row),
+        rx.foreach(EditorPreviewState.form_fields, _arg_field),
+        rx.cond(EditorPreviewState.preview_status != "", rx.hstack(
+            rx.text("Preview", size="1"), status_badge(EditorPreviewState.preview_status),
+            rx.cond(EditorPreviewState.preview_running, rx.spinner(size="1")),
+            align="center", custom_attrs={"data-preview-status": EditorPreviewState.preview_status})),
+        _error(EditorPreviewState.preview_error, "preview"),
+        rx.foreach(EditorPreviewState.preview_rows, _preview_row),
         width="100%",
         spacing="2",
         custom_attrs={"data-panel": "preview"},
@@ -425,7 +433,7 @@ def _previews() -> rx.Component:
 
 def _side() -> rx.Component:
     return rx.vstack(
-        rx.cond(EditorState.selected != "", _step_panel(),
+        rx.cond(EditorPanelState.selected != "", _step_panel(),
                 rx.text("Select a step to edit it.", size="2", color_scheme="gray")),
         rx.separator(),
         _previews(),
@@ -449,7 +457,7 @@ def _version_row(row: rx.Var[dict[str, str]]) -> rx.Component:
 
     def side(label: str, name: str, chosen: rx.Var[str]) -> rx.Component:
         return rx.button(label, size="1", variant=rx.cond(chosen == version, "solid", "outline"),
-                         on_click=EditorState.pick_diff(name, version),
+                         on_click=EditorHistoryState.pick_diff(name, version),
                          custom_attrs={f"data-diff-{name}": version})
 
     return rx.table.row(
@@ -457,9 +465,9 @@ def _version_row(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(rx.text(row["when"].to(str), size="1")),
         rx.table.cell(rx.text(row["by"].to(str), size="1")),
         rx.table.cell(rx.text(row["summary"].to(str), size="1")),
-        rx.table.cell(rx.hstack(side("from", "from", EditorState.diff_from), side("to", "to", EditorState.diff_to),
+        rx.table.cell(rx.hstack(side("from", "from", EditorHistoryState.diff_from), side("to", "to", EditorHistoryState.diff_to),
                                 rx.button("Load", size="1", variant="ghost",
-                                          on_click=EditorState.restore_version(version),
+                                          on_click=EditorHistoryState.restore_version(version),
                                           custom_attrs={"data-restore": version}),
                                 spacing="1")),
         custom_attrs={"data-version": version},
@@ -484,15 +492,15 @@ def _history() -> rx.Component:
         rx.table.root(
             rx.table.header(rx.table.row(*(rx.table.column_header_cell(h) for h in
                                            ("Version", "Saved (UTC)", "By", "Summary", "Compare")))),
-            rx.table.body(rx.foreach(EditorState.history, _version_row)),
+            rx.table.body(rx.foreach(EditorHistoryState.history, _version_row)),
             size="1",
             width="100%",
         ),
-        rx.hstack(rx.text("Changes from v", EditorState.diff_from, " to v", EditorState.diff_to, size="2",
+        rx.hstack(rx.text("Changes from v", EditorHistoryState.diff_from, " to v", EditorHistoryState.diff_to, size="2",
                           weight="medium"),
-                  rx.badge(EditorState.diff_summary, variant="soft", custom_attrs={"data-diff-summary": ""}),
+                  rx.badge(EditorHistoryState.diff_summary, variant="soft", custom_attrs={"data-diff-summary": ""}),
                   align="center"),
-        rx.box(rx.foreach(EditorState.diff, _diff_line), width="100%", overflow_x="auto",
+        rx.box(rx.foreach(EditorHistoryState.diff, _diff_line), width="100%", overflow_x="auto",
                border="1px solid var(--gray-a5)", border_radius="6px", custom_attrs={"data-diff": ""}),
         width="100%",
         spacing="3",

@@ -6,7 +6,7 @@ import reflex as rx
 
 from app import routes
 from app.states.flow_run import FlowRunState as S
-from components.layout import template
+from app.pages.layout import template
 from components.schema_form import schema_form
 
 

@@ -6,7 +6,7 @@ import reflex as rx
 
 from app import routes
 from app.states.flows import FlowsState as S
-from components.layout import template
+from app.pages.layout import template
 
 UPLOAD_ID = "flow-file"
 

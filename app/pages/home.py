@@ -8,7 +8,7 @@ import reflex as rx
 
 from app import routes
 from app.states.home import HomeState
-from components.layout import template
+from app.pages.layout import template
 from components.runs_table import runs_table
 
 
@@ -102,7 +102,7 @@ def page() -> rx.Component:
             ),
         ),
         rx.heading("Recent runs", size="4", margin_top="1rem"),
-        runs_table(HomeState.recent),
+        runs_table(HomeState.recent, routes.run_url),
         width="100%",
         spacing="3",
     )

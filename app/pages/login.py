@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from app.session_api import LOGIN_PATH
+from app import routes
 from app.states.session import LoginState as S
 from components.native_form import native_form
 
@@ -30,7 +30,7 @@ def page() -> rx.Component:
                     spacing="3",
                     width="18rem",
                 ),
-                action=LOGIN_PATH,
+                action=routes.LOGIN_PATH,
                 method="post",
             ),
         ),

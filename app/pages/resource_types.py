@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app.states.resource_types import ResourceTypesState as S
-from components.layout import template
+from app.pages.layout import template
 
 SCHEMA_PLACEHOLDER = '{"type": "object", "required": ["key"], "properties": {"key": {"type": "string"}}}'
 

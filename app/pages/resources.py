@@ -8,7 +8,7 @@ from app import routes
 from app.states.resources import PATH_INPUT
 from app.states.resources import ResourcesState as S
 from components.confirm import confirm_button
-from components.layout import template
+from app.pages.layout import template
 from components.schema_form import schema_form
 
 

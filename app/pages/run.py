@@ -7,7 +7,7 @@ import reflex as rx
 from app import routes
 from app.states.run import RunState
 from components.flow_canvas import flow_graph_view
-from components.layout import template
+from app.pages.layout import template
 from components.status import status_badge
 
 

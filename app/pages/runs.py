@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from app import triggers
+from app import routes
+from app.views import triggers
 from app.states.runs import RANGES, STATUSES, RunsState
-from components.layout import template
+from app.pages.layout import template
 from components.runs_table import runs_table
 
 RANGE_LABELS = {"all": "any time", "1h": "last hour", "24h": "last 24 h", "7d": "last 7 days", "30d": "last 30 days"}
@@ -42,7 +43,7 @@ def _filters() -> rx.Component:
 def page() -> rx.Component:
     return rx.vstack(
         _filters(),
-        runs_table(RunsState.rows, on_cancel=RunsState.cancel),
+        runs_table(RunsState.rows, routes.run_url, on_cancel=RunsState.cancel),
         rx.hstack(
             rx.button("Newer", on_click=RunsState.newer, disabled=~RunsState.has_newer, variant="soft"),
             rx.button("Older", on_click=RunsState.older, disabled=~RunsState.has_older, variant="soft"),

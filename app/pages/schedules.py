@@ -6,9 +6,10 @@ from typing import Any
 
 import reflex as rx
 
+from app import routes
 from app.states.schedules import SchedulesState as S
 from components.confirm import confirm_button
-from components.layout import template
+from app.pages.layout import template
 from components.runs_table import runs_table
 from components.schema_form import schema_form
 
@@ -106,7 +107,7 @@ def _editor() -> rx.Component:
                                              custom_attrs={"data-problem": "schedule"})),
             rx.cond(S.saved != "", rx.text(S.saved, color_scheme="green", size="2",
                                            custom_attrs={"data-saved": "schedule"})),
-            rx.cond(~S.is_new, rx.vstack(rx.heading("Past runs", size="3"), runs_table(S.runs), width="100%")),
+            rx.cond(~S.is_new, rx.vstack(rx.heading("Past runs", size="3"), runs_table(S.runs, routes.run_url), width="100%")),
             spacing="3",
             width="100%",
         ),

@@ -7,7 +7,7 @@ import reflex as rx
 from app import routes
 from app.states.script_editor import ScriptEditorState as S
 from components.code_editor import code_editor
-from components.layout import template
+from app.pages.layout import template
 from components.schema_form import schema_form
 from components.status import status_badge
 
@@ -32,9 +32,27 @@ def _code() -> rx.Component:
         ),
         rx.cond(S.problem != "", rx.callout(S.problem, color_scheme="red", icon="triangle_alert",
                                             custom_attrs={"data-problem": "script"})),
+        _settings(),
         _lock(),
         width="100%",
         spacing="3",
+    )
+
+
+def _settings() -> rx.Component:
+    """How the script runs: dedicated mode, saved with the next version."""
+    return rx.vstack(
+        rx.text("Settings", weight="medium", size="2"),
+        rx.hstack(
+            rx.switch(checked=S.dedicated, on_change=S.set_dedicated, custom_attrs={"data-field": "dedicated-worker"}),
+            rx.text("Dedicated worker", size="2"),
+            align="center",
+        ),
+        rx.text("Runs of this script (and flow steps using it) call main again in one warm sandboxed process "
+                "per version: module state persists between runs. Applies from the next saved version.",
+                size="1", color_scheme="gray"),
+        width="100%",
+        spacing="1",
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from app import catalog, routes
+from app.services import catalog
+from app import routes
 from app.states.scripts import ScriptsState
-from components.layout import template
+from app.pages.layout import template
 
 
 def _row(script: rx.Var[dict[str, str]]) -> rx.Component:

@@ -6,7 +6,7 @@ import reflex as rx
 
 from app.states.variables import VariablesState as S
 from components.confirm import confirm_button
-from components.layout import template
+from app.pages.layout import template
 
 
 def _row(item: rx.Var[dict[str, str]]) -> rx.Component:

@@ -14,9 +14,10 @@ from typing import Any
 
 import reflex as rx
 
-from app import approval_requests, approvals, present
-from app.engine_service import service
-from app.offloop import DatabaseUnavailable, off_loop
+from app.services import approval_requests, approvals
+from app.views import present
+from app.services.engine_service import service
+from app.services.offloop import DatabaseUnavailable, off_loop
 from app.states.guard import caller
 from components.schema_form import SchemaFormState
 from engine import RunJournal

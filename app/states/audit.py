@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from app import present
-from app.engine_service import service
-from app.offloop import off_loop
+from app.views import present
+from app.services.engine_service import service
+from app.services.offloop import off_loop
 
 PAGE_SIZE = 200
 

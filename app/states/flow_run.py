@@ -6,10 +6,11 @@ from typing import Any
 
 import reflex as rx
 
-from app import catalog, routes
-from app.engine_service import service
-from app.offloop import off_loop
-from app.resource_choices import resource_choices
+from app.services import catalog
+from app import routes
+from app.services.engine_service import service
+from app.services.offloop import off_loop
+from app.views.resource_choices import resource_choices
 from app.states.guard import caller
 from app.states.session import record
 from components.schema_form import SchemaFormState

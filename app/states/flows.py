@@ -6,9 +6,11 @@ from typing import Any
 
 import reflex as rx
 
-from app import catalog, flow_upload, present, routes, settings
-from app.engine_service import service
-from app.offloop import off_loop
+from app.services import catalog, flow_upload
+from app.views import present
+from app import routes, settings
+from app.services.engine_service import service
+from app.services.offloop import off_loop
 from app.states.guard import admin_only
 from app.states.session import record
 

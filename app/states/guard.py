@@ -3,8 +3,8 @@
 `EventGuard` is a Reflex app middleware: Reflex calls its `preprocess` before every
 event (sent over the websocket, chained by a handler, or started by an upload), and an
 answer from it means the handler does not run. It reads the session from the cookie
-of the websocket handshake (`app.sessions.secret_from`) and looks it up in the store
-for every event (off the web loop, `app.offloop`), so a logout or a role change counts
+of the websocket handshake (`app.services.sessions.secret_from`) and looks it up in the store
+for every event (off the web loop, `app.services.offloop`), so a logout or a role change counts
 at once; while the database is away the event is answered with a toast saying so. Then:
 
 - Reflex's own plumbing (hydrate, on-load dispatch, client storage) runs; a hydrate
@@ -29,9 +29,9 @@ from reflex_base.event import Event
 from reflex_base.registry import RegistrationContext
 
 from app import routes
-from app.accounts import Caller
-from app.offloop import DatabaseUnavailable, off_loop, serving_a_page
-from app.sessions import secret_from
+from app.services.accounts import Caller
+from app.services.offloop import DatabaseUnavailable, off_loop, serving_a_page
+from app.services.sessions import secret_from
 
 ALLOW, LOGIN, REFUSE = "allow", "login", "refuse"
 _ADMIN_ONLY = "_millrace_admin_only"
@@ -125,7 +125,7 @@ class EventGuard(Middleware):
 
 
 def _session_caller(router_data: dict[str, Any]) -> Caller | None:
-    from app.engine_service import service
+    from app.services.engine_service import service
 
     return service.accounts.session_caller(secret_from(router_data.get("headers") or {}))
 

@@ -7,8 +7,8 @@ from typing import Any
 import reflex as rx
 
 from app import settings
-from app.engine_service import service
-from app.offloop import off_loop
+from app.services.engine_service import service
+from app.services.offloop import off_loop
 from app.states.guard import admin_only
 from app.states.session import record
 from app.states.resources import parse_json

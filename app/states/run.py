@@ -1,6 +1,6 @@
 """State of one run's page: status, args, result, steps with their logs, kept live.
 
-What it shows is read in parts (`app.run_view`): the top level and a page of each loop's
+What it shows is read in parts (`app.views.run_view`): the top level and a page of each loop's
 iterations, with a page of log lines each, so a run of any length opens fast.
 """
 
@@ -12,9 +12,10 @@ from typing import Any
 
 import reflex as rx
 
-from app import flow_graph, present, routes, run_view, step_detail
-from app.engine_service import FINISHED, service
-from app.offloop import DatabaseUnavailable, off_loop
+from app.views import flow_graph, present, run_view, step_detail
+from app import routes
+from app.services.engine_service import FINISHED, service
+from app.services.offloop import DatabaseUnavailable, off_loop
 from app.states.guard import caller
 from app.states.session import record
 

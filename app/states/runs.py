@@ -7,9 +7,10 @@ from typing import Any
 
 import reflex as rx
 
-from app import present, settings, triggers
-from app.engine_service import service
-from app.offloop import off_loop
+from app.views import present, triggers
+from app import settings
+from app.services.engine_service import service
+from app.services.offloop import off_loop
 from app.states.guard import caller
 
 PAGE_SIZE = 50

@@ -8,10 +8,12 @@ from typing import Any
 
 import reflex as rx
 
-from app import catalog, present, scheduling, settings
-from app.engine_service import service
-from app.offloop import off_loop
-from app.resource_choices import resource_choices
+from app.services import catalog, scheduling
+from app.views import present
+from app import settings
+from app.services.engine_service import service
+from app.services.offloop import off_loop
+from app.views.resource_choices import resource_choices
 from app.states.guard import admin_only, caller
 from app.states.session import record
 from components.schema_form import SchemaFormState

@@ -9,10 +9,12 @@ from typing import Any
 
 import reflex as rx
 
-from app import catalog, present, routes, settings
-from app.engine_service import FINISHED, service
-from app.offloop import off_loop, when_available
-from app.resource_choices import resource_choices
+from app.services import catalog
+from app.views import present
+from app import routes, settings
+from app.services.engine_service import FINISHED, service
+from app.services.offloop import off_loop, when_available
+from app.views.resource_choices import resource_choices
 from app.states.guard import admin_only, caller
 from app.states.session import record
 from components.schema_form import SchemaFormState
@@ -35,6 +37,7 @@ class ScriptEditorState(SchemaFormState, rx.State):
     editor_key: int = 0
     draft: str = ""  # the text as edited
     lock: str = ""  # the dependencies' lock of the saved version (read-only on the page)
+    dedicated: bool = False  # runs call main in a warm worker per version; saved with the next version
     _saved_code: str = ""  # the code of that version: a run of other code resolves its own
     problem: str = ""
     notice: str = ""
@@ -59,6 +62,7 @@ class ScriptEditorState(SchemaFormState, rx.State):
         self.language, self.version, self.summary = row.language, row.version, row.summary or ""
         self.loaded_code = self.draft = self._saved_code = row.content
         self.lock = row.lock or ""
+        self.dedicated = bool(row.dedicated_worker)
         self.editor_key += 1
         self.show_schema(row.args_schema, await off_loop(resource_choices, row.args_schema))
         if not self.running:
@@ -75,11 +79,17 @@ class ScriptEditorState(SchemaFormState, rx.State):
             self.show_schema(schema, await off_loop(resource_choices, schema))
 
     @rx.event
+    def set_dedicated(self, value: bool) -> None:
+        """Switch dedicated mode on or off for the next saved version."""
+        self.dedicated = bool(value)
+        self.notice = ""
+
+    @rx.event
     @admin_only("save scripts")
     async def save(self) -> None:
         """Check the code (it needs a `main`) and save it as the next version."""
         try:
-            self.version = await off_loop(_save, self.path, self.language, self.draft, self.summary)
+            self.version = await off_loop(_save, self.path, self.language, self.draft, self.summary, self.dedicated)
         except catalog.CatalogError as exc:
             self.problem, self.notice = str(exc), ""
             return
@@ -172,8 +182,8 @@ def _tail(text: str, lines: list[str]) -> str:
     return "\n".join(joined[-MAX_LOG_LINES:])
 
 
-def _save(path: str, language: str, draft: str, summary: str) -> int:
-    """Save the code as the script's next version (audited); the version."""
-    version = catalog.save_script(service.store, path, language, draft, summary)
+def _save(path: str, language: str, draft: str, summary: str, dedicated: bool) -> int:
+    """Save the code (and whether it runs dedicated) as the script's next version (audited); the version."""
+    version = catalog.save_script(service.store, path, language, draft, summary, dedicated_worker=dedicated)
     record("script.saved", path, f"version {version}")
     return version

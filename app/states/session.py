@@ -1,6 +1,6 @@
 """Who is logged in, as the pages show it, and the login page's state.
 
-The session itself is an HttpOnly cookie set by `app.session_api`; `app.states.guard`
+The session itself is an HttpOnly cookie set by `app.rest.session_api`; `app.states.guard`
 checks it before every event. These states only show its user and the login form's
 last problem.
 """
@@ -11,9 +11,9 @@ from typing import Any
 
 import reflex as rx
 
-from app import session_api
-from app.accounts import too_many
-from app.engine_service import service
+from app import routes
+from app.services.accounts import too_many
+from app.services.engine_service import service
 from app.states.guard import caller, open_to_anyone
 
 
@@ -47,11 +47,11 @@ class LoginState(rx.State):
     def load(self) -> None:
         """Read `?next=` and `?failed=` (set by the login endpoint's redirect back here)."""
         params: dict[str, Any] = dict(self.router.url.query_parameters)
-        self.next_path = session_api.safe_next(str(params.get("next") or ""))
+        self.next_path = routes.safe_next(str(params.get("next") or ""))
         self.problem = _problem(str(params.get("failed") or ""), str(params.get("wait") or ""))
 
 
 def _problem(failed: str, wait: str) -> str:
-    if failed == session_api.THROTTLED and wait.isdigit():
+    if failed == routes.THROTTLED and wait.isdigit():
         return too_many(float(wait)).capitalize() + "."
     return "Wrong username or password." if failed else ""

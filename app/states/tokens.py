@@ -6,9 +6,9 @@ from typing import Any
 
 import reflex as rx
 
-from app import present
-from app.engine_service import service
-from app.offloop import off_loop
+from app.views import present
+from app.services.engine_service import service
+from app.services.offloop import off_loop
 from app.states.guard import admin_only, caller
 from app.states.session import record
 
@@ -38,7 +38,7 @@ class TokensState(rx.State):
     @rx.event
     @admin_only("delete tokens")
     async def delete(self, prefix: str) -> None:
-        from app.accounts import AccountError
+        from app.services.accounts import AccountError
 
         try:
             await off_loop(_delete, prefix)

@@ -25,7 +25,6 @@ import functools
 import platform
 import re
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -258,6 +257,8 @@ def _read_metadata(content: str, module: _Module, what: str) -> None:
             continue
         text = "".join(line[2:] if line.startswith("# ") else line[1:]
                        for line in match["content"].splitlines(keepends=True))
+        import tomllib  # here: most scripts carry no metadata, and a short process (the CLI) feels the import
+
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import collections
+import functools
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +88,7 @@ class RunContext:
         self.lost_workers: dict[str, bool] = {}
         """Whether each earlier holder of this run's steps was lost (engine/executor/losses.py)."""
         self._workdir: str | None = None
+        self._run_env: dict[str, str] | None = None
 
     @property
     def clock(self) -> Clock:
@@ -123,28 +126,39 @@ class RunContext:
         return {**self._wm_env(key), **extra}
 
     def _wm_env(self, key: str) -> dict[str, str]:
+        if self._run_env is None:  # what every step of the run shares, read once
+            self._run_env = self._wm_run_env()
+        return {
+            **self._run_env,
+            "WM_JOB_ID": f"{self.run_id}:{key}",
+            "WM_FLOW_STEP_ID": key.rsplit("/", 1)[-1],
+            "WM_STATE_PATH": state_path(self._run_env["WM_FLOW_PATH"] or self.run_id, key),
+        }
+
+    def _wm_run_env(self) -> dict[str, str]:
         # Scripts start with a clean environment (the sandbox's): where the app is, for
         # the wmill client, is the one variable of this process they are given.
         app = {"BASE_INTERNAL_URL": os.environ["BASE_INTERNAL_URL"]} if os.environ.get("BASE_INTERNAL_URL") else {}
         return {
             **app,
             "WM_WORKSPACE": self.services.workspace,
-            "WM_JOB_ID": f"{self.run_id}:{key}",
             "WM_FLOW_JOB_ID": self.run_id,
             "WM_ROOT_FLOW_JOB_ID": getattr(self.run, "root_run_id", None) or self.run_id,
-            "WM_FLOW_STEP_ID": key.rsplit("/", 1)[-1],
             "WM_FLOW_PATH": getattr(self.run, "path", "") or "",
-            "WM_STATE_PATH": state_path(getattr(self.run, "path", "") or self.run_id, key),
         }
 
 
 def state_path(run_path: str, key: str) -> str:
     """Where `wmill.get_state`/`set_state` keep a step's state: one resource per flow path and step."""
-    import re
+    return _state_path(run_path, re.sub(r"/[0-9]+/", "/", key))
 
+
+@functools.lru_cache(maxsize=1024)
+def _state_path(run_path: str, step: str) -> str:
+    # Cached: every script step of every loop iteration asks for it.
     def segment(text: str, default: str) -> str:
         # An item path segment: ASCII letters, digits, _ - . and never "." or "..".
         cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
         return cleaned if cleaned.strip(".") else default
 
-    return f"u/admin/state/{segment(run_path, 'run')}/{segment(re.sub(r'/[0-9]+/', '/', key), 'step')}"
+    return f"u/admin/state/{segment(run_path, 'run')}/{segment(step, 'step')}"

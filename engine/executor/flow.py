@@ -12,6 +12,7 @@ from engine.executor.context import Frame, RunContext, Services
 from engine.executor.modules import run_sequence
 from engine.executor.outcome import Outcome, SuspendRun
 from engine.executor.scope import evaluate
+from engine.executor.snapshots import SnapshotCache
 from engine.executor.step import run_step
 
 
@@ -26,6 +27,8 @@ class RunResult:
 
 
 FINISHED = ("success", "failure", "canceled")
+_PARSED = SnapshotCache()
+"""Runs' flow snapshots as models (runs of one flow share them)."""
 
 
 async def continue_run(services: Services, run: Any) -> RunResult:
@@ -42,15 +45,15 @@ async def continue_run(services: Services, run: Any) -> RunResult:
         from engine.executor.parts import execute_part
 
         return await execute_part(services, run)
-    document = flow_from_data({"value": run.flow}, source=f"run {run.id}")
-    return await execute(services, run, document.value)
+    flow = _PARSED.get(run.flow, lambda: flow_from_data({"value": run.flow}, source=f"run {run.id}").value)
+    return await execute(services, run, flow)
 
 
 async def execute(services: Services, run: Any, flow: Any, *, depth: int = 0) -> RunResult:
     """Run (or continue, replaying its journal) the flow of a run record to its end."""
     ctx = RunContext(services, run, flow, depth=depth)
-    now = services.clock.now()
-    services.store.update_run(run.id, status="running", started_at=run.started_at or now)
+    if run.status != "running" or run.started_at is None:  # a claimed run already says so
+        services.store.update_run(run.id, status="running", started_at=run.started_at or services.clock.now())
     ctx.emit("run_started", data={"path": run.path, "args": run.args})
     try:
         outcome, state = await _run_flow(ctx, dict(run.args or {}))
@@ -58,7 +61,7 @@ async def execute(services: Services, run: Any, flow: Any, *, depth: int = 0) ->
         services.store.update_run(run.id, status="suspended", scheduled_for=waiting.deadline)
         return RunResult(run.id, "suspended")
     status = "failure" if outcome.failed else "success"
-    services.store.finish_run(run.id, status, outcome.result, outcome.error, services.clock.now())
+    services.store.finish_run(run.id, status, outcome.result, outcome.error, services.clock.now(), returning=False)
     if state:
         services.store.update_run(run.id, state={**(run.state or {}), **state})
     ctx.emit("run_finished", data={"status": status, "result": outcome.result, "error": outcome.error})

@@ -117,11 +117,24 @@ class Journal:
 
 def kept_args(args: dict[str, Any]) -> dict[str, Any]:
     """The args as a record keeps them: whole, or each over ARGS_LIMIT by its size only."""
+    if sum(_most_bytes(value) for value in args.values()) <= ARGS_LIMIT:
+        return dict(args)  # plain small values: no need to encode them to know
     sizes = {name: len(json.dumps(value, default=str)) for name, value in args.items()}
     if sum(sizes.values()) <= ARGS_LIMIT:
         return dict(args)
     return {name: value if sizes[name] <= ARGS_LIMIT // max(len(args), 1) else f"… {sizes[name]:,} bytes, not kept"
             for name, value in args.items()}
+
+
+def _most_bytes(value: Any) -> int:
+    """No less than the length of the value's JSON: a small number's, a short string's (12
+    bytes a character at worst, a surrogate pair's escapes), or more than the limit for
+    anything else (which is then measured)."""
+    if value is None or isinstance(value, (bool, float)) or (isinstance(value, int) and abs(value) < 10**20):
+        return 32
+    if isinstance(value, str) and len(value) < ARGS_LIMIT // 12:
+        return 12 * len(value) + 2
+    return ARGS_LIMIT + 1
 
 
 def _record(row: Any) -> Record:

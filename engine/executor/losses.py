@@ -100,11 +100,21 @@ async def turn(ctx: RunContext, key: str, record: Record | None, module: Any = N
         yield
         return
     tree = getattr(ctx.run, "root_run_id", None) or ctx.run_id
+    takes_turns = module is None or module.value.type not in _CONTAINERS
+    if (record is None or not _losses(record)) and takes_turns:
+        await solo.start_step(tree)  # the common case (every step), without nested managers
+        try:
+            if record is not None:
+                record.data[HELD_BY] = role.worker_id
+            yield
+        finally:
+            solo.end_step(tree)
+        return
     async with contextlib.AsyncExitStack() as stack:
         if record is not None and _losses(record):
             ctx.journal.save(key, record)
             await stack.enter_async_context(solo.alone(tree))
-        if module is None or module.value.type not in _CONTAINERS:
+        if takes_turns:
             await stack.enter_async_context(solo.step(tree))
         if record is not None:
             record.data[HELD_BY] = role.worker_id

@@ -64,13 +64,15 @@ async def run_module_value(
     try:
         if kind == "rawscript":
             value = module.value
-            source = {"language": value.language, "content": value.content, "lock": value.lock, "path": value.path}
+            source = {"language": value.language, "content": value.content, "lock": value.lock, "path": value.path,
+                      "dedicated": _flow_dedicated(ctx)}
             return await _run_script(ctx, frame, module, key, previous, source, timeout)
         if kind == "script":
             resolver = ctx.services.resolver
             language, content = resolver.script(module.value.path)
             source = {"language": language, "content": content, "lock": resolver.script_lock(module.value.path),
-                      "path": module.value.path}
+                      "path": module.value.path,
+                      "dedicated": _flow_dedicated(ctx) or resolver.script_dedicated(module.value.path)}
             return await _run_script(ctx, frame, module, key, previous, source, timeout)
         if kind == "flow":
             return await _run_subflow(ctx, frame, module, key, previous)
@@ -119,6 +121,7 @@ async def run_script_job(
         timeout=job.get("timeout"), cwd=ctx.workdir(), env=ctx.script_env(key), entry=job.get("entry", "main"),
         resources=resources,
         lock=job.get("lock"), path=job.get("path"), modules=job.get("modules") or {},
+        dedicated=bool(job.get("dedicated")),
     )
     try:
         done = await ctx.services.runners.run(script, logs.add)
@@ -127,6 +130,11 @@ async def run_script_job(
     if done.ok:
         return Outcome.ok(done.result)
     return Outcome.fail(_script_error(step_id, iteration, done.error))
+
+
+def _flow_dedicated(ctx: RunContext) -> bool:
+    """Whether the flow marks its script steps dedicated (`dedicated_worker: true`)."""
+    return bool(getattr(ctx.flow, "dedicated_worker", False))
 
 
 def named_resources(ctx: RunContext, language: str, content: str) -> dict[str, Any]:

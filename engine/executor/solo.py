@@ -52,17 +52,25 @@ class Solo:
         """A step of run tree `tree` runs: first wait while a suspect of another tree
         runs or waits to (the steps of the tree running its suspect go on: the
         suspect may be a loop waiting for them)."""
-        while tree != self._alone_tree and any(other != tree for other in self._pending):
-            self._pending_changed.clear()
-            await self._pending_changed.wait()
-        self._in_flight[tree] += 1
+        await self.start_step(tree)
         try:
             yield
         finally:
-            self._in_flight[tree] -= 1
-            if not self._in_flight[tree]:
-                del self._in_flight[tree]
-            self._ended.set()
+            self.end_step(tree)
+
+    async def start_step(self, tree: str) -> None:
+        """`step` without its context manager: wait for the turn, then count the step in
+        flight; `end_step` must follow."""
+        while self._pending and tree != self._alone_tree and any(other != tree for other in self._pending):
+            self._pending_changed.clear()
+            await self._pending_changed.wait()
+        self._in_flight[tree] += 1
+
+    def end_step(self, tree: str) -> None:
+        self._in_flight[tree] -= 1
+        if not self._in_flight[tree]:
+            del self._in_flight[tree]
+        self._ended.set()
 
     @contextlib.asynccontextmanager
     async def alone(self, tree: str) -> AsyncIterator[None]:

@@ -33,9 +33,9 @@ async def run_step(ctx: RunContext, frame: Frame, module: Any, previous: Any) ->
     if skip:
         outcome = Outcome("skipped", previous)
         return _finish(ctx, frame, module, key, record, outcome)
-    mock = getattr(module, "mock", None)
-    if mock is not None and getattr(mock, "enabled", False):
-        outcome = Outcome.ok(getattr(mock, "return_value", None))
+    instant = _instant(module, previous)
+    if instant is not None:
+        outcome = instant
     else:
         outcome = await _run_with_retries(ctx, frame, module, key, record, previous)
     if outcome.failed and getattr(module, "continue_on_error", False):
@@ -45,6 +45,18 @@ async def run_step(ctx: RunContext, frame: Frame, module: Any, previous: Any) ->
     if outcome.status == "success":
         outcome = _early_stop(ctx, frame, module, outcome)
     return await _after(ctx, frame, module, key, _finish(ctx, frame, module, key, record, outcome))
+
+
+def _instant(module: Any, previous: Any) -> Outcome | None:
+    """The outcome of a step the engine knows without running anything (a mock, an
+    identity), or None. Such a step cannot fail, hang or take its worker down, so it
+    is journaled once, finished: no "running" record, no turn on the worker."""
+    mock = getattr(module, "mock", None)
+    if mock is not None and getattr(mock, "enabled", False):
+        return Outcome.ok(getattr(mock, "return_value", None))
+    if module.value.type == "identity":
+        return Outcome.ok(previous)
+    return None
 
 
 async def _replay(ctx: RunContext, frame: Frame, module: Any, key: str, record: Record) -> Outcome:

@@ -20,8 +20,6 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-import pyjsparser
-
 from engine.expressions import jsvalues as js
 from engine.expressions.jsvalues import MISSING, UNDEFINED, Fallback
 from engine.expressions.legacy import without_legacy_import
@@ -55,6 +53,8 @@ def compile_fast(expr: str) -> Closure | None:
     The closure returns a JSON-able value (undefined, NaN and Infinity become
     None) or raises `Fallback`.
     """
+    import pyjsparser  # here: a flow without expressions never needs the parser
+
     try:
         program = pyjsparser.parse(expression_text(expr))
     except Exception:  # pyjsparser raises JsSyntaxError, and other errors on odd input

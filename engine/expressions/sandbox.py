@@ -22,9 +22,10 @@ import resource
 import sys
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import quickjs
+if TYPE_CHECKING:  # quickjs is the helper process's: the engine imports this module for its outcomes
+    import quickjs
 
 _CACHE_SIZE = 1000
 
@@ -174,6 +175,9 @@ class Sandbox:
     """
 
     def __init__(self, limits: Limits):
+        import quickjs
+
+        self._error = quickjs.JSException
         self._ctx = quickjs.Context()
         self._ctx.set_memory_limit(limits.memory)
         # The prelude walks every built-in once; give it room beyond the user limit.
@@ -260,7 +264,7 @@ class Sandbox:
     def _call(self, fn: quickjs.Object, *args: object) -> str | None:
         try:
             return fn(*args)
-        except quickjs.JSException as error:
+        except self._error as error:
             # Only what our own catch cannot see lands here: an interrupt (the
             # time limit), or a failure to allocate even the error object.
             self.broken = True

@@ -211,6 +211,9 @@ class FlowValue(OpenFlowModel):
     """Id of the step whose result is returned to the caller before the flow ends."""
     flow_env: dict[str, Any] | None = None
     """Values every expression reads as `flow_env.<name>`: any JSON, as in Windmill."""
+    dedicated_worker: bool | None = None
+    """The flow's Python script steps run in dedicated mode. Windmill keeps the flag beside the
+    value (FlowDocument.dedicated_worker); a run's snapshot, which is the value alone, keeps it here."""
 
 
 class FlowDocument(OpenFlowModel):
@@ -221,6 +224,8 @@ class FlowDocument(OpenFlowModel):
     value: FlowValue
     schema_: dict[str, Any] | None = Field(None, alias="schema")
     """JSON Schema of the flow's args (`schema` in the document)."""
+    dedicated_worker: bool | None = None
+    """Its Python script steps call main in a warm worker per script version (dedicated mode)."""
 
 
 for _model in (_Loop, ForloopFlow, WhileloopFlow, BranchOneBranch, BranchOne, BranchAllBranch,

@@ -24,13 +24,14 @@ from engine.runners.signature_ts import ts_param_names
 from engine.runners.zygote import Launch, ZygoteJobs
 
 WRAPPER_FILE = "millrace_wrapper.mjs"
+DEDICATED_WRAPPER_FILE = "millrace_dedicated.mjs"
 
 # Written once per pool. It sends an "R" (result JSON) or "E" (error JSON) frame on fd 3
 # and exits at once, so timers or sockets the script left open cannot keep the step alive.
 # Deno's node:fs knows no inherited descriptors, so there the frame goes through a
 # node:net socket on fd 3.
-WRAPPER = r"""
-import { readFileSync, writeSync } from "node:fs";
+COMMON = r"""
+import { readFileSync, readSync, writeSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import net from "node:net";
 import process from "node:process";
@@ -71,9 +72,7 @@ const describe = (error) => {
   };
 };
 
-async function call() {
-  const { order, args, entry } = JSON.parse(readFileSync(argsPath, "utf8"));
-  const mod = await import(mainPath);
+async function callMain(mod, { order, args, entry }) {
   const main = entry !== "main" ? mod[entry] : typeof mod.main === "function" ? mod.main : mod.default;
   if (typeof main !== "function") {
     const error = new Error(`the script exports no function ${entry}; add \`export async function ${entry}(...)\``);
@@ -84,22 +83,54 @@ async function call() {
   return await main(...order.map(given));
 }
 
-let outcome;
-try {
-  outcome = { ok: true, result: await call() };
-} catch (error) {
-  outcome = { ok: false, error: describe(error) };
-}
-if (outcome.ok) {
-  let text;
+const answer = async (compute) => {
+  let outcome;
   try {
-    text = JSON.stringify(outcome.result === undefined ? null : outcome.result);
+    outcome = { ok: true, result: await compute() };
   } catch (error) {
-    outcome = { ok: false, error: { name: "TypeError", message: "result of main is not JSON: " + error.message, stack: "" } };
+    outcome = { ok: false, error: describe(error) };
   }
-  if (outcome.ok) await report("R", text === undefined ? "null" : text);
+  if (outcome.ok) {
+    let text;
+    try {
+      text = JSON.stringify(outcome.result === undefined ? null : outcome.result);
+    } catch (error) {
+      outcome = { ok: false, error: { name: "TypeError", message: "result of main is not JSON: " + error.message, stack: "" } };
+    }
+    if (outcome.ok) await report("R", text === undefined ? "null" : text);
+  }
+  if (!outcome.ok) await report("E", JSON.stringify(outcome.error));
+};
+"""
+
+WRAPPER = COMMON + r"""
+await answer(async () => callMain(await import(mainPath), JSON.parse(readFileSync(argsPath, "utf8"))));
+process.exit(0);
+"""
+
+# Dedicated mode (dedicated.py): the script is imported once and main called per call; a
+# call is a 4-byte length and its JSON {"entry", "order", "args", "env"} on fd 3, read
+# blocking (bun reads no socket fd asynchronously), so between calls the worker's timers wait.
+DEDICATED_WRAPPER = COMMON + r"""
+const readExactly = (size) => {
+  const buffer = Buffer.alloc(size);
+  for (let got = 0; got < size; ) {
+    const count = readSync(RESULT_FD, buffer, got, size - got);
+    if (count === 0) return null;
+    got += count;
+  }
+  return buffer;
+};
+let mod;
+for (;;) {
+  const head = readExactly(4);
+  const body = head && readExactly(head.readUInt32BE(0));
+  if (body === null) break;
+  const call = JSON.parse(body.toString("utf8"));
+  for (const name of Object.keys(process.env)) if (!Object.hasOwn(call.env, name)) delete process.env[name];
+  Object.assign(process.env, call.env);
+  await answer(async () => callMain(mod ??= await import(mainPath), call));
 }
-if (!outcome.ok) await report("E", JSON.stringify(outcome.error));
 process.exit(0);
 """
 
@@ -130,12 +161,11 @@ class JsRunner:
         self._runtime = runtime
         self._wrapper: str | None = None
 
-    def _wrapper_path(self) -> str:
-        """Where jobs find the wrapper (written into the pool's runtime folder once)."""
-        if self._wrapper is None or not (self._jobs.runtime / WRAPPER_FILE).exists():
-            (self._jobs.runtime / WRAPPER_FILE).write_text(WRAPPER)
-            self._wrapper = self._jobs.runtime_path(WRAPPER_FILE)
-        return self._wrapper
+    def _wrapper_path(self, name: str = WRAPPER_FILE, text: str = WRAPPER) -> str:
+        """Where jobs find a wrapper (written into the pool's runtime folder once)."""
+        if not (self._jobs.runtime / name).exists():
+            (self._jobs.runtime / name).write_text(text)
+        return self._jobs.runtime_path(name)
 
     async def run(self, job: ScriptJob, on_log: LogCallback | None, env: dict[str, str],
                   node_modules: str | None = None) -> ScriptOutcome:
@@ -149,19 +179,9 @@ class JsRunner:
             node_modules: the installed packages of the step's lock, as the job sees them;
                 linked beside the script, where both runtimes look.
         """
-        executable = self._runtime.find()
-        if executable is None:
-            return failure("ScriptLoadError", self._runtime.install_hint)
-        arguments = json.dumps({"order": ts_param_names(job.content, job.entry), "args": job.args, "entry": job.entry})
-        argv = [os.path.realpath(executable), *self._runtime.flags, self._wrapper_path(),
-                "{job_dir}/main.ts", "{job_dir}/args.json"]
-        content = self._runtime.source(job.content) if node_modules else job.content
-        payload = {"exec": argv, "files": {"main.ts": content, "args.json": arguments},
-                   "env": {**env, **self._runtime.env}, "cwd": job.cwd, "result_fd": True}
-        if node_modules:
-            payload["links"] = {"node_modules": node_modules}
-        memory = memory_limit_mb(job)
-        launch = Launch(payload, job.timeout or default_timeout(), memory, self._max_result_bytes, ends_with_frame=True)
+        launch = self.launch(job, env, node_modules)
+        if isinstance(launch, ScriptOutcome):
+            return launch
         ended = await self._jobs.run(launch, on_log)
         if ended.frame is None and not ended.timed_out and not ended.out_of_memory and ended.too_large is None:
             tail = stderr_tail(ended.stderr) or stderr_tail(ended.stdout)
@@ -169,6 +189,36 @@ class JsRunner:
             message = f"{self._runtime.name} {how} before main returned"
             return failure("ScriptCrashed", f"{message}; last output:\n{tail}" if tail else message)
         return outcome_of(ended, job, self._max_result_bytes)
+
+    def launch(self, job: ScriptJob, env: dict[str, str], node_modules: str | None = None, *,
+               dedicated: bool = False) -> Launch | ScriptOutcome:
+        """What the zygote's child is sent to run the job (a dedicated worker: the script
+        without its args, which come with each call); a failure when the runtime is missing."""
+        executable = self._runtime.find()
+        if executable is None:
+            return failure("ScriptLoadError", self._runtime.install_hint)
+        content = self._runtime.source(job.content) if node_modules else job.content
+        if dedicated:
+            argv = [self._wrapper_path(DEDICATED_WRAPPER_FILE, DEDICATED_WRAPPER), "{job_dir}/main.ts"]
+            files = {"main.ts": content}
+        else:
+            argv = [self._wrapper_path(), "{job_dir}/main.ts", "{job_dir}/args.json"]
+            files = {"main.ts": content, "args.json": json.dumps({**self.call_of(job), "args": job.args})}
+        payload = {"exec": [os.path.realpath(executable), *self._runtime.flags, *argv], "files": files,
+                   "env": {**env, **self._runtime.env}, "cwd": job.cwd, "result_fd": True}
+        if node_modules:
+            payload["links"] = {"node_modules": node_modules}
+        return Launch(payload, job.timeout or default_timeout(), memory_limit_mb(job), self._max_result_bytes,
+                      ends_with_frame=True)
+
+    def call_of(self, job: ScriptJob) -> dict:
+        """What the wrapper needs of a call beside its args: the entry point and the order of
+        its parameters (main is called positionally)."""
+        return {"order": ts_param_names(job.content, job.entry), "entry": job.entry}
+
+    def environment(self, env: dict[str, str]) -> dict[str, str]:
+        """A job's environment under this runtime."""
+        return {**env, **self._runtime.env}
 
 
 def install_dir(runtime: JsRuntime) -> str | None:

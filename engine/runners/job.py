@@ -55,6 +55,9 @@ class ScriptJob:
     """The script's workspace path (`f/folder/name`), against which relative imports resolve."""
     modules: dict[str, str] = field(default_factory=dict)
     """Workspace scripts a Python script imports: path (`f/folder/x`) → source."""
+    dedicated: bool = False
+    """Run in a warm worker of this script version that calls main again per job (its
+    script's or flow's `dedicated_worker: true`; see engine/runners/dedicated.py)."""
 
 
 @dataclass

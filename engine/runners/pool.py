@@ -10,6 +10,7 @@ from engine.errors import DependencyError
 from engine.runners import sandbox
 from engine.runners.bash import BashRunner
 from engine.runners.bun import BUN
+from engine.runners.dedicated import DedicatedWorkers
 from engine.runners.deno import DENO
 from engine.runners.javascript import JsRunner, install_dir
 from engine.runners.job import (
@@ -69,6 +70,7 @@ class RunnerPool:
         self._bun = JsRunner(self._jobs, self.max_result_bytes, BUN)
         self._deno = JsRunner(self._jobs, self.max_result_bytes, DENO)
         self._sql = SqlRunner(self._jobs, self.max_result_bytes)
+        self._dedicated = DedicatedWorkers(self._jobs, self.max_result_bytes)
 
     def warm(self) -> None:
         """Start what the first job needs (the sandbox check, the default zygote) in the
@@ -134,7 +136,10 @@ class RunnerPool:
     async def _run_language(self, job: ScriptJob, on_log: LogCallback | None, prepared: Prepared) -> ScriptOutcome:
         env = {**sandbox.clean_env(), **script_env(job)}
         if job.language == "python3":
-            return await self._python.run(job, on_log, env, self._locks.flavour(prepared))
+            flavour = self._locks.flavour(prepared)
+            if job.dedicated and (done := await self._dedicated.run(job, on_log, env, flavour)) is not None:
+                return done
+            return await self._python.run(job, on_log, env, flavour)
         if job.language == "bash":
             return await self._bash.run(job, on_log, env)
         if job.language in SQL_LANGUAGES:
@@ -143,13 +148,22 @@ class RunnerPool:
         if job.language == "deno":
             return await self._deno.run(job, on_log, env, node_modules)
         if job.language in TS_LANGUAGES:
+            if job.dedicated and (done := await self._bun_dedicated(job, on_log, env, node_modules)) is not None:
+                return done
             return await self._bun.run(job, on_log, env, node_modules)
         supported = ", ".join(sorted(SUPPORTED_LANGUAGES))
         return failure("ScriptLoadError", f"unsupported script language {job.language!r}; Millrace runs: {supported}")
 
+    async def _bun_dedicated(self, job: ScriptJob, on_log: LogCallback | None, env: dict[str, str],
+                             node_modules: str | None) -> ScriptOutcome | None:
+        """A bun job in its version's dedicated worker (None: it runs the ordinary way)."""
+        return await self._dedicated.run(job, on_log, self._bun.environment(env), extra=self._bun.call_of(job),
+                                         launch=lambda: self._bun.launch(job, env, node_modules, dedicated=True))
+
     async def close(self) -> None:
         """Stop the zygote, remove the cgroups and delete the pool's temporary files."""
         sandbox.probe_finished(self.policy.network)
+        self._dedicated.close()
         await self._jobs.close()
         self._locks.close()
         self._scratch.close()

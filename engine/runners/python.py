@@ -44,14 +44,19 @@ class PythonRunner:
             env: the job's whole environment.
             flavour: the zygote of the job's dependency lock (None: the default one).
         """
-        memory = memory_limit_mb(job)
-        payload = {"content": job.content, "entry": job.entry, "args": job.args, "env": env, "cwd": job.cwd,
-                   "memory_mb": memory, "max_result_bytes": self._max_result_bytes}
-        if job.modules or job.path:
-            payload.update(modules=True, package=".".join(job.path.split("/")[:-1]) if job.path else None,
-                           files={f"{MODULES_DIR}/{path}.py": source for path, source in job.modules.items()})
-        launch = Launch(payload, job.timeout or default_timeout(), memory, self._max_result_bytes, ends_with_frame=True)
+        launch = launch_of(job, env, self._max_result_bytes)
         return outcome_of(await self._jobs.run(launch, on_log, flavour), job, self._max_result_bytes)
+
+
+def launch_of(job: ScriptJob, env: dict[str, str], max_result_bytes: int) -> Launch:
+    """What the zygote's child is sent to run a Python job (inside/pyjob.py)."""
+    memory = memory_limit_mb(job)
+    payload = {"content": job.content, "entry": job.entry, "args": job.args, "env": env, "cwd": job.cwd,
+               "memory_mb": memory, "max_result_bytes": max_result_bytes}
+    if job.modules or job.path:
+        payload.update(modules=True, package=".".join(job.path.split("/")[:-1]) if job.path else None,
+                       files={f"{MODULES_DIR}/{path}.py": source for path, source in job.modules.items()})
+    return Launch(payload, job.timeout or default_timeout(), memory, max_result_bytes, ends_with_frame=True)
 
 
 def outcome_of(ended: Ended, job: ScriptJob, max_result_bytes: int) -> ScriptOutcome:

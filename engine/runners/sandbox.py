@@ -145,10 +145,9 @@ def python_roots() -> list[str]:
     return sorted(roots)
 
 
-@functools.lru_cache(maxsize=1)
+@functools.cache  # asked for every job's environment; the interpreter does not move
 def python_executable() -> str:
-    """The interpreter to start the zygote with: the venv's own `python`, so its packages count.
-    (Every job's environment names its folder: found once, not with a dozen system calls a job.)"""
+    """The interpreter to start the zygote with: the venv's own `python`, so its packages count."""
     if sys.prefix != sys.base_prefix:
         return os.path.join(os.path.realpath(sys.prefix), "bin", "python")
     return os.path.realpath(sys.executable)

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import configure_mappers, instrumentation
-from sqlmodel import SQLModel
 
 from engine.clock import Clock
-from engine.store import tables  # noqa: F401  (the models `configure_mappers` sets up, defined first)
 from engine.store.db import Database
+from engine.store.records import from_values
 
-M = TypeVar("M", bound=SQLModel)
-
-# Mapped attributes only accept assignment once mappers are configured; the ORM does
-# it on first use, but `to_model` builds instances without going through the ORM.
-configure_mappers()
+M = TypeVar("M")
 
 
 class StoreBase:
@@ -33,22 +27,8 @@ class StoreBase:
 
 
 def to_model(model: type[M], row: Row[Any]) -> M:
-    """Build a transient (session-free) model instance from a result row.
-
-    Values from the database are trusted, so they go straight into the instance the
-    way SQLAlchemy's own loading does: calling the model's `__init__` instead costs
-    about thirty times as much, which shows when loading a long journal.
-    """
+    """The record (engine/store/records.py) of a result row."""
     return from_values(model, row._mapping)
-
-
-def from_values(model: type[M], values: Mapping[str, Any]) -> M:
-    """A transient model instance holding `values` as they are (no validation, as a
-    table model's own `__init__` does none either), at a fraction of `__init__`'s cost."""
-    instance = instrumentation.manager_of_class(model).new_instance()
-    instance.__dict__.update(values)
-    instance.__pydantic_fields_set__.update(values.keys())
-    return instance
 
 
 def to_models(model: type[M], rows: Iterable[Row[Any]]) -> list[M]:

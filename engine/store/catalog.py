@@ -69,16 +69,18 @@ class CatalogStore(StoreBase):
         summary: str = "",
         *,
         lock: str | None = None,
+        dedicated_worker: bool = False,
         workspace: str = "main",
     ) -> int:
-        """Save a script (with the lock of its dependencies) as the next version of `path`
-        and return that version.
+        """Save a script (with the lock of its dependencies, and whether it runs in dedicated
+        mode) as the next version of `path` and return that version.
 
         Raises:
             ItemPathError: `path` is not an item path (`f/folder/name`, `u/user/name`).
         """
         check_item_path(path, "script")
-        values = {"language": language, "content": content, "args_schema": schema, "summary": summary, "lock": lock}
+        values = {"language": language, "content": content, "args_schema": schema, "summary": summary, "lock": lock,
+                  "dedicated_worker": dedicated_worker}
         return self._save_version(SCRIPTS, workspace, path, values)
 
     def get_script(

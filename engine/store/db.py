@@ -17,14 +17,17 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session
 
 from engine.store.retry import default_retry_seconds
+from engine.store.thread_connections import ThreadConnections
+
+if TYPE_CHECKING:  # the ORM is for the app's tables; the engine's own need only Core
+    from sqlmodel import Session
 
 DEFAULT_SQLITE_PATH = Path("data") / "millrace.db"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -80,11 +83,20 @@ class Database:
         """Whether the last call out of retries failed (later ones try once until one succeeds)."""
         self.fence: Callable[[], None] | None = None
         """Called before every attempt of a Store call; raising refuses the call."""
+        self.holder: Callable[[], tuple[str, str] | None] | None = None
+        """(run id, worker id) when the current call is a worker's, for the run it holds:
+        that run's journal records and status change only while the run is still that
+        worker's, checked in the writing statement itself (the fence checks before the
+        call, so a worker stopped between the two could otherwise write afterwards)."""
         if self.dialect == "sqlite":
             # The driver already autocommits (see _on_sqlite_connect); skip the BEGIN.
             self._autocommit = self.engine.execution_options(**{_AUTOCOMMIT: True})
         else:
             self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.thread_connections: ThreadConnections | None = None
+        """SQLite files: a driver connection per thread (engine/store/thread_connections.py)."""
+        if self.dialect == "sqlite" and not isinstance(self.engine.pool, StaticPool):
+            self.thread_connections = ThreadConnections(self.engine, _on_sqlite_connect)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -141,6 +153,8 @@ class Database:
             read_only: each statement runs on its own, outside a transaction (on SQLite
                 no write lock is taken; on PostgreSQL no BEGIN and COMMIT round trips).
         """
+        from sqlmodel import Session
+
         with Session(self._autocommit if read_only else self.engine, expire_on_commit=False) as session:
             yield session
             session.commit()
@@ -150,7 +164,9 @@ class Database:
         return dialect_insert(self.dialect, table)
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every connection, pooled or a thread's own."""
+        if self.thread_connections is not None:
+            self.thread_connections.close()
         self.engine.dispose()
 
 
@@ -209,3 +225,10 @@ def _on_sqlite_begin(conn: Connection) -> None:
     if not conn.get_execution_options().get(_AUTOCOMMIT, False):
         # Straight to the driver: a full SQLAlchemy execution would double the cost.
         conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+
+
+def held_by(db: Database, run_id: str) -> str | None:
+    """The worker that must still hold `run_id` for the current call's write to land,
+    or None when the call is not that run's worker's (see Database.holder)."""
+    held = db.holder() if db.holder is not None else None
+    return held[1] if held is not None and held[0] == run_id else None

@@ -10,10 +10,10 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, text
+from sqlalchemy import bindparam, delete, exists, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from engine.errors import NotFound
+from engine.errors import NotFound, RunLost
 from engine.store.base import (
     StoreBase,
     check_fields,
@@ -21,14 +21,20 @@ from engine.store.base import (
     is_foreign_key_violation,
     to_models,
 )
-from engine.store.db import dialect_insert
-from engine.store.tables import LogEntry, StepRecord, StepStatus
+from engine.store import sqlite_direct
+from engine.store.db import dialect_insert, held_by
+from engine.store.tables import LogEntry, Run, StepRecord, StepStatus
 
 STEPS = StepRecord.__table__
+RUNS = Run.__table__
 LOGS = LogEntry.__table__
 _STEP_FIELDS = frozenset(STEPS.c.keys()) - {"run_id", "key"}
 # What a new record holds for the fields a first save_step leaves out.
 _STEP_DEFAULTS: dict[str, Any] = {"status": StepStatus.RUNNING.value, "attempts": 0, "data": {}}
+# What every insert of a record gives: its key and the defaults above.
+_KEYED = frozenset({"run_id", "key", *_STEP_DEFAULTS})
+_STEP_STATUSES = frozenset(status.value for status in StepStatus)
+"""Statuses as the plain strings they are stored as (a StepStatus member is made one)."""
 
 
 class JournalStore(StoreBase):
@@ -46,21 +52,36 @@ class JournalStore(StoreBase):
             **fields: step_id, iteration, status, result, error, attempts, started_at,
                 finished_at, data.
 
+        Inside a worker's run (`Database.holder`), the record is written only if the run
+        is still that worker's, in the same statement: a worker that stood still past its
+        lease while another finished the step cannot overwrite the finished record.
+
         Raises:
             NotFound: The run does not exist.
+            RunLost: The run is no longer the calling worker's; nothing was written.
         """
-        check_fields(fields, _STEP_FIELDS, "StepRecord")
-        if "status" in fields:
+        if not fields.keys() <= _STEP_FIELDS:
+            check_fields(fields, _STEP_FIELDS, "StepRecord")
+        if "status" in fields and not (type(fields["status"]) is str and fields["status"] in _STEP_STATUSES):
             fields["status"] = check_status(fields["status"], StepStatus)
-        stmt = _step_upsert(self.db.dialect, tuple(sorted(fields)))
+        holder = held_by(self.db, run_id)
+        names = tuple(sorted(fields))
         row = {**_STEP_DEFAULTS, **fields, "run_id": run_id, "key": key}
+        if holder is not None:
+            row["holder"] = holder
         try:
-            with self.db.autocommit() as conn:
-                conn.execute(stmt, row)
+            if self.db.dialect == "sqlite":
+                written = sqlite_direct.save_step(self.db, _step_upsert, names, row, held=holder is not None)
+            else:
+                with self.db.autocommit() as conn:
+                    result = conn.execute(_step_upsert(self.db.dialect, names, held=holder is not None), row)
+                    written = len(result.all()) if holder is not None else 1
         except IntegrityError as error:
             if not is_foreign_key_violation(error):
                 raise
             raise NotFound(f"run {run_id!r} does not exist") from None
+        if holder is not None and written == 0:
+            raise RunLost(f"run {run_id} is no longer worker {holder}'s: step record {key!r} not written")
 
     def load_steps(self, run_id: str, *, prefix: str | None = None) -> dict[str, StepRecord]:
         """Every record of a run's journal by key (in key order), or only the records
@@ -155,15 +176,27 @@ class JournalStore(StoreBase):
 
 
 @functools.lru_cache(maxsize=512)
-def _step_upsert(dialect: str, fields: tuple[str, ...]) -> Any:
+def _step_upsert(dialect: str, fields: tuple[str, ...], *, held: bool = False) -> Any:
     # Building an upsert costs far more than running it; one per field set is reused.
     stmt = dialect_insert(dialect, STEPS)
-    if not fields:
+    guard = None
+    if held:
+        # INSERT ... SELECT the row's values only where the run is still the holder's.
+        guard = exists().where(RUNS.c.id == bindparam("run_id"), RUNS.c.worker_id == bindparam("holder"))
+        names = [column.name for column in STEPS.c if column.name in fields or column.name in _KEYED]
+        values = [bindparam(name, type_=STEPS.c[name].type) for name in names]
+        stmt = stmt.from_select(names, select(*values).where(guard))
+    if not fields and not held:
         return stmt.on_conflict_do_nothing(index_elements=["run_id", "key"])
-    return stmt.on_conflict_do_update(
+    # Held, a record already there still counts as written (a no-op update) while held.
+    # (RETURNING says whether it was: PostgreSQL's driver gives no rowcount for it.)
+    changed = fields or ("key",)
+    stmt = stmt.on_conflict_do_update(
         index_elements=["run_id", "key"],
-        set_={name: stmt.excluded[name] for name in fields},
+        set_={name: stmt.excluded[name] for name in changed},
+        where=guard,
     )
+    return stmt.returning(STEPS.c.key) if held else stmt
 
 
 # Built once (every run loads its journal when it starts): see _step_upsert.

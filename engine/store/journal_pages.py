@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from sqlalchemy import bindparam, case, func, insert, literal, select
 
+from engine.store import sqlite_direct
 from engine.store.base import StoreBase, to_models
 from engine.store.tables import LogEntry, StepRecord
 
@@ -36,6 +37,10 @@ class JournalPagesStore(StoreBase):
         `results=False` their results are left out (None), which saves decoding a long
         loop's array when only statuses are wanted."""
         found: dict[str, StepRecord] = {}
+        if self.db.dialect == "sqlite":  # the executor's read, at each run's start: see sqlite_direct
+            for chunk in _chunks(keys):
+                found.update(sqlite_direct.steps_at(self.db, run_id, chunk, results=results))
+            return found
         stmt = _BY_KEYS if results else _BY_KEYS_NO_RESULTS
         with self.db.autocommit() as conn:
             for chunk in _chunks(keys):

@@ -9,19 +9,26 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine.errors import BadInput, NotFound
+from engine.errors import BadInput, NotFound, RunLost
+from engine.store import sqlite_direct
 from engine.store.base import StoreBase, check_fields, check_status, from_values, to_model, to_models
+from engine.store.db import held_by
+from engine.store.records import defaults
 from engine.store.tables import TERMINAL_STATUSES, Run, RunStatus
 
 RUNS = Run.__table__
 RUN_KINDS = frozenset({"flow", "script", "part"})
 _UPDATABLE = frozenset(RUNS.c.keys()) - {"id"}
-_RUN_DEFAULTS = {name: info.default for name, info in Run.model_fields.items() if not info.is_required()}
+_RUN_DEFAULTS = defaults(Run)
 # Built once: the execute parameters name the columns to SET.
 _UPDATE_RUN = update(RUNS).where(RUNS.c.id == bindparam("target_id")).returning(*RUNS.c)
 # A canceled run's status is final: a worker that had not yet heard of it (it learns at its
 # next heartbeat) must not finish, suspend or queue it again.
 _UPDATE_LIVE_RUN = _UPDATE_RUN.where(RUNS.c.status != RunStatus.CANCELED.value)
+# A worker changes the status of the run it holds only while it still holds it.
+_UPDATE_HELD_RUN = _UPDATE_LIVE_RUN.where(RUNS.c.worker_id == bindparam("holder"))
+_FINISH_LIVE_RUN = update(RUNS).where(RUNS.c.id == bindparam("target_id"), RUNS.c.status != RunStatus.CANCELED.value)
+_FINISH_HELD_RUN = _FINISH_LIVE_RUN.where(RUNS.c.worker_id == bindparam("holder"))
 
 
 class RunStore(StoreBase):
@@ -126,19 +133,30 @@ class RunStore(StoreBase):
         """Set some columns of a run and return it as it now is; the status of a canceled
         run stays canceled (a change of status leaves it as it is).
 
+        A worker's change of status of the run it holds (Database.holder) lands only
+        while the run is still that worker's.
+
         Raises:
             NotFound: No run has this id.
             TypeError: A field is not a Run column (or is `id`).
+            RunLost: The calling worker's run was taken over; nothing changed.
         """
         check_fields(fields, _UPDATABLE, "Run")
-        statement = _UPDATE_RUN
+        statement, values = _UPDATE_RUN, {**fields, "target_id": run_id}
+        holder = None
         if "status" in fields:
-            fields["status"] = check_status(fields["status"], RunStatus)
-            statement = _UPDATE_LIVE_RUN
+            values["status"] = check_status(fields["status"], RunStatus)
+            holder = held_by(self.db, run_id)
+            if holder is None:
+                statement = _UPDATE_LIVE_RUN
+            else:
+                statement, values["holder"] = _UPDATE_HELD_RUN, holder
         with self.db.autocommit() as conn:
-            row = conn.execute(statement, {**fields, "target_id": run_id}).first()
+            row = conn.execute(statement, values).first()
             if row is None:
                 row = conn.execute(_GET_RUN, {"run_id": run_id}).first()
+                if row is not None and holder is not None and row.worker_id != holder:
+                    raise RunLost(f"run {run_id} is no longer worker {holder}'s: its status stays {row.status}")
         if row is None:
             raise NotFound(f"run {run_id!r} does not exist")
         return to_model(Run, row)
@@ -150,22 +168,44 @@ class RunStore(StoreBase):
         result: Any = None,
         error: Any = None,
         finished_at: float | None = None,
-    ) -> Run:
-        """Record a run's end: a terminal status, its result and error.
+        *,
+        returning: bool = True,
+    ) -> Run | None:
+        """Record a run's end: a terminal status, its result and error; return the run
+        as it now is (a canceled run stays canceled), or None with `returning=False`,
+        which reads nothing back (the run's flow and args are not decoded again).
 
         Raises:
             NotFound: No run has this id.
             ValueError: `status` is not success, failure or canceled.
         """
-        if check_status(status, RunStatus) not in TERMINAL_STATUSES:
+        status = check_status(status, RunStatus)
+        if status not in TERMINAL_STATUSES:
             raise ValueError(f"finish_run needs success, failure or canceled, not {status!r}")
-        return self.update_run(
-            run_id,
-            status=status,
-            result=result,
-            error=error,
-            finished_at=self._now(finished_at),
-        )
+        fields = {"status": status, "result": result, "error": error, "finished_at": self._now(finished_at)}
+        if returning:
+            return self.update_run(run_id, **fields)
+        holder = held_by(self.db, run_id)
+        if self.db.dialect == "sqlite":  # the executor's, once a run: see sqlite_direct
+            if not sqlite_direct.finish_run(self.db, run_id, fields, holder=holder):
+                self._not_finished(run_id, holder)
+            return None
+        statement, values = _FINISH_LIVE_RUN, {**fields, "target_id": run_id}
+        if holder is not None:
+            statement, values["holder"] = _FINISH_HELD_RUN, holder
+        with self.db.autocommit() as conn:
+            if conn.execute(statement, values).rowcount == 0:
+                self._not_finished(run_id, holder)
+        return None
+
+    def _not_finished(self, run_id: str, holder: str | None) -> None:
+        """Why an end was not recorded: no such run, or (raised) the worker lost it; a
+        canceled run staying canceled is no error."""
+        run = self.get_run(run_id)
+        if run is None:
+            raise NotFound(f"run {run_id!r} does not exist")
+        if holder is not None and run.worker_id != holder:
+            raise RunLost(f"run {run_id} is no longer worker {holder}'s: its status stays {run.status}")
 
     def list_runs(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -51,7 +52,7 @@ class ScheduleStore(StoreBase):
             failures_checked_until=(old.failures_checked_until
                                     if old is not None and old.on_failure == values.get("on_failure") else now),
         )
-        data = row.model_dump()
+        data = dataclasses.asdict(row)
         stmt = self.db.insert(SCHEDULES).values(data)
         stmt = stmt.on_conflict_do_update(
             index_elements=["workspace", "path"],

@@ -22,7 +22,7 @@ from engine.store.db import Database
 
 log = logging.getLogger("millrace.store")
 
-HEAD = "0003"
+HEAD = "0004"
 """The newest revision (tests/engine/test_store_migrations.py checks it against the files)."""
 MIGRATIONS = Path(__file__).with_name("migrations")
 LOCK = "millrace-schema"

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.clock import Clock
 from engine.store.catalog import CatalogStore
@@ -19,6 +17,9 @@ from engine.store.retry import retry_public_methods
 from engine.store.runs import RunStore
 from engine.store.schedules import ScheduleStore
 from engine.store.schema import migrate
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 T = TypeVar("T")
 
@@ -77,7 +78,7 @@ class Store(RunStore, JournalStore, JournalPagesStore, CatalogStore, QueueStore,
     def transact(self, work: Callable[[Session], T], *, read_only: bool = False) -> T:
         """`work(session)` in one transaction on the store's database; what it returns.
 
-        For the app's own tables (app/models.py): they share the store's connection pool
+        For the app's own tables (app/services/models.py): they share the store's connection pool
         and, as every Store call, a call is retried as a whole while PostgreSQL is away,
         so `work` must do nothing but database work. Committed when `work` returns,
         rolled back when it raises; objects it returns stay readable.

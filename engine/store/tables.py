@@ -1,10 +1,10 @@
 """The store's tables: runs, the step journal, logs, flow and script versions, workers.
 
 Every timestamp is float epoch seconds. JSON columns hold plain Python values and are
-stored whole. Objects the store returns are transient instances (never bound to a
-session), so they stay usable after the call that produced them.
+stored whole. Objects the store returns are plain records (engine/store/records.py),
+bound to nothing, so they stay usable after the call that produced them.
 
-The database gets these tables (and the app's, app/models.py) from the migrations in
+The database gets these tables (and the app's, app/services/models.py) from the migrations in
 engine/store/migrations/, applied at start (engine/store/schema.py): a change here needs
 a new migration there; tests/engine/test_store_migrations.py finds any difference.
 """
@@ -14,8 +14,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Text
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, false
+
+from engine.store.records import column, record
 
 
 class RunStatus(StrEnum):
@@ -42,40 +43,44 @@ class StepStatus(StrEnum):
     WAITING = "waiting"
 
 
+def _json() -> Any:
+    # JSON columns hold any plain value, None included.
+    return column(JSON, nullable=True, default=None)
+
+
 def _run_fk() -> Any:
     # Deleting a run takes its journal and logs with it.
     return ForeignKey("runs.id", ondelete="CASCADE")
 
 
-class Run(SQLModel, table=True):
+@record(
+    "runs",
+    # In the claim's order, so a claim reads the first entries instead of sorting
+    # every queued run (10 ms a claim with 10,000 queued).
+    Index("ix_runs_queue", "status", "scheduled_for", "created_at", "id"),
+    Index("ix_runs_created", "created_at"),
+    Index("ix_runs_path_created", "path", "created_at"),
+    Index("ix_runs_parent", "parent_run_id"),
+    Index("ix_runs_root", "root_run_id"),
+    Index("ix_runs_worker", "worker_id"),
+)
+class Run:
     """One run of a flow or a script: the single source of truth for its progress."""
 
-    __tablename__ = "runs"
-    __table_args__ = (
-        # In the claim's order, so a claim reads the first entries instead of sorting
-        # every queued run (10 ms a claim with 10,000 queued).
-        Index("ix_runs_queue", "status", "scheduled_for", "created_at", "id"),
-        Index("ix_runs_created", "created_at"),
-        Index("ix_runs_path_created", "path", "created_at"),
-        Index("ix_runs_parent", "parent_run_id"),
-        Index("ix_runs_root", "root_run_id"),
-        Index("ix_runs_worker", "worker_id"),
-    )
-
-    id: str = Field(primary_key=True, sa_type=String(64))
+    id: str = column(String(64), primary_key=True)
     """Given by the caller (e.g. a deterministic schedule firing id) or a uuid4 hex."""
     kind: str
     """"flow", "script" or "part" (a piece of a flow run that any worker may take)."""
     path: str
     """The flow or script path, or the file name of an ad-hoc run."""
     workspace: str = "main"
-    args: Any = Field(default=None, sa_type=JSON, nullable=True)
+    args: Any = _json()
     """The run's input arguments."""
-    flow: Any = Field(default=None, sa_type=JSON, nullable=True)
+    flow: Any = _json()
     """Snapshot of the flow value being run, so a resumed run runs the same flow."""
     status: str = RunStatus.QUEUED.value
-    result: Any = Field(default=None, sa_type=JSON, nullable=True)
-    error: Any = Field(default=None, sa_type=JSON, nullable=True)
+    result: Any = _json()
+    error: Any = _json()
     created_at: float
     scheduled_for: float
     """The run may not start before this time."""
@@ -92,95 +97,82 @@ class Run(SQLModel, table=True):
     schedule_id: Optional[str] = None
     trigger: str = "api"
     """"cli", "api", "schedule", "webhook" or "preview"."""
-    state: Any = Field(default=None, sa_type=JSON, nullable=True)
+    state: Any = _json()
     """Small executor bookkeeping that belongs to the whole run."""
 
 
-class StepRecord(SQLModel, table=True):
+@record("steps")
+class StepRecord:
     """One entry of a run's journal: what happened at one step position."""
 
-    __tablename__ = "steps"
-
-    run_id: str = Field(sa_column_args=[_run_fk()], primary_key=True, sa_type=String(64))
-    key: str = Field(primary_key=True)
+    run_id: str = column(String(64), _run_fk(), primary_key=True)
+    key: str = column(primary_key=True)
     """The step's position in the flow, e.g. "a", "loop/3/b", "br/1/c"."""
     step_id: Optional[str] = None
     iteration: Optional[int] = None
     status: str = StepStatus.RUNNING.value
-    result: Any = Field(default=None, sa_type=JSON, nullable=True)
-    error: Any = Field(default=None, sa_type=JSON, nullable=True)
+    result: Any = _json()
+    error: Any = _json()
     attempts: int = 0
     started_at: Optional[float] = None
     finished_at: Optional[float] = None
-    data: Any = Field(default=None, sa_type=JSON, nullable=True)
+    data: Any = _json()
     """Step bookkeeping such as sleep_until or suspend approvals."""
 
 
-class LogEntry(SQLModel, table=True):
+@record("logs", Index("ix_logs_run", "run_id", "id"), Index("ix_logs_run_step", "run_id", "step_key", "id"))
+class LogEntry:
     """One log line of a run, append-only; `id` orders the lines."""
 
-    __tablename__ = "logs"
-    __table_args__ = (
-        Index("ix_logs_run", "run_id", "id"),
-        Index("ix_logs_run_step", "run_id", "step_key", "id"),
-    )
-
-    id: Optional[int] = Field(
-        default=None,
-        sa_column=Column(
-            # SQLite only autoincrements an INTEGER PRIMARY KEY.
-            BigInteger().with_variant(Integer(), "sqlite"),
-            primary_key=True,
-            autoincrement=True,
-        ),
-    )
-    run_id: str = Field(sa_column_args=[_run_fk()], sa_type=String(64))
+    # SQLite only autoincrements an INTEGER PRIMARY KEY.
+    id: Optional[int] = column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                               autoincrement=True, default=None)
+    run_id: str = column(String(64), _run_fk())
     step_key: Optional[str] = None
     ts: float
     stream: str = "stdout"
-    line: str = Field(sa_type=Text)
+    line: str = column(Text)
 
 
-class FlowVersion(SQLModel, table=True):
+@record("flow_versions")
+class FlowVersion:
     """One saved version of a flow document."""
 
-    __tablename__ = "flow_versions"
-
-    workspace: str = Field(default="main", primary_key=True)
-    path: str = Field(primary_key=True)
-    version: int = Field(primary_key=True)
+    workspace: str = column(primary_key=True, default="main")
+    path: str = column(primary_key=True)
+    version: int = column(primary_key=True)
     summary: str = ""
-    document: Any = Field(default=None, sa_type=JSON, nullable=True)
+    document: Any = _json()
     created_at: float
     created_by: Optional[str] = None
 
 
-class ScriptVersion(SQLModel, table=True):
+@record("script_versions")
+class ScriptVersion:
     """One saved version of a script."""
 
-    __tablename__ = "script_versions"
-
-    workspace: str = Field(default="main", primary_key=True)
-    path: str = Field(primary_key=True)
-    version: int = Field(primary_key=True)
+    workspace: str = column(primary_key=True, default="main")
+    path: str = column(primary_key=True)
+    version: int = column(primary_key=True)
     language: str
-    content: str = Field(sa_type=Text)
-    args_schema: Any = Field(default=None, sa_type=JSON, nullable=True)
+    content: str = column(Text)
+    args_schema: Any = _json()
     """JSON Schema of the script's arguments (named so to keep pydantic's `schema` free)."""
     summary: str = ""
     created_at: float
-    lock: Optional[str] = Field(default=None, sa_type=Text, nullable=True)
+    lock: Optional[str] = column(Text, default=None)
     """The exact dependencies this version runs with (engine/deps/locks.py); None: it needs none."""
+    dedicated_worker: bool = column(default=False, server_default=false())
+    """Its runs (and flow steps using it) call main in a warm worker of this version (engine/runners/dedicated.py)."""
 
 
-class Worker(SQLModel, table=True):
+@record("workers")
+class Worker:
     """A process that claims queued runs and heartbeats while it holds them."""
 
-    __tablename__ = "workers"
-
-    id: str = Field(primary_key=True)
+    id: str = column(primary_key=True)
     hostname: Optional[str] = None
-    tags: Any = Field(default=None, sa_type=JSON, nullable=True)
+    tags: Any = _json()
     """The run tags it takes; None takes every tag."""
     started_at: float
     heartbeat_at: float
@@ -188,13 +180,12 @@ class Worker(SQLModel, table=True):
     """"alive", "stopped" (retired cleanly) or "lost" (heartbeat went stale)."""
 
 
-class Schedule(SQLModel, table=True):
+@record("schedules")
+class Schedule:
     """A cron schedule that runs a flow or a script; its path names it, as in Windmill."""
 
-    __tablename__ = "schedules"
-
-    workspace: str = Field(default="main", primary_key=True)
-    path: str = Field(primary_key=True)
+    workspace: str = column(primary_key=True, default="main")
+    path: str = column(primary_key=True)
     schedule: str
     """The cron expression: 5 fields, or 6 with seconds first."""
     timezone: str = "UTC"
@@ -202,7 +193,7 @@ class Schedule(SQLModel, table=True):
     script_path: str
     """The flow or script it runs."""
     is_flow: bool = True
-    args: Any = Field(default=None, sa_type=JSON, nullable=True)
+    args: Any = _json()
     enabled: bool = True
     catch_up: str = "skip"
     """After downtime: "skip" missed firings, or "latest" to run the latest missed one once."""
@@ -230,14 +221,13 @@ TABLES = [
 ]
 
 
-class Variable(SQLModel, table=True):
+@record("variables")
+class Variable:
     """A named value scripts and flows read; a secret one is stored encrypted."""
 
-    __tablename__ = "variables"
-
-    workspace: str = Field(default="main", primary_key=True)
-    path: str = Field(primary_key=True)
-    value: str = Field(default="", sa_type=Text)
+    workspace: str = column(primary_key=True, default="main")
+    path: str = column(primary_key=True)
+    value: str = column(Text, default="")
     """The value as given, or its Fernet token when `is_secret`."""
     is_secret: bool = False
     description: str = ""
@@ -245,41 +235,38 @@ class Variable(SQLModel, table=True):
     updated_at: float
 
 
-class Resource(SQLModel, table=True):
+@record("resources")
+class Resource:
     """A typed JSON value (connection settings, state), checked against its type's schema."""
 
-    __tablename__ = "resources"
-
-    workspace: str = Field(default="main", primary_key=True)
-    path: str = Field(primary_key=True)
+    workspace: str = column(primary_key=True, default="main")
+    path: str = column(primary_key=True)
     resource_type: str
-    value: Any = Field(default=None, sa_type=JSON, nullable=True)
+    value: Any = _json()
     description: str = ""
     created_at: float
     updated_at: float
 
 
-class ResourceType(SQLModel, table=True):
+@record("resource_types")
+class ResourceType:
     """A custom resource type: a name and the JSON Schema its resources' values follow."""
 
-    __tablename__ = "resource_types"
-
-    workspace: str = Field(default="main", primary_key=True)
-    name: str = Field(primary_key=True)
-    type_schema: Any = Field(default=None, sa_type=JSON, nullable=True)
+    workspace: str = column(primary_key=True, default="main")
+    name: str = column(primary_key=True)
+    type_schema: Any = _json()
     """JSON Schema (named so to keep pydantic's `schema` free)."""
     description: str = ""
     created_at: float
 
 
-class FlowUserState(SQLModel, table=True):
+@record("flow_user_states")
+class FlowUserState:
     """One key of a run's user state (`wmill.set_flow_user_state`)."""
 
-    __tablename__ = "flow_user_states"
-
-    run_id: str = Field(sa_column_args=[_run_fk()], primary_key=True, sa_type=String(64))
-    key: str = Field(primary_key=True)
-    value: Any = Field(default=None, sa_type=JSON, nullable=True)
+    run_id: str = column(String(64), _run_fk(), primary_key=True)
+    key: str = column(primary_key=True)
+    value: Any = _json()
 
 
 TABLES.extend([

@@ -16,7 +16,7 @@ import pytest
 from tests.app.server import ADMIN_PASSWORD, Server, running_app
 
 SESSION_COOKIE = "millrace_session"
-"""`app.sessions.COOKIE` (not imported: tests of the running app import none of it)."""
+"""`app.services.sessions.COOKIE` (not imported: tests of the running app import none of it)."""
 LOGIN_PATH = "/api/session/login"
 
 CHROMIUM = "/usr/bin/chromium"
@@ -38,7 +38,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 BLOCKED_LOOP = "a database call on the web server's event loop was refused"
-"""What the app logs when a web handler forgot `off_loop` (app/offloop.py)."""
+"""What the app logs when a web handler forgot `off_loop` (app/services/offloop.py)."""
 
 
 @pytest.fixture(scope="session")

@@ -63,10 +63,11 @@ class Planted:
         self.token_prefix = created.text[:10]
 
     def page_of(self, cls: type) -> str:
-        """The page a state's events come from (the URL its load reads)."""
-        return {"EditorState": f"/flows/edit/{self.flow}", "FlowRunState": f"/flows/run/{self.flow}",
-                "RunState": f"/runs/{self.run_id}", "ScriptEditorState": f"/scripts/edit/{self.script}",
-                }.get(cls.__name__, "/")
+        """The page a state's events come from (the URL its load reads); a part of a page's
+        state (a substate of it) comes from that page."""
+        pages = {"EditorState": f"/flows/edit/{self.flow}", "FlowRunState": f"/flows/run/{self.flow}",
+                 "RunState": f"/runs/{self.run_id}", "ScriptEditorState": f"/scripts/edit/{self.script}"}
+        return next((pages[base.__name__] for base in cls.__mro__ if base.__name__ in pages), "/")
 
     def leaked(self, text: str) -> list[str]:
         return [marker for marker in self.markers.values() if marker in text]

@@ -15,7 +15,7 @@ from tests.pg import fresh_database, pg_url, shared_cluster  # noqa: F401  (fixt
 # when told: all at the same moment, as replicas started together do.
 BOOTSTRAP = """
 import os, sys, time
-from app.engine_service import service
+from app.services.engine_service import service
 service.store
 open(sys.argv[1] + '.ready', 'w').close()
 while not os.path.exists(sys.argv[2]):

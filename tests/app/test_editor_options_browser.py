@@ -47,3 +47,22 @@ def test_options_write_exactly_their_openflow_fields_and_upto_stops_at_the_step(
     expect(page.locator('[data-preview-result="b"]')).to_contain_text('"step": "b"')
     expect(page.locator('[data-preview-result="c"]')).to_have_count(0)
     expect(node(page, "c").locator('[data-status="success"]')).to_have_count(0)
+
+
+def test_the_flows_dedicated_worker_switch_is_saved_with_it_and_undone_by_undo(page, api):
+    path = f"u/tests/dedicated_{uuid.uuid4().hex[:8]}"
+    assert api.post(f"{W}/flows/create", json=flow_body(path, [py_step("a", RETURN % "a")])).status_code == 201
+    open_editor(page, path)
+    switch = page.locator("[data-field=flow-dedicated-worker]")
+    expect(switch).to_have_attribute("data-state", "unchecked")
+    switch.click()
+    expect(switch).to_have_attribute("data-state", "checked")
+    page.locator("[data-action=save]").click()
+    expect(page.locator("[data-notice]")).to_contain_text("Saved version 2")
+    assert api.get(f"{W}/flows/get/{path}").json()["dedicated_worker"] is True
+
+    page.locator("[data-action=undo]").click()
+    expect(switch).to_have_attribute("data-state", "unchecked")
+    page.locator("[data-action=save]").click()
+    expect(page.locator("[data-notice]")).to_contain_text("Saved version 3")
+    assert api.get(f"{W}/flows/get/{path}").json()["dedicated_worker"] is False

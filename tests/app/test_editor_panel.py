@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from app import preview, step_form
-from app.flow_ops import new_module
+from app.views import preview, step_form
+from app.views.flow_ops import new_module
 
 
 def script(step_id: str, **transforms: dict) -> dict:

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from app import engine_host
-from app.engine_host import EngineThread
+from app.services import engine_host
+from app.services.engine_host import EngineThread
 
 
 @pytest.fixture(autouse=True)

@@ -64,7 +64,7 @@ def store_fingerprint(db_url: str) -> dict[str, Any]:
 
 def test_the_walk_finds_the_pages_handlers_and_only_the_login_page_is_open() -> None:
     names = {(cls.__name__, name) for cls, name, _ in APP_HANDLERS}
-    assert {("FlowsState", "delete"), ("EditorState", "run_preview"), ("TokensState", "create"),
+    assert {("FlowsState", "delete"), ("EditorPreviewState", "run_preview"), ("TokensState", "create"),
             ("ScriptEditorState", "submit"), ("RunState", "rerun")} <= names
     assert len(APP_HANDLERS) > 100
     opened = {(cls.__name__, name) for cls, name, h in HANDLERS if guard.is_open(h.fn)}
@@ -160,11 +160,12 @@ def test_a_session_cookie_sent_from_another_origin_is_refused(app_server, plante
 def test_previews_and_script_runs_are_audited_in_the_users_name(app_server, api, planted, operator) -> None:
     name, secret = operator
     editor, scripts = state_named("EditorState"), state_named("ScriptEditorState")
+    panel, preview = state_named("EditorPanelState"), state_named("EditorPreviewState")
     with EventSocket(app_server.url, session=secret) as socket:
         socket.send(full_name(editor, "load"), page=f"/flows/edit/{planted.flow}")
-        socket.send(full_name(editor, "select"), {"step_id": "a"}, page=f"/flows/edit/{planted.flow}")
+        socket.send(full_name(panel, "select"), {"step_id": "a"}, page=f"/flows/edit/{planted.flow}")
         for count, mode in enumerate(("flow", "step", "upto"), 1):
-            socket.send(full_name(editor, "run_preview"), {"mode": mode}, page=f"/flows/edit/{planted.flow}")
+            socket.send(full_name(preview, "run_preview"), {"mode": mode}, page=f"/flows/edit/{planted.flow}")
             socket.wait_until(lambda: _audited(api, name, f"({mode} preview)"), EVENT_TIMEOUT, f"a {mode} preview")
             # The editor starts no preview while one runs: wait for this one's end.
             socket.wait_until(lambda: socket.count(lambda text: '"preview_running_rx_state_":false' in text) >= count,

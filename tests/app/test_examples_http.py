@@ -21,7 +21,7 @@ import duckdb
 import psycopg
 import pytest
 
-from app.demo_api import CURRENCIES, orders_for
+from app.rest.demo_api import CURRENCIES, orders_for
 from engine import Store
 from tests.app.apikit import W, wait_status
 from tests.pg import pg_database, pg_url  # noqa: F401  (pytest fixtures)

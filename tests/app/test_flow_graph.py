@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.flow_graph import INPUT_ID, RESULT_ID, build_graph, drop_target, referenced_steps
-from app.flow_ops import (
+from app.views.flow_graph import INPUT_ID, RESULT_ID, build_graph, drop_target, referenced_steps
+from app.views.flow_ops import (
     PALETTE,
     EditError,
     delete_step,
@@ -54,7 +54,7 @@ def doc(*modules: dict) -> dict:
 
 
 def ids_in(document: dict, container: str = "") -> list[str]:
-    from app.flow_ops import container_list
+    from app.views.flow_ops import container_list
 
     return [m["id"] for m in container_list(document, container)]
 
@@ -286,7 +286,7 @@ def test_error_handler_is_drawn_apart_and_can_be_deleted_not_moved():
 
 
 def test_early_reads_name_each_step_that_reads_a_result_it_cannot_have_yet():
-    from app.flow_ops import early_reads, move_step
+    from app.views.flow_ops import early_reads, move_step
 
     def expr(text: str) -> dict:
         return {"type": "javascript", "expr": text}

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 import yaml
 
-from app.flow_upload import UploadError, flow_text
+from app.services.flow_upload import UploadError, flow_text
 
 FLOW = """\
 summary: synced  # as wmill sync pull writes it

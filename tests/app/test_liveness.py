@@ -1,7 +1,7 @@
 """Pages and REST keep answering whatever flows do.
 
 Flows run on the engine's own thread and web handlers reach the store off the web
-loop (app/engine_host.py, app/offloop.py), so a flow that keeps the engine busy does
+loop (app/services/engine_host.py, app/services/offloop.py), so a flow that keeps the engine busy does
 not hold up the web server (nor does PostgreSQL away: tests/app/test_faults_http.py).
 The bound is generous (the machine is shared): what is checked is that answers come
 at all while the flow runs, not how fast (bench/liveness.py measures that).

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy
 from sqlalchemy.exc import OperationalError
 
-from app import offloop
-from app.offloop import BlockingOnLoop, DatabaseUnavailable, off_loop
+from app.services import offloop
+from app.services.offloop import BlockingOnLoop, DatabaseUnavailable, off_loop
 
 WHO = contextvars.ContextVar("who", default="nobody")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app import present
+from app.views import present
 
 
 def test_duration_reads_in_seconds_minutes_or_hours():

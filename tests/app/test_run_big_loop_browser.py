@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from tests.app.apikit import W, ensure_flow, flow_body, py_step, wait_status
 
 COUNT = 5_000
-PAGE = 50  # app.run_view.PAGE_ITERATIONS
+PAGE = 50  # app.views.run_view.PAGE_ITERATIONS
 BIG_LOOP = flow_body("f/tests/big_loop", [
     {"id": "l", "value": {"type": "forloopflow",
                           "iterator": {"type": "javascript", "expr": f"Array.from({{length: {COUNT}}}, (_, i) => i)"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app import schema_fields as sf
+from components import schema_fields as sf
 
 RICH = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -28,7 +28,7 @@ def test_formats_pick_their_inputs_and_nullable_types_count_as_their_main_type()
     schema = {"properties": {"e": {"type": "string", "format": "email"}, "d": {"type": "string", "format": "date"},
                              "t": {"type": "string", "format": "date-time"}, "o": {"type": ["null", "object"]},
                              "k": {"enum": [1, 2]}}}
-    assert [f["kind"] for f in schema_fields(schema)] == ["email", "date", "datetime", "json", "enum"]
+    assert [f["kind"] for f in schema_fields(schema)] == ["email", "date", "datetime", "keyvalue", "enum"]
     assert schema_fields(schema)[4]["options"] == ["1", "2"]
 
 

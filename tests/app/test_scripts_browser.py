@@ -138,3 +138,15 @@ def test_a_list_argument_is_typed_one_item_a_line(page, api):
     form.locator("[data-submit=script-args]").click()
     expect(page.locator("[data-run-status]")).to_have_attribute("data-run-status", "success", timeout=20_000)
     expect(page.locator("[data-block=script-result]")).to_have_text("15")
+
+
+def test_the_dedicated_worker_switch_is_saved_with_the_next_version(page, api):
+    _create_script(page, "f/tests/dedicated_script")
+    switch = page.locator("[data-field=dedicated-worker]")
+    expect(switch).to_have_attribute("data-state", "unchecked")
+    switch.click()
+    page.locator("[data-action=save-script]").click()
+    expect(page.get_by_text("Saved version 2.")).to_be_visible()
+    assert api.get(f"{W}/scripts/get/p/f/tests/dedicated_script").json()["dedicated_worker"] is True
+    page.reload()
+    expect(page.locator("[data-field=dedicated-worker]")).to_have_attribute("data-state", "checked")

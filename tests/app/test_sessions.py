@@ -8,9 +8,9 @@ import pytest
 
 from engine import FakeClock, Store
 
-from app.accounts import ADMIN, Accounts
-from app.auth import Credentials
-from app.sessions import LIFETIME_SECONDS, LEGACY_LABEL, Sessions, secret_from
+from app.services.accounts import ADMIN, Accounts
+from app.services.auth import Credentials
+from app.services.sessions import LIFETIME_SECONDS, LEGACY_LABEL, Sessions, secret_from
 
 
 
@@ -35,7 +35,7 @@ def test_a_session_lives_until_it_expires_or_ends(credentials) -> None:
 
 
 def test_a_session_of_a_deleted_user_is_nobodys(credentials) -> None:
-    from app.models import User
+    from app.services.models import User
 
     Accounts(credentials).create_user("bob", "bob-password")
     sessions = Sessions(credentials.store)

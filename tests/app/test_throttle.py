@@ -8,7 +8,7 @@ import pytest
 
 from engine import FakeClock, Store
 
-from app.throttle import BASE_BACKOFF_SECONDS, LIMIT, MAX_BACKOFF_SECONDS, WINDOW_SECONDS, LoginThrottle
+from app.services.throttle import BASE_BACKOFF_SECONDS, LIMIT, MAX_BACKOFF_SECONDS, WINDOW_SECONDS, LoginThrottle
 
 KEYS = ["user:ann", "addr:10.0.0.1"]
 

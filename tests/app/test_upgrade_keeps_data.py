@@ -27,7 +27,7 @@ SECRET_KEY = "an upgrade test passphrase"
 # Runs with the previous release's code (its engine and app packages): runs with steps
 # and logs, a suspended run, two versions of a flow, a script, a secret variable, a
 # resource, a schedule, users, tokens, a browser session, a webhook secret, an audit
-# entry. Prints what the new code must find.
+# entry. Prints what the new code must find. (Module paths are that release's: app/ was flat.)
 FILL = r"""
 import asyncio, json, sys
 from engine import Engine, Scheduler, Store, Vault
@@ -151,9 +151,9 @@ def check_catalog(store: Store) -> None:
 
 
 def check_app_tables(store: Store, made: dict[str, Any]) -> None:
-    from app import webhooks
-    from app.accounts import Accounts, Caller
-    from app.auth import Credentials
+    from app.services import webhooks
+    from app.services.accounts import Accounts, Caller
+    from app.services.auth import Credentials
 
     credentials = Credentials(store)
     accounts = Accounts(credentials)

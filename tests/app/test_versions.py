@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from app import versions
+from app.views import versions
 
 
 def flow(greeting: str, extra_steps: int = 0) -> dict:

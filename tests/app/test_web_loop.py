@@ -1,6 +1,6 @@
 """No web event handler blocks the web server's event loop.
 
-The app refuses every database call made on its web loop (`app.offloop`) and logs the
+The app refuses every database call made on its web loop (`app.services.offloop`) and logs the
 refusal. Here every handler of every page is sent, as an admin whose session may do
 anything, with arguments made from its signature, against data planted through REST:
 a handler that reaches the store without `off_loop` shows up in the server's log. It

@@ -10,7 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
-from app.webhooks import signature
+from app.services.webhooks import signature
 from tests.app.apikit import DOUBLE, W, ensure_flow, flow_body, py_step, wait_status
 
 SLOW = flow_body("f/tests/hooks_slow", [py_step("nap", "import time\n\ndef main():\n    time.sleep(3)\n    return 'rested'\n")])

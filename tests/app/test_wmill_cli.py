@@ -213,3 +213,32 @@ def test_schedules_are_pulled_and_pushed_when_asked(api: httpx.Client, wmill: Wm
     schedule_file.write_text(schedule_file.read_text().replace("summary: hourly", "summary: every hour"))
     wmill("sync", "push", "--yes", cwd=asked)
     assert api.get(f"{W}/schedules/get/f/{folder}/hourly").json()["summary"] == "every hour"
+
+
+def test_sync_keeps_dedicated_worker_of_scripts_and_flows_both_ways(api: httpx.Client, wmill: Wmill, tmp_path: Path):
+    folder = _folder()
+    f = f"f/{folder}"
+    _created(api.post(f"{W}/scripts/create", json={"path": f"{f}/hot", "language": "python3", "content": TWICE,
+                                                   "summary": "hot", "dedicated_worker": True}))
+    step = {"id": "a", "value": {"type": "rawscript", "language": "python3", "content": TWICE,
+                                 "input_transforms": {"x": {"type": "static", "value": 2}}}}
+    _created(api.post(f"{W}/flows/create", json={"path": f"{f}/fast", "summary": "fast", "value": {"modules": [step]},
+                                                 "dedicated_worker": True}))
+    assert api.get(f"{W}/scripts/get/p/{f}/hot").json()["dedicated_worker"] is True
+    assert api.get(f"{W}/flows/get/{f}/fast").json()["dedicated_worker"] is True
+
+    out = pull(wmill, tmp_path / "pulled")
+    local = out / "f" / folder
+    assert read_yaml(local / "hot.script.yaml")["dedicated_worker"] is True
+    assert read_yaml(local / "fast.flow" / "flow.yaml")["dedicated_worker"] is True
+    version = _version(api, "scripts", f"{f}/hot")
+    wmill("sync", "push", "--yes", cwd=out)  # nothing changed: no new version, the flag kept
+    assert _version(api, "scripts", f"{f}/hot") == version
+    assert api.get(f"{W}/scripts/get/p/{f}/hot").json()["dedicated_worker"] is True
+
+    for name in ("hot.script.yaml", "fast.flow/flow.yaml"):
+        text = (local / name).read_text()
+        (local / name).write_text(text.replace("dedicated_worker: true", "dedicated_worker: false"))
+    wmill("sync", "push", "--yes", cwd=out)
+    assert api.get(f"{W}/scripts/get/p/{f}/hot").json()["dedicated_worker"] is False
+    assert api.get(f"{W}/flows/get/{f}/fast").json()["dedicated_worker"] is False

@@ -270,7 +270,7 @@ def test_k8s_secret_and_config_keys_are_all_used_and_all_exist():
 
 
 def test_k8s_services_probes_and_ingress_point_at_what_exists():
-    from app.api import routes
+    from app.rest.api import routes
     from reflex_base.constants import Endpoint
 
     objects = _k8s_objects()

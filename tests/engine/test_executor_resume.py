@@ -48,3 +48,25 @@ def test_args_are_validated_against_the_schema_with_defaults(harness):
     with pytest.raises(ArgsValidationError) as info:
         harness.run(document, {"n": "three"})
     assert "n" in str(info.value)
+
+
+def test_an_identity_step_is_journaled_once_finished_and_replayed_after_a_crash(harness, tmp_path):
+    marker = tmp_path / "runs.txt"
+    identity = {"id": "i", "value": {"type": "identity"}}
+    document = flow(for_loop("l", "[1, 2, 3]", [identity, py("s", counter_code(str(marker)))]))
+    store = harness.engine.store
+    saved: list[tuple[str, str | None]] = []
+    save_step = store.save_step
+    store.save_step = lambda run_id, key, **fields: (saved.append((key, fields.get("status"))),
+                                                     save_step(run_id, key, **fields))[1]
+    outcome = harness.run(document)
+    assert (outcome.status, outcome.result) == ("success", [1, 2, 3])
+    assert [status for key, status in saved if key.endswith("/i")] == ["success"] * 3
+    assert [status for key, status in saved if key == "l/1/s"] == ["running", "success"]
+    # As after a crash while iteration 2's script ran: its identity had finished.
+    lost_and_requeued(store, outcome.run_id)
+    store.delete_steps(outcome.run_id, keys=["l/2/s"])
+    store.save_step(outcome.run_id, "l", status="running")
+    again = harness.call(harness.new().drive(outcome.run_id))
+    assert (again.status, again.result) == ("success", [1, 2, 4])
+    assert len(marker.read_text().splitlines()) == 4

@@ -143,6 +143,19 @@ def test_script_targets_run_as_one_step_flows(harness, clock, scheduler):
     assert harness.call(harness.engine.drive(run_id)).result == "hi ada"
 
 
+def test_scheduled_runs_of_a_dedicated_script_share_its_warm_worker(harness, clock, scheduler):
+    counter = "import uuid\nWORKER = uuid.uuid4().hex\ndef main():\n    return WORKER\n"
+    harness.engine.store.save_script("f/t/warm", "python3", counter, dedicated_worker=True)
+    scheduler.save("f/t/often", schedule="0 * * * *", script_path="f/t/warm", is_flow=False)
+    workers = []
+    for _ in range(2):
+        clock.advance(HOUR + 1)
+        [run_id] = scheduler.tick()
+        assert harness.engine.store.get_run(run_id).flow["dedicated_worker"] is True
+        workers.append(harness.call(harness.engine.drive(run_id)).result)
+    assert workers[0] == workers[1]
+
+
 @pytest.mark.parametrize("fields, error, fragment", [
     ({"schedule": "61 * * * *"}, BadInput, "out of range"),
     ({"schedule": "0 0 31 2 *"}, BadInput, "'0 0 31 2 \\*' never fires: February has no 31st day"),

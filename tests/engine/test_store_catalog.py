@@ -86,6 +86,13 @@ def test_each_script_save_is_a_new_version(store: Store) -> None:
     assert first is not None and (first.args_schema, first.summary) == (schema, "double")
 
 
+def test_a_script_version_keeps_whether_it_runs_dedicated(store: Store) -> None:
+    store.save_script("u/me/d", "python3", "def main():\n    return 1\n", dedicated_worker=True)
+    store.save_script("u/me/d", "python3", "def main():\n    return 2\n")
+    assert store.get_script("u/me/d", version=1).dedicated_worker is True
+    assert store.get_script("u/me/d").dedicated_worker is False
+
+
 def test_list_and_delete_scripts(store: Store) -> None:
     store.save_script("u/me/b", "bash", "echo hi", summary="Say hi")
     store.save_script("u/me/a", "python3", "def main(): pass")

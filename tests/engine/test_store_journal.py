@@ -164,3 +164,15 @@ def test_step_upsert_on_sqlite_takes_well_under_a_millisecond(tmp_path: Path) ->
             sqlite_store.save_step(run_id, f"loop/{i % 20}/b", status="success", result={"i": i})
             samples.append(time.perf_counter() - started)
     assert statistics.median(samples) < 0.001
+
+
+def test_saved_values_read_back_as_they_were_given(store: Store, run_id: str) -> None:
+    # SQLite writes go straight to the driver: the JSON text must be what the ORM reads.
+    result = {"text": "naïve ☃", "n": [1, 2.5, None, True], "nested": {"a": {}}}
+    store.save_step(run_id, "l/0/a", step_id="a", status="success", result=result, error=None,
+                    iteration=0, started_at=1.5, finished_at=2.25, data={"args": {"x": "y"}})
+    store.save_step(run_id, "b", step_id="b", result=None, data={})
+    record, other = store.load_step(run_id, "l/0/a"), store.load_step(run_id, "b")
+    assert (record.result, record.error, record.data) == (result, None, {"args": {"x": "y"}})
+    assert (record.iteration, record.started_at, record.finished_at) == (0, 1.5, 2.25)
+    assert (other.status, other.result, other.attempts, other.data) == ("running", None, 0, {})

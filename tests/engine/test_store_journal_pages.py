@@ -87,3 +87,19 @@ def test_copy_steps_copies_records_with_their_log_lines(store: Store, run_id: st
     assert sorted(copied) == ["l/0/s", "l/1/s"] and copied["l/1/s"].result == 1
     assert copied["l/1/s"].iteration == 1 and copied["l/1/s"].status == "success"
     assert [(line.step_key, line.line) for line in store.get_logs(new)] == [("l/1/s", "one"), ("l/1/s", "two")]
+
+
+def test_records_read_by_key_are_those_a_whole_journal_read_gives(store: Store, run_id: str) -> None:
+    # SQLite reads by key go straight to the driver: every field as SQLAlchemy reads it.
+    values = [None, 0, 1.5, -7, "1", "naïve ☃", True, [1, None, {"a": []}], {"k": {"n": 2.25}}]
+    for i, value in enumerate(values):
+        store.save_step(run_id, f"k{i}", step_id="s", iteration=i, status="success", result=value,
+                        error={"name": "E", "message": str(value)} if i % 2 else None, attempts=i,
+                        started_at=i + 0.5, finished_at=None if i % 3 else float(i), data={"args": {"x": value}})
+    keys = [f"k{i}" for i in range(len(values))]
+    whole = store.load_steps(run_id)
+    by_key = store.load_steps_at(run_id, keys)
+    assert [by_key[key].model_dump() for key in keys] == [whole[key].model_dump() for key in keys]
+    assert [by_key[key].result for key in keys] == values
+    bare = store.load_steps_at(run_id, keys, results=False)
+    assert [(bare[key].result, bare[key].data) for key in keys] == [(None, whole[key].data) for key in keys]

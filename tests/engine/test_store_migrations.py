@@ -14,13 +14,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import MetaData, inspect, text
 from sqlmodel import SQLModel
 
 from engine import Store
 from engine.errors import SchemaVersionError
 from engine.store import schema
 from engine.store.db import lock_key
+from engine.store.records import METADATA
 from tests.pg import pg_url  # noqa: F401  (pytest fixture)
 from tests.store_fixtures import empty_url  # noqa: F401  (pytest fixture)
 
@@ -43,10 +44,13 @@ def test_a_migrated_database_has_exactly_the_tables_the_models_describe(empty_ur
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    import app.models  # noqa: F401  (the app's tables live in the same database)
+    import app.services.models  # noqa: F401  (the app's tables live in the same database)
 
+    described = MetaData()
+    for table in (*METADATA.tables.values(), *SQLModel.metadata.tables.values()):
+        table.to_metadata(described)
     with Store.open(empty_url) as store, store.db.autocommit() as conn:
-        differences = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        differences = compare_metadata(MigrationContext.configure(conn), described)
         assert schema.revision(conn) == schema.HEAD
     assert differences == [], "a model changed without a migration (engine/store/migrations/versions/)"
 
@@ -73,6 +77,7 @@ def _as_the_first_releases_left_it(store: Store) -> None:
                           "CREATE INDEX ix_runs_claim ON runs (status, scheduled_for)",
                           "ALTER TABLE app_tokens DROP COLUMN prefix", "ALTER TABLE schedules DROP COLUMN error",
                           'ALTER TABLE script_versions DROP COLUMN "lock"',
+                          "ALTER TABLE script_versions DROP COLUMN dedicated_worker",
                           "DROP TABLE app_sessions",
                           "INSERT INTO app_tokens (token_hash, label, owner, is_admin, created_at) "
                           "VALUES ('h', 'old', 'admin', true, 0)"):

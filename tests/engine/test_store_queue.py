@@ -4,6 +4,9 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
+from engine.errors import RunLost
 from engine.store import Store
 from tests.pg import pg_database, pg_url  # noqa: F401
 from tests.store_fixtures import store  # noqa: F401
@@ -234,3 +237,34 @@ def test_cancel_tree_ends_the_run_and_its_unfinished_parts_and_stops_their_heart
     # A worker that has not heard of it yet cannot finish or requeue it.
     assert store.finish_run(running, "success", result=1).status == "canceled"
     assert store.update_run(root, status="queued").status == "canceled"
+
+
+def test_a_worker_whose_run_was_taken_over_writes_nothing_of_it(store: Store) -> None:
+    # The worker's own check (its lease) passed just before it stood still; the write
+    # itself must still find the run taken and leave the taker's finished record alone.
+    [run_id] = _queue(store, 1)
+    store.claim_run("stalled", now=T0 + 10)
+    store.db.holder = lambda: (run_id, "stalled")
+    store.save_step(run_id, "a", step_id="a", status="running")
+    assert store.requeue_stale(now=T0 + 100, timeout=60) == [run_id]
+    store.db.holder = lambda: (run_id, "rescuer")
+    assert store.claim_run("rescuer", now=T0 + 101).id == run_id
+    store.save_step(run_id, "a", status="success", result=2)
+    store.save_step(run_id, "b", step_id="b", status="success", result=3)
+
+    store.db.holder = lambda: (run_id, "stalled")
+    with pytest.raises(RunLost, match=f"run {run_id} is no longer worker stalled's: step record 'a'"):
+        store.save_step(run_id, "a", status="running")
+    with pytest.raises(RunLost):
+        store.save_step(run_id, "c", step_id="c")
+    with pytest.raises(RunLost, match=f"run {run_id} is no longer worker stalled's: its status stays running"):
+        store.finish_run(run_id, "failure", error={"name": "X", "message": "stale"})
+    with pytest.raises(RunLost, match="its status stays running"):
+        store.finish_run(run_id, "failure", error={"name": "X", "message": "stale"}, returning=False)
+    store.db.holder = lambda: (run_id, "rescuer")
+    assert store.finish_run(run_id, "success", result=3).status == "success"
+    store.db.holder = None
+    steps = store.load_steps(run_id)
+    assert [(key, record.status, record.result) for key, record in steps.items()] == [
+        ("a", "success", 2), ("b", "success", 3)]
+    assert (store.get_run(run_id).status, store.get_run(run_id).result) == ("success", 3)

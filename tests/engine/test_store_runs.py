@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from engine.errors import BadInput, NotFound
@@ -39,6 +41,19 @@ def test_finish_run_records_the_error_and_defaults_finished_at_to_now(store: Sto
     done = store.finish_run(run.id, "failure", error=error)
     assert done.error == error
     assert done.finished_at == store.clock.now()
+
+
+def test_finish_run_without_reading_back_records_the_same_and_keeps_a_cancel(store: Store) -> None:
+    run = store.create_run(kind="flow", path="f/x", args={"n": 1})
+    store.update_run(run.id, status="running", started_at=10.0)
+    assert store.finish_run(run.id, "success", result={"ok": 1}, finished_at=12.5, returning=False) is None
+    done = store.get_run(run.id)
+    assert (done.status, done.result, done.error, done.finished_at) == ("success", {"ok": 1}, None, 12.5)
+    canceled = store.create_run(kind="flow", path="f/x", status="canceled")
+    store.finish_run(canceled.id, "failure", error={"name": "E", "message": "m"}, returning=False)
+    assert store.get_run(canceled.id).status == "canceled"
+    with pytest.raises(NotFound, match="ghost"):
+        store.finish_run("ghost", "success", returning=False)
 
 
 def test_finish_run_refuses_a_status_that_is_not_final(store: Store) -> None:
@@ -120,7 +135,7 @@ def test_returned_runs_stay_usable_after_the_store_closes(store: Store) -> None:
     store.close()
     run.status = "running"
     assert run.args == {"a": 1} and run.status == "running"
-    assert listed[0].model_dump()["path"] == "f/x"
+    assert dataclasses.asdict(listed[0])["path"] == "f/x"
 
 
 def _runs_at(store: Store, specs: list[tuple[str, str]]) -> list[Run]:

@@ -39,15 +39,20 @@ def apply_limits(job: dict) -> None:
 
     The environment is replaced, not added to: the job sees only what the engine gave it.
     """
+    cap_memory(job)
+    os.chdir(job["cwd"])
+    os.environ.clear()
+    os.environ.update(job["env"])
+
+
+def cap_memory(job: dict) -> None:
+    """Cap the address space at the job's memory, keeping REPORT_HEADROOM back."""
     cap = job["memory_mb"] * 2**20
     reserve = cap + REPORT_HEADROOM
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         cap, reserve = min(cap, hard), min(reserve, hard)
     resource.setrlimit(resource.RLIMIT_AS, (cap, reserve))
-    os.chdir(job["cwd"])
-    os.environ.clear()
-    os.environ.update(job["env"])
 
 
 def release_headroom() -> None:
@@ -167,6 +172,11 @@ def load_main(content: str, entry: str = "main", package: str | None = None) -> 
     # dataclasses and pickle look the defining module up in sys.modules.
     sys.modules["main"] = module
     exec(code, module.__dict__)
+    return entry_of(module, entry)
+
+
+def entry_of(module: types.ModuleType, entry: str) -> typing.Callable:
+    """The function `entry` of the loaded script (`main` unless the step names another)."""
     main = module.__dict__.get(entry)
     if not callable(main):
         raise LookupError(f"the script defines no function `{entry}`; add `def {entry}(...):`")
@@ -178,7 +188,11 @@ def run_main(job: dict) -> typing.Any:
     if job.get("package") is not None or job.get("modules"):
         sys.path.insert(0, os.path.join(job["job_dir"], MODULES_DIR))
     main = load_main(job["content"], job.get("entry", "main"), job.get("package"))
-    result = call_main(main, call_arguments(main, job["args"]))
+    return await_result(call_main(main, call_arguments(main, job["args"])))
+
+
+def await_result(result: typing.Any) -> typing.Any:
+    """main's result, awaited when main is async."""
     if inspect.isawaitable(result):
 
         async def wait() -> typing.Any:
@@ -228,9 +242,10 @@ def run_job(conn: socket.socket, job: dict) -> None:
     answer(conn, job, lambda: run_main(job))
 
 
-def answer(conn: socket.socket, job: dict, compute: typing.Callable[[], typing.Any]) -> None:
-    """Apply the job's limits, call `compute` and send its result (R) or how it failed (E)."""
-    apply_limits(job)
+def answer(conn: socket.socket, job: dict, compute: typing.Callable[[], typing.Any],
+           settle: typing.Callable[[dict], None] = apply_limits) -> None:
+    """Apply the job's limits (`settle`), call `compute` and send its result (R) or how it failed (E)."""
+    settle(job)
     try:
         result = compute()
     except SyntaxError as exc:

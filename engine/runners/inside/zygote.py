@@ -58,6 +58,7 @@ import time
 import typing
 import uuid
 
+import dedicated
 import isolation
 import pyjob
 import sqljob
@@ -422,7 +423,8 @@ class JobProcess:
             # The engine learns our own pid from the connection's credentials.
             send_frame(conn, b"P", f"{self.spare} {self.init}".encode())
             job = receive_job(conn)
-            watch_engine(conn)
+            if not job.get("dedicated"):  # a dedicated worker watches the connection itself
+                watch_engine(conn)
             self.start(conn, job)
         except BaseException:  # a broken connection or an engine bug: nothing left to tell
             code = 70
@@ -493,6 +495,8 @@ class JobProcess:
             return self.exec(conn, job)
         if job.get("sql"):
             return sqljob.run_job(conn, job)
+        if job.get("dedicated"):
+            return dedicated.serve(conn, job)
         pyjob.run_job(conn, job)
 
     def working_directory(self, wanted: str | None) -> str | None:
