@@ -11,9 +11,9 @@ address-space cap) and the process count is not capped; `Cgroups.detect()` says 
 Moving a process into a group can wait for a kernel grace period (milliseconds), so it
 is never done on a job's path nor on the engine's event loop: the engine makes one
 folder per runner pool (`millrace-<pid>-<id>`, one per hierarchy) and shows it to the
-zygote; each spare's keeper makes the group `job-<keeper pid>` there, sets the default
-limits and joins it before it forks the job's processes, ahead of any job
-(inside/isolation.py `join_cgroup`). The engine only changes the memory cap of a job that
+zygote; each spare's job process makes the group `job-<spare pid>` there, sets the
+default limits and joins it before it waits for a job, so everything the job starts is
+in it (inside/isolation.py `join_cgroup`). The engine only changes the memory cap of a job that
 asks for another one, reads whether the kernel killed for memory, and kills what a job
 left and removes its group (after reading it: the zygote never removes one).
 """
@@ -43,17 +43,24 @@ INSIDE_ROOT = "/run/millrace/cgroup"
 
 @dataclass
 class JobGroup:
-    """The control group(s) of one job: `job-<keeper>` in each of the pool's folders."""
+    """The control group(s) of one job: `job-<spare pid>` in each of the pool's folders."""
 
     dirs: tuple[Path, ...]
 
     def pids(self) -> set[int]:
+        """The processes in the group (read with plain system calls: this runs for every job)."""
         found: set[int] = set()
         for folder in self.dirs:
             try:
-                found.update(int(line) for line in (folder / "cgroup.procs").read_text().split())
+                fd = os.open(folder / "cgroup.procs", os.O_RDONLY)
             except OSError:
                 continue
+            try:
+                found.update(int(word) for word in _read_all(fd).split())
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
         return found
 
 
@@ -96,7 +103,7 @@ class Cgroups:
                 "memory": binds[str(self.parents["memory"])], "pids": binds[str(self.parents["pids"])]}
 
     def group(self, keeper: int) -> JobGroup:
-        """The group the keeper `keeper` made for its job."""
+        """The group the spare `keeper` (the pid the zygote reports it by) made for its job."""
         return JobGroup(tuple(folder / f"job-{keeper}" for folder in self.folders()))
 
     def set_memory(self, group: JobGroup, memory_mb: int) -> None:
@@ -184,6 +191,14 @@ def _write(path: Path, value: str, optional: bool = False) -> None:
     except OSError:
         if not optional:
             raise
+
+
+def _read_all(fd: int) -> bytes:
+    """Everything left to read from `fd` (a kernel file may give it a page at a time)."""
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _remove(folders: list[Path] | tuple[Path, ...]) -> None:

@@ -72,6 +72,15 @@ def processes_mentioning(text: str) -> list[int]:
     return found
 
 
+def started(text: str, within: float = 3.0) -> list[int]:
+    """`processes_mentioning(text)` once it finds any (within `within` seconds): a process
+    just spawned shows an empty command line until its exec is done."""
+    deadline = time.monotonic() + within
+    while not (found := processes_mentioning(text)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return found
+
+
 def none_left(text: str, within: float = 3.0) -> bool:
     """Whether every process mentioning `text` ends (or is a zombie) within `within` seconds."""
     deadline = time.monotonic() + within

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from engine.runners import LogLine, RunnerPool, ScriptJob, ScriptOutcome
-from tests.engine.runnerkit import NAME_ITSELF, Runner, lines, none_left, process_gone, processes_mentioning
+from tests.engine.runnerkit import NAME_ITSELF, Runner, lines, none_left, process_gone, processes_mentioning, started
 
 RESULT_LIMIT = 200_000
 
@@ -575,19 +575,20 @@ def test_close_leaves_no_process_or_file_behind():
 
 
 def roots(pids: list[int]) -> set[int]:
-    """The processes among `pids` whose parent is not among them (a zygote's bwrap)."""
-    def parent(pid: int) -> int:
+    """The processes among `pids` whose parent is not among them (a zygote's bwrap); one
+    that ended meanwhile (a finished job's, say) is none."""
+    def parent(pid: int) -> int | None:
         try:
             return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError):
-            return 0
-    return {pid for pid in pids if parent(pid) not in pids}
+            return None
+    return {pid for pid in pids if (found := parent(pid)) is not None and found not in pids}
 
 
 def test_a_warmed_pool_runs_its_first_job_in_the_zygote_it_booted_ahead():
     pool = RunnerPool()
     pool.warm()  # no event loop yet, as the CLI calls it
-    booting = roots(processes_mentioning(pool.folder))
+    booting = roots(started(pool.folder))
     runner = Runner(pool)
     try:
         outcome, _ = runner.run("def main():\n    return 7\n")
@@ -603,7 +604,7 @@ def test_a_warmed_pool_runs_its_first_job_in_the_zygote_it_booted_ahead():
 def test_a_warmed_pool_closed_without_a_job_leaves_no_process_behind():
     pool = RunnerPool()
     pool.warm()
-    assert processes_mentioning(pool.folder)
+    assert started(pool.folder)
     asyncio.run(pool.close())
     assert none_left(pool.folder)
 

@@ -5,9 +5,10 @@ no view of the app's files, a clean environment. Every job gets more on top, mad
 of time by the spare that will run it (so none of it is on a job's path):
 
 - a user namespace of its own, owning
-- a PID namespace whose first process (PID 1) is the job: it sees only its own
-  processes, cannot signal the app, the zygote or other jobs, and when it ends the
-  kernel kills every process it started, `setsid` ones included;
+- a PID namespace whose first process (PID 1, the spare's init) only reaps and waits
+  for the job process: the job sees only its own processes, cannot signal the app, the
+  zygote or other jobs, and when it ends the init exits and the kernel kills every
+  process it started, `setsid` ones included;
 - a mount namespace: a fresh /proc, size-capped tmpfs for /tmp, /dev/shm and the job's
   folder (which covers the folder holding the other jobs and the zygote's socket);
 - an IPC namespace.
@@ -20,7 +21,10 @@ through an executable).
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
+import platform
+import signal
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
@@ -34,8 +38,15 @@ PR_SET_NO_NEW_PRIVS = 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 CAP_LAST = 63
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
+JOB_NAMESPACES = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC
+_SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(platform.machine())
+CAN_CLONE = _SYS_CLONE is not None
+"""Whether `clone_into_namespaces` knows this machine's system call (else: fork, then `enter_namespaces`)."""
 
 _libc = ctypes.CDLL(None, use_errno=True)
+# The same C library called with the GIL held: a clone returns in the child holding it, as fork does.
+_libc_locked = ctypes.PyDLL(None, use_errno=True)
+_libc_locked.syscall.restype = ctypes.c_long
 
 
 class IsolationError(OSError):
@@ -69,24 +80,52 @@ def set_parent_death_signal(signum: int) -> None:
 
 
 def enter_namespaces() -> None:
-    """Unshare user, mount, PID and IPC namespaces; our next child is PID 1 of the new one.
-
-    The user namespace maps our own uid and gid to themselves, so files keep their owners.
-    """
+    """Unshare user, mount, PID and IPC namespaces; our next child is PID 1 of the new one."""
     uid, gid = os.getuid(), os.getgid()
-    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC), "unshare")
+    _check(_libc.unshare(JOB_NAMESPACES), "unshare")
+    map_own_ids(uid, gid)
+
+
+def clone_into_namespaces() -> int:
+    """Fork a child that is PID 1 of new user, mount, PID and IPC namespaces, to be a
+    job's init: 0 in the child, its pid in the parent.
+
+    One process fewer than forking and unsharing there (whose next child would be PID 1).
+    Only for a process without threads: unlike the C library's fork, this copies held
+    locks held. The child returns as a parent does from os.fork (the import lock freed,
+    the parent's at-fork hooks run), not as a child: it has no threads to forget, and an
+    init only forks (the job process, in which os.fork reseeds `random` and resets
+    `threading`) and waits, so the child's hooks would only copy pages. Raises
+    IsolationError where the system call's number is not known here (see CAN_CLONE).
+    """
+    if _SYS_CLONE is None:
+        raise IsolationError(errno.ENOSYS, f"clone: unknown on {platform.machine()}")
+    ctypes.pythonapi.PyOS_BeforeFork()  # what os.fork does around the system call
+    pid = _libc_locked.syscall(_SYS_CLONE, ctypes.c_ulong(JOB_NAMESPACES | signal.SIGCHLD), None, None, None, None)
+    ctypes.pythonapi.PyOS_AfterFork_Parent()
+    _check(0 if pid >= 0 else -1, "clone")
+    return pid
+
+
+def map_own_ids(uid: int, gid: int) -> None:
+    """In a new user namespace: map our uid and gid (as they were outside) to themselves,
+    so files keep their owners."""
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
-        with open(f"/proc/self/{name}", "w") as file:
-            file.write(text)
+        _write(f"/proc/self/{name}", text)
 
 
-def host_pid() -> int:
-    """Our pid as the engine sees it (read before our own /proc hides the outer namespace)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("NSpid:"):
-                return int(line.split()[1])
-    return os.getpid()
+def parent_pid() -> int:
+    """Our parent's pid as the engine sees it, even if it is PID 1 of our namespace (read
+    before our own /proc hides the outer namespace)."""
+    fd = os.open("/proc/self/status", os.O_RDONLY)
+    try:
+        status = os.read(fd, 1 << 16)
+    finally:
+        os.close(fd)
+    for line in status.splitlines():
+        if line.startswith(b"PPid:"):
+            return int(line.split()[1])
+    return os.getppid()
 
 
 def tmpfs(target: str, size_mb: int, mode: str = "1777") -> None:
@@ -125,14 +164,14 @@ def drop_privileges() -> None:
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
 
 
-def join_cgroup(cgroups: dict, keeper: int) -> None:
-    """Make the job's group `job-<keeper>` in the pool's cgroup folders, set its default
+def join_cgroup(cgroups: dict, spare: int) -> None:
+    """Make the job's group `job-<spare>` in the pool's cgroup folders, set its default
     limits and move this process into it (its children, the job's, follow).
 
     `cgroups`: {"version", "memory", "pids" (folders as seen here), "memory_mb",
     "max_processes"}. Done ahead of any job: a move can wait for a kernel grace period.
     """
-    memory, pids = f"{cgroups['memory']}/job-{keeper}", f"{cgroups['pids']}/job-{keeper}"
+    memory, pids = f"{cgroups['memory']}/job-{spare}", f"{cgroups['pids']}/job-{spare}"
     folders = list(dict.fromkeys([memory, pids]))
     for folder in folders:
         os.mkdir(folder)
@@ -149,9 +188,14 @@ def join_cgroup(cgroups: dict, keeper: int) -> None:
 
 
 def _write(path: str, value: str, optional: bool = False) -> None:
+    """Write a kernel setting's file (with plain system calls: this runs in every spare,
+    where each object the io module would make costs copied pages)."""
     try:
-        with open(path, "w") as file:
-            file.write(value)
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.write(fd, value.encode())
+        finally:
+            os.close(fd)
     except OSError:
         if not optional:
             raise

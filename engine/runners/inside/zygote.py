@@ -9,19 +9,20 @@ It imports the common runtime once and keeps SPARES spares ready on the Unix soc
 each takes one connection and runs exactly that job. The zygote itself never reads a
 job, so no user input can reach it.
 
-A spare is three processes, all made ahead of any job (so none of it is on a job's
-path): the *keeper*, forked from the zygote, joins the job's cgroup and enters new
-namespaces (isolation.py) and forks their *init* (PID 1), which mounts the job's own /proc, /tmp and folder and forks
-the *job process*. That one warms up and waits for a connection; per job it reports
-the keeper's and the init's pids (frame ``P``), receives the job (frames.py), drops
+A spare is two processes, both made ahead of any job (so none of it is on a job's
+path): the *init*, cloned from the zygote into new namespaces (isolation.py), of which
+it is PID 1, joins the job's cgroup, mounts the job's own /proc, /tmp and folder and
+forks the *job process*. That one warms up and waits for a connection; per job it
+reports the spare's and the init's pids (frame ``P``), receives the job (frames.py), drops
 every privilege and runs it: Python in this interpreter (pyjob.py), SQL too (sqljob.py), anything else
 (bash, bun) by exec'ing it, with the connection as fd 3 when asked (bun reports its
-result there). When the job process ends, the init tells the keeper how and exits,
-which ends every process left in the namespace; the keeper then ends the same way, so
-the exit code the zygote reports for it is the job's.
+result there). When the job process ends, the init writes how on its status pipe and
+exits, which ends every process left in the namespace; the zygote reaps the init and
+reports the job's exit code. (A zygote with threads forks a *keeper* that clones the
+init for it: see Zygote.start_spare.)
 
 Zygote -> engine, on its stdout: ``ready`` once serving, then ``exit PID CODE`` for
-every reaped keeper (CODE negative: killed by that signal).
+every reaped spare (CODE negative: killed by that signal).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ from frames import receive_job, send_error, send_frame
 PRELOADED = (array, base64, collections, dataclasses, decimal, enum, functools, io)
 PRELOADED += (itertools, math, pathlib, random, string, textwrap, time, uuid)
 
+MAX_FD = os.sysconf("SC_OPEN_MAX")
 RESULT_FD = 3
 """Where an exec'd program that reports frames (bun's wrapper) finds the connection."""
 
@@ -112,10 +114,10 @@ def watch_engine(conn: socket.socket) -> None:
 
 
 class Zygote:
-    """Keeps `spares` keepers ready on the socket; reaps and reports them.
+    """Keeps `spares` spares ready on the socket; reaps them and reports how their jobs ended.
 
     A spare accepts one connection itself, tells the zygote through a pipe, and runs
-    that job; the zygote forks a replacement at once. So neither the fork, nor the
+    that job; the zygote starts a replacement at once. So neither the fork, nor the
     namespaces, nor the first copies of the runtime's pages are on a job's path.
     Spares hold nothing of the control channel and exit when the zygote dies, so a
     killed zygote leaves nothing behind that could take a job or keep the engine waiting.
@@ -134,7 +136,15 @@ class Zygote:
         # Only the zygote holds the write end: a spare sees it close when the zygote dies.
         self.alive_r, self.alive_w = os.pipe()
         self.spares: set[int] = set()
+        self.statuses: dict[int, int] = {}
+        """The read end of each spare's status pipe, on which its init says how the job ended."""
+        self.reported: set[int] = set()
+        """Spares whose job's end was reported before they were reaped."""
         self.failures = 0
+        self.ids = os.getuid(), os.getgid()
+        self.ids_mapped = False
+        """Whether our uid and gid are mapped in the job's user namespace (a keeper did it)."""
+        self.let_go_done = False
         self.selector = selectors.DefaultSelector()
 
     def serve(self) -> None:
@@ -156,21 +166,57 @@ class Zygote:
                     key.data()
 
     def refill(self) -> None:
-        """Fork spares until there are enough (unless spares keep dying at birth)."""
+        """Start spares until there are enough (unless spares keep dying at birth)."""
         while len(self.spares) < self.config.spares and self.failures < 10:
+            status_r, status_w = os.pipe()
             try:
-                pid = os.fork()
+                pid = self.start_spare(status_w)
             except OSError:
+                pid = None
+            os.close(status_w)
+            if pid is None:
+                os.close(status_r)
                 return
-            if pid == 0:
-                self.be_keeper()
+            os.set_blocking(status_r, False)
+            self.statuses[pid] = status_r
+            self.selector.register(status_r, selectors.EVENT_READ, functools.partial(self.on_status, pid))
             self.spares.add(pid)
+
+    def start_spare(self, status: int) -> int:
+        """Start one spare: its init, cloned straight into the job's new namespaces (two
+        processes a job), or forked where there are none to enter (sandbox off); the pid
+        the zygote reaps.
+
+        A zygote with threads (a preloaded package's), or on a machine whose clone call is
+        not known here, forks a keeper, which enters the namespaces, forks the init and
+        ends as it ends: the C library's fork leaves no lock that another thread holds
+        (malloc's, say) held in the child, a bare clone would.
+        """
+        if self.config.isolate and isolation.CAN_CLONE and not has_threads():
+            pid = isolation.clone_into_namespaces()
+            if pid == 0:
+                be_init(self, None, status)
+            return pid
+        pid = os.fork()
+        if pid == 0:
+            if self.config.isolate:
+                self.be_keeper(status)
+            be_init(self, None, status)
+        return pid
 
     def on_taken(self) -> None:
         for pid in os.read(self.taken_r, 4096).split():
             self.spares.discard(int(pid))
         self.failures = 0
         self.refill()
+
+    def on_status(self, spare: int) -> None:
+        """The init of `spare` said how its job ended: report it at once, not after the
+        kernel has torn its namespaces down (what a job that ends by exiting waits for)."""
+        code = self.said(spare)
+        if code is not None:
+            report(f"exit {spare} {code}")
+            self.reported.add(spare)
 
     def on_signal(self) -> None:
         os.read(self.wake_r, 4096)
@@ -181,44 +227,67 @@ class Zygote:
                 break
             if pid == 0:
                 break
-            report(f"exit {pid} {os.waitstatus_to_exitcode(status)}")
+            if pid in self.reported:
+                self.reported.discard(pid)
+            else:  # killed with its job, or before it ran one
+                code = self.said(pid)
+                report(f"exit {pid} {os.waitstatus_to_exitcode(status) if code is None else code}")
             shutil.rmtree(job_dir(self.config.workroot, pid), ignore_errors=True)
             if pid in self.spares:
                 self.spares.discard(pid)
                 self.failures += 1
         self.refill()
 
-    def be_keeper(self) -> typing.NoReturn:
-        """In a new child: enter the job's namespaces, fork its process, end as it ends."""
+    def said(self, spare: int) -> int | None:
+        """The exit code the init of `spare` wrote on its status pipe, if any; the pipe is then closed."""
+        pipe = self.statuses.pop(spare, None)
+        if pipe is None:
+            return None
+        self.selector.unregister(pipe)
+        try:
+            said = os.read(pipe, 64).strip()
+        except BlockingIOError:
+            said = b""
+        finally:
+            os.close(pipe)
+        return int(said) if said else None
+
+    def let_go(self) -> None:
+        """In a new spare: drop what is the zygote's alone (its signal handling, its end of
+        the pipes, the other spares' status pipes, the control channel on stdout, so that
+        the engine sees it end when the zygote dies, however many spares still wait)."""
+        if self.let_go_done:  # a keeper did it
+            return
+        self.let_go_done = True
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        self.selector.close()
+        for fd in (self.wake_r, self.wake_w, self.taken_r, self.alive_w, *self.statuses.values()):
+            os.close(fd)
+        self.statuses.clear()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+
+    def be_keeper(self, status: int) -> typing.NoReturn:
+        """In a forked child of a zygote with threads: enter new namespaces, fork the job's
+        init (their PID 1) and end as it ends (its pid is the one the zygote knows)."""
         code = 70
         try:
-            signal.set_wakeup_fd(-1)
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            self.selector.close()
-            for fd in (self.wake_r, self.wake_w, self.taken_r, self.alive_w):
-                os.close(fd)
-            os.setsid()  # own process group: the engine ends the keeper with its job
-            # Let go of the control channel (stdout), so that the engine sees it end
-            # when the zygote dies, however many spares are still waiting.
-            devnull = os.open(os.devnull, os.O_RDWR)
-            os.dup2(devnull, 0)
-            os.dup2(devnull, 1)
-            os.close(devnull)
-            zygote, keeper = os.getppid(), os.getpid()
-            if self.config.cgroups is not None:
-                isolation.join_cgroup(self.config.cgroups, keeper)
-            if self.config.isolate:
-                isolation.enter_namespaces()
-            status_r, status_w = os.pipe()
-            child = os.fork()
-            if child == 0:
-                os.close(status_r)
-                JobNamespace(self, keeper, status_w).run()
-            os.close(status_w)
+            isolation.set_parent_death_signal(signal.SIGKILL)
+            self.let_go()
+            os.setsid()  # own process group: the engine ends the spare with its job
+            keeper = os.getpid()
+            isolation.enter_namespaces()
+            self.ids_mapped = True
+            init = os.fork()
+            if init == 0:
+                be_init(self, keeper, status)
             self.listener.close()
-            for fd in (self.taken_w, self.alive_r):
+            for fd in (self.taken_w, self.alive_r, status):
                 os.close(fd)
-            code = keep(child, zygote, status_r)
+            code = keep(init)
         finally:
             os._exit(code)
 
@@ -230,132 +299,129 @@ class Zygote:
             os.kill(pid, signal.SIGKILL)
 
 
-def keep(child: int, zygote: int, status: int) -> int:
-    """In a keeper: wait for the job's namespace to end; return the job's exit code, or die of its signal.
+def has_threads() -> bool:
+    """Whether this process runs more than one thread."""
+    return len(os.listdir("/proc/self/task")) > 1
 
-    The keeper dies with the zygote (parent-death signal) and takes the job with it.
-    """
-    def end_job(*_args: typing.Any) -> None:
-        os.kill(child, signal.SIGKILL)
 
-    signal.signal(signal.SIGTERM, end_job)
-    isolation.set_parent_death_signal(signal.SIGTERM)
-    if os.getppid() != zygote:  # the zygote died before the signal was set
-        end_job()
-    _pid, own = os.waitpid(child, 0)
-    said = os.read(status, 64).strip()
-    code = int(said) if said else os.waitstatus_to_exitcode(own)
-    if code < 0:  # end the same way, so the zygote reports the job's signal
-        if -code not in (signal.SIGKILL, signal.SIGSTOP):
-            signal.signal(-code, signal.SIG_DFL)
-        os.kill(os.getpid(), -code)
+def keep(init: int) -> int:
+    """In a keeper: wait for the job's init; return its exit code, or die of its signal."""
+    _pid, status = os.waitpid(init, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:  # killed (a PID 1 is killed only by SIGKILL): end the same way
+        os.kill(os.getpid(), signal.SIGKILL)
     return code
 
 
-def job_dir(workroot: str, keeper: int) -> str:
-    """The job's own fresh working directory (the zygote removes it after the keeper)."""
-    return os.path.join(workroot, f"job-{keeper}")
+def job_dir(workroot: str, spare: int) -> str:
+    """The job's own fresh working directory (the zygote removes it after the spare)."""
+    return os.path.join(workroot, f"job-{spare}")
 
 
-class JobNamespace:
-    """PID 1 of a job's namespaces: mounts the job's file system, forks the job process, waits.
+def zygote_gone(alive: int) -> bool:
+    """Whether the zygote has died (its end of the `alive` pipe closed)."""
+    return bool(select.select([alive], [], [], 0)[0])
 
-    It reaps whatever the job orphans and, when the job process ends, tells the keeper
-    how (a PID 1 cannot die of a signal it sends itself) and exits, which ends every
-    process left in the namespace.
+
+def be_init(zygote: Zygote, spare: int | None, status: int) -> typing.NoReturn:
+    """Be PID 1 of a job's namespaces (without the sandbox: the spare's first process).
+
+    It forks the job process at once and does nothing else, so that it copies as few of
+    the zygote's pages as it can: the job process sets the namespaces up. It keeps no
+    file of the zygote's open, reaps whatever the job orphans and, when the job process
+    ends, writes how on `status` (the zygote reports it: a PID 1 cannot die of a signal it
+    sends itself) and exits, which ends every process left in the namespace.
+    `spare`: the pid the zygote knows the spare by (its keeper's), or None: ours.
     """
+    code = 70
+    try:
+        isolation.set_parent_death_signal(signal.SIGKILL)
+        os.setsid()  # own process group: the engine ends the spare with its job
+        job = os.fork()
+        if job == 0:
+            JobProcess(zygote, spare, status).run()
+        signal.set_wakeup_fd(-1)  # the zygote's signal handling is not ours
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.closerange(0, status)
+        os.closerange(status + 1, MAX_FD)
+        os.write(status, str(reap(job)).encode())
+        code = 0
+    finally:
+        os._exit(code)
 
-    def __init__(self, zygote: Zygote, keeper: int, status: int):
-        self.zygote, self.config, self.keeper, self.status = zygote, zygote.config, keeper, status
 
-    def run(self) -> typing.NoReturn:
-        code = 70
-        try:
-            isolation.set_parent_death_signal(signal.SIGKILL)
-            seen_as = os.getpid()
-            cwd_root = None
-            if self.config.isolate:
-                seen_as = isolation.host_pid()
-                cwd_root = self.mount()
-            job = os.fork()
-            if job == 0:
-                os.close(self.status)
-                JobProcess(self.zygote, self.keeper, seen_as, cwd_root).run()
-            if cwd_root is not None:
-                os.close(cwd_root)
-            self.zygote.listener.close()
-            for fd in (self.zygote.taken_w, self.zygote.alive_r):
-                os.close(fd)
-            os.write(self.status, str(self.reap(job)).encode())
-            code = 0
-        finally:
-            os._exit(code)
+def reap(job: int) -> int:
+    """Wait for the job process (reaping any other child); its exit code."""
+    while True:
+        pid, status = os.wait()
+        if pid == job:
+            return os.waitstatus_to_exitcode(status)
 
-    def mount(self) -> int | None:
-        """The job's file system; returns a handle on the host's temporary folder (see
-        JobProcess.working_directory), or None.
 
-        The job's folder, /tmp and /dev/shm are folders of one tmpfs of `disk_mb`, which
-        covers the other jobs' folders and the zygote's socket: the job's writable space
-        is capped as a whole.
-        """
-        isolation.private_mounts()
-        if self.config.cgroups is not None and self.config.isolate:  # the job may not change its limits
-            isolation.tmpfs(os.path.dirname(self.config.cgroups["memory"]), 1, "0755")
-        cwd_root = None
-        if self.config.cwd_root is not None:
-            cwd_root = os.open(self.config.cwd_root[1], os.O_PATH | os.O_DIRECTORY)
-            isolation.tmpfs(self.config.cwd_root[1], 1, "0755")
-        isolation.own_proc()
-        isolation.tmpfs(self.config.workroot, self.config.disk_mb, "0755")
-        for shared in ("/tmp", "/dev/shm"):
-            if os.path.isdir(shared):
-                inner = os.path.join(self.config.workroot, shared.replace("/", "_"))
-                os.mkdir(inner)
-                os.chmod(inner, 0o1777)
-                isolation.bind(inner, shared)
-        for relative in self.config.shared_in_tmp:  # folders every job shares (the operator's choice)
-            inside = os.path.join(self.config.cwd_root[0], relative)
-            os.makedirs(inside, exist_ok=True)
-            isolation.bind(f"/proc/self/fd/{cwd_root}/{relative}", inside)
-        for relative in self.config.read_only_in_tmp:  # the interpreter, from a checkout under /tmp
-            inside = os.path.join(self.config.cwd_root[0], relative)
-            os.makedirs(inside, exist_ok=True)
-            isolation.bind_read_only(f"/proc/self/fd/{cwd_root}/{relative}", inside)
-        return cwd_root
+def mount_job_files(config: Config) -> int | None:
+    """The job's file system; returns a handle on the host's temporary folder (see
+    JobProcess.working_directory), or None.
 
-    @staticmethod
-    def reap(job: int) -> int:
-        """Wait for the job process (reaping any other child); its exit code."""
-        while True:
-            pid, status = os.wait()
-            if pid == job:
-                return os.waitstatus_to_exitcode(status)
+    The job's folder, /tmp and /dev/shm are folders of one tmpfs of `disk_mb`, which
+    covers the other jobs' folders and the zygote's socket: the job's writable space
+    is capped as a whole.
+    """
+    isolation.private_mounts()
+    if config.cgroups is not None and config.isolate:  # the job may not change its limits
+        isolation.tmpfs(os.path.dirname(config.cgroups["memory"]), 1, "0755")
+    cwd_root = None
+    if config.cwd_root is not None:
+        cwd_root = os.open(config.cwd_root[1], os.O_PATH | os.O_DIRECTORY)
+        isolation.tmpfs(config.cwd_root[1], 1, "0755")
+    isolation.own_proc()
+    isolation.tmpfs(config.workroot, config.disk_mb, "0755")
+    for shared in ("/tmp", "/dev/shm"):
+        if os.path.isdir(shared):
+            inner = os.path.join(config.workroot, shared.replace("/", "_"))
+            os.mkdir(inner)
+            os.chmod(inner, 0o1777)
+            isolation.bind(inner, shared)
+    for relative in config.shared_in_tmp:  # folders every job shares (the operator's choice)
+        inside = os.path.join(config.cwd_root[0], relative)
+        os.makedirs(inside, exist_ok=True)
+        isolation.bind(f"/proc/self/fd/{cwd_root}/{relative}", inside)
+    for relative in config.read_only_in_tmp:  # the interpreter, from a checkout under /tmp
+        inside = os.path.join(config.cwd_root[0], relative)
+        os.makedirs(inside, exist_ok=True)
+        isolation.bind_read_only(f"/proc/self/fd/{cwd_root}/{relative}", inside)
+    return cwd_root
 
 
 class JobProcess:
     """The job process of one spare: gets ready ahead, then takes one job and runs it."""
 
-    def __init__(self, zygote: Zygote, keeper: int, init: int, cwd_root: int | None):
-        self.zygote, self.config, self.keeper = zygote, zygote.config, keeper
-        self.init = init
+    def __init__(self, zygote: Zygote, spare: int | None, status: int):
+        self.zygote, self.config, self.status = zygote, zygote.config, status
+        self.spare = spare
+        """The pid the zygote knows our spare by (None until `enter`: our init's)."""
+        self.init: int | None = None
         """The pid (as the engine sees it) of our namespace's PID 1: killing it ends the job."""
-        self.cwd_root_fd = cwd_root
+        self.cwd_root_fd: int | None = None
 
     def run(self) -> typing.NoReturn:
         code = 0
         try:
             isolation.set_parent_death_signal(signal.SIGKILL)
+            os.close(self.status)
+            self.zygote.let_go()
+            if zygote_gone(self.zygote.alive_r):  # it died before our init's death signal was set
+                return
+            self.enter()
             self.prepare()
             conn = self.accept()
             if conn is None:
                 return
-            os.write(self.zygote.taken_w, f"{self.keeper}\n".encode())
+            os.write(self.zygote.taken_w, f"{self.spare}\n".encode())
             self.zygote.listener.close()
             for fd in (self.zygote.taken_w, self.zygote.alive_r):
                 os.close(fd)
             # The engine learns our own pid from the connection's credentials.
-            send_frame(conn, b"P", f"{self.keeper} {self.init}".encode())
+            send_frame(conn, b"P", f"{self.spare} {self.init}".encode())
             job = receive_job(conn)
             if not job.get("dedicated"):  # a dedicated worker watches the connection itself
                 watch_engine(conn)
@@ -366,10 +432,22 @@ class JobProcess:
             pyjob.flush_output()
             os._exit(code)
 
+    def enter(self) -> None:
+        """Set up the namespaces our init is PID 1 of: our ids in its user namespace, the
+        job's cgroup, the job's file system."""
+        self.init = isolation.parent_pid()  # as the engine sees it: /proc is still the sandbox's
+        self.spare = self.spare or self.init
+        if self.config.isolate and not self.zygote.ids_mapped:
+            isolation.map_own_ids(*self.zygote.ids)
+        if self.config.cgroups is not None:
+            isolation.join_cgroup(self.config.cgroups, self.spare)
+        if self.config.isolate:
+            self.cwd_root_fd = mount_job_files(self.config)
+
     def prepare(self) -> None:
         """What does not depend on the job: its session, folder, line-buffered output, a warm-up."""
         os.setsid()  # the script's process group is its own: a kill(0) stays within the job
-        os.mkdir(job_dir(self.config.workroot, self.keeper), 0o700)  # made ahead: mkdir can be slow
+        os.mkdir(job_dir(self.config.workroot, self.spare), 0o700)  # made ahead: mkdir can be slow
         # Line buffering makes every print reach the engine as soon as its line ends.
         sys.stdout.reconfigure(line_buffering=True)
         sys.stderr.reconfigure(line_buffering=True)
@@ -392,7 +470,7 @@ class JobProcess:
 
     def start(self, conn: socket.socket, job: dict) -> None:
         """Settle the working directory, drop privileges, run the job."""
-        own = job_dir(self.config.workroot, self.keeper)
+        own = job_dir(self.config.workroot, self.spare)
         try:
             job["cwd"] = self.working_directory(job.get("cwd")) or own
         except OSError as exc:
@@ -441,7 +519,7 @@ class JobProcess:
         os.chdir(job["cwd"])
         if job.get("result_fd"):
             os.dup2(conn.fileno(), RESULT_FD)  # dup2 leaves the copy inheritable
-        argv = [arg.replace("{job_dir}", job_dir(self.config.workroot, self.keeper)) for arg in job["exec"]]
+        argv = [arg.replace("{job_dir}", job_dir(self.config.workroot, self.spare)) for arg in job["exec"]]
         os.execve(argv[0], argv, job["env"])
 
 
