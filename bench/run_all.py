@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import bench_editor, bench_engine, bench_events, bench_expressions  # noqa: E402
+from bench import bench_editor, bench_engine, bench_engine_overhead, bench_events, bench_expressions  # noqa: E402
 
 
 def main() -> None:
@@ -21,6 +21,9 @@ def main() -> None:
     print()
     print("Engine (whole flows)")
     bench_engine.print_rows(bench_engine.main())
+    print()
+    print("The engine's own cost (no script processes)")
+    bench_engine_overhead.print_rows(bench_engine_overhead.main())
     print()
     print("Events across processes (PostgreSQL LISTEN/NOTIFY)")
     bench_events.print_rows(bench_events.main())
