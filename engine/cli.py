@@ -131,8 +131,13 @@ def _cmd_run(options: argparse.Namespace) -> int:
     runners = RunnerPool()
     runners.warm()
     try:
+        import engine.engine  # noqa: F401  (the store and the executor, imported while collection is off)
+        import engine.openflow  # noqa: F401  (the flow models, likewise)
         from engine.loading import load_checked_flow
 
+        # From here on the process reads its input, which may be built to make garbage
+        # (a YAML file of nested aliases): collect it as usual.
+        _started_up()
         args = _read_args(options)
         document = load_checked_flow(options.file)
         return asyncio.run(_run(options, document, args, runners))
@@ -145,7 +150,6 @@ async def _run(options: argparse.Namespace, document: Any, args: dict[str, Any],
     from engine.engine import Engine
 
     engine = Engine(store=_store(options), runners=runners, script_roots=_roots(options.file))
-    _started_up()
     detach = attach_display(engine.events, events=options.events, quiet=options.quiet)
     try:
         outcome = await engine.run(document, args, run_id=options.run_id, path=options.file, trigger="cli",
