@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +33,10 @@ if TYPE_CHECKING:  # the ORM is for the app's tables; the engine's own need only
 
 DEFAULT_SQLITE_PATH = Path("data") / "millrace.db"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_WAL_SWITCH_WAIT = 120.0
+"""Seconds a connection's switch of a new database to WAL keeps trying: it needs the
+file alone, another process may hold its write lock for a whole first migration, and
+SQLite refuses the switch at once then (no busy wait, which could deadlock)."""
 CONNECT_TIMEOUT = 10
 _AUTOCOMMIT = "millrace_autocommit"
 
@@ -210,10 +216,23 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    # A no-op once the file is in WAL mode, which every file the store made is.
+    deadline = time.monotonic() + SQLITE_WAL_SWITCH_WAIT
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _set_busy_timeout(conn: Connection, milliseconds: int) -> None:

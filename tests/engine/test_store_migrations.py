@@ -145,3 +145,31 @@ def test_processes_starting_together_on_an_empty_database_migrate_it_once(empty_
     with Store.open(empty_url) as store, store.db.autocommit() as conn:
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
         assert schema.revision(conn) == schema.HEAD
+
+
+HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("CREATE TABLE first_writer (x)")
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("INSERT INTO first_writer VALUES (1)")
+print("holding", flush=True)
+time.sleep(1.5)
+conn.execute("COMMIT")
+"""
+
+
+def test_a_store_opened_while_another_process_writes_a_new_database_waits_to_make_it_wal(tmp_path: Path) -> None:
+    # A new file is not in WAL mode yet; switching needs it alone, and SQLite refuses the
+    # switch at once (no busy wait) while another process holds its write lock.
+    path = tmp_path / "new.db"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "holding\n"
+        started = time.monotonic()
+        with Store.open(f"sqlite:///{path}") as store, store.db.autocommit() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert time.monotonic() - started >= 1.0  # it waited for the holder's commit
+    finally:
+        holder.communicate(timeout=30)
+    assert holder.returncode == 0
