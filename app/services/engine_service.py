@@ -93,15 +93,16 @@ class EngineService:
         return self._accounts
 
     def submit_flow(self, document: Any, args: dict[str, Any] | None, *, path: str, trigger: str = "ui",
-                    started_by: Caller | None = None) -> str:
+                    started_by: Caller | None = None, run_id: str | None = None) -> str:
         """Queue a run of a flow document; args are checked against its schema first.
 
-        `started_by` is whom the run acts for (its scripts' token, self-approval).
+        `started_by` is whom the run acts for (its scripts' token, self-approval). A caller
+        that wants every event of the run subscribes first, with its own `run_id`.
 
         Raises:
             ArgsValidationError: the args break the flow's schema.
         """
-        run_id = self.engine.submit(document, args or {}, path=path, trigger=trigger,
+        run_id = self.engine.submit(document, args or {}, path=path, trigger=trigger, run_id=run_id,
                                     state=started_state(started_by))
         self.wake()
         return run_id

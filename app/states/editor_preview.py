@@ -12,6 +12,7 @@ import asyncio
 import copy
 import json
 import time
+import uuid
 from typing import Any
 
 import reflex as rx
@@ -73,13 +74,15 @@ class EditorPreviewState(SchemaFormState, EditorState):
             except Exception as exc:  # bad args: say so, run nothing
                 self.preview_error, self.preview_status, self.preview_running = str(exc), "", False
                 return
+        run_id = uuid.uuid4().hex
+        subscription = service.engine.events.subscribe(run_id)  # before the run can start: no event missed
         try:
-            run_id = await off_loop(_start_preview, document, args, path, mode)
+            await off_loop(_start_preview, document, args, path, mode, run_id)
         except Exception as exc:  # args that break the schema, an invalid flow: say so, run nothing
+            subscription.close()
             async with self:
                 self.preview_error, self.preview_status, self.preview_running = str(exc), "", False
             return
-        subscription = service.engine.events.subscribe(run_id)
         async with self:
             self._reset_preview()
             self.preview_mode, self.preview_run_id, self.preview_status = mode, run_id, "queued"
@@ -181,8 +184,8 @@ class EditorPreviewState(SchemaFormState, EditorState):
         self.form_resources = await off_loop(resource_choices, self.form_schema)
 
 
-def _start_preview(document: dict[str, Any], args: dict[str, Any], path: str, mode: str) -> str:
-    """Queue a preview run for the caller (audited); its id."""
-    run_id = service.submit_flow(document, args, path=path, trigger="preview", started_by=caller())
+def _start_preview(document: dict[str, Any], args: dict[str, Any], path: str, mode: str, run_id: str) -> str:
+    """Queue a preview run for the caller (audited), as `run_id`."""
+    run_id = service.submit_flow(document, args, path=path, trigger="preview", started_by=caller(), run_id=run_id)
     record("run.started", path, f"{run_id} ({mode} preview)")
     return run_id
