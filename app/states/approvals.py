@@ -62,17 +62,23 @@ class ApprovalsState(SchemaFormState, rx.State):
                 return
             self._watching = True
         subscription = service.engine.events.subscribe(kinds=INBOX_EVENTS)
-        deadline, recheck_until = time.monotonic() + WATCH_SECONDS, 0.0
+        # What happened between the page's first read and this subscription has no event
+        # here any more: the first pass reads the list again at once (and a while after).
+        deadline, recheck_until = time.monotonic() + WATCH_SECONDS, time.monotonic() + RECHECK_SECONDS
+        first = True
         try:
             while time.monotonic() < deadline:
                 try:
-                    await asyncio.wait_for(subscription.get(), REFRESH_SECONDS)
+                    if not first:
+                        await asyncio.wait_for(subscription.get(), REFRESH_SECONDS)
                 except TimeoutError:
                     # A run says it waits just before its status says so: look again a while.
                     if time.monotonic() > recheck_until:
                         continue
                 else:
-                    recheck_until = time.monotonic() + RECHECK_SECONDS
+                    if not first:
+                        recheck_until = time.monotonic() + RECHECK_SECONDS
+                first = False
                 while not subscription.queue.empty():  # one refresh for a burst of events
                     subscription.queue.get_nowait()
                 try:
