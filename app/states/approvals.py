@@ -62,35 +62,36 @@ class ApprovalsState(SchemaFormState, rx.State):
                 return
             self._watching = True
         subscription = service.engine.events.subscribe(kinds=INBOX_EVENTS)
-        # What happened between the page's first read and this subscription has no event
-        # here any more: the first pass reads the list again at once (and a while after).
         deadline, recheck_until = time.monotonic() + WATCH_SECONDS, time.monotonic() + RECHECK_SECONDS
-        first = True
         try:
+            # What happened between the page's first read and the subscription sent no
+            # event here: read the list again at once (and a while after, as for an event).
+            await self._refresh()
             while time.monotonic() < deadline:
                 try:
-                    if not first:
-                        await asyncio.wait_for(subscription.get(), REFRESH_SECONDS)
+                    await asyncio.wait_for(subscription.get(), REFRESH_SECONDS)
                 except TimeoutError:
                     # A run says it waits just before its status says so: look again a while.
                     if time.monotonic() > recheck_until:
                         continue
                 else:
-                    if not first:
-                        recheck_until = time.monotonic() + RECHECK_SECONDS
-                first = False
+                    recheck_until = time.monotonic() + RECHECK_SECONDS
                 while not subscription.queue.empty():  # one refresh for a burst of events
                     subscription.queue.get_nowait()
-                try:
-                    rows = await off_loop(_waiting_rows)
-                except DatabaseUnavailable:
-                    continue
-                async with self:
-                    self._show_rows(rows)
+                await self._refresh()
         finally:
             subscription.close()
             async with self:
                 self._watching = False
+
+    async def _refresh(self) -> None:
+        """Read the waiting runs again and show them (a database away: the next time)."""
+        try:
+            rows = await off_loop(_waiting_rows)
+        except DatabaseUnavailable:
+            return
+        async with self:
+            self._show_rows(rows)
 
     def _show_rows(self, rows: list[dict[str, str]]) -> None:
         self.waiting = rows

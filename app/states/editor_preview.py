@@ -184,8 +184,7 @@ class EditorPreviewState(SchemaFormState, EditorState):
         self.form_resources = await off_loop(resource_choices, self.form_schema)
 
 
-def _start_preview(document: dict[str, Any], args: dict[str, Any], path: str, mode: str, run_id: str) -> str:
+def _start_preview(document: dict[str, Any], args: dict[str, Any], path: str, mode: str, run_id: str) -> None:
     """Queue a preview run for the caller (audited), as `run_id`."""
-    run_id = service.submit_flow(document, args, path=path, trigger="preview", started_by=caller(), run_id=run_id)
+    service.submit_flow(document, args, path=path, trigger="preview", started_by=caller(), run_id=run_id)
     record("run.started", path, f"{run_id} ({mode} preview)")
-    return run_id
