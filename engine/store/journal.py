@@ -71,7 +71,7 @@ class JournalStore(StoreBase):
             row["holder"] = holder
         try:
             if self.db.dialect == "sqlite":
-                written = sqlite_direct.save_step(self.db, _step_upsert, names, row, held=holder is not None)
+                written = sqlite_direct.run(self.db, _step_upsert("sqlite", names, held=holder is not None), row)
             else:
                 with self.db.autocommit() as conn:
                     result = conn.execute(_step_upsert(self.db.dialect, names, held=holder is not None), row)

@@ -186,16 +186,16 @@ class RunStore(StoreBase):
         if returning:
             return self.update_run(run_id, **fields)
         holder = held_by(self.db, run_id)
-        if self.db.dialect == "sqlite":  # the executor's, once a run: see sqlite_direct
-            if not sqlite_direct.finish_run(self.db, run_id, fields, holder=holder):
-                self._not_finished(run_id, holder)
-            return None
         statement, values = _FINISH_LIVE_RUN, {**fields, "target_id": run_id}
         if holder is not None:
             statement, values["holder"] = _FINISH_HELD_RUN, holder
-        with self.db.autocommit() as conn:
-            if conn.execute(statement, values).rowcount == 0:
-                self._not_finished(run_id, holder)
+        if self.db.dialect == "sqlite":  # the executor's, once a run: see sqlite_direct
+            count = sqlite_direct.run(self.db, statement, values)
+        else:
+            with self.db.autocommit() as conn:
+                count = conn.execute(statement, values).rowcount
+        if count == 0:
+            self._not_finished(run_id, holder)
         return None
 
     def _not_finished(self, run_id: str, holder: str | None) -> None:

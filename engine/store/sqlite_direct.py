@@ -3,7 +3,7 @@ a step record (twice a script step), the read of records by exact key (each run'
 start, each page of loop iterations) and a run's end.
 
 Through SQLAlchemy's execution path each cost several times the statement itself. The
-SQL is the one SQLAlchemy compiles for the same statement, values are encoded and
+SQL is the one SQLAlchemy compiles for the same statement (compiled once), values are encoded and
 decoded as its JSON type does (JSON text in; numbers, which the column's affinity
 stores as such, come back as they are), and driver errors come out as SQLAlchemy's.
 Each thread uses a connection of its own (engine/store/thread_connections.py); an
@@ -27,7 +27,6 @@ from engine.store.base import from_values
 from engine.store.tables import StepRecord
 
 STEPS = StepRecord.__table__
-JSON_FIELDS = frozenset(name for name, column in STEPS.c.items() if isinstance(column.type, JSON))
 _COLUMNS = tuple(STEPS.c.keys())
 
 
@@ -41,15 +40,14 @@ def changed(db: Any, sql: str, params: Sequence[Any]) -> int:
     return _run(db, sql, params, lambda cursor: cursor.rowcount)
 
 
-def finish_run(db: Any, run_id: str, fields: dict[str, Any], *, holder: str | None = None) -> bool:
-    """Set a live run's end (status, result, error, finished_at); False when no run
-    that is not canceled has this id (held by `holder`, when given)."""
-    sql = ("UPDATE runs SET status = ?, result = ?, error = ?, finished_at = ? "
-           "WHERE runs.id = ? AND runs.status != 'canceled'")
-    params = [fields["status"], _json(fields["result"]), _json(fields["error"]), fields["finished_at"], run_id]
-    if holder is not None:
-        sql, params = sql + " AND runs.worker_id = ?", [*params, holder]
-    return changed(db, sql, params) > 0
+def run(db: Any, statement: Any, values: dict[str, Any]) -> int:
+    """Run a SQLAlchemy UPDATE or INSERT (autocommitted) as SQLite runs it, with these
+    values for its parameters; how many rows it changed, or returned when it has RETURNING."""
+    sql, order, fixed, returns = _compiled(statement, tuple(sorted(values)))
+    json_fields = _json_fields(statement.table)
+    params = [_json(values[name]) if name in json_fields else values[name] if name in values else fixed[name]
+              for name in order]
+    return len(execute(db, sql, params)) if returns else changed(db, sql, params)
 
 
 def _run(db: Any, sql: str, params: Sequence[Any], read: Callable[[sqlite3.Cursor], Any]) -> Any:
@@ -60,23 +58,14 @@ def _run(db: Any, sql: str, params: Sequence[Any], read: Callable[[sqlite3.Curso
             raise DBAPIError.instance(sql, params, error, sqlite3.Error) from None
 
 
-def save_step(db: Any, upsert: Callable[..., Any], fields: tuple[str, ...], row: dict[str, Any], *,
-              held: bool = False) -> int:
-    """Upsert a step record: `upsert(dialect, fields, held=held)` builds the statement
-    that updates `fields`; `row` holds every column its insert names (and `holder`, when
-    held). Returns the rows it returned: held, 1 when written, 0 when the run was not the
-    holder's."""
-    sql, order = _upsert_sql(upsert, fields, tuple(sorted(row)), held)
-    return len(execute(db, sql, [_json(row[name]) if name in JSON_FIELDS else row[name] for name in order]))
-
-
 def steps_at(db: Any, run_id: str, keys: list[str], *, results: bool) -> dict[str, StepRecord]:
     """The records of a run at these keys (those that exist), by key; without `results`,
     their results are left out."""
     columns = _COLUMNS if results else tuple(name for name in _COLUMNS if name != "result")
+    json_fields = _json_fields(STEPS)
     found: dict[str, StepRecord] = {}
     for values in execute(db, _select_sql(columns, len(keys)), [run_id, *keys]):
-        record = {name: _decoded(value) if name in JSON_FIELDS else value for name, value in zip(columns, values)}
+        record = {name: _decoded(value) if name in json_fields else value for name, value in zip(columns, values)}
         found[record["key"]] = from_values(StepRecord, record)
     return found
 
@@ -102,12 +91,17 @@ def _decoded(value: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=512)
-def _upsert_sql(upsert: Callable[..., Any], fields: tuple[str, ...], columns: tuple[str, ...],
-                held: bool) -> tuple[str, tuple[str, ...]]:
-    """The SQL SQLAlchemy compiles for this upsert, and its parameters' order."""
-    compiled = upsert("sqlite", fields, held=held).compile(dialect=sqlite_dialect.dialect(),
-                                                           column_keys=list(columns))
-    return compiled.string, tuple(compiled.positiontup)
+def _compiled(statement: Any, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...], dict[str, Any], bool]:
+    """The SQL SQLAlchemy compiles for this statement given these columns' values, its
+    parameters' order, the values of the parameters the statement fixes itself, and
+    whether it returns rows."""
+    compiled = statement.compile(dialect=sqlite_dialect.dialect(), column_keys=list(columns))
+    return compiled.string, tuple(compiled.positiontup), dict(compiled.params), bool(compiled.effective_returning)
+
+
+@functools.lru_cache(maxsize=16)
+def _json_fields(table: Any) -> frozenset[str]:
+    return frozenset(name for name, column in table.c.items() if isinstance(column.type, JSON))
 
 
 @functools.lru_cache(maxsize=64)
